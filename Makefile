@@ -1,0 +1,36 @@
+# Everything runs from the project's own venv/, created on first use.
+PYTHON ?= python3.11
+VENV := venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: preview preview-json test lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+preview: $(VENV)/.runtime  ## what `pulumi up` would create, offline (STACK=dev)
+	$(PY) -m tools.preview --stack $(STACK)
+
+preview-json: $(VENV)/.runtime
+	$(PY) -m tools.preview --stack $(STACK) --json
+
+test: $(VENV)/.dev  ## the linter, then every test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Pure logic of the stack: config validation, naming, CIDR planning, tagging."""

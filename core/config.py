@@ -1,0 +1,407 @@
+"""Stack config: read once, validated into frozen, typed objects before any resource exists.
+
+`parse_config` is pure (a mapping of raw Pulumi config values in, `StackConfig` out), so tests
+call it directly; `load_config` feeds it what the Pulumi runtime holds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Network
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from core import cidr, naming
+from core.errors import NAMESPACE, ConfigError
+
+LOCATION_KEY = "azure-native:location"
+DEFAULT_SPARK_VERSION = "17.3.x-scala2.13"  # Databricks Runtime 17.3 LTS
+DEFAULT_NODE_TYPE = "Standard_DS3_v2"
+STACK_TAG_KEYS = ("environment", "managed-by")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_LOCATION = re.compile(r"[a-z][a-z0-9]+")
+_TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+E = TypeVar("E", bound=StrEnum)
+
+
+class TrackingMode(StrEnum):
+    DUAL = "dual"
+    EXCLUSIVE = "exclusive"
+
+
+class ModelRegistry(StrEnum):
+    DATABRICKS = "databricks"
+    AZUREML = "azureml"
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    address_space: IPv4Network
+    host_subnet: IPv4Network
+    container_subnet: IPv4Network
+    endpoint_subnet: IPv4Network | None  # only with privateLink
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    spark_version: str
+    node_type: str
+    min_workers: int
+    max_workers: int
+    autotermination_minutes: int
+
+    @property
+    def single_node(self) -> bool:
+        return self.max_workers == 0
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    client_id: str
+    object_id: str
+    tenant_id: str | None  # None: the deployer's tenant
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    location: str
+    prefix: str
+    tracking_mode: TrackingMode
+    model_registry: ModelRegistry
+    private_link: bool
+    network: NetworkPlan
+    cluster: ClusterSpec
+    service_principal: ServicePrincipal | None
+    service_principal_secret: str | None = field(repr=False)
+    container_registry: bool
+    protect: bool
+    purge_on_destroy: bool
+    tags: Mapping[str, str]
+
+
+NETWORK_DEFAULTS = {
+    "addressSpace": "10.139.0.0/16",
+    "hostSubnet": "10.139.0.0/22",
+    "containerSubnet": "10.139.4.0/22",
+    "endpointSubnet": "10.139.8.0/26",
+}
+CLUSTER_DEFAULTS: dict[str, Any] = {
+    "sparkVersion": DEFAULT_SPARK_VERSION,
+    "nodeType": DEFAULT_NODE_TYPE,
+    "minWorkers": 1,
+    "maxWorkers": 2,
+    "autoterminationMinutes": 30,
+}
+SERVICE_PRINCIPAL_FIELDS = ("clientId", "objectId", "tenantId")
+KNOWN_KEYS = (
+    "prefix",
+    "trackingMode",
+    "modelRegistry",
+    "privateLink",
+    "network",
+    "cluster",
+    "servicePrincipal",
+    "servicePrincipalSecret",
+    "containerRegistry",
+    "protect",
+    "purgeOnDestroy",
+    "tags",
+)
+
+
+def parse_config(
+    raw: Mapping[str, Any], stack: str, secret_keys: Set[str] = frozenset()
+) -> StackConfig:
+    """Validate raw config (full keys such as `databricks-azureml:prefix`) into a StackConfig.
+
+    Raises ConfigError on the first rejected value.
+    """
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    _reject_unknown("", ours, KNOWN_KEYS)
+
+    location = raw.get(LOCATION_KEY)
+    if location is None or location == "":
+        raise ConfigError(
+            LOCATION_KEY,
+            None,
+            "is required: an Azure region such as westeurope "
+            f"(pulumi config set {LOCATION_KEY} westeurope)",
+        )
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        raise ConfigError(
+            LOCATION_KEY, location, "is not an Azure region name such as westeurope (lowercase)"
+        )
+
+    prefix = _string(ours, "prefix", "mlflow")
+    if not naming.PREFIX_PATTERN.fullmatch(prefix):
+        raise ConfigError(
+            "prefix",
+            prefix,
+            "is not allowed: 2-10 characters, a lowercase letter first, then lowercase letters "
+            "or digits",
+        )
+    for problem in naming.name_problems(prefix, stack):
+        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
+
+    private_link = _bool(ours, "privateLink", False)
+    default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
+    tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
+    default_registry = (
+        ModelRegistry.AZUREML
+        if tracking_mode is TrackingMode.EXCLUSIVE
+        else ModelRegistry.DATABRICKS
+    )
+    model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
+    if private_link and tracking_mode is TrackingMode.DUAL:
+        raise ConfigError(
+            "trackingMode",
+            "dual",
+            "is not supported with privateLink: true: dual-tracking isn't supported with a "
+            "private-link AzureML workspace; use trackingMode exclusive",
+        )
+
+    network = _network(ours, private_link)
+    cluster = _cluster(ours)
+    service_principal = _service_principal(ours)
+    secret = _secret(ours, secret_keys)
+    _check_credentials(tracking_mode, model_registry, service_principal, secret)
+
+    return StackConfig(
+        stack=stack,
+        location=location,
+        prefix=prefix,
+        tracking_mode=tracking_mode,
+        model_registry=model_registry,
+        private_link=private_link,
+        network=network,
+        cluster=cluster,
+        service_principal=service_principal,
+        service_principal_secret=secret,
+        container_registry=_bool(ours, "containerRegistry", False),
+        protect=_bool(ours, "protect", False),
+        purge_on_destroy=_bool(ours, "purgeOnDestroy", True),
+        tags=_tags(ours),
+    )
+
+
+def load_config() -> StackConfig:
+    """Read the running program's config and secret keys from the Pulumi runtime."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys.update(k for k in raw if runtime_config.is_config_secret(k))
+    return parse_config(raw, pulumi.get_stack(), secret_keys)
+
+
+# --- readers: each turns one raw value into a typed one or raises ConfigError ------------
+
+
+def _reject_unknown(path: str, given: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    for key in given:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {path}{close[0]}?" if close else ""
+            raise ConfigError(
+                f"{path}{key}",
+                given[key],
+                f"is set for an unknown key; known keys: {', '.join(known)}{hint}",
+            )
+
+
+def _string(ours: Mapping[str, Any], key: str, default: str) -> str:
+    value = ours.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(key, value, "is not a non-empty string")
+    return value
+
+
+def _bool(ours: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = ours.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, value, "is not a boolean; allowed: true, false")
+
+
+def _enum(ours: Mapping[str, Any], key: str, kind: type[E], default: E) -> E:
+    value = ours.get(key, default)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise ConfigError(key, value, f"is not allowed; allowed: {allowed}") from None
+
+
+def _object(ours: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = ours.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError(key, value, "is not an object (set fields with --path)") from None
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "is not an object (set fields with --path)")
+    return value
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, value, "is not a whole number")
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"is outside {low}..{high}")
+    return value
+
+
+def _network(ours: Mapping[str, Any], private_link: bool) -> NetworkPlan:
+    given = _object(ours, "network") or {}
+    _reject_unknown("network.", given, tuple(NETWORK_DEFAULTS))
+    values = {**NETWORK_DEFAULTS, **given}
+    nets = {f"network.{k}": cidr.parse_cidr(f"network.{k}", v) for k, v in values.items()}
+    space = nets.pop("network.addressSpace")
+    cidr.check_address_space("network.addressSpace", space)
+    if not private_link:
+        nets.pop("network.endpointSubnet")
+    cidr.check_subnets(
+        "network.addressSpace",
+        space,
+        nets,
+        databricks={"network.hostSubnet", "network.containerSubnet"},
+    )
+    return NetworkPlan(
+        address_space=space,
+        host_subnet=nets["network.hostSubnet"],
+        container_subnet=nets["network.containerSubnet"],
+        endpoint_subnet=nets.get("network.endpointSubnet"),
+    )
+
+
+def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
+    given = _object(ours, "cluster") or {}
+    _reject_unknown("cluster.", given, tuple(CLUSTER_DEFAULTS))
+    values = {**CLUSTER_DEFAULTS, **given}
+    for key in ("sparkVersion", "nodeType"):
+        if not isinstance(values[key], str) or not values[key].strip():
+            raise ConfigError(f"cluster.{key}", values[key], "is not a non-empty string")
+    min_workers = _int("cluster.minWorkers", values["minWorkers"], 0, 10_000)
+    max_workers = _int("cluster.maxWorkers", values["maxWorkers"], 0, 10_000)
+    if min_workers > max_workers:
+        raise ConfigError(
+            "cluster.minWorkers", min_workers, f"is greater than cluster.maxWorkers {max_workers}"
+        )
+    return ClusterSpec(
+        spark_version=values["sparkVersion"],
+        node_type=values["nodeType"],
+        min_workers=min_workers,
+        max_workers=max_workers,
+        autotermination_minutes=_int(
+            "cluster.autoterminationMinutes", values["autoterminationMinutes"], 10, 10_000
+        ),
+    )
+
+
+def _service_principal(ours: Mapping[str, Any]) -> ServicePrincipal | None:
+    given = _object(ours, "servicePrincipal")
+    if given is None:
+        return None
+    _reject_unknown("servicePrincipal.", given, SERVICE_PRINCIPAL_FIELDS)
+    ids: dict[str, str | None] = {}
+    for key in SERVICE_PRINCIPAL_FIELDS:
+        value = given.get(key)
+        if value is None and key == "tenantId":
+            ids[key] = None
+            continue
+        if not isinstance(value, str) or not _GUID.fullmatch(value):
+            what = "is required" if value is None else "is not a GUID"
+            raise ConfigError(
+                f"servicePrincipal.{key}",
+                value,
+                f"{what}: the service principal's {key} as a GUID "
+                "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+            )
+        ids[key] = value.lower()
+    return ServicePrincipal(
+        client_id=ids["clientId"] or "", object_id=ids["objectId"] or "", tenant_id=ids["tenantId"]
+    )
+
+
+def _secret(ours: Mapping[str, Any], secret_keys: Set[str]) -> str | None:
+    value = ours.get("servicePrincipalSecret")
+    if value is None:
+        return None
+    key = f"{NAMESPACE}:servicePrincipalSecret"
+    if key not in secret_keys:
+        raise ConfigError(
+            "servicePrincipalSecret",
+            "(plaintext value hidden)",
+            "is stored in plaintext; set it encrypted: "
+            f"pulumi config set --secret {key} <client-secret>",
+        )
+    if not isinstance(value, str) or not value:
+        raise ConfigError("servicePrincipalSecret", "[secret]", "is not a non-empty string")
+    return value
+
+
+def _check_credentials(
+    mode: TrackingMode,
+    registry: ModelRegistry,
+    principal: ServicePrincipal | None,
+    secret: str | None,
+) -> None:
+    how = (
+        f"pulumi config set --path {NAMESPACE}:servicePrincipal.clientId <appId>; "
+        f"pulumi config set --path {NAMESPACE}:servicePrincipal.objectId <objectId>; "
+        f"pulumi config set --secret {NAMESPACE}:servicePrincipalSecret <client-secret>"
+    )
+    if principal is None and secret is not None:
+        raise ConfigError(
+            "servicePrincipal", None, f"is required with servicePrincipalSecret: {how}"
+        )
+    if principal is not None and secret is None:
+        raise ConfigError(
+            "servicePrincipalSecret",
+            None,
+            f"is required with servicePrincipal: pulumi config set --secret "
+            f"{NAMESPACE}:servicePrincipalSecret <client-secret>",
+        )
+    reason = None
+    if mode is TrackingMode.EXCLUSIVE:
+        reason = f"trackingMode {mode.value}"
+    elif registry is ModelRegistry.AZUREML:
+        reason = f"modelRegistry {registry.value}"
+    if reason and principal is None:
+        raise ConfigError(
+            "servicePrincipal",
+            None,
+            f"is required with {reason}: the cluster could not authenticate to AzureML; {how}",
+        )
+
+
+def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
+    given = _object(ours, "tags") or {}
+    for name, value in given.items():
+        key = f"tags.{name}"
+        if name.lower() in STACK_TAG_KEYS:
+            raise ConfigError(
+                key, value, f"is set by the stack itself ({', '.join(STACK_TAG_KEYS)})"
+            )
+        if not 1 <= len(name) <= 512 or _TAG_NAME_FORBIDDEN.search(name):
+            raise ConfigError(
+                key, value, "has a tag name Azure rejects (1-512 chars, none of <>%&\\?/)"
+            )
+        if not isinstance(value, str) or len(value) > 256:
+            raise ConfigError(key, value, "is not a string of at most 256 characters")
+    return MappingProxyType(dict(given))

@@ -1,0 +1,393 @@
+"""Run the real Pulumi program offline, under the Pulumi SDK's mocks.
+
+`run_program(config, stack)` executes `__main__.py` with a mock engine that answers as Azure
+and Databricks would and returns what the program declared: every resource (type, logical name,
+parent, wire-named inputs, outputs) and the stack outputs. The tests, the policy-pack tests and
+`tools/preview.py` all use it; nothing here reaches a network.
+
+Two answer styles:
+- `deployed=True` (tests): Azure's read-only outputs filled in as a real deployment returns them
+  (ARM ids, `mlFlowTrackingUri`, `workspaceUrl`, principal ids).
+- `deployed=False` (preview): only the inputs come back, so everything Azure computes stays
+  unknown, as in `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import runpy
+import uuid
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT = "databricks-azureml"
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+
+SUBSCRIPTION_ID = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
+TENANT_ID = "8e1c2b3a-4d5f-4a6b-8c7d-9e0f1a2b3c4d"
+DEPLOYER_OBJECT_ID = "b7c6d5e4-f3a2-4b1c-9d8e-7f6a5b4c3d2e"
+DEPLOYER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"  # the Azure CLI's app id
+
+UNKNOWN = object()  # an output only Azure knows after deployment
+ANSWERED_AFTER_LOGIN = frozenset({"azure-native:authorization:getClientConfig"})
+
+
+@dataclass
+class DeclaredResource:
+    urn: str
+    type: str
+    name: str
+    parent: str  # parent URN, "" for the stack's direct children
+    custom: bool
+    inputs: dict[str, Any]  # wire (camelCase) names, after stack transforms
+    outputs: dict[str, Any]
+    id: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+    depends_on: list[str] = field(default_factory=list)
+    provider: str = ""
+
+
+@dataclass
+class ProgramRun:
+    resources: list[DeclaredResource]
+    outputs: dict[str, Any]  # stack outputs; UNKNOWN where only Azure knows the value
+    secret_outputs: set[str]
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name_contains: str = "") -> DeclaredResource:
+        found = [r for r in self.of_type(type_) if name_contains in r.name]
+        if len(found) != 1:
+            names = [r.name for r in found]
+            raise AssertionError(f"expected one {type_} matching {name_contains!r}, got {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> DeclaredResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+# --- what Azure answers ------------------------------------------------------------------
+
+# token -> (ARM type path under the resource group, input naming the resource, parent inputs)
+ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+        (),
+    ),
+    "azure-native:network:Subnet": (
+        "Microsoft.Network/virtualNetworks/{}/subnets",
+        "subnetName",
+        ("virtualNetworkName",),
+    ),
+    "azure-native:network:NetworkSecurityGroup": (
+        "Microsoft.Network/networkSecurityGroups",
+        "networkSecurityGroupName",
+        (),
+    ),
+    "azure-native:network:NatGateway": ("Microsoft.Network/natGateways", "natGatewayName", ()),
+    "azure-native:network:PublicIPAddress": (
+        "Microsoft.Network/publicIPAddresses",
+        "publicIpAddressName",
+        (),
+    ),
+    "azure-native:network:PrivateEndpoint": (
+        "Microsoft.Network/privateEndpoints",
+        "privateEndpointName",
+        (),
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": (
+        "Microsoft.Network/privateEndpoints/{}/privateDnsZoneGroups",
+        "privateDnsZoneGroupName",
+        ("privateEndpointName",),
+    ),
+    "azure-native:privatedns:PrivateZone": (
+        "Microsoft.Network/privateDnsZones",
+        "privateZoneName",
+        (),
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": (
+        "Microsoft.Network/privateDnsZones/{}/virtualNetworkLinks",
+        "virtualNetworkLinkName",
+        ("privateZoneName",),
+    ),
+    "azure-native:databricks:Workspace": ("Microsoft.Databricks/workspaces", "workspaceName", ()),
+    "azure-native:machinelearningservices:Workspace": (
+        "Microsoft.MachineLearningServices/workspaces",
+        "workspaceName",
+        (),
+    ),
+    "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName", ()),
+    "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName", ()),
+    "azure-native:operationalinsights:Workspace": (
+        "Microsoft.OperationalInsights/workspaces",
+        "workspaceName",
+        (),
+    ),
+    "azure-native:applicationinsights:Component": (
+        "Microsoft.Insights/components",
+        "resourceName",
+        (),
+    ),
+    "azure-native:containerregistry:Registry": (
+        "Microsoft.ContainerRegistry/registries",
+        "registryName",
+        (),
+    ),
+}
+
+
+def _guid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def _digits(text: str, n: int) -> str:
+    return str(int(hashlib.sha256(text.encode()).hexdigest(), 16))[:n]
+
+
+def arm_id(type_: str, name: str, inputs: Mapping[str, Any]) -> str:
+    """The ARM id Azure gives a resource of this token, name and inputs."""
+    subscription = f"/subscriptions/{SUBSCRIPTION_ID}"
+    if type_ == "azure-native:resources:ResourceGroup":
+        return f"{subscription}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+    if type_ == "azure-native:authorization:RoleAssignment":
+        assignment = inputs.get("roleAssignmentName", _guid(name))
+        return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+    path, name_key, parent_keys = ARM_TYPES[type_]
+    path = path.format(*(inputs[k] for k in parent_keys))
+    group = inputs.get("resourceGroupName", "rg")
+    return f"{subscription}/resourceGroups/{group}/providers/{path}/{inputs.get(name_key, name)}"
+
+
+def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(id, state) as Azure and Databricks return them after a deployment."""
+    state = dict(inputs)
+    if type_.startswith("azure-native:"):
+        rid = arm_id(type_, name, inputs)
+        state.update(id=rid, name=rid.rsplit("/", 1)[-1], azureApiVersion="2025-01-01")
+        if type_ == "azure-native:databricks:Workspace":
+            number = _digits(rid, 16)
+            state.update(
+                workspaceId=number,
+                workspaceUrl=f"adb-{number}.{number[-1]}.azuredatabricks.net",
+                provisioningState="Succeeded",
+            )
+        elif type_ == "azure-native:machinelearningservices:Workspace":
+            ws_guid = _guid(rid)
+            location = inputs.get("location", "westeurope")
+            private = inputs.get("publicNetworkAccess") == "Disabled"
+            host = f"{ws_guid}.workspace.{location}" if private else location
+            state.update(
+                workspaceId=ws_guid,
+                mlFlowTrackingUri=f"azureml://{host}.api.azureml.ms/mlflow/v1.0{rid}",
+                discoveryUrl=f"https://{location}.api.azureml.ms/discovery",
+                identity={
+                    **inputs.get("identity", {}),
+                    "principalId": _guid(rid, "identity"),
+                    "tenantId": TENANT_ID,
+                },
+            )
+        elif type_ == "azure-native:operationalinsights:Workspace":
+            state["customerId"] = _guid(rid, "customer")
+        elif type_ == "azure-native:applicationinsights:Component":
+            state.update(
+                instrumentationKey=_guid(rid, "ikey"),
+                connectionString=f"InstrumentationKey={_guid(rid, 'ikey')}",
+            )
+        elif type_ == "azure-native:storage:StorageAccount":
+            account = state["name"]
+            state["primaryEndpoints"] = {
+                s: f"https://{account}.{s}.core.windows.net/"
+                for s in ("blob", "file", "queue", "table", "dfs")
+            }
+        elif type_ == "azure-native:keyvault:Vault":
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "vaultUri": f"https://{state['name']}.vault.azure.net/",
+            }
+        return rid, state
+    if type_ == "databricks:index/secretScope:SecretScope":
+        return inputs["name"], state
+    if type_ == "databricks:index/secret:Secret":
+        scope, key = inputs["scope"], inputs["key"]
+        state["configReference"] = f"{{{{secrets/{scope}/{key}}}}}"
+        return f"{scope}|||{key}", state
+    if type_ == "databricks:index/cluster:Cluster":
+        cluster_id = f"1126-{_digits(name, 6)}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        state.update(
+            clusterId=cluster_id,
+            state="TERMINATED",
+            url=f"/#setting/clusters/{cluster_id}/configuration",
+        )
+        return cluster_id, state
+    return f"{name}-id", state
+
+
+class StackMocks(pulumi_mocks.Mocks):
+    """Answers the engine's questions as Azure and Databricks would; applies stack transforms."""
+
+    def __init__(self, deployed: bool) -> None:
+        self.deployed = deployed
+        self.transforms: list[Any] = []
+
+    def register_transform(self, transform: Any) -> None:
+        self.transforms.append(transform)
+
+    def transformed(self, args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
+        props = dict(args.inputs)
+        for transform in self.transforms:
+            result = transform(
+                pulumi.ResourceTransformArgs(
+                    custom=bool(args.custom),
+                    type_=args.typ,
+                    name=args.name,
+                    props=props,
+                    opts=pulumi.ResourceOptions(),
+                )
+            )
+            if asyncio.iscoroutine(result):
+                result = _sync_await(result)
+            if result is not None:
+                props = dict(result.props)
+        return props
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = self.transformed(args)
+        if not self.deployed:
+            return "", inputs
+        return azure_outputs(args.typ, args.name, inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": DEPLOYER_CLIENT_ID,
+                "objectId": DEPLOYER_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        raise NotImplementedError(f"no mock for call {args.token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping what each registration asked for."""
+
+    def __init__(self, mocks: StackMocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if not self.mocks.deployed and request.tok in ANSWERED_AFTER_LOGIN:
+            # Offline there is no Azure login to answer from: the result stays unknown.
+            return resource_pb2.ResourceInvokeResponse(unknown=True)
+        return super().Invoke(request)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources[response.urn]
+        self.declared.append(
+            DeclaredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=self.mocks.transformed(_mock_args(request)),
+                outputs=dict(registration.state),
+                id=registration.id or "",
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                depends_on=list(request.dependencies),
+                provider=request.provider,
+            )
+        )
+        return response
+
+
+def _mock_args(request: Any) -> pulumi_mocks.MockResourceArgs:
+    return pulumi_mocks.MockResourceArgs(
+        typ=request.type,
+        name=request.name,
+        inputs=rpc.deserialize_properties(request.object),
+        custom=bool(request.custom),
+    )
+
+
+@dataclass
+class ProgramResult(ProgramRun):
+    error: str | None = None
+
+
+def run_program(
+    config: Mapping[str, Any],
+    stack: str = "dev",
+    *,
+    deployed: bool = True,
+    secret_keys: Set[str] = frozenset(),
+    program: Path = PROGRAM,
+) -> ProgramResult:
+    """Run `program` under mocks with `config` (full keys, Pulumi's string values).
+
+    A config error the program reports as pulumi.RunError comes back in `error`, with the
+    resources declared before it (none, when validation comes first).
+    """
+    return run_function(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        config,
+        stack,
+        deployed=deployed,
+        secret_keys=secret_keys,
+    )
+
+
+def run_function(
+    body: Callable[[], Any],
+    config: Mapping[str, Any] | None = None,
+    stack: str = "dev",
+    *,
+    deployed: bool = True,
+    secret_keys: Set[str] = frozenset(),
+) -> ProgramResult:
+    """Run `body` (which declares resources, e.g. one component) as a program under mocks."""
+    from pulumi.runtime.settings import SETTINGS, get_root_resource
+    from pulumi.runtime.stack import run_pulumi_func
+
+    mocks = StackMocks(deployed)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=not deployed, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+    error: str | None = None
+    try:
+        _sync_await(run_pulumi_func(body))
+    except pulumi.RunError as exc:
+        error = str(exc)
+
+    outputs: dict[str, Any] = {}
+    secret: set[str] = set()
+    root = get_root_resource()
+    exported = getattr(root, "outputs", {}) if error is None else {}
+    for key, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        known = _sync_await(output.is_known())
+        outputs[key] = _sync_await(output.future()) if known else UNKNOWN
+        if _sync_await(output.is_secret()):
+            secret.add(key)
+    return ProgramResult(monitor.declared, outputs, secret, error)

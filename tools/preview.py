@@ -1,0 +1,242 @@
+"""Offline preview: what `pulumi up` would create for a stack, without Azure or the Pulumi CLI.
+
+    python -m tools.preview [--stack dev] [--json]
+
+Reads `Pulumi.<stack>.yaml` (and the defaults declared in `Pulumi.yaml`), runs the real program
+under the SDK's mocks (tools/offline.py) and prints the resource tree with key settings, a count
+and the stack outputs. `secure:` values are shown as [secret] and never decrypted; values only
+Azure knows after deployment read "(known after deploy)". A config error prints its one-line
+message and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.output import Unknown
+
+from tools.offline import PROJECT, ROOT, UNKNOWN, DeclaredResource, run_program
+
+SECRET = "[secret]"
+AFTER_DEPLOY = "(known after deploy)"
+
+# The settings worth seeing per resource type (dotted paths into the wire-named inputs).
+KEY_SETTINGS: dict[str, tuple[str, ...]] = {
+    "azure-native:resources:ResourceGroup": ("resourceGroupName", "location", "tags"),
+    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "addressSpace.addressPrefixes"),
+    "azure-native:network:Subnet": (
+        "subnetName",
+        "addressPrefix",
+        "delegations",
+        "networkSecurityGroup.id",
+        "natGateway.id",
+    ),
+    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName", "securityRules"),
+    "azure-native:network:NatGateway": ("natGatewayName", "sku.name", "publicIpAddresses"),
+    "azure-native:network:PublicIPAddress": (
+        "publicIpAddressName",
+        "sku.name",
+        "publicIPAllocationMethod",
+    ),
+    "azure-native:databricks:Workspace": (
+        "workspaceName",
+        "sku.name",
+        "managedResourceGroupId",
+        "parameters",
+    ),
+    "azure-native:machinelearningservices:Workspace": (
+        "workspaceName",
+        "publicNetworkAccess",
+        "identity.type",
+        "storageAccount",
+        "keyVault",
+        "applicationInsights",
+        "containerRegistry",
+    ),
+    "azure-native:storage:StorageAccount": (
+        "accountName",
+        "kind",
+        "minimumTlsVersion",
+        "allowBlobPublicAccess",
+        "publicNetworkAccess",
+    ),
+    "azure-native:keyvault:Vault": ("vaultName", "properties"),
+    "azure-native:operationalinsights:Workspace": ("workspaceName", "retentionInDays"),
+    "azure-native:applicationinsights:Component": ("resourceName", "kind", "workspaceResourceId"),
+    "azure-native:containerregistry:Registry": (
+        "registryName",
+        "sku.name",
+        "adminUserEnabled",
+        "publicNetworkAccess",
+    ),
+    "azure-native:network:PrivateEndpoint": (
+        "privateEndpointName",
+        "subnet.id",
+        "privateLinkServiceConnections",
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneConfigs",),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName",),
+    "azure-native:privatedns:VirtualNetworkLink": ("virtualNetwork.id", "registrationEnabled"),
+    "azure-native:authorization:RoleAssignment": (
+        "scope",
+        "roleDefinitionId",
+        "principalId",
+        "principalType",
+    ),
+    "pulumi:providers:databricks": ("host", "azureWorkspaceResourceId"),
+    "databricks:index/secretScope:SecretScope": ("name", "backendType"),
+    "databricks:index/secret:Secret": ("scope", "key", "stringValue"),
+    "databricks:index/cluster:Cluster": (
+        "clusterName",
+        "sparkVersion",
+        "nodeTypeId",
+        "autoscale",
+        "numWorkers",
+        "autoterminationMinutes",
+        "sparkEnvVars",
+        "libraries",
+        "dataSecurityMode",
+    ),
+}
+
+
+def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
+    """Config as the Pulumi CLI hands it to the program: project defaults, then the stack file.
+
+    Values become strings (objects as JSON); `secure:` values become [secret] and their keys
+    are reported as secret.
+    """
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    config: dict[str, str] = {}
+    for key, schema in (project.get("config") or {}).items():
+        if isinstance(schema, dict) and "default" in schema:
+            config[_full_key(key)] = _as_config_string(schema["default"])
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack config file {path.name}")
+    secret_keys: set[str] = set()
+    for key, value in ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).items():
+        key = _full_key(key)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = SECRET
+            secret_keys.add(key)
+        else:
+            config[key] = _as_config_string(value)
+    return config, secret_keys
+
+
+def _full_key(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _lookup(props: Mapping[str, Any], path: str) -> Any:
+    value: Any = props
+    for part in path.split("."):
+        if isinstance(value, Unknown):
+            return value
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A value fit to print: unknowns as (known after deploy)."""
+    if value is UNKNOWN or isinstance(value, Unknown):
+        return AFTER_DEPLOY
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def settings_of(resource: DeclaredResource) -> dict[str, Any]:
+    found = {}
+    for path in KEY_SETTINGS.get(resource.type, ()):
+        value = _lookup(resource.inputs, path)
+        if value is not None:
+            found[path] = plain(value)
+    return found
+
+
+def _tree(resources: list[DeclaredResource]) -> Iterator[tuple[int, DeclaredResource]]:
+    children: dict[str, list[DeclaredResource]] = {}
+    urns = {r.urn for r in resources}
+    for r in resources:
+        children.setdefault(r.parent if r.parent in urns else "", []).append(r)
+
+    def walk(parent: str, depth: int) -> Iterator[tuple[int, DeclaredResource]]:
+        for r in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            yield depth, r
+            yield from walk(r.urn, depth + 1)
+
+    yield from walk("", 0)
+
+
+def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
+    lines = [f"Preview of stack {stack!r} (offline, what `pulumi up` would create):", ""]
+    for depth, r in _tree(resources):
+        indent = "    " * depth
+        lines.append(f"{indent}+ {r.type}  {r.name}")
+        for key, value in settings_of(r).items():
+            lines.append(f"{indent}      {key}: {json.dumps(value, sort_keys=True)}")
+    custom = sum(1 for r in resources if r.custom)
+    lines += ["", f"Resources: {len(resources)} to create ({custom} cloud resources, "
+              f"{len(resources) - custom} components)", "", "Outputs:"]  # fmt: skip
+    for key in sorted(outputs):
+        lines.append(f"    {key}: {json.dumps(plain(outputs[key]))}")
+    return "\n".join(lines)
+
+
+def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
+    tree = [
+        {"type": r.type, "name": r.name, "parent": r.parent, "depth": depth,
+         "settings": settings_of(r)}
+        for depth, r in _tree(resources)
+    ]  # fmt: skip
+    document = {
+        "stack": stack,
+        "resources": tree,
+        "count": len(resources),
+        "outputs": {k: plain(outputs[k]) for k in sorted(outputs)},
+    }
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        config, secret_keys = stack_config(args.stack)
+    except (FileNotFoundError, yaml.YAMLError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    run = run_program(config, args.stack, deployed=False, secret_keys=secret_keys)
+    if run.error:
+        print(f"error: {run.error}", file=sys.stderr)
+        return 2
+    outputs = {k: (SECRET if k in run.secret_outputs else v) for k, v in run.outputs.items()}
+    render = render_json if args.json else render_text
+    print(render(args.stack, run.resources, outputs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
