@@ -12,6 +12,7 @@ from pulumi_azure_native import resources
 class ResourceGroupArgs:
     name: str
     location: str
+    protect: bool = False
 
 
 class ResourceGroup(pulumi.ComponentResource):
@@ -26,7 +27,7 @@ class ResourceGroup(pulumi.ComponentResource):
             f"{name}-rg",
             resource_group_name=args.name,
             location=args.location,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.name = group.name
         self.id = group.id

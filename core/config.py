@@ -54,6 +54,7 @@ class ClusterSpec:
     min_workers: int
     max_workers: int
     autotermination_minutes: int
+    wait_for_running: bool = False  # `pulumi up` waits for RUNNING and the library installed
 
     @property
     def single_node(self) -> bool:
@@ -97,6 +98,7 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "minWorkers": 1,
     "maxWorkers": 2,
     "autoterminationMinutes": 30,
+    "waitForRunning": False,
 }
 SERVICE_PRINCIPAL_FIELDS = ("clientId", "objectId", "tenantId")
 KNOWN_KEYS = (
@@ -224,13 +226,13 @@ def _string(ours: Mapping[str, Any], key: str, default: str) -> str:
     return value
 
 
-def _bool(ours: Mapping[str, Any], key: str, default: bool) -> bool:
+def _bool(ours: Mapping[str, Any], key: str, default: bool, path: str = "") -> bool:
     value = ours.get(key, default)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ConfigError(key, value, "is not a boolean; allowed: true, false")
+    raise ConfigError(f"{path}{key}", value, "is not a boolean; allowed: true, false")
 
 
 def _enum(ours: Mapping[str, Any], key: str, kind: type[E], default: E) -> E:
@@ -310,6 +312,7 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
         autotermination_minutes=_int(
             "cluster.autoterminationMinutes", values["autoterminationMinutes"], 10, 10_000
         ),
+        wait_for_running=_bool(values, "waitForRunning", False, "cluster."),
     )
 
 

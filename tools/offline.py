@@ -149,6 +149,13 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+def secret_value(value: Any) -> Any | None:
+    """The plain value of an input the program marked secret, or None if it is not one."""
+    if isinstance(value, Mapping) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return value["value"]
+    return None
+
+
 def _guid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
-from tools.offline import PROJECT, ROOT, UNKNOWN, DeclaredResource, run_program
+from tools.offline import PROJECT, ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
 
 SECRET = "[secret]"
 AFTER_DEPLOY = "(known after deploy)"
@@ -158,6 +158,8 @@ def plain(value: Any) -> Any:
     """A value fit to print: unknowns as (known after deploy)."""
     if value is UNKNOWN or isinstance(value, Unknown):
         return AFTER_DEPLOY
+    if secret_value(value) is not None:
+        return SECRET
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
