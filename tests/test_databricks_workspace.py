@@ -1,0 +1,253 @@
+"""The DatabricksWorkspace component under Pulumi mocks, wired to a real Network component.
+
+Each test builds a fresh program (resource group, Network, DatabricksWorkspace with the
+deployer's subscription from `authorization.get_client_config_output()`) from a config validated
+by `parse_config`, the way `__main__.py` wires them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi_azure_native import authorization
+
+from components.databricks_workspace import DatabricksWorkspace, DatabricksWorkspaceArgs
+from components.network import Network, NetworkArgs
+from components.resource_group import ResourceGroup, ResourceGroupArgs
+from core import naming
+from core.config import StackConfig, TrackingMode, parse_config
+from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, run_function
+
+WORKSPACE = "azure-native:databricks:Workspace"
+SUBNET = "azure-native:network:Subnet"
+VNET = "azure-native:network:VirtualNetwork"
+NSG = "azure-native:network:NetworkSecurityGroup"
+NAT = "azure-native:network:NatGateway"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+COMPONENT = "databricks-azureml:databricks:Workspace"
+
+SECRET_KEY = "databricks-azureml:servicePrincipalSecret"
+DEV = {"azure-native:location": "westeurope"}
+PRIVATE_LINK = {
+    "azure-native:location": "westeurope",
+    "databricks-azureml:privateLink": "true",
+    "databricks-azureml:trackingMode": "exclusive",
+    "databricks-azureml:servicePrincipal": json.dumps(
+        {
+            "clientId": "11111111-2222-4333-8444-555555555555",
+            "objectId": "66666666-7777-4888-9999-aaaaaaaaaaaa",
+        }
+    ),
+    SECRET_KEY: "not-a-real-secret",
+}
+# Stands in for the AzureML workspace component's id output in dual mode.
+AML_WORKSPACE_ID = (
+    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/mlflow-dev-rg"
+    "/providers/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw"
+)
+
+
+def build(
+    raw: Mapping[str, Any], stack: str = "dev", *, deployed: bool = True
+) -> tuple[ProgramResult, StackConfig]:
+    config = parse_config(raw, stack, {SECRET_KEY})
+    names = naming.resource_names(config.prefix, config.stack, "abc123")
+    captured: dict[str, DatabricksWorkspace] = {}
+
+    def program() -> None:
+        group = ResourceGroup(
+            "main", ResourceGroupArgs(name=names.resource_group, location=config.location)
+        )
+        net = Network(
+            "main",
+            NetworkArgs(
+                resource_group_name=group.name,
+                location=config.location,
+                names=names,
+                plan=config.network,
+            ),
+        )
+        client = authorization.get_client_config_output()
+        dual = config.tracking_mode is TrackingMode.DUAL
+        workspace = DatabricksWorkspace(
+            "main",
+            DatabricksWorkspaceArgs(
+                resource_group_name=group.name,
+                location=config.location,
+                workspace_name=names.databricks_workspace,
+                managed_resource_group_name=names.managed_resource_group,
+                subscription_id=client.subscription_id,
+                vnet_id=net.vnet_id,
+                host_subnet_name=net.host_subnet_name,
+                container_subnet_name=net.container_subnet_name,
+                aml_workspace_id=AML_WORKSPACE_ID if dual else None,
+                protect=config.protect,
+            ),
+        )
+        captured["workspace"] = workspace
+        pulumi.export("databricksWorkspaceId", workspace.id)
+        pulumi.export("databricksWorkspaceName", workspace.name)
+        pulumi.export("databricksWorkspaceUrl", workspace.url)
+
+    result = run_function(program, raw, stack, deployed=deployed, secret_keys={SECRET_KEY})
+    assert result.error is None, result.error
+    result.component = captured["workspace"]  # type: ignore[attr-defined]
+    return result, config
+
+
+@pytest.fixture(params=["dev", "private-link"])
+def stack(request: pytest.FixtureRequest) -> tuple[ProgramResult, StackConfig]:
+    return build(DEV if request.param == "dev" else PRIVATE_LINK)
+
+
+def test_workspace_is_premium_and_vnet_injected_into_the_network(stack):
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    vnet = result.one(VNET)
+    host = result.one(SUBNET, "-host-subnet")
+    container = result.one(SUBNET, "-container-subnet")
+    params = workspace.inputs["parameters"]
+
+    assert workspace.inputs["sku"] == {"name": "premium"}
+    assert workspace.inputs["workspaceName"] == "mlflow-dev-dbw"
+    assert workspace.inputs["resourceGroupName"] == "mlflow-dev-rg"
+    assert workspace.inputs["location"] == "westeurope"
+    assert workspace.inputs["computeMode"] == "Hybrid"
+    assert params["customVirtualNetworkId"] == {"value": vnet.id}
+    assert vnet.id.endswith("/providers/Microsoft.Network/virtualNetworks/mlflow-dev-vnet")
+    # host = "public", container = "private" in Databricks' parameter names
+    assert params["customPublicSubnetName"] == {"value": host.outputs["name"]}
+    assert params["customPrivateSubnetName"] == {"value": container.outputs["name"]}
+    assert host.outputs["name"] == "databricks-host"
+    assert container.outputs["name"] == "databricks-container"
+
+
+def test_clusters_get_no_public_ips_and_databricks_keeps_all_nsg_rules(stack):
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    assert workspace.inputs["parameters"]["enableNoPublicIp"] == {"value": True}
+    assert workspace.inputs["requiredNsgRules"] == "AllRules"
+
+
+def test_managed_resource_group_is_a_new_group_in_the_deployers_subscription(stack):
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    assert workspace.inputs["managedResourceGroupId"] == (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/mlflow-dev-databricks-managed-rg"
+    )
+
+
+def test_managed_resource_group_is_never_declared(stack):
+    """Azure creates (and deletes) the managed group; declaring it would make the workspace
+    creation fail, the group already existing."""
+    result, _ = stack
+    groups = [r.inputs["resourceGroupName"] for r in result.of_type(RESOURCE_GROUP)]
+    assert groups == ["mlflow-dev-rg"]
+
+
+def test_dual_tracking_links_the_azureml_workspace():
+    result, config = build(DEV)
+    assert config.tracking_mode is TrackingMode.DUAL
+    params = result.one(WORKSPACE).inputs["parameters"]
+    assert params["amlWorkspaceId"] == {"value": AML_WORKSPACE_ID}
+
+
+def test_exclusive_tracking_with_private_link_sets_no_azureml_link():
+    result, config = build(PRIVATE_LINK)
+    assert config.tracking_mode is TrackingMode.EXCLUSIVE
+    params = result.one(WORKSPACE).inputs["parameters"]
+    assert "amlWorkspaceId" not in params
+    assert set(params) == {
+        "customVirtualNetworkId",
+        "customPublicSubnetName",
+        "customPrivateSubnetName",
+        "enableNoPublicIp",
+    }
+
+
+def test_workspace_waits_for_both_subnets_with_their_nsg_and_nat_associations(stack):
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    host = result.one(SUBNET, "-host-subnet")
+    container = result.one(SUBNET, "-container-subnet")
+    nsg, nat = result.one(NSG), result.one(NAT)
+
+    assert {host.urn, container.urn} <= set(workspace.depends_on)
+    for declared in (host, container):
+        # the subnets carry the associations, so waiting for them is waiting for both
+        assert {nsg.urn, nat.urn} <= set(declared.depends_on)
+        assert declared.inputs["networkSecurityGroup"] == {"id": nsg.id}
+        assert declared.inputs["natGateway"] == {"id": nat.id}
+    # the NSG's rules are inline: they exist once the NSG does
+    assert len(nsg.inputs["securityRules"]) == 6
+
+
+def test_workspace_has_no_dependency_beyond_what_its_inputs_imply(stack):
+    """No explicit depends_on: the workspace waits for the group, the VNet and the two Databricks
+    subnets it names, and for nothing else (not the endpoint subnet, not the NSG or NAT gateway
+    directly), so nothing lengthens the critical path of `pulumi up`."""
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    expected = {
+        result.one(RESOURCE_GROUP).urn,
+        result.one(VNET).urn,
+        result.one(SUBNET, "-host-subnet").urn,
+        result.one(SUBNET, "-container-subnet").urn,
+    }
+    assert set(workspace.depends_on) == expected
+
+
+def test_workspace_is_protected_only_when_the_stack_asks():
+    unprotected, _ = build(DEV)
+    protected, config = build({**DEV, "databricks-azureml:protect": "true"})
+    assert config.protect is True
+    assert unprotected.one(WORKSPACE).protect is False
+    assert protected.one(WORKSPACE).protect is True
+    # only the workspace itself; its network stays deletable
+    assert not any(r.protect for r in protected.resources if r.type != WORKSPACE)
+
+
+def test_outputs_are_the_arm_id_the_name_and_the_https_url(stack):
+    result, _ = stack
+    workspace = result.one(WORKSPACE)
+    assert result.outputs["databricksWorkspaceId"] == workspace.id
+    assert workspace.id == (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/mlflow-dev-rg"
+        "/providers/Microsoft.Databricks/workspaces/mlflow-dev-dbw"
+    )
+    assert result.outputs["databricksWorkspaceName"] == "mlflow-dev-dbw"
+    assert (
+        result.outputs["databricksWorkspaceUrl"] == "https://" + workspace.outputs["workspaceUrl"]
+    )
+    assert result.outputs["databricksWorkspaceUrl"].endswith(".azuredatabricks.net")
+
+
+def test_url_stays_unknown_in_preview_until_azure_assigns_it():
+    result, _ = build(DEV, deployed=False)
+    assert result.outputs["databricksWorkspaceUrl"] is UNKNOWN
+    assert result.one(WORKSPACE).inputs["sku"] == {"name": "premium"}
+
+
+def test_component_exposes_only_id_name_and_url(stack):
+    result, _ = stack
+    public = {k: v for k, v in vars(result.component).items() if not k.startswith("_")}
+    assert set(public) == {"id", "name", "url", "urn"}
+    assert not any(isinstance(v, pulumi.Resource) for v in public.values())
+
+
+def test_workspace_is_a_child_of_the_component_named_from_it(stack):
+    result, _ = stack
+    component = result.one(COMPONENT)
+    children = [r for r in result.resources if r.parent == component.urn]
+    assert [(r.type, r.name) for r in children] == [(WORKSPACE, "main-dbw")]
+
+
+def test_names_are_stable_between_two_runs():
+    first, _ = build(DEV)
+    second, _ = build(DEV)
+    assert sorted(r.urn for r in first.resources) == sorted(r.urn for r in second.resources)
+    assert first.one(WORKSPACE).inputs == second.one(WORKSPACE).inputs
