@@ -1,0 +1,217 @@
+"""List what `pulumi destroy` left behind that would block `pulumi up` with the same names.
+
+    python -m teardown.check --stack dev [--prefix mlflow] [--location westeurope]
+                             [--subscription ID] [--project-dir .]
+
+Looks for the stack's resource group, the Databricks managed resource group, a soft-deleted
+AzureML workspace and a deleted but unpurged key vault, with the names core.naming gives.
+Prefix, location (and subscription) default to the stack's `Pulumi.<stack>.yaml`; the
+subscription otherwise comes from AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID.
+
+Exit 0 and "clean" when nothing is left; exit 1 with one leftover a line; exit 2 with a
+one-line message when the check itself could not run (sign-in, permission, a missing setting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from core.naming import (
+    PREFIX_PATTERN,
+    ResourceNames,
+    resource_group_name,
+    resource_names,
+    unique_suffix,
+)
+from teardown import arm
+
+PROJECT = "databricks-azureml"
+DEFAULT_PREFIX = "mlflow"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CLEAN, LEFTOVERS, CHECK_FAILED = 0, 1, 2
+
+
+class SettingError(Exception):
+    """A setting the check needs is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class Target:
+    stack: str
+    subscription_id: str
+    location: str
+    names: ResourceNames
+
+
+@dataclass(frozen=True)
+class Findings:
+    leftovers: list[str]
+    unchecked: list[str]  # what could not be looked at here, and why
+
+
+def resolve_target(
+    stack: str,
+    *,
+    prefix: str | None,
+    location: str | None,
+    subscription_id: str | None,
+    project_dir: Path,
+    environ: Mapping[str, str],
+) -> Target:
+    """The names to look for: flags first, then Pulumi.<stack>.yaml, then the environment."""
+    config = _stack_config(project_dir / f"Pulumi.{stack}.yaml")
+    prefix = prefix or config.get(f"{PROJECT}:prefix") or DEFAULT_PREFIX
+    if not PREFIX_PATTERN.fullmatch(prefix):
+        raise SettingError(
+            f"prefix {prefix!r} is not allowed (2-10 chars, a lowercase letter first, "
+            "then lowercase letters or digits)"
+        )
+    location = location or config.get("azure-native:location")
+    if not location:
+        raise SettingError(
+            f"no location: pass --location or set azure-native:location in Pulumi.{stack}.yaml"
+        )
+    subscription_id = (
+        subscription_id
+        or config.get("azure-native:subscriptionId")
+        or environ.get("AZURE_SUBSCRIPTION_ID")
+        or environ.get("ARM_SUBSCRIPTION_ID")
+    )
+    if not subscription_id:
+        raise SettingError(
+            "no subscription: pass --subscription (e.g. $(az account show --query id -o tsv)) "
+            "or set AZURE_SUBSCRIPTION_ID"
+        )
+    group = resource_group_name(prefix, stack)
+    names = resource_names(prefix, stack, unique_suffix(subscription_id, group, stack))
+    return Target(stack, subscription_id, arm.normalize_location(location), names)
+
+
+def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
+    subscription, names = target.subscription_id, target.names
+    leftovers: list[str] = []
+    unchecked: list[str] = []
+
+    for group, what in (
+        (names.resource_group, "resource group"),
+        (names.managed_resource_group, "Databricks managed resource group"),
+    ):
+        found = arm.get_resource_group(client, subscription, group)
+        if found is not None:
+            leftovers.append(f"{what} {group} still exists{_state_of(found)}")
+
+    try:
+        workspace = arm.find_soft_deleted_aml_workspace(
+            client, subscription, names.resource_group, names.aml_workspace
+        )
+    except arm.ArmUnsupportedError as err:
+        unchecked.append(f"soft-deleted AzureML workspace {names.aml_workspace}: {err}")
+    else:
+        if workspace is not None:
+            leftovers.append(
+                f"AzureML workspace {names.aml_workspace} (resource group "
+                f"{names.resource_group}) is soft-deleted and blocks its name: permanently delete "
+                "it in the portal, Azure Machine Learning > Recently deleted"
+            )
+
+    vault = arm.get_deleted_key_vault(client, subscription, target.location, names.key_vault)
+    if vault is not None:
+        purge_date = (vault.get("properties") or {}).get("scheduledPurgeDate", "unknown")
+        leftovers.append(
+            f"key vault {names.key_vault} is deleted but not purged (Azure purges it on "
+            f"{purge_date}): az keyvault purge --name {names.key_vault} "
+            f"--location {target.location}"
+        )
+    return Findings(leftovers, unchecked)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    client_factory: Callable[[], arm.ArmClient] = arm.ArmClient,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        target = resolve_target(
+            args.stack,
+            prefix=args.prefix,
+            location=args.location,
+            subscription_id=args.subscription,
+            project_dir=Path(args.project_dir),
+            environ=os.environ if environ is None else environ,
+        )
+        with client_factory() as client:
+            findings = find_leftovers(client, target)
+    except (SettingError, arm.ArmError) as error:
+        print(f"teardown-check: {error}", file=err)
+        return CHECK_FAILED
+
+    for line in findings.leftovers:
+        print(line, file=out)
+    for line in findings.unchecked:
+        print(f"teardown-check: not checked: {line}", file=err)
+    if findings.leftovers:
+        return LEFTOVERS
+    if findings.unchecked:
+        return CHECK_FAILED
+    print("clean", file=out)
+    return CLEAN
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m teardown.check",
+        description="List what `pulumi destroy` left behind. "
+        "Exit 0 when clean, 1 with the leftovers, 2 when the check could not run.",
+    )
+    parser.add_argument("--stack", required=True, help="stack name, e.g. dev")
+    parser.add_argument(
+        "--prefix", help=f"name prefix (default: from the stack file, else {DEFAULT_PREFIX})"
+    )
+    parser.add_argument("--location", help="Azure region (default: azure-native:location)")
+    parser.add_argument(
+        "--subscription",
+        help="subscription id (default: azure-native:subscriptionId, AZURE_SUBSCRIPTION_ID, "
+        "ARM_SUBSCRIPTION_ID)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        default=str(PROJECT_DIR),
+        help="where Pulumi.<stack>.yaml lives (default: the project root)",
+    )
+    return parser
+
+
+def _stack_config(path: Path) -> dict[str, str]:
+    """The stack file's plain string settings (secrets and objects are skipped)."""
+    if not path.is_file():
+        return {}
+    try:
+        data: Any = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise SettingError(f"{path.name} is not valid YAML: {error}") from error
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    return {str(key): value for key, value in config.items() if isinstance(value, str)}
+
+
+def _state_of(resource: Mapping[str, Any]) -> str:
+    state = (resource.get("properties") or {}).get("provisioningState")
+    return f" ({state})" if state and state != "Succeeded" else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
