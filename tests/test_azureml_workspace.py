@@ -1,0 +1,460 @@
+"""AzureML workspace component (spec item 3) under mocks that answer as Azure does.
+
+Each test builds the component in a fresh program from a config parsed by `parse_config`, then
+reads what was declared: wire (camelCase) inputs and the outputs Azure returned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.azureml_workspace import (
+    AzureMLWorkspace,
+    AzureMLWorkspaceArgs,
+    PrivateLinkArgs,
+)
+from components.private_endpoint import (
+    PrivateDnsZones,
+    PrivateDnsZonesArgs,
+    PrivateEndpoint,
+    PrivateEndpointArgs,
+    dns_zone_names,
+    zones_for,
+)
+from core import naming
+from core.config import StackConfig, parse_config
+from tools.offline import SUBSCRIPTION_ID, TENANT_ID, ProgramResult, run_function
+
+NS = "databricks-azureml"
+SECRET_KEY = f"{NS}:servicePrincipalSecret"
+RG = "mlflow-dev-rg"
+VNET_ID = (
+    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RG}"
+    "/providers/Microsoft.Network/virtualNetworks/mlflow-dev-vnet"
+)
+ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/endpoints"
+
+DEV = {"azure-native:location": "westeurope"}
+PRIVATE = {
+    **DEV,
+    f"{NS}:privateLink": "true",
+    f"{NS}:trackingMode": "exclusive",
+    f"{NS}:servicePrincipal": json.dumps(
+        {
+            "clientId": "0b8e2f6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b",
+            "objectId": "6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f",
+        }
+    ),
+    SECRET_KEY: "not-a-real-secret",
+}
+REGISTRY = {**DEV, f"{NS}:containerRegistry": "true"}
+PRIVATE_REGISTRY = {**PRIVATE, f"{NS}:containerRegistry": "true"}
+
+STORAGE = "azure-native:storage:StorageAccount"
+VAULT = "azure-native:keyvault:Vault"
+LOGS = "azure-native:operationalinsights:Workspace"
+INSIGHTS = "azure-native:applicationinsights:Component"
+REGISTRY_T = "azure-native:containerregistry:Registry"
+WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ENDPOINT = "azure-native:network:PrivateEndpoint"
+ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
+ZONE = "azure-native:privatedns:PrivateZone"
+LINK = "azure-native:privatedns:VirtualNetworkLink"
+COMPONENT = "databricks-azureml:azureml:Workspace"
+
+AZUREML_ZONES = ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"]
+
+
+@dataclass
+class Built:
+    config: StackConfig
+    names: naming.ResourceNames
+    run: ProgramResult
+
+    def one(self, type_: str, name_contains: str = "") -> Any:
+        return self.run.one(type_, name_contains)
+
+
+def build(raw: dict[str, str], stack: str = "dev") -> Built:
+    """Parse `raw`, then declare the component as the lead's __main__ would."""
+    config = parse_config(raw, stack, {SECRET_KEY} if SECRET_KEY in raw else set())
+    group = naming.resource_group_name(config.prefix, config.stack)
+    names = naming.resource_names(
+        config.prefix, config.stack, naming.unique_suffix(SUBSCRIPTION_ID, group, config.stack)
+    )
+
+    def body() -> None:
+        workspace = AzureMLWorkspace(
+            "aml",
+            AzureMLWorkspaceArgs(
+                resource_group_name=group,
+                location=config.location,
+                workspace_name=names.aml_workspace,
+                # Outputs, as in the real program (the suffix comes from the subscription id)
+                storage_account_name=pulumi.Output.from_input(names.storage_account),
+                key_vault_name=pulumi.Output.from_input(names.key_vault),
+                container_registry_name=(
+                    pulumi.Output.from_input(names.container_registry)
+                    if config.container_registry
+                    else None
+                ),
+                log_analytics_name=names.log_analytics,
+                application_insights_name=names.application_insights,
+                tenant_id=TENANT_ID,
+                subscription_id=SUBSCRIPTION_ID,
+                purge_on_destroy=config.purge_on_destroy,
+                private_link=(
+                    PrivateLinkArgs(vnet_id=VNET_ID, endpoint_subnet_id=ENDPOINT_SUBNET_ID)
+                    if config.private_link
+                    else None
+                ),
+                protect=config.protect,
+            ),
+        )
+        pulumi.export("amlWorkspaceName", workspace.name)
+        pulumi.export("amlWorkspaceId", workspace.id)
+        pulumi.export("mlflowTrackingUri", workspace.mlflow_tracking_uri)
+        pulumi.export("principalId", workspace.principal_id)
+        pulumi.export("keyVaultName", workspace.key_vault_name)
+
+    run = run_function(body, raw, stack)
+    assert run.error is None, run.error
+    return Built(config, names, run)
+
+
+# --- storage, key vault, monitoring ----------------------------------------------------
+
+
+def test_storage_account_is_storagev2_https_only_tls12_without_public_blob_access():
+    built = build(DEV)
+    account = built.one(STORAGE).inputs
+    assert account["accountName"] == built.names.storage_account
+    assert account["kind"] == "StorageV2"
+    assert account["enableHttpsTrafficOnly"] is True
+    assert account["minimumTlsVersion"] == "TLS1_2"
+    assert account["allowBlobPublicAccess"] is False
+    assert account["allowCrossTenantReplication"] is False
+    assert account["isHnsEnabled"] is False  # AzureML's default storage can't be ADLS Gen2
+    assert account["location"] == "westeurope"
+    assert account["resourceGroupName"] == RG
+
+
+def test_storage_keeps_shared_key_because_system_datastores_use_the_account_key():
+    built = build(DEV)
+    assert built.one(STORAGE).inputs["allowSharedKeyAccess"] is True
+    assert built.one(WORKSPACE).inputs["systemDatastoresAuthMode"] == "AccessKey"
+
+
+def test_dev_storage_and_key_vault_stay_publicly_reachable():
+    built = build(DEV)
+    account = built.one(STORAGE).inputs
+    assert account["publicNetworkAccess"] == "Enabled"
+    assert account["networkRuleSet"] == {"defaultAction": "Allow", "bypass": "AzureServices"}
+    vault = built.one(VAULT).inputs["properties"]
+    assert vault["publicNetworkAccess"] == "enabled"
+    assert vault["networkAcls"] == {"defaultAction": "Allow", "bypass": "AzureServices"}
+
+
+def test_key_vault_uses_rbac_and_soft_delete_in_the_deployers_tenant():
+    built = build(DEV)
+    vault = built.one(VAULT)
+    assert vault.inputs["vaultName"] == built.names.key_vault
+    props = vault.inputs["properties"]
+    assert props["enableRbacAuthorization"] is True
+    assert props["enableSoftDelete"] is True
+    assert props["softDeleteRetentionInDays"] == 90
+    assert props["tenantId"] == TENANT_ID
+    assert props["sku"] == {"family": "A", "name": "standard"}
+    assert "accessPolicies" not in props
+
+
+def test_key_vault_without_purge_protection_when_teardown_purges_it():
+    built = build(DEV)  # purgeOnDestroy defaults to true
+    assert built.config.purge_on_destroy is True
+    # absent, never false: Azure rejects enablePurgeProtection=false
+    assert "enablePurgeProtection" not in built.one(VAULT).inputs["properties"]
+
+
+def test_key_vault_has_purge_protection_when_purge_on_destroy_is_off():
+    built = build({**DEV, f"{NS}:purgeOnDestroy": "false"})
+    assert built.one(VAULT).inputs["properties"]["enablePurgeProtection"] is True
+
+
+def test_application_insights_is_workspace_based_on_the_log_analytics_workspace():
+    built = build(DEV)
+    logs = built.one(LOGS)
+    assert logs.inputs["workspaceName"] == built.names.log_analytics
+    assert logs.inputs["sku"] == {"name": "PerGB2018"}
+    assert logs.inputs["retentionInDays"] == 30
+    insights = built.one(INSIGHTS).inputs
+    assert insights["resourceName"] == built.names.application_insights
+    assert insights["workspaceResourceId"] == logs.id
+    assert insights["ingestionMode"] == "LogAnalytics"
+    assert insights["kind"] == "web"
+    assert insights["applicationType"] == "web"
+
+
+# --- the AzureML workspace ---------------------------------------------------------------
+
+
+def test_workspace_references_its_dependencies_by_arm_id():
+    built = build(DEV)
+    ws = built.one(WORKSPACE).inputs
+    assert ws["storageAccount"] == built.one(STORAGE).id
+    assert ws["keyVault"] == built.one(VAULT).id
+    assert ws["applicationInsights"] == built.one(INSIGHTS).id
+    assert ws["storageAccount"].endswith(f"/storageAccounts/{built.names.storage_account}")
+    assert ws["keyVault"].endswith(f"/vaults/{built.names.key_vault}")
+
+
+def test_workspace_has_system_identity_friendly_name_and_v2_behaviour():
+    built = build(DEV)
+    ws = built.one(WORKSPACE).inputs
+    assert ws["workspaceName"] == built.names.aml_workspace
+    assert ws["identity"] == {"type": "SystemAssigned"}
+    assert ws["friendlyName"].startswith(built.names.aml_workspace)
+    assert ws["v1LegacyMode"] is False
+    assert ws["publicNetworkAccess"] == "Enabled"
+    assert ws["sku"] == {"name": "Basic", "tier": "Basic"}
+    assert ws["kind"] == "Default"
+    assert ws["location"] == "westeurope"
+    assert "imageBuildCompute" not in ws
+    assert "hbiWorkspace" not in ws  # Azure's default (false); changing it recreates
+
+
+def test_dev_stack_has_no_registry_and_no_private_networking():
+    built = build(DEV)
+    assert built.run.of_type(REGISTRY_T) == []
+    assert "containerRegistry" not in built.one(WORKSPACE).inputs
+    for type_ in (ENDPOINT, ZONE_GROUP, ZONE, LINK):
+        assert built.run.of_type(type_) == [], type_
+
+
+def test_component_exposes_name_id_principal_and_key_vault_name_from_the_resources():
+    built = build(DEV)
+    ws = built.one(WORKSPACE)
+    out = built.run.outputs
+    assert out["amlWorkspaceName"] == ws.outputs["name"] == built.names.aml_workspace
+    assert out["amlWorkspaceId"] == ws.id
+    assert out["principalId"] == ws.outputs["identity"]["principalId"]
+    assert out["keyVaultName"] == built.one(VAULT).outputs["name"] == built.names.key_vault
+
+
+@pytest.mark.parametrize("raw", [DEV, PRIVATE], ids=["public", "private-link"])
+def test_exported_tracking_uri_is_the_workspace_resources_own_output(raw):
+    built = build(raw)
+    ws = built.one(WORKSPACE)
+    exported = built.run.outputs["mlflowTrackingUri"]
+    assert exported == ws.outputs["mlFlowTrackingUri"]
+    if built.config.private_link:
+        # the documented public form, which a formatter would produce, is wrong here
+        public_form = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{ws.id}"
+        assert exported != public_form
+        assert f"{ws.outputs['workspaceId']}.workspace.westeurope" in exported
+
+
+def test_workspace_is_protected_only_when_config_protects_it():
+    assert build(DEV).one(WORKSPACE).protect is False
+    protected = build({**DEV, f"{NS}:protect": "true"})
+    assert protected.one(WORKSPACE).protect is True
+    # protect is the workspace's alone: its dependencies can still be replaced
+    assert protected.one(VAULT).protect is False
+    assert protected.one(STORAGE).protect is False
+
+
+def test_every_resource_is_declared_inside_the_component():
+    built = build(PRIVATE_REGISTRY)
+    component = built.one(COMPONENT)
+    by_urn = {r.urn: r for r in built.run.resources}
+    for resource in built.run.resources:
+        if resource is component:
+            continue
+        parent = resource.parent
+        while parent and parent != component.urn:
+            parent = by_urn[parent].parent
+        assert parent == component.urn, resource.name
+
+
+# --- container registry ----------------------------------------------------------------
+
+
+def test_registry_stack_adds_a_standard_registry_without_admin_user():
+    built = build(REGISTRY)
+    registry = built.one(REGISTRY_T)
+    inputs = registry.inputs
+    assert inputs["registryName"] == built.names.container_registry
+    assert inputs["sku"] == {"name": "Standard"}
+    assert inputs["adminUserEnabled"] is False
+    assert inputs["anonymousPullEnabled"] is False
+    assert inputs["publicNetworkAccess"] == "Enabled"
+    assert "networkRuleSet" not in inputs  # a Premium-only feature
+    assert built.one(WORKSPACE).inputs["containerRegistry"] == registry.id
+    assert built.run.of_type(ENDPOINT) == []
+
+
+def test_private_link_registry_is_premium_with_public_access_off():
+    inputs = build(PRIVATE_REGISTRY).one(REGISTRY_T).inputs
+    assert inputs["sku"] == {"name": "Premium"}
+    assert inputs["adminUserEnabled"] is False
+    assert inputs["publicNetworkAccess"] == "Disabled"
+    assert inputs["networkRuleSet"] == {"defaultAction": "Deny"}
+    assert inputs["networkRuleBypassOptions"] == "AzureServices"
+
+
+# --- private link ------------------------------------------------------------------------
+
+
+def test_private_link_turns_public_network_access_off_everywhere():
+    built = build(PRIVATE_REGISTRY)
+    assert built.one(WORKSPACE).inputs["publicNetworkAccess"] == "Disabled"
+    account = built.one(STORAGE).inputs
+    assert account["publicNetworkAccess"] == "Disabled"
+    assert account["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    vault = built.one(VAULT).inputs["properties"]
+    assert vault["publicNetworkAccess"] == "disabled"
+    assert vault["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    assert built.one(REGISTRY_T).inputs["publicNetworkAccess"] == "Disabled"
+
+
+ENDPOINT_CASES = [
+    ("amlworkspace", WORKSPACE, AZUREML_ZONES),
+    ("blob", STORAGE, ["privatelink.blob.core.windows.net"]),
+    ("file", STORAGE, ["privatelink.file.core.windows.net"]),
+    ("vault", VAULT, ["privatelink.vaultcore.azure.net"]),
+    ("registry", REGISTRY_T, ["privatelink.azurecr.io"]),
+]
+
+
+@pytest.mark.parametrize(("group", "target_type", "zones"), ENDPOINT_CASES)
+def test_private_link_endpoint_per_group_in_endpoint_subnet_with_its_zone_group(
+    group, target_type, zones
+):
+    built = build(PRIVATE_REGISTRY)
+    endpoint = built.one(ENDPOINT, f"-{group}-")
+    inputs = endpoint.inputs
+    assert inputs["subnet"] == {"id": ENDPOINT_SUBNET_ID}
+    assert inputs["location"] == "westeurope"
+    assert inputs["privateEndpointName"] == f"{built.names.aml_workspace}-{group}-pe"
+    [connection] = inputs["privateLinkServiceConnections"]
+    assert connection["groupIds"] == [group]
+    assert connection["privateLinkServiceId"] == built.one(target_type).id
+    assert "manualPrivateLinkServiceConnections" not in inputs  # auto-approved, same owner
+
+    zone_ids = {z.inputs["privateZoneName"]: z.id for z in built.run.of_type(ZONE)}
+    groups = [g for g in built.run.of_type(ZONE_GROUP) if g.parent == endpoint.parent]
+    assert len(groups) == 1  # one zone group per endpoint, holding all its zones
+    zone_group = groups[0].inputs
+    assert zone_group["privateEndpointName"] == inputs["privateEndpointName"]
+    assert [c["privateDnsZoneId"] for c in zone_group["privateDnsZoneConfigs"]] == [
+        zone_ids[z] for z in zones
+    ]
+
+
+def test_private_link_without_registry_has_no_registry_endpoint_or_zone():
+    built = build(PRIVATE)
+    groups = sorted(
+        c["groupIds"][0]
+        for e in built.run.of_type(ENDPOINT)
+        for c in e.inputs["privateLinkServiceConnections"]
+    )
+    assert groups == ["amlworkspace", "blob", "file", "vault"]
+    zones = {z.inputs["privateZoneName"] for z in built.run.of_type(ZONE)}
+    assert "privatelink.azurecr.io" not in zones
+
+
+def test_private_dns_zones_are_global_each_declared_once_and_linked_to_the_vnet():
+    built = build(PRIVATE_REGISTRY)
+    zones = [z.inputs["privateZoneName"] for z in built.run.of_type(ZONE)]
+    assert sorted(zones) == sorted(
+        [
+            *AZUREML_ZONES,
+            "privatelink.blob.core.windows.net",
+            "privatelink.file.core.windows.net",
+            "privatelink.vaultcore.azure.net",
+            "privatelink.azurecr.io",
+        ]
+    )
+    assert all(z.inputs["location"] == "global" for z in built.run.of_type(ZONE))
+    links = built.run.of_type(LINK)
+    assert sorted(link.inputs["privateZoneName"] for link in links) == sorted(zones)
+    for link in links:
+        assert link.inputs["virtualNetwork"] == {"id": VNET_ID}
+        assert link.inputs["registrationEnabled"] is False
+        assert link.inputs["location"] == "global"
+
+
+def test_workspace_waits_for_its_dependencies_private_endpoints():
+    built = build(PRIVATE_REGISTRY)
+    ws = built.one(WORKSPACE)
+    for group in ("blob", "file", "vault", "registry"):
+        assert built.one(ENDPOINT, f"-{group}-").urn in ws.depends_on, group
+    assert built.one(ENDPOINT, "-amlworkspace-").urn not in ws.depends_on
+
+
+# --- private endpoint plumbing -----------------------------------------------------------
+
+
+def test_zones_for_follow_microsofts_private_dns_zone_table():
+    assert zones_for("amlworkspace") == tuple(AZUREML_ZONES)
+    assert zones_for("vault") == ("privatelink.vaultcore.azure.net",)
+    with pytest.raises(ValueError, match="sqlServer"):
+        zones_for("sqlServer")
+
+
+def test_dns_zone_names_lists_a_shared_zone_once():
+    assert dns_zone_names(["blob", "file", "blob"]) == (
+        "privatelink.blob.core.windows.net",
+        "privatelink.file.core.windows.net",
+    )
+
+
+def test_private_dns_zones_folds_duplicate_names_into_one_zone_and_link():
+    def body() -> None:
+        PrivateDnsZones(
+            "dns",
+            PrivateDnsZonesArgs(
+                resource_group_name=RG,
+                vnet_id=VNET_ID,
+                zone_names=("privatelink.blob.core.windows.net",) * 2,
+                link_name="vnet-link",
+            ),
+        )
+
+    run = run_function(body, DEV)
+    assert run.error is None
+    assert len(run.of_type(ZONE)) == 1
+    assert len(run.of_type(LINK)) == 1
+    assert run.one(LINK).inputs["virtualNetworkLinkName"] == "vnet-link"
+
+
+def test_private_endpoint_refuses_a_group_whose_zones_were_not_created():
+    def body() -> None:
+        zones = PrivateDnsZones(
+            "dns",
+            PrivateDnsZonesArgs(
+                resource_group_name=RG,
+                vnet_id=VNET_ID,
+                zone_names=dns_zone_names(["blob"]),
+                link_name="vnet-link",
+            ),
+        )
+        PrivateEndpoint(
+            "kv",
+            PrivateEndpointArgs(
+                resource_group_name=RG,
+                location="westeurope",
+                endpoint_name="kv-pe",
+                target_resource_id="/subscriptions/x/vaults/kv",
+                group_id="vault",
+                subnet_id=ENDPOINT_SUBNET_ID,
+                dns_zones=zones,
+            ),
+        )
+
+    with pytest.raises(ValueError, match=r"privatelink\.vaultcore\.azure\.net"):
+        run_function(body, DEV)
