@@ -369,9 +369,10 @@ def run_function(
     secret_keys: Set[str] = frozenset(),
 ) -> ProgramResult:
     """Run `body` (which declares resources, e.g. one component) as a program under mocks."""
-    from pulumi.runtime.settings import SETTINGS, get_root_resource
+    from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
     from pulumi.runtime.stack import run_pulumi_func
 
+    ROOT.set(None)  # a fresh stack resource, so no output of an earlier run is carried over
     mocks = StackMocks(deployed)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(

@@ -160,6 +160,8 @@ def plain(value: Any) -> Any:
         return AFTER_DEPLOY
     if secret_value(value) is not None:
         return SECRET
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # numbers cross the engine's protobuf as floats
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
