@@ -1,0 +1,181 @@
+"""The CrossGuard policies of the pack: thin wrappers that feed resources to `guard_rules`.
+
+Every policy is mandatory: a violation fails `pulumi preview` and stops `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import guard_rules as rules
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+PACK_NAME = "databricks-azureml-guard"
+ENFORCEMENT = EnforcementLevel.MANDATORY
+
+ResourceRule = Callable[[Mapping[str, Any]], list[str]]
+StackRule = Callable[[list[rules.Declared]], list[rules.StackViolation]]
+
+
+def _for_type(resource_type: str, rule: ResourceRule) -> ResourceValidation:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type != resource_type:
+            return
+        for message in rule(args.props):
+            report_violation(message, None)
+
+    return validate
+
+
+def _resource_policy(
+    name: str, description: str, resource_type: str, rule: ResourceRule
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=_for_type(resource_type, rule),
+        enforcement_level=ENFORCEMENT,
+    )
+
+
+def _over_stack(rule: StackRule) -> StackValidation:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        declared = [rules.Declared(r.resource_type, r.name, r.props, r.urn) for r in args.resources]
+        for violation in rule(declared):
+            report_violation(violation.message, violation.urn)
+
+    return validate
+
+
+def _stack_policy(name: str, description: str, rule: StackRule) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=_over_stack(rule),
+        enforcement_level=ENFORCEMENT,
+    )
+
+
+def _validate_cluster_auto_termination(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != rules.DATABRICKS_CLUSTER:
+        return
+    limit = rules.autotermination_limit(args.get_config())
+    for message in rules.cluster_auto_termination(args.props, limit):
+        report_violation(message, None)
+
+
+def _validate_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if not rules.is_taggable(args.resource_type, args.props):
+        return
+    for message in rules.required_tags(args.props):
+        report_violation(message, None)
+
+
+AUTOTERMINATION_CONFIG = PolicyConfigSchema(
+    properties={
+        rules.AUTOTERMINATION_LIMIT_KEY: {
+            "type": "integer",
+            "minimum": rules.MIN_AUTOTERMINATION_MINUTES,
+            "maximum": rules.MAX_AUTOTERMINATION_MINUTES,
+            "default": rules.DEFAULT_AUTOTERMINATION_LIMIT,
+            "description": "Largest autoterminationMinutes a Databricks cluster may declare.",
+        }
+    }
+)
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    _resource_policy(
+        "databricks-workspace-vnet-injection",
+        "Databricks workspaces are VNet-injected: customVirtualNetworkId, customPublicSubnetName "
+        "and customPrivateSubnetName are set.",
+        rules.DATABRICKS_WORKSPACE,
+        rules.databricks_workspace_vnet_injection,
+    ),
+    _resource_policy(
+        "databricks-workspace-no-public-ip",
+        "Databricks workspaces use secure cluster connectivity: enableNoPublicIp is true.",
+        rules.DATABRICKS_WORKSPACE,
+        rules.databricks_workspace_no_public_ip,
+    ),
+    _resource_policy(
+        "databricks-workspace-premium-sku",
+        "Databricks workspaces use the premium SKU.",
+        rules.DATABRICKS_WORKSPACE,
+        rules.databricks_workspace_premium_sku,
+    ),
+    _resource_policy(
+        "aml-workspace-system-identity",
+        "AzureML workspaces have a system-assigned managed identity.",
+        rules.AML_WORKSPACE,
+        rules.aml_workspace_system_identity,
+    ),
+    _resource_policy(
+        "storage-account-minimum-tls-1-2",
+        "Storage accounts refuse TLS below 1.2 (minimumTlsVersion TLS1_2).",
+        rules.STORAGE_ACCOUNT,
+        rules.storage_account_minimum_tls,
+    ),
+    _resource_policy(
+        "storage-account-no-public-blob-access",
+        "Storage accounts allow no public blob access (allowBlobPublicAccess false).",
+        rules.STORAGE_ACCOUNT,
+        rules.storage_account_no_public_blob_access,
+    ),
+    _resource_policy(
+        "key-vault-rbac-authorization",
+        "Key vaults authorize data actions with Azure RBAC (enableRbacAuthorization true).",
+        rules.KEY_VAULT,
+        rules.key_vault_rbac_authorization,
+    ),
+    _resource_policy(
+        "key-vault-soft-delete",
+        "Key vaults keep soft delete on (enableSoftDelete never false).",
+        rules.KEY_VAULT,
+        rules.key_vault_soft_delete,
+    ),
+    ResourceValidationPolicy(
+        name="databricks-cluster-auto-termination",
+        description="Databricks clusters set autoterminationMinutes, at most the configured "
+        f"{rules.AUTOTERMINATION_LIMIT_KEY} (default {rules.DEFAULT_AUTOTERMINATION_LIMIT}).",
+        validate=_validate_cluster_auto_termination,
+        enforcement_level=ENFORCEMENT,
+        config_schema=AUTOTERMINATION_CONFIG,
+    ),
+    _resource_policy(
+        "databricks-cluster-secret-env-vars",
+        "Databricks cluster env vars named like credentials (SECRET, TOKEN, PASSWORD) are "
+        "{{secrets/<scope>/<key>}} references.",
+        rules.DATABRICKS_CLUSTER,
+        rules.cluster_secret_env_vars,
+    ),
+    ResourceValidationPolicy(
+        name="azure-resources-tagged",
+        description="Every taggable Azure resource carries the tags environment and managed-by.",
+        validate=_validate_tags,
+        enforcement_level=ENFORCEMENT,
+    ),
+    _stack_policy(
+        "aml-workspace-private-when-private-link",
+        "An AzureML workspace reached through a private endpoint has publicNetworkAccess Disabled.",
+        rules.aml_workspace_private_when_private_link,
+    ),
+    _stack_policy(
+        "no-dual-tracking-with-private-link",
+        "Dual tracking (amlWorkspaceId on the Databricks workspace) is never combined with a "
+        "private-link AzureML workspace.",
+        rules.no_dual_tracking_with_private_link,
+    ),
+]
