@@ -14,7 +14,9 @@ import pulumi_databricks as databricks
 from core.config import ClusterSpec, ModelRegistry, ServicePrincipal, TrackingMode
 
 # The plugin that lets MLflow talk to AzureML (seed: "Install libraries").
-AZUREML_MLFLOW = "azureml-mlflow>=1.60.0,<2"
+AZUREML_MLFLOW = (
+    "azureml-mlflow>=1.62,<1.63"  # the range the notebook tests run (requirements-notebooks.txt)
+)
 SECRET_KEY = "azure-client-secret"
 
 

@@ -202,3 +202,15 @@ def test_provider_reaches_the_workspace_by_url_and_arm_id():
     provider = run.one("pulumi:providers:databricks")
     assert provider.inputs["host"] == "https://adb-1.1.azuredatabricks.net"
     assert provider.inputs["azureWorkspaceResourceId"] == ws_id
+
+
+def test_cluster_installs_the_azureml_mlflow_range_the_notebook_tests_run():
+    from pathlib import Path
+
+    pins = Path(__file__).parent.parent.joinpath("requirements-notebooks.txt").read_text()
+    tested = next(
+        line.split("#")[0].strip()
+        for line in pins.splitlines()
+        if line.startswith("azureml-mlflow")
+    )
+    assert AZUREML_MLFLOW.replace(" ", "") == tested.replace(" ", "")

@@ -1,0 +1,106 @@
+"""Point MLflow at the stack's tracking and registry, and name experiments for the mode (seed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from mlflow_setup.outputs import (
+    DATABRICKS,
+    MlflowSetupError,
+    StackOutputs,
+    TrackingMode,
+)
+
+AZUREML_SCHEME = "azureml://"
+PLUGIN_INSTALL_HINT = (
+    "install it with `%pip install azureml-mlflow` in the notebook (the stack's cluster has it as "
+    "a cluster library) or `pip install azureml-mlflow` elsewhere"
+)
+
+
+class AzureMLPluginMissingError(MlflowSetupError, ImportError):
+    """An azureml:// URI is to be used but the azureml-mlflow plugin is not installed."""
+
+
+class ExperimentNameError(MlflowSetupError, ValueError):
+    """An experiment name or user that cannot name an experiment in this tracking mode."""
+
+
+@dataclass(frozen=True)
+class MlflowUris:
+    """What `configure_mlflow` set."""
+
+    tracking_uri: str
+    registry_uri: str
+
+
+def azureml_plugin_installed() -> bool:
+    """Whether MLflow can resolve `azureml://` store URIs (the azureml-mlflow entry points)."""
+    return any(
+        entry.name == "azureml"
+        for group in ("mlflow.tracking_store", "mlflow.model_registry_store")
+        for entry in entry_points(group=group)
+    )
+
+
+def mlflow_uris(outputs: StackOutputs) -> MlflowUris:
+    """The tracking and registry URIs for the stack's mode.
+
+    dual: tracking stays "databricks" (the linked workspace also tracks in AzureML);
+    exclusive: tracking is the AzureML URI. The registry is the stack's `mlflowRegistryUri`,
+    set explicitly: MLflow 3 would otherwise default to Unity Catalog ("databricks-uc").
+    """
+    if outputs.tracking_mode is TrackingMode.EXCLUSIVE:
+        if outputs.mlflow_tracking_uri is None:  # parse_outputs rules this out
+            raise MlflowSetupError(f"{outputs.source}: exclusive tracking without a tracking URI")
+        tracking = outputs.mlflow_tracking_uri
+    else:
+        tracking = DATABRICKS
+    return MlflowUris(tracking_uri=tracking, registry_uri=outputs.mlflow_registry_uri)
+
+
+def configure_mlflow(
+    outputs: StackOutputs,
+    *,
+    plugin_installed: Callable[[], bool] = azureml_plugin_installed,
+) -> MlflowUris:
+    """Set MLflow's tracking and registry URIs from the stack outputs; returns what it set."""
+    uris = mlflow_uris(outputs)
+    azureml = [uri for uri in (uris.tracking_uri, uris.registry_uri) if uri.startswith("azureml:")]
+    if azureml and not plugin_installed():
+        raise AzureMLPluginMissingError(
+            f"MLflow cannot use {azureml[0]!r} without the azureml-mlflow plugin: "
+            + PLUGIN_INSTALL_HINT
+        )
+    import mlflow  # here, so reading outputs works without MLflow installed
+
+    mlflow.set_tracking_uri(uris.tracking_uri)
+    mlflow.set_registry_uri(uris.registry_uri)
+    return uris
+
+
+def experiment_name(outputs: StackOutputs, name: str, user: str | None = None) -> str:
+    """The experiment name for the mode (seed).
+
+    dual: Databricks names experiments by workspace path, `/Users/<user>/<name>`;
+    exclusive: AzureML names them directly, a plain `<name>` (`user` is not used).
+    """
+    if not name or name.strip() != name or "/" in name:
+        raise ExperimentNameError(
+            f"experiment name {name!r} must be a plain name: not empty, no '/', "
+            "no surrounding spaces (e.g. 'iris-classifier')"
+        )
+    if outputs.tracking_mode is TrackingMode.EXCLUSIVE:
+        return name
+    if user is None:
+        raise ExperimentNameError(
+            "dual tracking names experiments /Users/<user>/<name> in the Databricks workspace: "
+            "pass user= (in a notebook: spark.sql('SELECT current_user()').first()[0])"
+        )
+    if not user or user.strip() != user or "/" in user:
+        raise ExperimentNameError(
+            f"user {user!r} must be the Databricks user name (e.g. 'alice@contoso.com')"
+        )
+    return f"/Users/{user}/{name}"

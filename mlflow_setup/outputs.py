@@ -1,0 +1,329 @@
+"""The stack's outputs, as notebooks see them: loaded from a file, the cluster or the Pulumi CLI.
+
+Sources, first match wins (`load_outputs`):
+1. the `path` argument: a file written by `pulumi stack output --json > outputs.json`;
+2. the file named by the environment variable `STACK_OUTPUTS_FILE`;
+3. on a Databricks cluster (`DATABRICKS_RUNTIME_VERSION` is set), the `spark_env_vars` the stack
+   set there: `MLFLOW_TRACKING_URI` (exclusive tracking only) and `MLFLOW_REGISTRY_URI` (AzureML
+   registry only). They carry the MLflow settings, not the Azure resource names: those are None;
+4. `pulumi stack output --json` when the Pulumi CLI is on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+OUTPUTS_FILE_ENV = "STACK_OUTPUTS_FILE"
+DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
+DATABRICKS = "databricks"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# The path the azureml-mlflow plugin parses (azureml/mlflow/_internal/utils.py), anchored.
+_AZUREML_PATH = re.compile(
+    r"(?:/.*)?/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)"
+    r"/providers/Microsoft\.MachineLearningServices/workspaces/(?P<workspace>[^/]+)"
+)
+
+
+class TrackingMode(StrEnum):
+    DUAL = "dual"
+    EXCLUSIVE = "exclusive"
+
+
+class ModelRegistry(StrEnum):
+    DATABRICKS = "databricks"
+    AZUREML = "azureml"
+
+
+class MlflowSetupError(Exception):
+    """Base of every error this package raises."""
+
+
+class StackOutputsError(MlflowSetupError, ValueError):
+    """Stack outputs missing or malformed; the message names each output and its source."""
+
+
+@dataclass(frozen=True)
+class AzureMLUri:
+    """The parts of an AzureML MLflow URI (`azureml://<host>/mlflow/v1.0/subscriptions/...`)."""
+
+    host: str
+    subscription_id: str
+    resource_group: str
+    workspace: str
+
+
+def parse_azureml_uri(uri: str) -> AzureMLUri | None:
+    """The workspace an `azureml://` URI points at, or None when it is not one the plugin reads."""
+    parts = urlsplit(uri)
+    match = _AZUREML_PATH.fullmatch(parts.path)
+    if parts.scheme != "azureml" or not parts.netloc or match is None:
+        return None
+    return AzureMLUri(parts.netloc, **match.groupdict())
+
+
+def _is_tracking_server(uri: str) -> bool:
+    """An MLflow tracking server's http(s) URI: stands in for AzureML in tests and local runs."""
+    parts = urlsplit(uri)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """The stack outputs a notebook needs, parsed and checked.
+
+    Read from a cluster's environment, only the MLflow settings are known and the Azure resource
+    fields are None; from a file or the Pulumi CLI every output is required.
+    """
+
+    source: str  # where these came from, for messages
+    tracking_mode: TrackingMode
+    model_registry: ModelRegistry
+    mlflow_tracking_uri: str | None  # the AzureML URI (None: dual mode, read from the cluster)
+    mlflow_registry_uri: str  # "databricks" or the AzureML URI
+    private_link: bool | None = None
+    resource_group_name: str | None = None
+    location: str | None = None
+    aml_workspace_name: str | None = None
+    aml_workspace_id: str | None = None
+    databricks_workspace_url: str | None = None
+    databricks_workspace_id: str | None = None
+    cluster_id: str | None = None
+    secret_scope: str | None = None
+
+
+# Output name -> StackOutputs field, in the spec's order.
+_STRING_OUTPUTS = {
+    "resourceGroupName": "resource_group_name",
+    "location": "location",
+    "amlWorkspaceName": "aml_workspace_name",
+    "amlWorkspaceId": "aml_workspace_id",
+    "databricksWorkspaceUrl": "databricks_workspace_url",
+    "databricksWorkspaceId": "databricks_workspace_id",
+    "clusterId": "cluster_id",
+}
+OUTPUT_NAMES = (
+    "resourceGroupName",
+    "location",
+    "trackingMode",
+    "modelRegistry",
+    "privateLink",
+    "amlWorkspaceName",
+    "amlWorkspaceId",
+    "mlflowTrackingUri",
+    "mlflowRegistryUri",
+    "databricksWorkspaceUrl",
+    "databricksWorkspaceId",
+    "clusterId",
+    "secretScope",
+)
+
+
+def parse_outputs(raw: Any, source: str) -> StackOutputs:
+    """Check the JSON object `pulumi stack output --json` prints; every problem in one error."""
+    if not isinstance(raw, Mapping):
+        raise StackOutputsError(
+            f"{source}: expected a JSON object of stack outputs, got {type(raw).__name__}"
+        )
+    problems: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = raw.get(name)
+        if value is None:
+            problems.append(f"stack output '{name}' is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"stack output '{name}' is {value!r}, expected a non-empty string")
+            return None
+        return value
+
+    def choice(name: str, allowed: type[StrEnum]) -> str | None:
+        value = text(name)
+        if value is not None and value not in {member.value for member in allowed}:
+            expected = " or ".join(repr(member.value) for member in allowed)
+            problems.append(f"stack output '{name}' is {value!r}, expected {expected}")
+            return None
+        return value
+
+    mode = choice("trackingMode", TrackingMode)
+    registry = choice("modelRegistry", ModelRegistry)
+    tracking_mode = TrackingMode(mode) if mode else None
+    model_registry = ModelRegistry(registry) if registry else None
+    private_link = raw.get("privateLink")
+    if private_link is None:
+        problems.append("stack output 'privateLink' is missing")
+    elif not isinstance(private_link, bool):
+        problems.append(f"stack output 'privateLink' is {private_link!r}, expected true or false")
+        private_link = None
+    strings = {field: text(name) for name, field in _STRING_OUTPUTS.items()}
+    secret_scope = text("secretScope")
+    tracking_uri = text("mlflowTrackingUri")
+    registry_uri = text("mlflowRegistryUri")
+
+    if tracking_uri is not None:
+        parsed = parse_azureml_uri(tracking_uri)
+        if parsed is None and not _is_tracking_server(tracking_uri):
+            problems.append(
+                f"stack output 'mlflowTrackingUri' is {tracking_uri!r}, expected the AzureML "
+                "workspace's azureml://<host>/mlflow/v1.0/subscriptions/<id>/resourceGroups/<rg>"
+                "/providers/Microsoft.MachineLearningServices/workspaces/<name> URI "
+                "(or an http(s) MLflow tracking server standing in for it)"
+            )
+        workspace = strings["aml_workspace_name"]
+        if parsed and workspace and parsed.workspace.lower() != workspace.lower():
+            problems.append(
+                f"stack output 'mlflowTrackingUri' points at workspace {parsed.workspace!r}, "
+                f"but 'amlWorkspaceName' is {workspace!r}"
+            )
+    if registry_uri is not None and tracking_uri is not None and model_registry is not None:
+        expected = DATABRICKS if model_registry is ModelRegistry.DATABRICKS else tracking_uri
+        if registry_uri != expected:
+            problems.append(
+                f"stack output 'mlflowRegistryUri' is {registry_uri!r}, but with modelRegistry "
+                f"{model_registry.value!r} it must be {expected!r}"
+            )
+    if private_link and tracking_mode is TrackingMode.DUAL:
+        problems.append(
+            "stack outputs 'privateLink' true and 'trackingMode' 'dual' contradict each other: "
+            "dual-tracking isn't supported with a private-link AzureML workspace"
+        )
+    for name in ("amlWorkspaceId", "databricksWorkspaceId"):
+        value = raw.get(name)
+        if isinstance(value, str) and value.strip() and not value.startswith("/subscriptions/"):
+            problems.append(
+                f"stack output '{name}' is {value!r}, expected an ARM id (/subscriptions/...)"
+            )
+    url = strings["databricks_workspace_url"]
+    if url is not None and not (url.startswith("https://") and urlsplit(url).netloc):
+        problems.append(
+            f"stack output 'databricksWorkspaceUrl' is {url!r}, expected https://<host>"
+        )
+
+    if problems or tracking_mode is None or model_registry is None or registry_uri is None:
+        raise StackOutputsError(f"{source}: " + "; ".join(problems))
+    return StackOutputs(
+        source=source,
+        tracking_mode=tracking_mode,
+        model_registry=model_registry,
+        mlflow_tracking_uri=tracking_uri,
+        mlflow_registry_uri=registry_uri,
+        private_link=private_link,
+        secret_scope=secret_scope,
+        **strings,
+    )
+
+
+def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
+    """The MLflow settings the stack put into the cluster's `spark_env_vars`."""
+    source = "the cluster's environment"
+    problems: list[str] = []
+    uris: dict[str, str | None] = {}
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        value = env.get(name, "").strip()
+        if value in ("", DATABRICKS):
+            uris[name] = None
+        elif parse_azureml_uri(value) is None and not _is_tracking_server(value):
+            problems.append(
+                f"{name} is {value!r}, expected 'databricks' or the AzureML workspace's "
+                "azureml://<host>/mlflow/v1.0/subscriptions/.../workspaces/<name> URI"
+            )
+        else:
+            uris[name] = value
+    tracking_uri = uris.get("MLFLOW_TRACKING_URI")
+    registry_uri = uris.get("MLFLOW_REGISTRY_URI")
+    if tracking_uri and registry_uri and tracking_uri != registry_uri:
+        problems.append(
+            f"MLFLOW_REGISTRY_URI is {registry_uri!r}, but the stack sets it to the tracking URI "
+            f"{tracking_uri!r}"
+        )
+    if problems:
+        raise StackOutputsError(f"{source}: " + "; ".join(problems))
+    parsed = parse_azureml_uri(tracking_uri or registry_uri or "")
+    return StackOutputs(
+        source=source,
+        tracking_mode=TrackingMode.EXCLUSIVE if tracking_uri else TrackingMode.DUAL,
+        model_registry=ModelRegistry.AZUREML if registry_uri else ModelRegistry.DATABRICKS,
+        mlflow_tracking_uri=tracking_uri or registry_uri,
+        mlflow_registry_uri=registry_uri or DATABRICKS,
+        resource_group_name=parsed.resource_group if parsed else None,
+        aml_workspace_name=parsed.workspace if parsed else None,
+    )
+
+
+def read_outputs_file(path: str | os.PathLike[str]) -> StackOutputs:
+    """Parse a file written by `pulumi stack output --json`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise StackOutputsError(
+            f"cannot read stack outputs file {str(path)!r}: {error.strerror or error}; "
+            "write it with `pulumi stack output --json > outputs.json`"
+        ) from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StackOutputsError(
+            f"stack outputs file {str(path)!r} is not JSON ({error.msg} at line {error.lineno}); "
+            "write it with `pulumi stack output --json`"
+        ) from None
+    return parse_outputs(raw, f"stack outputs file {str(path)!r}")
+
+
+def pulumi_stack_output(stack: str | None = None, cwd: Path = PROJECT_DIR) -> str | None:
+    """`pulumi stack output --json` of the project's selected (or given) stack.
+
+    None when the Pulumi CLI is not on PATH; a StackOutputsError when it fails.
+    """
+    exe = shutil.which("pulumi")
+    if exe is None:
+        return None
+    command = [exe, "stack", "output", "--json", *(["--stack", stack] if stack else [])]
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise StackOutputsError("`pulumi stack output --json` did not answer in 120 s") from None
+    if done.returncode != 0:
+        detail = done.stderr.strip() or done.stdout.strip() or f"exit code {done.returncode}"
+        raise StackOutputsError(f"`pulumi stack output --json` failed: {detail}")
+    return done.stdout
+
+
+def load_outputs(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] = os.environ,
+    run_cli: Callable[[], str | None] = pulumi_stack_output,
+) -> StackOutputs:
+    """The stack outputs from the first source that has them (see the module's doc)."""
+    if path is not None:
+        return read_outputs_file(path)
+    if env.get(OUTPUTS_FILE_ENV):
+        return read_outputs_file(env[OUTPUTS_FILE_ENV])
+    if env.get(DATABRICKS_RUNTIME_ENV):
+        return outputs_from_cluster_env(env)
+    text = run_cli()
+    if text is None:
+        raise StackOutputsError(
+            "no stack outputs found: pass a path, set "
+            f"{OUTPUTS_FILE_ENV}=<file written by `pulumi stack output --json`>, run on the "
+            "stack's Databricks cluster, or install the Pulumi CLI and select the stack"
+        )
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise StackOutputsError(
+            f"`pulumi stack output --json` printed no JSON ({error.msg})"
+        ) from None
+    return parse_outputs(raw, "`pulumi stack output --json`")

@@ -1,0 +1,128 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Track a Databricks experiment in Azure Machine Learning
+# MAGIC
+# MAGIC Follows Microsoft's "Track Azure Databricks machine learning experiments with MLflow and
+# MAGIC Azure Machine Learning", driven by the `databricks-azureml` stack outputs:
+# MAGIC
+# MAGIC 1. point MLflow at the stack's tracking and registry URIs (`mlflow_setup`),
+# MAGIC 2. set the experiment, named the way the tracking mode expects,
+# MAGIC 3. train a small scikit-learn model, log a parameter, a metric and the model, registering it
+# MAGIC    with `registered_model_name`,
+# MAGIC 4. load it back from the registry (`models:/<name>/latest`) and score a Spark DataFrame with
+# MAGIC    `mlflow.pyfunc.spark_udf`.
+# MAGIC
+# MAGIC Run it on the stack's cluster: its environment carries the MLflow settings. Elsewhere, set
+# MAGIC `STACK_OUTPUTS_FILE` to a file written by `pulumi stack output --json`.
+
+# COMMAND ----------
+
+# MAGIC %pip install "azureml-mlflow>=1.62,<1.63" "mlflow>=3.10,<=3.15.0" "scikit-learn>=1.6,<1.10"
+
+# COMMAND ----------
+
+if "dbutils" in globals():  # Databricks: load the packages %pip just installed
+    dbutils.library.restartPython()  # noqa: F821
+
+# COMMAND ----------
+
+import os
+import sys
+
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from sklearn.datasets import make_classification
+from sklearn.linear_model import SGDClassifier
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+
+try:
+    import mlflow_setup
+except ModuleNotFoundError:  # a Databricks Git folder runs notebooks from their own folder
+    sys.path.append(os.path.abspath(".."))
+    import mlflow_setup
+
+EXPERIMENT = "track-with-azureml"
+MODEL_NAME = "track-with-azureml-classifier"
+EPOCHS = 20
+FEATURES = [f"feature_{i}" for i in range(4)]
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Configure MLflow from the stack outputs
+# MAGIC dual: tracking stays `databricks` (the linked workspace tracks in both places); exclusive:
+# MAGIC tracking goes to the AzureML workspace only. The registry is the one the stack chose.
+
+# COMMAND ----------
+
+outputs = mlflow_setup.load_outputs()
+uris = mlflow_setup.configure_mlflow(outputs)
+print(f"tracking mode {outputs.tracking_mode}, from {outputs.source}")
+print(f"tracking URI  {uris.tracking_uri}")
+print(f"registry URI  {uris.registry_uri}")
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Set the experiment
+# MAGIC Dual tracking names it by its workspace path, `/Users/<user>/<name>`; AzureML (exclusive)
+# MAGIC takes the plain name.
+
+# COMMAND ----------
+
+user = None
+if outputs.tracking_mode == mlflow_setup.TrackingMode.DUAL:
+    user = spark.sql("SELECT current_user()").first()[0]  # noqa: F821
+experiment = mlflow.set_experiment(mlflow_setup.experiment_name(outputs, EXPERIMENT, user=user))
+print(f"experiment {experiment.name} ({experiment.experiment_id})")
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Train, log and register
+# MAGIC The data is generated here, so the notebook runs anywhere.
+
+# COMMAND ----------
+
+X, y = make_classification(
+    n_samples=600, n_features=len(FEATURES), n_informative=3, n_redundant=0, random_state=7
+)
+data = pd.DataFrame(X, columns=FEATURES)
+X_train, X_test, y_train, y_test = train_test_split(data, y, test_size=0.25, random_state=7)
+
+with mlflow.start_run() as run:
+    mlflow.log_param("epochs", EPOCHS)
+    model = SGDClassifier(loss="log_loss", max_iter=EPOCHS, tol=None, random_state=7)
+    model.fit(X_train, y_train)
+    accuracy = accuracy_score(y_test, model.predict(X_test))
+    mlflow.log_metric("accuracy", accuracy)
+    model_info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        registered_model_name=MODEL_NAME,
+        signature=infer_signature(X_train, model.predict(X_train)),
+        input_example=X_train.head(3),
+    )
+print(f"run {run.info.run_id}: accuracy {accuracy:.3f}, registered {MODEL_NAME}")
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Load the model from the registry and score a Spark DataFrame
+
+# COMMAND ----------
+
+model_uri = f"models:/{MODEL_NAME}/latest"
+loaded = mlflow.pyfunc.load_model(model_uri)
+print(f"loaded {model_uri}: {loaded.metadata.run_id}")
+
+pyfunc_udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="long")  # noqa: F821
+score_df = spark.createDataFrame(X_test)  # noqa: F821
+preds = score_df.withColumn("prediction", pyfunc_udf(*FEATURES))
+
+if "display" in globals():
+    display(preds)  # noqa: F821
+else:
+    preds.show(5)
