@@ -6,7 +6,6 @@ reads what was declared: wire (camelCase) inputs and the outputs Azure returned.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +27,10 @@ from components.private_endpoint import (
 )
 from core import naming
 from core.config import StackConfig, parse_config
+from tests.stacks import DEV, PRIVATE, SECRET_KEY
 from tools.offline import SUBSCRIPTION_ID, TENANT_ID, ProgramResult, run_function
 
 NS = "databricks-azureml"
-SECRET_KEY = f"{NS}:servicePrincipalSecret"
 RG = "mlflow-dev-rg"
 VNET_ID = (
     f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RG}"
@@ -39,19 +38,6 @@ VNET_ID = (
 )
 ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/endpoints"
 
-DEV = {"azure-native:location": "westeurope"}
-PRIVATE = {
-    **DEV,
-    f"{NS}:privateLink": "true",
-    f"{NS}:trackingMode": "exclusive",
-    f"{NS}:servicePrincipal": json.dumps(
-        {
-            "clientId": "0b8e2f6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b",
-            "objectId": "6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f",
-        }
-    ),
-    SECRET_KEY: "not-a-real-secret",
-}
 REGISTRY = {**DEV, f"{NS}:containerRegistry": "true"}
 PRIVATE_REGISTRY = {**PRIVATE, f"{NS}:containerRegistry": "true"}
 

@@ -7,7 +7,6 @@ by `parse_config`, the way `__main__.py` wires them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,8 @@ from components.network import Network, NetworkArgs
 from components.resource_group import ResourceGroup, ResourceGroupArgs
 from core import naming
 from core.config import StackConfig, TrackingMode, parse_config
+from tests.stacks import DEV, SECRET_KEY
+from tests.stacks import PRIVATE as PRIVATE_LINK
 from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, run_function
 
 WORKSPACE = "azure-native:databricks:Workspace"
@@ -30,20 +31,6 @@ NAT = "azure-native:network:NatGateway"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 COMPONENT = "databricks-azureml:databricks:Workspace"
 
-SECRET_KEY = "databricks-azureml:servicePrincipalSecret"
-DEV = {"azure-native:location": "westeurope"}
-PRIVATE_LINK = {
-    "azure-native:location": "westeurope",
-    "databricks-azureml:privateLink": "true",
-    "databricks-azureml:trackingMode": "exclusive",
-    "databricks-azureml:servicePrincipal": json.dumps(
-        {
-            "clientId": "11111111-2222-4333-8444-555555555555",
-            "objectId": "66666666-7777-4888-9999-aaaaaaaaaaaa",
-        }
-    ),
-    SECRET_KEY: "not-a-real-secret",
-}
 # Stands in for the AzureML workspace component's id output in dual mode.
 AML_WORKSPACE_ID = (
     f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/mlflow-dev-rg"

@@ -18,6 +18,8 @@ from components.network import Network, NetworkArgs
 from components.resource_group import ResourceGroup, ResourceGroupArgs
 from core import naming
 from core.config import StackConfig, parse_config
+from tests.stacks import DEV, SECRET_KEY
+from tests.stacks import PRIVATE as PRIVATE_LINK
 from tools.offline import ProgramResult, arm_id, run_function
 
 VNET = "azure-native:network:VirtualNetwork"
@@ -28,20 +30,6 @@ PIP = "azure-native:network:PublicIPAddress"
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 DATABRICKS = "Microsoft.Databricks/workspaces"
 
-SECRET_KEY = "databricks-azureml:servicePrincipalSecret"
-DEV = {"azure-native:location": "westeurope"}
-PRIVATE_LINK = {
-    "azure-native:location": "westeurope",
-    "databricks-azureml:privateLink": "true",
-    "databricks-azureml:trackingMode": "exclusive",
-    "databricks-azureml:servicePrincipal": json.dumps(
-        {
-            "clientId": "11111111-2222-4333-8444-555555555555",
-            "objectId": "66666666-7777-4888-9999-aaaaaaaaaaaa",
-        }
-    ),
-    SECRET_KEY: "not-a-real-secret",
-}
 
 # The NSG rules Azure Databricks' network intent policy writes for a VNet-injected workspace with
 # secure cluster connectivity: Azure quickstart templates (microsoft.databricks
