@@ -90,6 +90,8 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "principalType",
     ),
     "pulumi:providers:databricks": ("host", "azureWorkspaceResourceId"),
+    "pulumi-python:dynamic/purge:AmlWorkspacePurge": ("workspace_name", "purge_on_destroy"),
+    "pulumi-python:dynamic/purge:KeyVaultPurge": ("key_vault_name", "purge_on_destroy"),
     "databricks:index/secretScope:SecretScope": ("name", "backendType"),
     "databricks:index/secret:Secret": ("scope", "key", "stringValue"),
     "databricks:index/cluster:Cluster": (
@@ -226,9 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--project-dir", type=Path, default=ROOT, help="where Pulumi.<stack>.yaml lives"
+    )
     args = parser.parse_args(argv)
     try:
-        config, secret_keys = stack_config(args.stack)
+        config, secret_keys = stack_config(args.stack, args.project_dir)
     except (FileNotFoundError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
