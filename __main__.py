@@ -25,32 +25,32 @@ except ConfigError as error:
 
 register_stack_tagging(stack_tags(config.stack, config.tags))
 client = authorization.get_client_config_output()
-group_name = naming.resource_group_name(config.prefix, config.stack)
-names = client.subscription_id.apply(
-    lambda sub: naming.resource_names(
-        config.prefix, config.stack, naming.unique_suffix(sub, group_name, config.stack)
+names = naming.resource_names(config.prefix, config.stack)
+unique = client.subscription_id.apply(  # worldwide-unique names carry a subscription-derived suffix
+    lambda sub: naming.global_names(
+        config.prefix, config.stack, naming.unique_suffix(sub, names.resource_group, config.stack)
     )
 )
-fixed = naming.resource_names(config.prefix, config.stack, "")  # names without the suffix
 
 group = ResourceGroup(
-    "main", ResourceGroupArgs(name=group_name, location=config.location, protect=config.protect)
+    "main",
+    ResourceGroupArgs(name=names.resource_group, location=config.location, protect=config.protect),
 )
 network = Network(
     "network",
-    NetworkArgs(group.name, config.location, fixed, config.network),
+    NetworkArgs(group.name, config.location, names, config.network),
 )
 aml = AzureMLWorkspace(
     "azureml",
     AzureMLWorkspaceArgs(
         resource_group_name=group.name,
         location=config.location,
-        workspace_name=fixed.aml_workspace,
-        storage_account_name=names.storage_account,
-        key_vault_name=names.key_vault,
-        container_registry_name=names.container_registry if config.container_registry else None,
-        log_analytics_name=fixed.log_analytics,
-        application_insights_name=fixed.application_insights,
+        workspace_name=names.aml_workspace,
+        storage_account_name=unique.storage_account,
+        key_vault_name=unique.key_vault,
+        container_registry_name=unique.container_registry if config.container_registry else None,
+        log_analytics_name=names.log_analytics,
+        application_insights_name=names.application_insights,
         tenant_id=client.tenant_id,
         subscription_id=client.subscription_id,
         purge_on_destroy=config.purge_on_destroy,
@@ -66,8 +66,8 @@ databricks_ws = DatabricksWorkspace(
     DatabricksWorkspaceArgs(
         resource_group_name=group.name,
         location=config.location,
-        workspace_name=fixed.databricks_workspace,
-        managed_resource_group_name=fixed.managed_resource_group,
+        workspace_name=names.databricks_workspace,
+        managed_resource_group_name=names.managed_resource_group,
         subscription_id=client.subscription_id,
         vnet_id=network.vnet_id,
         host_subnet_name=network.host_subnet_name,

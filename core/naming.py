@@ -87,9 +87,19 @@ RULES = {
 }
 
 
+def _problems(names: object) -> list[str]:
+    found = []
+    for field, rule in RULES.items():
+        if hasattr(names, field):
+            problem = rule.problem(getattr(names, field))
+            if problem:
+                found.append(problem)
+    return found
+
+
 @dataclass(frozen=True)
 class ResourceNames:
-    """Every Azure name the stack uses; global ones carry the stack's unique suffix."""
+    """The names that are unique within the subscription: prefix and stack make them so."""
 
     resource_group: str
     managed_resource_group: str
@@ -99,20 +109,24 @@ class ResourceNames:
     public_ip: str
     databricks_workspace: str
     aml_workspace: str
-    storage_account: str
-    key_vault: str
-    container_registry: str
     log_analytics: str
     application_insights: str
 
     def problems(self) -> list[str]:
         """Every name that breaks Azure's rules, as messages."""
-        found = []
-        for field, rule in RULES.items():
-            problem = rule.problem(getattr(self, field))
-            if problem:
-                found.append(problem)
-        return found
+        return _problems(self)
+
+
+@dataclass(frozen=True)
+class GlobalNames:
+    """The names Azure wants unique worldwide: they carry the stack's unique suffix."""
+
+    storage_account: str
+    key_vault: str
+    container_registry: str
+
+    def problems(self) -> list[str]:
+        return _problems(self)
 
 
 def stack_slug(stack: str) -> str:
@@ -131,10 +145,8 @@ def resource_group_name(prefix: str, stack: str) -> str:
     return f"{prefix}-{stack_slug(stack)}-rg"
 
 
-def resource_names(prefix: str, stack: str, suffix: str) -> ResourceNames:
-    """All names for one stack. `suffix` comes from `unique_suffix`."""
+def resource_names(prefix: str, stack: str) -> ResourceNames:
     base = f"{prefix}-{stack_slug(stack)}"
-    compact = base.replace("-", "")
     return ResourceNames(
         resource_group=resource_group_name(prefix, stack),
         managed_resource_group=f"{base}-databricks-managed-rg",
@@ -144,14 +156,26 @@ def resource_names(prefix: str, stack: str, suffix: str) -> ResourceNames:
         public_ip=f"{base}-natgw-pip",
         databricks_workspace=f"{base}-dbw",
         aml_workspace=f"{base}-mlw",
-        storage_account=f"{compact}{suffix}",
-        key_vault=f"{base}-{suffix}",
-        container_registry=f"{compact}{suffix}",
         log_analytics=f"{base}-log",
         application_insights=f"{base}-appi",
     )
 
 
+def global_names(prefix: str, stack: str, suffix: str) -> GlobalNames:
+    """Worldwide-unique names for one stack. `suffix` comes from `unique_suffix`."""
+    base = f"{prefix}-{stack_slug(stack)}"
+    compact = base.replace("-", "")
+    return GlobalNames(
+        storage_account=f"{compact}{suffix}",
+        key_vault=f"{base}-{suffix}",
+        container_registry=f"{compact}{suffix}",
+    )
+
+
 def name_problems(prefix: str, stack: str) -> list[str]:
     """Naming problems for prefix and stack, independent of the suffix's value."""
-    return resource_names(prefix, stack, "0" * SUFFIX_LENGTH).problems()
+    placeholder = "0" * SUFFIX_LENGTH
+    return (
+        resource_names(prefix, stack).problems()
+        + global_names(prefix, stack, placeholder).problems()
+    )

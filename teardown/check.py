@@ -27,6 +27,7 @@ import yaml
 from core.naming import (
     PREFIX_PATTERN,
     ResourceNames,
+    global_names,
     resource_group_name,
     resource_names,
     unique_suffix,
@@ -49,6 +50,7 @@ class Target:
     subscription_id: str
     location: str
     names: ResourceNames
+    key_vault: str  # carries the subscription-derived suffix
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ def resolve_target(
             "or set AZURE_SUBSCRIPTION_ID"
         )
     group = resource_group_name(prefix, stack)
-    names = resource_names(prefix, stack, unique_suffix(subscription_id, group, stack))
-    return Target(stack, subscription_id, arm.normalize_location(location), names)
+    names = resource_names(prefix, stack)
+    vault = global_names(prefix, stack, unique_suffix(subscription_id, group, stack)).key_vault
+    return Target(stack, subscription_id, arm.normalize_location(location), names, vault)
 
 
 def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
@@ -122,12 +125,12 @@ def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
                 "it in the portal, Azure Machine Learning > Recently deleted"
             )
 
-    vault = arm.get_deleted_key_vault(client, subscription, target.location, names.key_vault)
+    vault = arm.get_deleted_key_vault(client, subscription, target.location, target.key_vault)
     if vault is not None:
         purge_date = (vault.get("properties") or {}).get("scheduledPurgeDate", "unknown")
         leftovers.append(
-            f"key vault {names.key_vault} is deleted but not purged (Azure purges it on "
-            f"{purge_date}): az keyvault purge --name {names.key_vault} "
+            f"key vault {target.key_vault} is deleted but not purged (Azure purges it on "
+            f"{purge_date}): az keyvault purge --name {target.key_vault} "
             f"--location {target.location}"
         )
     return Findings(leftovers, unchecked)

@@ -60,6 +60,7 @@ AZUREML_ZONES = ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"
 class Built:
     config: StackConfig
     names: naming.ResourceNames
+    unique: naming.GlobalNames
     run: ProgramResult
 
     def one(self, type_: str, name_contains: str = "") -> Any:
@@ -70,7 +71,8 @@ def build(raw: dict[str, str], stack: str = "dev") -> Built:
     """Parse `raw`, then declare the component as the lead's __main__ would."""
     config = parse_config(raw, stack, {SECRET_KEY} if SECRET_KEY in raw else set())
     group = naming.resource_group_name(config.prefix, config.stack)
-    names = naming.resource_names(
+    names = naming.resource_names(config.prefix, config.stack)
+    unique = naming.global_names(
         config.prefix, config.stack, naming.unique_suffix(SUBSCRIPTION_ID, group, config.stack)
     )
 
@@ -82,10 +84,10 @@ def build(raw: dict[str, str], stack: str = "dev") -> Built:
                 location=config.location,
                 workspace_name=names.aml_workspace,
                 # Outputs, as in the real program (the suffix comes from the subscription id)
-                storage_account_name=pulumi.Output.from_input(names.storage_account),
-                key_vault_name=pulumi.Output.from_input(names.key_vault),
+                storage_account_name=pulumi.Output.from_input(unique.storage_account),
+                key_vault_name=pulumi.Output.from_input(unique.key_vault),
                 container_registry_name=(
-                    pulumi.Output.from_input(names.container_registry)
+                    pulumi.Output.from_input(unique.container_registry)
                     if config.container_registry
                     else None
                 ),
@@ -110,7 +112,7 @@ def build(raw: dict[str, str], stack: str = "dev") -> Built:
 
     run = run_function(body, raw, stack)
     assert run.error is None, run.error
-    return Built(config, names, run)
+    return Built(config, names, unique, run)
 
 
 # --- storage, key vault, monitoring ----------------------------------------------------
@@ -119,7 +121,7 @@ def build(raw: dict[str, str], stack: str = "dev") -> Built:
 def test_storage_account_is_storagev2_https_only_tls12_without_public_blob_access():
     built = build(DEV)
     account = built.one(STORAGE).inputs
-    assert account["accountName"] == built.names.storage_account
+    assert account["accountName"] == built.unique.storage_account
     assert account["kind"] == "StorageV2"
     assert account["enableHttpsTrafficOnly"] is True
     assert account["minimumTlsVersion"] == "TLS1_2"
@@ -149,7 +151,7 @@ def test_dev_storage_and_key_vault_stay_publicly_reachable():
 def test_key_vault_uses_rbac_and_soft_delete_in_the_deployers_tenant():
     built = build(DEV)
     vault = built.one(VAULT)
-    assert vault.inputs["vaultName"] == built.names.key_vault
+    assert vault.inputs["vaultName"] == built.unique.key_vault
     props = vault.inputs["properties"]
     assert props["enableRbacAuthorization"] is True
     assert props["enableSoftDelete"] is True
@@ -194,8 +196,8 @@ def test_workspace_references_its_dependencies_by_arm_id():
     assert ws["storageAccount"] == built.one(STORAGE).id
     assert ws["keyVault"] == built.one(VAULT).id
     assert ws["applicationInsights"] == built.one(INSIGHTS).id
-    assert ws["storageAccount"].endswith(f"/storageAccounts/{built.names.storage_account}")
-    assert ws["keyVault"].endswith(f"/vaults/{built.names.key_vault}")
+    assert ws["storageAccount"].endswith(f"/storageAccounts/{built.unique.storage_account}")
+    assert ws["keyVault"].endswith(f"/vaults/{built.unique.key_vault}")
 
 
 def test_workspace_has_system_identity_friendly_name_and_v2_behaviour():
@@ -228,7 +230,7 @@ def test_component_exposes_name_id_principal_and_key_vault_name_from_the_resourc
     assert out["amlWorkspaceName"] == ws.outputs["name"] == built.names.aml_workspace
     assert out["amlWorkspaceId"] == ws.id
     assert out["principalId"] == ws.outputs["identity"]["principalId"]
-    assert out["keyVaultName"] == built.one(VAULT).outputs["name"] == built.names.key_vault
+    assert out["keyVaultName"] == built.one(VAULT).outputs["name"] == built.unique.key_vault
 
 
 @pytest.mark.parametrize("raw", [DEV, PRIVATE], ids=["public", "private-link"])
@@ -273,7 +275,7 @@ def test_registry_stack_adds_a_standard_registry_without_admin_user():
     built = build(REGISTRY)
     registry = built.one(REGISTRY_T)
     inputs = registry.inputs
-    assert inputs["registryName"] == built.names.container_registry
+    assert inputs["registryName"] == built.unique.container_registry
     assert inputs["sku"] == {"name": "Standard"}
     assert inputs["adminUserEnabled"] is False
     assert inputs["anonymousPullEnabled"] is False

@@ -42,7 +42,7 @@ def build(
     raw: Mapping[str, Any], stack: str = "dev", *, deployed: bool = True
 ) -> tuple[ProgramResult, StackConfig]:
     config = parse_config(raw, stack, {SECRET_KEY})
-    names = naming.resource_names(config.prefix, config.stack, "abc123")
+    names = naming.resource_names(config.prefix, config.stack)
     captured: dict[str, DatabricksWorkspace] = {}
 
     def program() -> None:

@@ -111,7 +111,7 @@ def config_for(raw: Mapping[str, Any], stack: str = "dev") -> StackConfig:
 def build(raw: Mapping[str, Any], stack: str = "dev") -> tuple[ProgramResult, StackConfig]:
     """Run resource group + Network as a program under mocks; export the component's outputs."""
     config = config_for(raw, stack)
-    names = naming.resource_names(config.prefix, config.stack, "abc123")
+    names = naming.resource_names(config.prefix, config.stack)
     captured: dict[str, Network] = {}
 
     def program() -> None:
@@ -154,7 +154,7 @@ def stack(request: pytest.FixtureRequest) -> tuple[ProgramResult, StackConfig]:
 def test_vnet_spans_the_configured_address_space(stack):
     result, config = stack
     vnet = result.one(VNET)
-    names = naming.resource_names(config.prefix, config.stack, "abc123")
+    names = naming.resource_names(config.prefix, config.stack)
     assert vnet.inputs["addressSpace"] == {"addressPrefixes": ["10.139.0.0/16"]}
     assert vnet.inputs["virtualNetworkName"] == names.virtual_network == "mlflow-dev-vnet"
     assert vnet.inputs["location"] == "westeurope"
@@ -359,7 +359,7 @@ def test_names_are_stable_between_two_runs():
 
 def test_azure_names_come_from_the_stack_naming_rules():
     config = config_for(DEV, "prod")
-    names = naming.resource_names(config.prefix, config.stack, "abc123")
+    names = naming.resource_names(config.prefix, config.stack)
     result, _ = build(DEV, "prod")
     assert result.one(VNET).inputs["virtualNetworkName"] == names.virtual_network
     assert result.one(NSG).inputs["networkSecurityGroupName"] == names.network_security_group

@@ -21,7 +21,7 @@ def test_suffix_is_stable_and_names_keep_it(prefix, stack, subscription):
     suffix = naming.unique_suffix(subscription, group, stack)
     assert suffix == naming.unique_suffix(subscription.upper(), group, stack)
     assert len(suffix) == naming.SUFFIX_LENGTH
-    names = naming.resource_names(prefix, stack, suffix)
+    names = naming.global_names(prefix, stack, suffix)
     assert names.storage_account.endswith(suffix)
     assert names.key_vault.endswith(suffix)
 
@@ -38,7 +38,7 @@ def test_names_valid_for_the_zero_suffix_are_valid_for_any_suffix(prefix, stack,
     if naming.name_problems(prefix, stack):
         return
     suffix = naming.unique_suffix(subscription, naming.resource_group_name(prefix, stack), stack)
-    assert naming.resource_names(prefix, stack, suffix).problems() == []
+    assert naming.global_names(prefix, stack, suffix).problems() == []
 
 
 @given(prefixes, stacks)

@@ -7,11 +7,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from core.naming import ResourceNames, resource_group_name, resource_names, unique_suffix
+from core.naming import (
+    global_names,
+    resource_group_name,
+    resource_names,
+    unique_suffix,
+)
 from teardown import arm, check
 from tests.arm_fake import SUBSCRIPTION, FailingCredential, FakeArm, arm_error, reply
 
@@ -39,9 +45,19 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def names_for(prefix: str = "mlflow", stack: str = "dev") -> ResourceNames:
+@dataclass(frozen=True)
+class Names:
+    resource_group: str
+    managed_resource_group: str
+    aml_workspace: str
+    key_vault: str
+
+
+def names_for(prefix: str = "mlflow", stack: str = "dev") -> Names:
     group = resource_group_name(prefix, stack)
-    return resource_names(prefix, stack, unique_suffix(SUBSCRIPTION, group, stack))
+    local = resource_names(prefix, stack)
+    vault = global_names(prefix, stack, unique_suffix(SUBSCRIPTION, group, stack)).key_vault
+    return Names(local.resource_group, local.managed_resource_group, local.aml_workspace, vault)
 
 
 def group_path(name: str) -> str:
@@ -50,7 +66,7 @@ def group_path(name: str) -> str:
 
 def script(
     fake: FakeArm,
-    names: ResourceNames,
+    names: Names,
     location: str = "westeurope",
     *,
     group: bool = False,
