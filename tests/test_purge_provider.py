@@ -184,7 +184,7 @@ def mocks() -> _Mocks:
 
 @pulumi.runtime.test
 def test_purge_resources_register_their_type_and_inputs(mocks):
-    AmlWorkspacePurge(
+    workspace_purge = AmlWorkspacePurge(
         "aml-purge",
         AmlWorkspacePurgeArgs(
             subscription_id=SUBSCRIPTION,
@@ -204,7 +204,7 @@ def test_purge_resources_register_their_type_and_inputs(mocks):
         ),
     )
 
-    def check(_urn: str) -> None:
+    def check(_urns: list[str]) -> None:
         by_name = {args.name: args for args in mocks.registered}
         assert by_name["aml-purge"].typ == AML_WORKSPACE_PURGE_TYPE
         assert by_name["kv-purge"].typ == KEY_VAULT_PURGE_TYPE
@@ -215,7 +215,8 @@ def test_purge_resources_register_their_type_and_inputs(mocks):
         assert workspace_inputs == WORKSPACE_PROPS
         assert vault_inputs == {**VAULT_PROPS, "purge_on_destroy": False}
 
-    return vault_purge.urn.apply(check)
+    # both registrations are done once both URNs resolve
+    return pulumi.Output.all(workspace_purge.urn, vault_purge.urn).apply(check)
 
 
 @pulumi.runtime.test
