@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from core.errors import NAMESPACE
 from core.naming import (
     PREFIX_PATTERN,
     ResourceNames,
@@ -32,9 +33,9 @@ from core.naming import (
     resource_names,
     unique_suffix,
 )
+from core.stack_file import read_stack_config
 from teardown import arm
 
-PROJECT = "databricks-azureml"
 DEFAULT_PREFIX = "mlflow"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CLEAN, LEFTOVERS, CHECK_FAILED = 0, 1, 2
@@ -69,8 +70,13 @@ def resolve_target(
     environ: Mapping[str, str],
 ) -> Target:
     """The names to look for: flags first, then Pulumi.<stack>.yaml, then the environment."""
-    config = _stack_config(project_dir / f"Pulumi.{stack}.yaml")
-    prefix = prefix or config.get(f"{PROJECT}:prefix") or DEFAULT_PREFIX
+    try:
+        config, _ = read_stack_config(stack, project_dir)
+    except FileNotFoundError:
+        config = {}
+    except yaml.YAMLError as error:
+        raise SettingError(f"Pulumi.{stack}.yaml is not valid YAML: {error}") from error
+    prefix = prefix or config.get(f"{NAMESPACE}:prefix") or DEFAULT_PREFIX
     if not PREFIX_PATTERN.fullmatch(prefix):
         raise SettingError(
             f"prefix {prefix!r} is not allowed (2-10 chars, a lowercase letter first, "
@@ -195,20 +201,6 @@ def _parser() -> argparse.ArgumentParser:
         help="where Pulumi.<stack>.yaml lives (default: the project root)",
     )
     return parser
-
-
-def _stack_config(path: Path) -> dict[str, str]:
-    """The stack file's plain string settings (secrets and objects are skipped)."""
-    if not path.is_file():
-        return {}
-    try:
-        data: Any = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise SettingError(f"{path.name} is not valid YAML: {error}") from error
-    config = data.get("config") if isinstance(data, dict) else None
-    if not isinstance(config, dict):
-        return {}
-    return {str(key): value for key, value in config.items() if isinstance(value, str)}
 
 
 def _state_of(resource: Mapping[str, Any]) -> str:

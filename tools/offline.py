@@ -29,7 +29,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
-PROJECT = "databricks-azureml"
+from core.errors import NAMESPACE
+
+PROJECT = NAMESPACE
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 
@@ -59,10 +61,11 @@ class DeclaredResource:
 
 
 @dataclass
-class ProgramRun:
+class ProgramResult:
     resources: list[DeclaredResource]
     outputs: dict[str, Any]  # stack outputs; UNKNOWN where only Azure knows the value
     secret_outputs: set[str]
+    error: str | None = None  # the config error the program reported, if any
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -73,9 +76,6 @@ class ProgramRun:
             names = [r.name for r in found]
             raise AssertionError(f"expected one {type_} matching {name_contains!r}, got {names}")
         return found[0]
-
-    def by_urn(self, urn: str) -> DeclaredResource:
-        return next(r for r in self.resources if r.urn == urn)
 
 
 # --- what Azure answers ------------------------------------------------------------------
@@ -331,11 +331,6 @@ def _mock_args(request: Any) -> pulumi_mocks.MockResourceArgs:
         inputs=rpc.deserialize_properties(request.object),
         custom=bool(request.custom),
     )
-
-
-@dataclass
-class ProgramResult(ProgramRun):
-    error: str | None = None
 
 
 def run_program(

@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
-from tools.offline import PROJECT, ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
+from core.stack_file import SECRET, read_stack_config
+from tools.offline import ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
 
-SECRET = "[secret]"
 AFTER_DEPLOY = "(known after deploy)"
 
 # The settings worth seeing per resource type (dotted paths into the wire-named inputs).
@@ -109,40 +109,8 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
-    """Config as the Pulumi CLI hands it to the program: project defaults, then the stack file.
-
-    Values become strings (objects as JSON); `secure:` values become [secret] and their keys
-    are reported as secret.
-    """
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
-    config: dict[str, str] = {}
-    for key, schema in (project.get("config") or {}).items():
-        if isinstance(schema, dict) and "default" in schema:
-            config[_full_key(key)] = _as_config_string(schema["default"])
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack config file {path.name}")
-    secret_keys: set[str] = set()
-    for key, value in ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).items():
-        key = _full_key(key)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = SECRET
-            secret_keys.add(key)
-        else:
-            config[key] = _as_config_string(value)
-    return config, secret_keys
-
-
-def _full_key(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
-def _as_config_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
+    """Config as the Pulumi CLI hands it to the program (see core/stack_file.py)."""
+    return read_stack_config(stack, root)
 
 
 def _lookup(props: Mapping[str, Any], path: str) -> Any:
