@@ -1,18 +1,22 @@
 """The AzureML workspace that tracks the Databricks MLflow runs, with its dependencies.
 
 Storage account, key vault, Log Analytics + workspace-based Application Insights, an optional
-container registry and the workspace itself (system-assigned identity, v2 API behaviour). With
-private link, every one of them that has a data plane the cluster uses is reached through a
-private endpoint in the endpoint subnet, and its public network access is off.
+container registry and the workspace itself (system-assigned identity, v2 API behaviour), and
+the "AzureML Data Scientist" role for the principals given. With private endpoints, every one
+of them that has a data plane the cluster uses is reached through a private endpoint: the
+workspace, key vault and registry with public network access off, the storage account behind
+its firewall (Microsoft's secure-workspace pattern, see `_storage`).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import (
     applicationinsights,
+    authorization,
     containerregistry,
     keyvault,
     machinelearningservices,
@@ -20,13 +24,7 @@ from pulumi_azure_native import (
     storage,
 )
 
-from components.private_endpoint import (
-    PrivateDnsZones,
-    PrivateDnsZonesArgs,
-    PrivateEndpoint,
-    PrivateEndpointArgs,
-    dns_zone_names,
-)
+from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from components.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
@@ -40,12 +38,21 @@ LOG_RETENTION_DAYS = 30
 # Key vault soft-delete retention can't be changed after creation, so it stays one value
 # whatever purgeOnDestroy says; with purgeOnDestroy the teardown purges the vault at once.
 KEY_VAULT_SOFT_DELETE_DAYS = 90
+# Built-in role "AzureML Data Scientist" (learn.microsoft.com/azure/role-based-access-control/
+# built-in-roles/ai-machine-learning#azureml-data-scientist).
+AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+# Private endpoint group ids of the workspace's dependencies (storage: blob and file).
+DEPENDENCY_GROUPS = ("blob", "file", "vault")
 
 
-@dataclass(frozen=True)
-class PrivateLinkArgs:
-    vnet_id: pulumi.Input[str]
-    endpoint_subnet_id: pulumi.Input[str]
+def private_link_groups(container_registry: bool) -> tuple[str, ...]:
+    """Every group id the workspace and its dependencies get private endpoints for."""
+    return ("amlworkspace", *DEPENDENCY_GROUPS, *(("registry",) if container_registry else ()))
+
+
+def role_assignment_name(scope: str, principal_id: str, role_definition: str) -> str:
+    """The same scope, principal and role always give the same assignment name (a UUID)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal_id}|{role_definition}"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,8 @@ class AzureMLWorkspaceArgs:
     tenant_id: pulumi.Input[str]  # for the key vault
     subscription_id: pulumi.Input[str]  # where the teardown purges
     purge_on_destroy: bool
-    private_link: PrivateLinkArgs | None
+    private_endpoints: EndpointPlacement | None  # None: public network access
+    data_scientist: str | None = None  # a service principal's object id: AzureML Data Scientist
     protect: bool = False  # protect=True on the AzureML workspace
 
 
@@ -69,31 +77,56 @@ class AzureMLWorkspace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     id: pulumi.Output[str]
     mlflow_tracking_uri: pulumi.Output[str]  # the resource's own ml_flow_tracking_uri
-    principal_id: pulumi.Output[str]
-    key_vault_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: AzureMLWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("databricks-azureml:azureml:Workspace", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        private = args.private_link is not None
-        # Always declared, with the flag as an input: see components/purge.py for why, and for
-        # the destroy order these options give.
-        vault_purge = KeyVaultPurge(
-            f"{name}-kv-purge",
-            KeyVaultPurgeArgs(
-                args.subscription_id,
-                args.resource_group_name,
-                args.key_vault_name,
-                args.location,
-                args.purge_on_destroy,
-            ),
-            opts=child,
+        self._name, self._args = name, args
+        self._child = pulumi.ResourceOptions(parent=self)
+        private = args.private_endpoints is not None
+        # The workspace's ARM id, known before it exists: the storage firewall names it.
+        workspace_id = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id, "/resourceGroups/",
+            args.resource_group_name, "/providers/Microsoft.MachineLearningServices/workspaces/",
+            args.workspace_name,
+        )  # fmt: skip
+
+        account = self._storage(private, workspace_id)
+        vault = self._key_vault(private)
+        insights = self._monitoring()
+        registry = self._registry(private)
+        dependencies: list[pulumi.Resource] = [account, vault, insights]
+        targets: list[tuple[str, pulumi.Input[str]]] = [
+            ("blob", account.id),
+            ("file", account.id),
+            ("vault", vault.id),
+        ]
+        if registry is not None:
+            dependencies.append(registry)
+            targets.append(("registry", registry.id))
+        # The workspace waits for its dependencies' endpoints: AzureML validates that it can
+        # reach them when the workspace is created with public access off.
+        if args.private_endpoints is not None:
+            dependencies += [self._endpoint(group, target) for group, target in targets]
+
+        workspace = self._workspace(private, account, vault, insights, registry, dependencies)
+        if args.private_endpoints is not None:
+            self._endpoint("amlworkspace", workspace.id)
+        if args.data_scientist is not None:
+            self._data_scientist(workspace, args.data_scientist)
+
+        self.name = workspace.name
+        self.id = workspace.id
+        self.mlflow_tracking_uri = workspace.ml_flow_tracking_uri
+        self.register_outputs(
+            {"name": self.name, "id": self.id, "mlflow_tracking_uri": self.mlflow_tracking_uri}
         )
 
-        account = storage.StorageAccount(
-            f"{name}-storage",
+    def _storage(self, private: bool, workspace_id: pulumi.Input[str]) -> storage.StorageAccount:
+        args = self._args
+        return storage.StorageAccount(
+            f"{self._name}-storage",
             resource_group_name=args.resource_group_name,
             location=args.location,
             account_name=args.storage_account_name,
@@ -110,22 +143,47 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             # account without shared key is still in preview (learn.microsoft.com/azure/
             # machine-learning/how-to-disable-local-auth-storage).
             allow_shared_key_access=True,
-            public_network_access=(
-                storage.PublicNetworkAccess.DISABLED
-                if private
-                else storage.PublicNetworkAccess.ENABLED
-            ),
+            # Under private link the account stays Enabled behind its firewall (default action
+            # Deny, the AzureServices bypass, the workspace as a resource instance rule) with
+            # blob and file endpoints, as Microsoft's secure-workspace tutorial and the
+            # quickstart machine-learning-end-to-end-secure do: with Disabled, the bypass and
+            # the instance rule are inert and AzureML's system datastores can fail.
+            public_network_access=storage.PublicNetworkAccess.ENABLED,
             network_rule_set=storage.NetworkRuleSetArgs(
                 default_action=storage.DefaultAction.DENY
                 if private
                 else storage.DefaultAction.ALLOW,
                 bypass=storage.Bypass.AZURE_SERVICES,
+                resource_access_rules=(
+                    [
+                        storage.ResourceAccessRuleArgs(
+                            tenant_id=args.tenant_id, resource_id=workspace_id
+                        )
+                    ]
+                    if private
+                    else None
+                ),
             ),
-            opts=child,
+            opts=self._child,
         )
 
-        vault = keyvault.Vault(
-            f"{name}-kv",
+    def _key_vault(self, private: bool) -> keyvault.Vault:
+        args = self._args
+        # Always declared, with the flag as an input: see components/purge.py for why, and for
+        # the destroy order these options give.
+        purge = KeyVaultPurge(
+            f"{self._name}-kv-purge",
+            KeyVaultPurgeArgs(
+                args.subscription_id,
+                args.resource_group_name,
+                args.key_vault_name,
+                args.location,
+                args.purge_on_destroy,
+            ),
+            opts=self._child,
+        )
+        return keyvault.Vault(
+            f"{self._name}-kv",
             resource_group_name=args.resource_group_name,
             location=args.location,
             vault_name=args.key_vault_name,
@@ -148,11 +206,13 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                     bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
                 ),
             ),
-            opts=pulumi.ResourceOptions.merge(child, purged_key_vault_options(vault_purge)),
+            opts=pulumi.ResourceOptions.merge(self._child, purged_key_vault_options(purge)),
         )
 
+    def _monitoring(self) -> applicationinsights.Component:
+        args = self._args
         logs = operationalinsights.Workspace(
-            f"{name}-log",
+            f"{self._name}-log",
             resource_group_name=args.resource_group_name,
             location=args.location,
             workspace_name=args.log_analytics_name,
@@ -160,11 +220,10 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 name=operationalinsights.WorkspaceSkuNameEnum.PER_GB2018
             ),
             retention_in_days=LOG_RETENTION_DAYS,
-            opts=child,
+            opts=self._child,
         )
-
-        insights = applicationinsights.Component(
-            f"{name}-appi",
+        return applicationinsights.Component(
+            f"{self._name}-appi",
             resource_group_name=args.resource_group_name,
             location=args.location,
             resource_name_=args.application_insights_name,
@@ -172,88 +231,70 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             application_type=applicationinsights.ApplicationType.WEB,
             ingestion_mode=applicationinsights.IngestionMode.LOG_ANALYTICS,
             workspace_resource_id=logs.id,
-            opts=child,
+            opts=self._child,
         )
 
-        registry = None
-        if args.container_registry_name is not None:
-            registry = containerregistry.Registry(
-                f"{name}-acr",
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                registry_name=args.container_registry_name,
-                # Private endpoints (and network rules) need Premium; Standard otherwise
-                # (100 GiB, enough for AzureML environment images; Basic has 10 GiB).
-                sku=containerregistry.SkuArgs(
-                    name=(
-                        containerregistry.SkuName.PREMIUM
-                        if private
-                        else containerregistry.SkuName.STANDARD
-                    )
-                ),
-                admin_user_enabled=False,
-                anonymous_pull_enabled=False,
-                public_network_access=(
-                    containerregistry.PublicNetworkAccess.DISABLED
+    def _registry(self, private: bool) -> containerregistry.Registry | None:
+        args = self._args
+        if args.container_registry_name is None:
+            return None
+        return containerregistry.Registry(
+            f"{self._name}-acr",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            registry_name=args.container_registry_name,
+            # Private endpoints (and network rules) need Premium; Standard otherwise
+            # (100 GiB, enough for AzureML environment images; Basic has 10 GiB).
+            sku=containerregistry.SkuArgs(
+                name=(
+                    containerregistry.SkuName.PREMIUM
                     if private
-                    else containerregistry.PublicNetworkAccess.ENABLED
-                ),
-                network_rule_bypass_options=containerregistry.NetworkRuleBypassOptions.AZURE_SERVICES,
-                # networkRuleSet is a Premium feature: set only under private link.
-                network_rule_set=(
-                    containerregistry.NetworkRuleSetArgs(
-                        default_action=containerregistry.DefaultAction.DENY
-                    )
-                    if private
-                    else None
-                ),
-                opts=child,
-            )
-
-        dependency_endpoints: list[pulumi.Resource] = []
-        zones: PrivateDnsZones | None = None
-        if args.private_link is not None:
-            targets: list[tuple[str, pulumi.Input[str]]] = [
-                ("blob", account.id),
-                ("file", account.id),
-                ("vault", vault.id),
-            ]
-            if registry is not None:
-                targets.append(("registry", registry.id))
-            zones = PrivateDnsZones(
-                f"{name}-dns",
-                PrivateDnsZonesArgs(
-                    resource_group_name=args.resource_group_name,
-                    vnet_id=args.private_link.vnet_id,
-                    zone_names=dns_zone_names(["amlworkspace", *(group for group, _ in targets)]),
-                    link_name=f"{args.workspace_name}-link",
-                ),
-                opts=child,
-            )
-            for group, target in targets:
-                dependency_endpoints.append(
-                    self._endpoint(name, args, zones, args.private_link, group, target, child)
+                    else containerregistry.SkuName.STANDARD
                 )
+            ),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access=(
+                containerregistry.PublicNetworkAccess.DISABLED
+                if private
+                else containerregistry.PublicNetworkAccess.ENABLED
+            ),
+            network_rule_bypass_options=containerregistry.NetworkRuleBypassOptions.AZURE_SERVICES,
+            # networkRuleSet is a Premium feature: set only under private link.
+            network_rule_set=(
+                containerregistry.NetworkRuleSetArgs(
+                    default_action=containerregistry.DefaultAction.DENY
+                )
+                if private
+                else None
+            ),
+            opts=self._child,
+        )
 
-        workspace_purge = AmlWorkspacePurge(
-            f"{name}-purge",
+    def _workspace(
+        self,
+        private: bool,
+        account: storage.StorageAccount,
+        vault: keyvault.Vault,
+        insights: applicationinsights.Component,
+        registry: containerregistry.Registry | None,
+        dependencies: list[pulumi.Resource],
+    ) -> machinelearningservices.Workspace:
+        args = self._args
+        purge = AmlWorkspacePurge(
+            f"{self._name}-purge",
             AmlWorkspacePurgeArgs(
                 args.subscription_id,
                 args.resource_group_name,
                 args.workspace_name,
                 args.purge_on_destroy,
-                workspace_dependencies=[
-                    account,
-                    vault,
-                    insights,
-                    *([registry] if registry else []),
-                    *dependency_endpoints,
-                ],
+                workspace_dependencies=dependencies,
             ),
-            opts=child,
+            opts=self._child,
         )
-        workspace = machinelearningservices.Workspace(
-            f"{name}-mlw",
+        endpoints = [d for d in dependencies if isinstance(d, PrivateEndpoint)]
+        return machinelearningservices.Workspace(
+            f"{self._name}-mlw",
             resource_group_name=args.resource_group_name,
             location=args.location,
             workspace_name=args.workspace_name,
@@ -279,53 +320,54 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
             opts=pulumi.ResourceOptions.merge(
-                child,
-                pulumi.ResourceOptions(protect=args.protect, depends_on=dependency_endpoints),
-            ).merge(purged_workspace_options(workspace_purge, args.purge_on_destroy)),
+                self._child,
+                pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),
+            ).merge(purged_workspace_options(purge, args.purge_on_destroy)),
         )
 
-        if args.private_link is not None and zones is not None:
-            self._endpoint(
-                name, args, zones, args.private_link, "amlworkspace", workspace.id, child
-            )
-
-        self.name = workspace.name
-        self.id = workspace.id
-        self.mlflow_tracking_uri = workspace.ml_flow_tracking_uri
-        self.principal_id = workspace.identity.apply(
-            lambda identity: identity.principal_id if identity is not None else None
-        )
-        self.key_vault_name = vault.name
-        self.register_outputs(
-            {
-                "name": self.name,
-                "id": self.id,
-                "mlflow_tracking_uri": self.mlflow_tracking_uri,
-                "principal_id": self.principal_id,
-                "key_vault_name": self.key_vault_name,
-            }
-        )
-
-    @staticmethod
-    def _endpoint(
-        name: str,
-        args: AzureMLWorkspaceArgs,
-        zones: PrivateDnsZones,
-        private_link: PrivateLinkArgs,
-        group: str,
-        target: pulumi.Input[str],
-        opts: pulumi.ResourceOptions,
-    ) -> PrivateEndpoint:
+    def _endpoint(self, group: str, target: pulumi.Input[str]) -> PrivateEndpoint:
+        args = self._args
+        assert args.private_endpoints is not None
         return PrivateEndpoint(
-            f"{name}-{group}",
+            f"{self._name}-{group}",
             PrivateEndpointArgs(
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 endpoint_name=f"{args.workspace_name}-{group}-pe",
                 target_resource_id=target,
                 group_id=group,
-                subnet_id=private_link.endpoint_subnet_id,
-                dns_zones=zones,
+                placement=args.private_endpoints,
             ),
-            opts=opts,
+            opts=self._child,
+        )
+
+    def _data_scientist(
+        self, workspace: machinelearningservices.Workspace, object_id: str
+    ) -> authorization.RoleAssignment:
+        """Lets a service principal log runs and models to the workspace."""
+        args = self._args
+        role_definition_id = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id,
+            "/providers/Microsoft.Authorization/roleDefinitions/", AZUREML_DATA_SCIENTIST,
+        )  # fmt: skip
+        return authorization.RoleAssignment(
+            f"{self._name}-data-scientist",
+            scope=workspace.id,
+            role_definition_id=role_definition_id,
+            principal_id=object_id,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_assignment_name=workspace.id.apply(
+                lambda scope: role_assignment_name(scope, object_id, AZUREML_DATA_SCIENTIST)
+            ),
+            description="Lets the Databricks tracking cluster log runs and models to AzureML",
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Declared by the stack's former `Linkage` component: same assignment, kept.
+                aliases=[
+                    pulumi.Alias(
+                        name="linkage-azureml-data-scientist",
+                        parent=pulumi.create_urn("linkage", "databricks-azureml:linkage:Linkage"),
+                    )
+                ],
+            ),
         )

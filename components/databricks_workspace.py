@@ -1,7 +1,16 @@
 """The Azure Databricks workspace: premium, VNet-injected, secure cluster connectivity.
 
 `managedResourceGroupId` names a resource group that does not exist yet: Azure creates it with the
-workspace and removes it with the workspace. This component never declares that group.
+workspace. This component never declares that group.
+
+Private link (Learn: "Enable Azure Private Link back-end and front-end connections"; quickstart
+databricks-all-in-one-template-for-vnet-injection-privateendpoint; ARM spec
+Microsoft.Databricks/workspaces `requiredNsgRules`, `publicNetworkAccess`):
+- backend: a `databricks_ui_api` private endpoint in the VNet carries cluster-to-control-plane
+  traffic, so `requiredNsgRules` is NoAzureDatabricksRules (no AzureDatabricks outbound rule);
+  public network access stays Enabled: users and `pulumi up` reach the workspace as before;
+- full: also public network access Disabled and a `browser_authentication` endpoint for web
+  login (Azure needs one per region and private DNS zone, shared by every workspace there).
 """
 
 from __future__ import annotations
@@ -10,6 +19,15 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import databricks
+
+from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+
+# Private link setting -> the endpoints' group ids (private link sub-resources).
+PRIVATE_LINK_GROUPS = {
+    "none": (),
+    "backend": ("databricks_ui_api",),
+    "full": ("databricks_ui_api", "browser_authentication"),
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,8 @@ class DatabricksWorkspaceArgs:
     host_subnet_name: pulumi.Input[str]
     container_subnet_name: pulumi.Input[str]
     aml_workspace_id: pulumi.Input[str] | None = None  # dual tracking: parameters.amlWorkspaceId
+    private_link: str = "none"  # "none", "backend" or "full"
+    private_endpoints: EndpointPlacement | None = None  # required unless private_link is "none"
     protect: bool = False  # protect=True on the workspace resource
 
 
@@ -79,11 +99,31 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             compute_mode="Hybrid",
             managed_resource_group_id=managed_resource_group_id,
             parameters=parameters,
-            # Clusters reach the control plane through the NSG's AzureDatabricks rule (no
-            # back-end private link), so Databricks keeps all its rules.
-            required_nsg_rules="AllRules",
+            # Without back-end private link clusters reach the control plane through the NSG's
+            # AzureDatabricks rule, so Databricks keeps all its rules.
+            required_nsg_rules="AllRules"
+            if args.private_link == "none"
+            else "NoAzureDatabricksRules",
+            public_network_access="Disabled" if args.private_link == "full" else "Enabled",
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        for group in PRIVATE_LINK_GROUPS[args.private_link]:
+            if args.private_endpoints is None:
+                raise ValueError(
+                    f"{name}: private link {args.private_link} needs an endpoint subnet"
+                )
+            PrivateEndpoint(
+                f"{name}-{group.replace('_', '-')}",
+                PrivateEndpointArgs(
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    endpoint_name=f"{args.workspace_name}-{group.replace('_', '-')}-pe",
+                    target_resource_id=workspace.id,
+                    group_id=group,
+                    placement=args.private_endpoints,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
         self.id = workspace.id
         self.name = workspace.name

@@ -1,7 +1,7 @@
 """Network for a VNet-injected Azure Databricks workspace with secure cluster connectivity.
 
 A VNet; a host ("public") and a container ("private") subnet, both delegated to
-`Microsoft.Databricks/workspaces`; one NSG on both carrying the rules Databricks' network intent
+`Microsoft.Databricks/workspaces`; one NSG on both, whose rules Databricks' network intent
 policy writes; a NAT gateway with a static Standard public IP as the clusters' only egress (they
 have no public IPs); with private link, an endpoint subnet for private endpoints, not delegated.
 """
@@ -13,9 +13,6 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import network
 
-from core.config import NetworkPlan
-from core.naming import ResourceNames
-
 DATABRICKS_SERVICE = "Microsoft.Databricks/workspaces"
 # Subnet names are scoped to the VNet, so they need no prefix or stack.
 HOST_SUBNET = "databricks-host"
@@ -24,112 +21,17 @@ ENDPOINT_SUBNET = "private-endpoints"
 
 
 @dataclass(frozen=True)
-class SecurityRule:
-    """One NSG rule, outbound or inbound, from and to service tags."""
-
-    name: str
-    description: str
-    priority: int
-    direction: str
-    protocol: str
-    destination: str
-    ports: tuple[str, ...]
-
-
-_RULE_PREFIX = "Microsoft.Databricks-workspaces_UseOnly_databricks-"
-_WORKERS = "Required for worker nodes communication within a cluster."
-
-# The rules Azure Databricks writes into the NSG of a VNet-injected workspace with secure cluster
-# connectivity (no public IP, requiredNsgRules AllRules), with the names, priorities and
-# descriptions its network intent policy uses (Azure quickstart templates
-# microsoft.databricks/databricks-all-in-one-template-for-vnet-injection*). Declaring exactly
-# these keeps `pulumi refresh` + `pulumi up` a no-op: anything else is rewritten by Databricks on
-# workspace creation and then fought over (ConflictWithNetworkIntentPolicy).
-# The webapp rule carries 443, 3306 and 8443-8451 since January 2025 (Azure Databricks release
-# notes, "Additional ports for Azure Databricks"; Learn: vnet-inject#nsg-workspace).
-DATABRICKS_NSG_RULES: tuple[SecurityRule, ...] = (
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-worker-inbound",
-        _WORKERS,
-        100,
-        "Inbound",
-        "*",
-        "VirtualNetwork",
-        ("*",),
-    ),
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-databricks-webapp",
-        "Required for workers communication with Databricks Webapp.",
-        100,
-        "Outbound",
-        "Tcp",
-        "AzureDatabricks",
-        ("443", "3306", "8443-8451"),
-    ),
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-sql",
-        "Required for workers communication with Azure SQL services.",
-        101,
-        "Outbound",
-        "Tcp",
-        "Sql",
-        ("3306",),
-    ),
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-storage",
-        "Required for workers communication with Azure Storage services.",
-        102,
-        "Outbound",
-        "Tcp",
-        "Storage",
-        ("443",),
-    ),
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-worker-outbound",
-        _WORKERS,
-        103,
-        "Outbound",
-        "*",
-        "VirtualNetwork",
-        ("*",),
-    ),
-    SecurityRule(
-        f"{_RULE_PREFIX}worker-to-eventhub",
-        "Required for worker communication with Azure Eventhub services.",
-        104,
-        "Outbound",
-        "Tcp",
-        "EventHub",
-        ("9093",),
-    ),
-)
-
-
-def _security_rule_args(rule: SecurityRule) -> network.SecurityRuleArgs:
-    # One port goes in destinationPortRange, several in destinationPortRanges: the shape Azure
-    # stores, so a refresh reads back what was declared.
-    single = len(rule.ports) == 1
-    return network.SecurityRuleArgs(
-        name=rule.name,
-        description=rule.description,
-        priority=rule.priority,
-        direction=rule.direction,
-        access="Allow",
-        protocol=rule.protocol,
-        source_address_prefix="VirtualNetwork",
-        source_port_range="*",
-        destination_address_prefix=rule.destination,
-        destination_port_range=rule.ports[0] if single else None,
-        destination_port_ranges=None if single else list(rule.ports),
-    )
-
-
-@dataclass(frozen=True)
 class NetworkArgs:
     resource_group_name: pulumi.Input[str]
     location: str
-    names: ResourceNames
-    plan: NetworkPlan  # endpoint_subnet is None unless privateLink
+    vnet_name: str
+    nsg_name: str
+    nat_gateway_name: str
+    public_ip_name: str
+    address_space: str  # CIDRs, validated by core.config
+    host_subnet: str
+    container_subnet: str
+    endpoint_subnet: str | None  # None: no private endpoints
 
 
 class Network(pulumi.ComponentResource):
@@ -146,7 +48,6 @@ class Network(pulumi.ComponentResource):
         super().__init__("databricks-azureml:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group, location = args.resource_group_name, args.location
-        names, plan = args.names, args.plan
 
         # No explicit depends_on anywhere below: every order Azure needs (VNet, NSG and NAT gateway
         # before the subnets that reference them; the public IP before the NAT gateway) follows
@@ -162,27 +63,30 @@ class Network(pulumi.ComponentResource):
             f"{name}-vnet",
             resource_group_name=group,
             location=location,
-            virtual_network_name=names.virtual_network,
-            address_space=network.AddressSpaceArgs(address_prefixes=[str(plan.address_space)]),
+            virtual_network_name=args.vnet_name,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.address_space]),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
         )
 
-        # Rules inline (never separate SecurityRule resources): the NSG and its rules exist in one
-        # PUT, so whatever references the NSG's id sees the rules.
+        # Declared without rules: Databricks' network intent policy writes its own rules into
+        # the NSG when the workspace is created (names, priorities and descriptions of its own
+        # choosing) and Azure refuses to delete them. Declaring none, and ignoring changes to
+        # them, keeps `pulumi refresh` + `pulumi up` a no-op, as Microsoft's quickstart
+        # databricks-all-in-one-template-for-vnet-injection-with-nat-gateway does. azure-native
+        # keeps rules it was not given on update (MaintainSubResourceIfUnset, as for subnets).
         nsg = network.NetworkSecurityGroup(
             f"{name}-nsg",
             resource_group_name=group,
             location=location,
-            network_security_group_name=names.network_security_group,
-            security_rules=[_security_rule_args(rule) for rule in DATABRICKS_NSG_RULES],
-            opts=child,
+            network_security_group_name=args.nsg_name,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["securityRules"]),
         )
 
         public_ip = network.PublicIPAddress(
             f"{name}-natgw-pip",
             resource_group_name=group,
             location=location,
-            public_ip_address_name=names.public_ip,
+            public_ip_address_name=args.public_ip_name,
             sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static",
             public_ip_address_version="IPv4",
@@ -192,7 +96,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-natgw",
             resource_group_name=group,
             location=location,
-            nat_gateway_name=names.nat_gateway,
+            nat_gateway_name=args.nat_gateway_name,
             sku=network.NatGatewaySkuArgs(name="Standard"),
             public_ip_addresses=[network.SubResourceArgs(id=public_ip.id)],
             opts=child,
@@ -217,17 +121,17 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        host = databricks_subnet("host", HOST_SUBNET, str(plan.host_subnet))
-        container = databricks_subnet("container", CONTAINER_SUBNET, str(plan.container_subnet))
+        host = databricks_subnet("host", HOST_SUBNET, args.host_subnet)
+        container = databricks_subnet("container", CONTAINER_SUBNET, args.container_subnet)
 
         endpoint: network.Subnet | None = None
-        if plan.endpoint_subnet is not None:
+        if args.endpoint_subnet is not None:
             endpoint = network.Subnet(
                 f"{name}-endpoint-subnet",
                 resource_group_name=group,
                 virtual_network_name=vnet.name,
                 subnet_name=ENDPOINT_SUBNET,
-                address_prefix=str(plan.endpoint_subnet),
+                address_prefix=args.endpoint_subnet,
                 # NSG and UDR policies don't apply to private endpoints here: Azure's default,
                 # stated so the reader sees it.
                 private_endpoint_network_policies="Disabled",

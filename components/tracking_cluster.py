@@ -1,61 +1,63 @@
 """The tracking cluster: a Databricks cluster whose notebooks track to AzureML with no code change.
 
 Also the secret scope that holds the service principal's client secret: the cluster reads it as
-a `{{secrets/<scope>/<key>}}` reference, never as a value.
+a `{{secrets/<scope>/<key>}}` reference, never as a value. Anyone who can attach to a cluster
+can read its environment variables (Databricks: "Use a secret in a Spark configuration property
+or environment variable"), so only the users named get a grant on the cluster; the workspace
+admins and the deployer (its creator, CAN_MANAGE) keep theirs.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_databricks as databricks
 
-from core.config import ClusterSpec, ModelRegistry, ServicePrincipal, TrackingMode
-
 # The plugin that lets MLflow talk to AzureML (seed: "Install libraries").
 AZUREML_MLFLOW = (
-    "azureml-mlflow>=1.62,<1.63"  # the range the notebook tests run (requirements-notebooks.txt)
+    "azureml-mlflow>=1.62.0.post6,<1.63"  # the notebooks' range (requirements-notebooks.txt)
 )
 SECRET_KEY = "azure-client-secret"
+# Attach and restart, not manage (Databricks "Compute ACLs").
+USER_PERMISSION = "CAN_RESTART"
+# Databricks access modes by their API names (Clusters API `data_security_mode`).
+DATA_SECURITY_MODES = {"standard": "USER_ISOLATION", "dedicated": "SINGLE_USER"}
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_SECRET_REFERENCE = re.compile(r"\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What azureml-mlflow's DefaultAzureCredential reads from the cluster's environment."""
+
+    tenant_id: str
+    client_id: str
+    secret_reference: str  # {{secrets/<scope>/<key>}}, never the secret
 
 
 def spark_env_vars(
-    mode: TrackingMode,
-    registry: ModelRegistry,
-    tracking_uri: str,
-    principal: ServicePrincipal | None,
-    tenant_id: str,
-    secret_reference: str | None,
+    mlflow_env: Mapping[str, str], credentials: Credentials | None
 ) -> dict[str, str]:
-    """The cluster's environment for the chosen tracking mode and registry.
-
-    exclusive: MLFLOW_TRACKING_URI is AzureML's. Registry azureml: MLFLOW_REGISTRY_URI is the
-    same URI. Registry databricks in exclusive mode: MLFLOW_REGISTRY_URI is "databricks", since
-    MLflow would otherwise register where it tracks. A service principal adds the AZURE_* trio
-    that azureml-mlflow's DefaultAzureCredential reads, its secret as a secret reference.
-    """
-    env: dict[str, str] = {}
-    if mode is TrackingMode.EXCLUSIVE:
-        env["MLFLOW_TRACKING_URI"] = tracking_uri
-    if registry is ModelRegistry.AZUREML:
-        env["MLFLOW_REGISTRY_URI"] = tracking_uri
-    elif mode is TrackingMode.EXCLUSIVE:
-        env["MLFLOW_REGISTRY_URI"] = "databricks"
-    if principal is not None:
-        if not secret_reference or not secret_reference.startswith("{{secrets/"):
+    """The cluster's environment: MLflow's URIs for the mode (mlflow_setup.contract) and, with a
+    service principal, the AZURE_* trio, its secret as a secret reference."""
+    env = dict(mlflow_env)
+    if credentials is not None:
+        if not _SECRET_REFERENCE.fullmatch(credentials.secret_reference):
             raise ValueError("the client secret must be a {{secrets/<scope>/<key>}} reference")
         env.update(
-            AZURE_TENANT_ID=principal.tenant_id or tenant_id,
-            AZURE_CLIENT_ID=principal.client_id,
-            AZURE_CLIENT_SECRET=secret_reference,
+            AZURE_TENANT_ID=credentials.tenant_id,
+            AZURE_CLIENT_ID=credentials.client_id,
+            AZURE_CLIENT_SECRET=credentials.secret_reference,
         )
     return env
 
 
-def size_settings(spec: ClusterSpec) -> dict[str, object]:
+def size_settings(min_workers: int, max_workers: int) -> dict[str, object]:
     """Workers: single node (0/0), fixed size (min == max), or autoscaling."""
-    if spec.single_node:
+    if max_workers == 0:
         return {
             "num_workers": 0,
             "spark_conf": {
@@ -64,26 +66,47 @@ def size_settings(spec: ClusterSpec) -> dict[str, object]:
             },
             "custom_tags": {"ResourceClass": "SingleNode"},
         }
-    if spec.min_workers == spec.max_workers:
-        return {"num_workers": spec.max_workers}
+    if min_workers == max_workers:
+        return {"num_workers": max_workers}
     return {
         "autoscale": databricks.ClusterAutoscaleArgs(
-            min_workers=spec.min_workers, max_workers=spec.max_workers
+            min_workers=min_workers, max_workers=max_workers
         )
     }
+
+
+def access_control(principal: str) -> databricks.PermissionsAccessControlArgs:
+    """A grant for a user (an e-mail), a service principal (its application id) or a group."""
+    if "@" in principal:
+        return databricks.PermissionsAccessControlArgs(
+            user_name=principal, permission_level=USER_PERMISSION
+        )
+    if _GUID.fullmatch(principal):
+        return databricks.PermissionsAccessControlArgs(
+            service_principal_name=principal, permission_level=USER_PERMISSION
+        )
+    return databricks.PermissionsAccessControlArgs(
+        group_name=principal, permission_level=USER_PERMISSION
+    )
 
 
 @dataclass(frozen=True)
 class TrackingClusterArgs:
     cluster_name: str
     secret_scope_name: str
-    spec: ClusterSpec
-    tracking_mode: TrackingMode
-    model_registry: ModelRegistry
-    mlflow_tracking_uri: pulumi.Input[str]
-    tenant_id: pulumi.Input[str]  # the deployer's; a service principal's own tenantId wins
-    service_principal: ServicePrincipal | None
-    service_principal_secret: pulumi.Input[str] | None  # a secret Output
+    spark_version: str
+    node_type: str
+    min_workers: int
+    max_workers: int
+    autotermination_minutes: int
+    wait_for_running: bool
+    access_mode: str  # "standard" or "dedicated"
+    single_user: str | None  # with "dedicated"
+    users: Sequence[str]  # granted CAN_RESTART; nobody else but admins and the deployer
+    mlflow_env: pulumi.Input[Mapping[str, str]]  # mlflow_setup.contract's cluster_env
+    tenant_id: pulumi.Input[str] | None  # with a service principal
+    client_id: str | None
+    client_secret: pulumi.Input[str] | None  # a secret Output
 
 
 class TrackingCluster(pulumi.ComponentResource):
@@ -99,37 +122,45 @@ class TrackingCluster(pulumi.ComponentResource):
         scope = databricks.SecretScope(
             f"{name}-scope", name=args.secret_scope_name, backend_type="DATABRICKS", opts=child
         )
-        secret_reference: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-        if args.service_principal is not None and args.service_principal_secret is not None:
+        credentials: pulumi.Output[Credentials | None] = pulumi.Output.from_input(None)
+        if args.client_id is not None and args.client_secret is not None:
             secret = databricks.Secret(
                 f"{name}-client-secret",
                 scope=scope.name,
                 key=SECRET_KEY,
-                string_value=pulumi.Output.secret(args.service_principal_secret),
+                string_value=pulumi.Output.secret(args.client_secret),
                 opts=child,
             )
-            secret_reference = secret.config_reference
-
-        env = pulumi.Output.all(args.mlflow_tracking_uri, args.tenant_id, secret_reference).apply(
-            lambda values: spark_env_vars(
-                args.tracking_mode, args.model_registry, values[0],
-                args.service_principal, values[1], values[2],
+            client_id = args.client_id
+            credentials = pulumi.Output.all(args.tenant_id, secret.config_reference).apply(
+                lambda values: Credentials(values[0], client_id, values[1])
             )
-        )  # fmt: skip
-        sizing = size_settings(args.spec)
+
+        env = pulumi.Output.all(args.mlflow_env, credentials).apply(
+            lambda values: spark_env_vars(values[0], values[1])
+        )
         cluster = databricks.Cluster(
             f"{name}-cluster",
             cluster_name=args.cluster_name,
-            spark_version=args.spec.spark_version,
-            node_type_id=args.spec.node_type,
-            autotermination_minutes=args.spec.autotermination_minutes,
-            data_security_mode="USER_ISOLATION",
+            spark_version=args.spark_version,
+            node_type_id=args.node_type,
+            autotermination_minutes=args.autotermination_minutes,
+            data_security_mode=DATA_SECURITY_MODES[args.access_mode],
+            single_user_name=args.single_user,
             spark_env_vars=env,
             libraries=[databricks.ClusterLibraryArgs(pypi={"package": AZUREML_MLFLOW})],
-            no_wait=not args.spec.wait_for_running,
+            no_wait=not args.wait_for_running,
             opts=child,
-            **sizing,
+            **size_settings(args.min_workers, args.max_workers),
         )
+        if args.users:
+            # Authoritative for the cluster's ACL: a grant made by hand is removed on `up`.
+            databricks.Permissions(
+                f"{name}-users",
+                cluster_id=cluster.cluster_id,
+                access_controls=[access_control(user) for user in args.users],
+                opts=child,
+            )
         self.cluster_id = cluster.cluster_id
         self.secret_scope = scope.name
         self.register_outputs({"cluster_id": self.cluster_id, "secret_scope": self.secret_scope})

@@ -6,6 +6,7 @@ call it directly; `load_config` feeds it what the Pulumi runtime holds.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from core import cidr, naming
 from core.errors import NAMESPACE, ConfigError
+from mlflow_setup.contract import ModelRegistry, TrackingMode
 
 LOCATION_KEY = "azure-native:location"
 DEFAULT_SPARK_VERSION = "17.3.x-scala2.13"  # Databricks Runtime 17.3 LTS
@@ -26,17 +28,24 @@ STACK_TAG_KEYS = ("environment", "managed-by")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _LOCATION = re.compile(r"[a-z][a-z0-9]+")
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+# Storage accounts take at most 15 tags, names up to 128 characters (storage spec,
+# StorageAccountCreateParameters.tags); the strictest tagged resource sets the limits.
+MAX_TAGS = 15
+MAX_TAG_NAME = 128
+MAX_TAG_VALUE = 256
+WORKSPACE_USERS_GROUP = "users"  # every user of the Databricks workspace
 E = TypeVar("E", bound=StrEnum)
 
 
-class TrackingMode(StrEnum):
-    DUAL = "dual"
-    EXCLUSIVE = "exclusive"
+class DatabricksPrivateLink(StrEnum):
+    NONE = "none"
+    BACKEND = "backend"  # clusters reach the control plane through a private endpoint
+    FULL = "full"  # also the workspace UI and REST API; public network access off
 
 
-class ModelRegistry(StrEnum):
-    DATABRICKS = "databricks"
-    AZUREML = "azureml"
+class AccessMode(StrEnum):
+    STANDARD = "standard"  # USER_ISOLATION: shared by the users granted attach
+    DEDICATED = "dedicated"  # SINGLE_USER: one user or group (what the ML runtime needs)
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ class NetworkPlan:
     address_space: IPv4Network
     host_subnet: IPv4Network
     container_subnet: IPv4Network
-    endpoint_subnet: IPv4Network | None  # only with privateLink
+    endpoint_subnet: IPv4Network | None  # only with privateLink or databricksPrivateLink
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class ClusterSpec:
     max_workers: int
     autotermination_minutes: int
     wait_for_running: bool = False  # `pulumi up` waits for RUNNING and the library installed
+    access_mode: AccessMode = AccessMode.STANDARD
+    single_user: str | None = None  # with AccessMode.DEDICATED
+    users: tuple[str, ...] = ()  # Databricks users or groups granted CAN_RESTART (and attach)
 
     @property
     def single_node(self) -> bool:
@@ -76,6 +88,7 @@ class StackConfig:
     tracking_mode: TrackingMode
     model_registry: ModelRegistry
     private_link: bool
+    databricks_private_link: DatabricksPrivateLink
     network: NetworkPlan
     cluster: ClusterSpec
     service_principal: ServicePrincipal | None
@@ -99,6 +112,19 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "maxWorkers": 2,
     "autoterminationMinutes": 30,
     "waitForRunning": False,
+    "accessMode": AccessMode.STANDARD.value,
+    "singleUser": None,
+    "users": [],
+}
+# Scalar keys' defaults, stated once: Pulumi.yaml's `config:` block declares the same (a test
+# keeps them equal). trackingMode and modelRegistry default by mode, see parse_config.
+DEFAULTS: dict[str, Any] = {
+    "prefix": "mlflow",
+    "privateLink": False,
+    "databricksPrivateLink": DatabricksPrivateLink.NONE.value,
+    "containerRegistry": False,
+    "protect": False,
+    "purgeOnDestroy": True,
 }
 SERVICE_PRINCIPAL_FIELDS = ("clientId", "objectId", "tenantId")
 KNOWN_KEYS = (
@@ -106,6 +132,7 @@ KNOWN_KEYS = (
     "trackingMode",
     "modelRegistry",
     "privateLink",
+    "databricksPrivateLink",
     "network",
     "cluster",
     "servicePrincipal",
@@ -140,7 +167,7 @@ def parse_config(
             LOCATION_KEY, location, "is not an Azure region name such as westeurope (lowercase)"
         )
 
-    prefix = _string(ours, "prefix", "mlflow")
+    prefix = _string(ours, "prefix", DEFAULTS["prefix"])
     if not naming.PREFIX_PATTERN.fullmatch(prefix):
         raise ConfigError(
             "prefix",
@@ -151,7 +178,7 @@ def parse_config(
     for problem in naming.name_problems(prefix, stack):
         raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
 
-    private_link = _bool(ours, "privateLink", False)
+    private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
     default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
     tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
     default_registry = (
@@ -168,11 +195,27 @@ def parse_config(
             "private-link AzureML workspace; use trackingMode exclusive",
         )
 
-    network = _network(ours, private_link)
+    databricks_private_link = _enum(
+        ours,
+        "databricksPrivateLink",
+        DatabricksPrivateLink,
+        DatabricksPrivateLink(DEFAULTS["databricksPrivateLink"]),
+    )
+    network = _network(
+        ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
+    )
     cluster = _cluster(ours)
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
     _check_credentials(tracking_mode, model_registry, service_principal, secret)
+    if service_principal is not None and WORKSPACE_USERS_GROUP in cluster.users:
+        raise ConfigError(
+            "cluster.users",
+            list(cluster.users),
+            f"grants the workspace-wide {WORKSPACE_USERS_GROUP!r} group: anyone who can attach "
+            "to the cluster can read its environment, the service principal's secret included; "
+            "name the groups or users who need the cluster",
+        )
 
     return StackConfig(
         stack=stack,
@@ -181,13 +224,14 @@ def parse_config(
         tracking_mode=tracking_mode,
         model_registry=model_registry,
         private_link=private_link,
+        databricks_private_link=databricks_private_link,
         network=network,
         cluster=cluster,
         service_principal=service_principal,
         service_principal_secret=secret,
-        container_registry=_bool(ours, "containerRegistry", False),
-        protect=_bool(ours, "protect", False),
-        purge_on_destroy=_bool(ours, "purgeOnDestroy", True),
+        container_registry=_bool(ours, "containerRegistry", DEFAULTS["containerRegistry"]),
+        protect=_bool(ours, "protect", DEFAULTS["protect"]),
+        purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
         tags=_tags(ours),
     )
 
@@ -235,13 +279,13 @@ def _bool(ours: Mapping[str, Any], key: str, default: bool, path: str = "") -> b
     raise ConfigError(f"{path}{key}", value, "is not a boolean; allowed: true, false")
 
 
-def _enum(ours: Mapping[str, Any], key: str, kind: type[E], default: E) -> E:
+def _enum(ours: Mapping[str, Any], key: str, kind: type[E], default: E, path: str = "") -> E:
     value = ours.get(key, default)
     try:
         return kind(value)
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
-        raise ConfigError(key, value, f"is not allowed; allowed: {allowed}") from None
+        raise ConfigError(f"{path}{key}", value, f"is not allowed; allowed: {allowed}") from None
 
 
 def _object(ours: Mapping[str, Any], key: str) -> dict[str, Any] | None:
@@ -268,14 +312,14 @@ def _int(key: str, value: Any, low: int, high: int) -> int:
     return value
 
 
-def _network(ours: Mapping[str, Any], private_link: bool) -> NetworkPlan:
+def _network(ours: Mapping[str, Any], endpoints: bool) -> NetworkPlan:
     given = _object(ours, "network") or {}
     _reject_unknown("network.", given, tuple(NETWORK_DEFAULTS))
     values = {**NETWORK_DEFAULTS, **given}
     nets = {f"network.{k}": cidr.parse_cidr(f"network.{k}", v) for k, v in values.items()}
     space = nets.pop("network.addressSpace")
     cidr.check_address_space("network.addressSpace", space)
-    if not private_link:
+    if not endpoints:
         nets.pop("network.endpointSubnet")
     cidr.check_subnets(
         "network.addressSpace",
@@ -304,6 +348,18 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
         raise ConfigError(
             "cluster.minWorkers", min_workers, f"is greater than cluster.maxWorkers {max_workers}"
         )
+    access_mode = _enum(values, "accessMode", AccessMode, AccessMode.STANDARD, "cluster.")
+    single_user = values["singleUser"]
+    if access_mode is AccessMode.DEDICATED and single_user is None:
+        raise ConfigError(
+            "cluster.singleUser",
+            None,
+            "is required with cluster.accessMode dedicated: the Databricks user or group the "
+            "cluster is dedicated to (pulumi config set --path "
+            f"{NAMESPACE}:cluster.singleUser alice@contoso.com)",
+        )
+    if single_user is not None and not _principal_name(single_user):
+        raise ConfigError("cluster.singleUser", single_user, "is not a user or group name")
     return ClusterSpec(
         spark_version=values["sparkVersion"],
         node_type=values["nodeType"],
@@ -313,7 +369,26 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
             "cluster.autoterminationMinutes", values["autoterminationMinutes"], 10, 10_000
         ),
         wait_for_running=_bool(values, "waitForRunning", False, "cluster."),
+        access_mode=access_mode,
+        single_user=single_user if access_mode is AccessMode.DEDICATED else None,
+        users=_principal_names("cluster.users", values["users"]),
     )
+
+
+def _principal_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and value == value.strip()
+
+
+def _principal_names(key: str, given: Any) -> tuple[str, ...]:
+    value = given
+    if isinstance(given, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(given)
+    if not isinstance(value, list) or not all(_principal_name(item) for item in value):
+        raise ConfigError(
+            key, given, "is not a list of Databricks user or group names (set with --path)"
+        )
+    return tuple(dict.fromkeys(value))
 
 
 def _service_principal(ours: Mapping[str, Any]) -> ServicePrincipal | None:
@@ -395,16 +470,26 @@ def _check_credentials(
 
 def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
     given = _object(ours, "tags") or {}
+    if len(given) + len(STACK_TAG_KEYS) > MAX_TAGS:
+        raise ConfigError(
+            "tags",
+            f"{len(given)} tags",
+            f"are too many: Azure storage accounts take at most {MAX_TAGS} tags, and the stack "
+            f"adds {len(STACK_TAG_KEYS)} ({', '.join(STACK_TAG_KEYS)}); "
+            f"allowed: {MAX_TAGS - len(STACK_TAG_KEYS)}",
+        )
     for name, value in given.items():
         key = f"tags.{name}"
         if name.lower() in STACK_TAG_KEYS:
             raise ConfigError(
                 key, value, f"is set by the stack itself ({', '.join(STACK_TAG_KEYS)})"
             )
-        if not 1 <= len(name) <= 512 or _TAG_NAME_FORBIDDEN.search(name):
+        if not 1 <= len(name) <= MAX_TAG_NAME or _TAG_NAME_FORBIDDEN.search(name):
             raise ConfigError(
-                key, value, "has a tag name Azure rejects (1-512 chars, none of <>%&\\?/)"
+                key,
+                value,
+                f"has a tag name Azure rejects (1-{MAX_TAG_NAME} characters, none of <>%&\\?/)",
             )
-        if not isinstance(value, str) or len(value) > 256:
-            raise ConfigError(key, value, "is not a string of at most 256 characters")
+        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE:
+            raise ConfigError(key, value, f"is not a string of at most {MAX_TAG_VALUE} characters")
     return MappingProxyType(dict(given))

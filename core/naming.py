@@ -111,6 +111,8 @@ class ResourceNames:
     aml_workspace: str
     log_analytics: str
     application_insights: str
+    cluster: str  # Databricks names, scoped to the workspace
+    secret_scope: str
 
     def problems(self) -> list[str]:
         """Every name that breaks Azure's rules, as messages."""
@@ -158,6 +160,8 @@ def resource_names(prefix: str, stack: str) -> ResourceNames:
         aml_workspace=f"{base}-mlw",
         log_analytics=f"{base}-log",
         application_insights=f"{base}-appi",
+        cluster=f"{base}-mlflow",
+        secret_scope=f"{base}-azureml",
     )
 
 

@@ -16,15 +16,13 @@ from mlflow_setup.configure import (
     experiment_name,
     mlflow_uris,
 )
+from mlflow_setup.contract import OUTPUT_NAMES, ModelRegistry, TrackingMode
 from mlflow_setup.outputs import (
-    OUTPUT_NAMES,
     OUTPUTS_FILE_ENV,
     AzureMLUri,
     MlflowSetupError,
-    ModelRegistry,
     StackOutputs,
     StackOutputsError,
-    TrackingMode,
     load_outputs,
     parse_azureml_uri,
     parse_outputs,

@@ -6,12 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from mlflow_setup.outputs import (
-    DATABRICKS,
-    MlflowSetupError,
-    StackOutputs,
-    TrackingMode,
-)
+from mlflow_setup.contract import TrackingMode, tracking_settings
+from mlflow_setup.outputs import MlflowSetupError, StackOutputs
 
 AZUREML_SCHEME = "azureml://"
 PLUGIN_INSTALL_HINT = (
@@ -46,19 +42,17 @@ def azureml_plugin_installed() -> bool:
 
 
 def mlflow_uris(outputs: StackOutputs) -> MlflowUris:
-    """The tracking and registry URIs for the stack's mode.
+    """The tracking and registry URIs for the stack's mode (mlflow_setup.contract).
 
-    dual: tracking stays "databricks" (the linked workspace also tracks in AzureML);
-    exclusive: tracking is the AzureML URI. The registry is the stack's `mlflowRegistryUri`,
-    set explicitly: MLflow 3 would otherwise default to Unity Catalog ("databricks-uc").
+    The registry is set explicitly even where it is "databricks": MLflow 3 would otherwise
+    default to Unity Catalog ("databricks-uc").
     """
-    if outputs.tracking_mode is TrackingMode.EXCLUSIVE:
-        if outputs.mlflow_tracking_uri is None:  # parse_outputs rules this out
-            raise MlflowSetupError(f"{outputs.source}: exclusive tracking without a tracking URI")
-        tracking = outputs.mlflow_tracking_uri
-    else:
-        tracking = DATABRICKS
-    return MlflowUris(tracking_uri=tracking, registry_uri=outputs.mlflow_registry_uri)
+    if outputs.tracking_mode is TrackingMode.EXCLUSIVE and outputs.mlflow_tracking_uri is None:
+        raise MlflowSetupError(f"{outputs.source}: exclusive tracking without a tracking URI")
+    settings = tracking_settings(
+        outputs.tracking_mode, outputs.model_registry, outputs.mlflow_tracking_uri or ""
+    )
+    return MlflowUris(tracking_uri=settings.tracking_uri, registry_uri=settings.registry_uri)
 
 
 def configure_mlflow(

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mlflow_setup.contract import DATABRICKS, ModelRegistry, TrackingMode, tracking_settings
+
 OUTPUTS_FILE_ENV = "STACK_OUTPUTS_FILE"
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
-DATABRICKS = "databricks"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # The path the azureml-mlflow plugin parses (azureml/mlflow/_internal/utils.py), anchored.
@@ -33,16 +34,6 @@ _AZUREML_PATH = re.compile(
     r"(?:/.*)?/subscriptions/(?P<subscription_id>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)"
     r"/providers/Microsoft\.MachineLearningServices/workspaces/(?P<workspace>[^/]+)"
 )
-
-
-class TrackingMode(StrEnum):
-    DUAL = "dual"
-    EXCLUSIVE = "exclusive"
-
-
-class ModelRegistry(StrEnum):
-    DATABRICKS = "databricks"
-    AZUREML = "azureml"
 
 
 class MlflowSetupError(Exception):
@@ -112,21 +103,6 @@ _STRING_OUTPUTS = {
     "databricksWorkspaceId": "databricks_workspace_id",
     "clusterId": "cluster_id",
 }
-OUTPUT_NAMES = (
-    "resourceGroupName",
-    "location",
-    "trackingMode",
-    "modelRegistry",
-    "privateLink",
-    "amlWorkspaceName",
-    "amlWorkspaceId",
-    "mlflowTrackingUri",
-    "mlflowRegistryUri",
-    "databricksWorkspaceUrl",
-    "databricksWorkspaceId",
-    "clusterId",
-    "secretScope",
-)
 
 
 def parse_outputs(raw: Any, source: str) -> StackOutputs:
@@ -185,8 +161,13 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
                 f"stack output 'mlflowTrackingUri' points at workspace {parsed.workspace!r}, "
                 f"but 'amlWorkspaceName' is {workspace!r}"
             )
-    if registry_uri is not None and tracking_uri is not None and model_registry is not None:
-        expected = DATABRICKS if model_registry is ModelRegistry.DATABRICKS else tracking_uri
+    if (
+        registry_uri is not None
+        and tracking_uri is not None
+        and model_registry is not None
+        and tracking_mode is not None
+    ):
+        expected = tracking_settings(tracking_mode, model_registry, tracking_uri).registry_uri
         if registry_uri != expected:
             problems.append(
                 f"stack output 'mlflowRegistryUri' is {registry_uri!r}, but with modelRegistry "

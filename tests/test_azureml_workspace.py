@@ -1,33 +1,19 @@
-"""AzureML workspace component (spec item 3) under mocks that answer as Azure does.
-
-Each test builds the component in a fresh program from a config parsed by `parse_config`, then
-reads what was declared: wire (camelCase) inputs and the outputs Azure returned.
-"""
+"""The AzureML workspace and its dependencies (spec item 3), as the program declares them under
+mocks that answer as Azure does: wire (camelCase) inputs and the outputs Azure returned."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pytest
 
-from components.azureml_workspace import (
-    AzureMLWorkspace,
-    AzureMLWorkspaceArgs,
-    PrivateLinkArgs,
-)
-from components.private_endpoint import (
-    PrivateDnsZones,
-    PrivateDnsZonesArgs,
-    PrivateEndpoint,
-    PrivateEndpointArgs,
-    dns_zone_names,
-    zones_for,
-)
+from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names, zones_for
+from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from core import naming
 from core.config import StackConfig, parse_config
-from tests.stacks import DEV, PRIVATE, SECRET_KEY
+from tests.conftest import program
+from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
 from tools.offline import SUBSCRIPTION_ID, TENANT_ID, ProgramResult, run_function
 
 NS = "databricks-azureml"
@@ -36,7 +22,7 @@ VNET_ID = (
     f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RG}"
     "/providers/Microsoft.Network/virtualNetworks/mlflow-dev-vnet"
 )
-ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/endpoints"
+ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/private-endpoints"
 
 REGISTRY = {**DEV, f"{NS}:containerRegistry": "true"}
 PRIVATE_REGISTRY = {**PRIVATE, f"{NS}:containerRegistry": "true"}
@@ -51,6 +37,7 @@ ENDPOINT = "azure-native:network:PrivateEndpoint"
 ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 ZONE = "azure-native:privatedns:PrivateZone"
 LINK = "azure-native:privatedns:VirtualNetworkLink"
+ROLE = "azure-native:authorization:RoleAssignment"
 COMPONENT = "databricks-azureml:azureml:Workspace"
 
 AZUREML_ZONES = ["privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"]
@@ -68,51 +55,14 @@ class Built:
 
 
 def build(raw: dict[str, str], stack: str = "dev") -> Built:
-    """Parse `raw`, then declare the component as the lead's __main__ would."""
-    config = parse_config(raw, stack, {SECRET_KEY} if SECRET_KEY in raw else set())
+    """The program for `raw`, with the names the config gives, for the assertions."""
+    config = parse_config(raw, stack, SECRET_KEYS & raw.keys())
     group = naming.resource_group_name(config.prefix, config.stack)
-    names = naming.resource_names(config.prefix, config.stack)
     unique = naming.global_names(
         config.prefix, config.stack, naming.unique_suffix(SUBSCRIPTION_ID, group, config.stack)
     )
-
-    def body() -> None:
-        workspace = AzureMLWorkspace(
-            "aml",
-            AzureMLWorkspaceArgs(
-                resource_group_name=group,
-                location=config.location,
-                workspace_name=names.aml_workspace,
-                # Outputs, as in the real program (the suffix comes from the subscription id)
-                storage_account_name=pulumi.Output.from_input(unique.storage_account),
-                key_vault_name=pulumi.Output.from_input(unique.key_vault),
-                container_registry_name=(
-                    pulumi.Output.from_input(unique.container_registry)
-                    if config.container_registry
-                    else None
-                ),
-                log_analytics_name=names.log_analytics,
-                application_insights_name=names.application_insights,
-                tenant_id=TENANT_ID,
-                subscription_id=SUBSCRIPTION_ID,
-                purge_on_destroy=config.purge_on_destroy,
-                private_link=(
-                    PrivateLinkArgs(vnet_id=VNET_ID, endpoint_subnet_id=ENDPOINT_SUBNET_ID)
-                    if config.private_link
-                    else None
-                ),
-                protect=config.protect,
-            ),
-        )
-        pulumi.export("amlWorkspaceName", workspace.name)
-        pulumi.export("amlWorkspaceId", workspace.id)
-        pulumi.export("mlflowTrackingUri", workspace.mlflow_tracking_uri)
-        pulumi.export("principalId", workspace.principal_id)
-        pulumi.export("keyVaultName", workspace.key_vault_name)
-
-    run = run_function(body, raw, stack)
-    assert run.error is None, run.error
-    return Built(config, names, unique, run)
+    names = naming.resource_names(config.prefix, config.stack)
+    return Built(config, names, unique, program(raw, stack))
 
 
 # --- storage, key vault, monitoring ----------------------------------------------------
@@ -223,27 +173,19 @@ def test_dev_stack_has_no_registry_and_no_private_networking():
         assert built.run.of_type(type_) == [], type_
 
 
-def test_component_exposes_name_id_principal_and_key_vault_name_from_the_resources():
+def test_stack_exports_the_workspace_name_and_id_from_the_resource():
     built = build(DEV)
     ws = built.one(WORKSPACE)
     out = built.run.outputs
-    assert out["amlWorkspaceName"] == ws.outputs["name"] == built.names.aml_workspace
+    assert out["amlWorkspaceName"] == ws.outputs["name"] == "mlflow-dev-mlw"
     assert out["amlWorkspaceId"] == ws.id
-    assert out["principalId"] == ws.outputs["identity"]["principalId"]
-    assert out["keyVaultName"] == built.one(VAULT).outputs["name"] == built.unique.key_vault
 
 
 @pytest.mark.parametrize("raw", [DEV, PRIVATE], ids=["public", "private-link"])
 def test_exported_tracking_uri_is_the_workspace_resources_own_output(raw):
     built = build(raw)
     ws = built.one(WORKSPACE)
-    exported = built.run.outputs["mlflowTrackingUri"]
-    assert exported == ws.outputs["mlFlowTrackingUri"]
-    if built.config.private_link:
-        # the documented public form, which a formatter would produce, is wrong here
-        public_form = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{ws.id}"
-        assert exported != public_form
-        assert f"{ws.outputs['workspaceId']}.workspace.westeurope" in exported
+    assert built.run.outputs["mlflowTrackingUri"] == ws.outputs["mlFlowTrackingUri"]
 
 
 def test_workspace_is_protected_only_when_config_protects_it():
@@ -255,12 +197,13 @@ def test_workspace_is_protected_only_when_config_protects_it():
     assert protected.one(STORAGE).protect is False
 
 
-def test_every_resource_is_declared_inside_the_component():
-    built = build(PRIVATE_REGISTRY)
+def test_the_workspace_and_its_dependencies_are_declared_inside_the_component():
+    built = build(with_values(PRIVATE_REGISTRY))
     component = built.one(COMPONENT)
     by_urn = {r.urn: r for r in built.run.resources}
+    mine = (STORAGE, VAULT, LOGS, INSIGHTS, REGISTRY_T, WORKSPACE, ENDPOINT, ZONE_GROUP, ROLE)
     for resource in built.run.resources:
-        if resource is component:
+        if resource.type not in mine:
             continue
         parent = resource.parent
         while parent and parent != component.urn:
@@ -297,12 +240,20 @@ def test_private_link_registry_is_premium_with_public_access_off():
 # --- private link ------------------------------------------------------------------------
 
 
-def test_private_link_turns_public_network_access_off_everywhere():
+def test_private_link_turns_public_network_access_off_but_storage_stays_behind_its_firewall():
+    """Microsoft's secure-workspace pattern: the storage account keeps public network access
+    Enabled with default action Deny, the AzureServices bypass and the workspace as a resource
+    instance rule (with Disabled those are inert and system datastores can fail)."""
     built = build(PRIVATE_REGISTRY)
-    assert built.one(WORKSPACE).inputs["publicNetworkAccess"] == "Disabled"
+    ws = built.one(WORKSPACE)
+    assert ws.inputs["publicNetworkAccess"] == "Disabled"
     account = built.one(STORAGE).inputs
-    assert account["publicNetworkAccess"] == "Disabled"
-    assert account["networkRuleSet"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
+    assert account["publicNetworkAccess"] == "Enabled"
+    assert account["networkRuleSet"] == {
+        "defaultAction": "Deny",
+        "bypass": "AzureServices",
+        "resourceAccessRules": [{"tenantId": TENANT_ID, "resourceId": ws.id}],
+    }
     vault = built.one(VAULT).inputs["properties"]
     assert vault["publicNetworkAccess"] == "disabled"
     assert vault["networkAcls"] == {"defaultAction": "Deny", "bypass": "AzureServices"}
@@ -439,10 +390,35 @@ def test_private_endpoint_refuses_a_group_whose_zones_were_not_created():
                 endpoint_name="kv-pe",
                 target_resource_id="/subscriptions/x/vaults/kv",
                 group_id="vault",
-                subnet_id=ENDPOINT_SUBNET_ID,
-                dns_zones=zones,
+                placement=EndpointPlacement(ENDPOINT_SUBNET_ID, zones.ids),
             ),
         )
 
     with pytest.raises(ValueError, match=r"privatelink\.vaultcore\.azure\.net"):
         run_function(body, DEV)
+
+
+# --- the service principal's role ----------------------------------------------------------
+
+
+def test_service_principal_is_azureml_data_scientist_on_the_workspace_only():
+    built = build({**DEV, **SERVICE_PRINCIPAL})
+    [role] = built.run.of_type(ROLE)
+    ws = built.one(WORKSPACE)
+    assert role.inputs["scope"] == ws.id
+    assert role.inputs["principalId"] == "66666666-7777-8888-9999-000000000000"
+    assert role.inputs["principalType"] == "ServicePrincipal"
+    # the built-in role's GUID, pinned: a wrong one would grant something else
+    assert role.inputs["roleDefinitionId"] == (
+        f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"
+        "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+    )
+
+
+def test_role_assignment_keeps_its_former_address_through_an_alias():
+    [role] = build({**DEV, **SERVICE_PRINCIPAL}).run.of_type(ROLE)
+    assert any("linkage-azureml-data-scientist" in str(alias) for alias in role.aliases)
+
+
+def test_without_service_principal_nobody_gets_a_role():
+    assert build(DEV).run.of_type(ROLE) == []

@@ -57,10 +57,8 @@ def test_dual_tracking_may_register_models_in_azureml_with_a_service_principal()
     assert config.model_registry is ModelRegistry.AZUREML
 
 
-def test_config_objects_are_frozen():
-    config = parse_config(DEV, "dev")
-    with pytest.raises(AttributeError):
-        config.prefix = "other"  # type: ignore[misc]
+def test_config_tags_cannot_be_changed_after_validation():
+    config = parse_config(with_values(DEV, tags={"team": "ds"}), "dev")
     with pytest.raises(TypeError):
         config.tags["x"] = "y"  # type: ignore[index]
 
@@ -267,6 +265,17 @@ def test_endpoint_subnet_overlapping_a_databricks_subnet_is_rejected():
         ({"autoterminationMinutes": 5}, "databricks-azureml:cluster.autoterminationMinutes: 5 is outside 10..10000"),
         ({"autoterminationMinutes": 10001},
          "databricks-azureml:cluster.autoterminationMinutes: 10001 is outside 10..10000"),
+        ({"maxWorkers": 10001}, "databricks-azureml:cluster.maxWorkers: 10001 is outside 0..10000"),
+        ({"accessMode": "shared"},
+         "databricks-azureml:cluster.accessMode: shared is not allowed; allowed: standard, dedicated"),
+        ({"accessMode": "dedicated"},
+         "databricks-azureml:cluster.singleUser: (not set) is required with cluster.accessMode dedicated"),
+        ({"accessMode": "dedicated", "singleUser": " alice@contoso.com"},
+         "databricks-azureml:cluster.singleUser: ' alice@contoso.com' is not a user or group name"),
+        ({"users": "data-scientists"},
+         "databricks-azureml:cluster.users: data-scientists is not a list of Databricks user or group names"),
+        ({"users": ["ok", ""]},
+         "databricks-azureml:cluster.users: ['ok', ''] is not a list of Databricks user or group names"),
         ({"autoterminationMinutes": True},
          "databricks-azureml:cluster.autoterminationMinutes: true is not a whole number"),
         ({"sparkVersion": ""}, "databricks-azureml:cluster.sparkVersion: '' is not a non-empty string"),
@@ -275,6 +284,33 @@ def test_endpoint_subnet_overlapping_a_databricks_subnet_is_rejected():
 )  # fmt: skip
 def test_bad_cluster_values_are_rejected(cluster, expected):
     assert rejected(with_values(DEV, cluster=cluster)).startswith(expected)
+
+
+def test_upper_bounds_are_inclusive():
+    config = parse_config(
+        with_values(DEV, cluster={"maxWorkers": 10000, "autoterminationMinutes": 10000}), "dev"
+    )
+    assert (config.cluster.max_workers, config.cluster.autotermination_minutes) == (10000, 10000)
+
+
+def test_workspace_wide_users_group_cannot_attach_to_a_cluster_holding_a_secret():
+    message = rejected(with_values({**DEV, **SERVICE_PRINCIPAL}, cluster={"users": ["users"]}))
+    assert message.startswith(
+        "databricks-azureml:cluster.users: ['users'] grants the workspace-wide"
+    )
+    assert "secret" in message
+
+
+def test_workspace_wide_users_group_may_attach_when_the_cluster_holds_no_secret():
+    config = parse_config(with_values(DEV, cluster={"users": ["users"]}), "dev")
+    assert config.cluster.users == ("users",)
+
+
+def test_autoscaling_from_zero_workers_is_accepted():
+    """The Clusters API asks only max_workers > min_workers of an autoscale range."""
+    config = parse_config(with_values(DEV, cluster={"minWorkers": 0, "maxWorkers": 2}), "dev")
+    assert (config.cluster.min_workers, config.cluster.max_workers) == (0, 2)
+    assert not config.cluster.single_node
 
 
 def test_worker_counts_given_as_strings_are_accepted():
@@ -293,10 +329,18 @@ def test_worker_counts_given_as_strings_are_accepted():
         ({"a/b": "x"}, "databricks-azureml:tags.a/b: x has a tag name Azure rejects"),
         ({"team": 3}, "databricks-azureml:tags.team: 3 is not a string"),
         ({"team": "x" * 257}, "is not a string of at most 256 characters"),
+        ({"k" * 129: "x"}, "has a tag name Azure rejects (1-128 characters"),
+        ({f"t{i}": "x" for i in range(14)},
+         "databricks-azureml:tags: 14 tags are too many: Azure storage accounts take at most 15 tags"),
     ],
-)
+)  # fmt: skip
 def test_bad_tags_are_rejected(tags, expected):
     assert expected in rejected(with_values(DEV, tags=tags))
+
+
+def test_thirteen_tags_with_128_character_names_fit_the_strictest_resource():
+    tags = {f"{i:02d}" + "k" * 126: "x" for i in range(13)}
+    assert len(parse_config(with_values(DEV, tags=tags), "dev").tags) == 13
 
 
 # --- the program: bad config fails before any resource ---------------------------------------
@@ -316,3 +360,24 @@ def test_forbidden_combination_fails_at_config_time_not_half_way_through_the_gra
     run = run_program(with_values(PRIVATE, trackingMode="dual"), "dev", secret_keys=SECRET_KEYS)
     assert run.error is not None and "privateLink" in run.error
     assert run.resources == []
+
+
+def test_a_guid_followed_by_more_text_is_not_a_guid():
+    principal = {"clientId": "11111111-2222-3333-4444-555555555555-x", "objectId": "x"}
+    message = rejected(with_values(DEV, servicePrincipal=principal))
+    assert message.startswith("databricks-azureml:servicePrincipal.clientId: ")
+    assert "is not a GUID" in message
+
+
+def test_unknown_databricks_private_link_value_is_rejected():
+    message = rejected(with_values(DEV, databricksPrivateLink="frontend"))
+    assert message == (
+        "databricks-azureml:databricksPrivateLink: frontend is not allowed; "
+        "allowed: none, backend, full"
+    )
+
+
+def test_databricks_private_link_alone_brings_the_endpoint_subnet():
+    config = parse_config(with_values(DEV, databricksPrivateLink="backend"), "dev")
+    assert str(config.network.endpoint_subnet) == "10.139.8.0/26"
+    assert parse_config(DEV, "dev").network.endpoint_subnet is None

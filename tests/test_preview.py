@@ -135,3 +135,24 @@ def test_missing_stack_file_exits_2():
     done = run_preview("--stack", "no-such-stack")
     assert done.returncode == 2
     assert "no stack config file Pulumi.no-such-stack.yaml" in done.stderr
+
+
+def test_preview_says_who_can_read_the_service_principal_secret():
+    from tests.conftest import program
+    from tests.stacks import DEV, SERVICE_PRINCIPAL, with_values
+
+    raw = with_values({**DEV, **SERVICE_PRINCIPAL}, cluster={"users": ["data-scientists"]})
+    note = preview.secret_readers(program(raw, deployed=False).resources)
+    assert note is not None
+    assert "data-scientists (CAN_RESTART)" in note
+    assert "workspace admins" in note
+    assert preview.secret_readers(program(DEV, deployed=False).resources) is None
+
+
+def test_preview_warns_when_the_databricks_workspace_is_private_only():
+    from tests.conftest import program
+    from tests.stacks import DEV, with_values
+
+    result = program(with_values(DEV, databricksPrivateLink="full"), deployed=False)
+    assert any("public network access is off" in note for note in preview.notes(result.resources))
+    assert not any("public network" in note for note in preview.notes(program(DEV).resources))

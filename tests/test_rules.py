@@ -2,6 +2,7 @@
 
 import ipaddress
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -106,10 +107,15 @@ def test_databricks_subnets_smaller_than_26_are_rejected(a, size):
         raise AssertionError("accepted a subnet smaller than /26")
 
 
+RFC1918 = tuple(
+    ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)  # stated here, not read from the code under test
+
+
 @given(st.ip_addresses(v=4), st.integers(min_value=16, max_value=24))
 def test_public_address_spaces_are_rejected(address, size):
     space = ipaddress.ip_network(f"{address}/{size}", strict=False)
-    private = any(space.subnet_of(r) for r in cidr.PRIVATE_RANGES)
+    private = any(space.subnet_of(r) for r in RFC1918)
     try:
         cidr.check_address_space("network.addressSpace", space)
     except ConfigError as error:
@@ -134,3 +140,29 @@ def test_overlapping_subnets_are_rejected(offset):
         assert "overlaps hostSubnet" in str(error)
     else:
         raise AssertionError("accepted overlapping subnets")
+
+
+@pytest.mark.parametrize(
+    ("space", "private"),
+    [
+        ("172.15.0.0/16", False),
+        ("172.16.0.0/16", True),
+        ("172.31.0.0/16", True),
+        ("172.32.0.0/16", False),
+        ("192.169.0.0/16", False),
+        ("11.0.0.0/16", False),
+    ],
+)
+def test_private_range_edges(space, private):
+    network = ipaddress.ip_network(space)
+    if private:
+        cidr.check_address_space("network.addressSpace", network)
+    else:
+        with pytest.raises(ConfigError, match="not in a private range"):
+            cidr.check_address_space("network.addressSpace", network)
+
+
+def test_key_vault_names_may_have_24_characters_not_25():
+    rule = naming.RULES["key_vault"]
+    assert rule.problem("a" * 24) is None
+    assert "25 characters" in (rule.problem("a" * 25) or "")

@@ -56,6 +56,8 @@ class DeclaredResource:
     id: str = ""
     protect: bool = False
     retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[Any] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
 
@@ -317,6 +319,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 id=registration.id or "",
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                aliases=list(request.aliases),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
             )

@@ -37,7 +37,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "networkSecurityGroup.id",
         "natGateway.id",
     ),
-    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName", "securityRules"),
+    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",),
     "azure-native:network:NatGateway": ("natGatewayName", "sku.name", "publicIpAddresses"),
     "azure-native:network:PublicIPAddress": (
         "publicIpAddressName",
@@ -49,6 +49,8 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "sku.name",
         "managedResourceGroupId",
         "parameters",
+        "requiredNsgRules",
+        "publicNetworkAccess",
     ),
     "azure-native:machinelearningservices:Workspace": (
         "workspaceName",
@@ -65,6 +67,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "minimumTlsVersion",
         "allowBlobPublicAccess",
         "publicNetworkAccess",
+        "networkRuleSet",
     ),
     "azure-native:keyvault:Vault": ("vaultName", "properties"),
     "azure-native:operationalinsights:Workspace": ("workspaceName", "retentionInDays"),
@@ -104,8 +107,12 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "sparkEnvVars",
         "libraries",
         "dataSecurityMode",
+        "singleUserName",
     ),
+    "databricks:index/permissions:Permissions": ("accessControls",),
 }
+CLUSTER = "databricks:index/cluster:Cluster"
+DATABRICKS_WORKSPACE = "azure-native:databricks:Workspace"
 
 
 def stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, str], set[str]]:
@@ -162,6 +169,34 @@ def _tree(resources: list[DeclaredResource]) -> Iterator[tuple[int, DeclaredReso
     yield from walk("", 0)
 
 
+def secret_readers(resources: list[DeclaredResource]) -> str | None:
+    """Who can read the service principal's secret: whoever can attach to the cluster."""
+    if not any(r.type == "databricks:index/secret:Secret" for r in resources):
+        return None
+    cluster = next(r for r in resources if r.type == CLUSTER)
+    who = ["workspace admins", "the deployer (the cluster's creator, CAN_MANAGE)"]
+    if cluster.inputs.get("dataSecurityMode") == "SINGLE_USER":
+        who.insert(0, f"{cluster.inputs.get('singleUserName')} (the cluster's single user)")
+    for grant in (r for r in resources if r.type == "databricks:index/permissions:Permissions"):
+        for control in grant.inputs.get("accessControls", []):
+            name = next(v for k, v in control.items() if k != "permissionLevel")
+            who.insert(0, f"{name} ({control['permissionLevel']})")
+    return "the service principal's secret can be read by whoever attaches to the cluster: " + (
+        ", ".join(who)
+    )
+
+
+def notes(resources: list[DeclaredResource]) -> list[str]:
+    found = [text for text in [secret_readers(resources)] if text]
+    for workspace in (r for r in resources if r.type == DATABRICKS_WORKSPACE):
+        if workspace.inputs.get("publicNetworkAccess") == "Disabled":
+            found.append(
+                "the Databricks workspace's public network access is off: run `pulumi up` from "
+                "a network that reaches its private endpoint (a runner in or peered with the VNet)"
+            )
+    return found
+
+
 def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
     lines = [f"Preview of stack {stack!r} (offline, what `pulumi up` would create):", ""]
     for depth, r in _tree(resources):
@@ -174,6 +209,9 @@ def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str
               f"{len(resources) - custom} components)", "", "Outputs:"]  # fmt: skip
     for key in sorted(outputs):
         lines.append(f"    {key}: {json.dumps(plain(outputs[key]))}")
+    found = notes(resources)
+    if found:
+        lines += ["", "Notes:", *(f"    - {note}" for note in found)]
     return "\n".join(lines)
 
 
@@ -188,6 +226,7 @@ def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str
         "resources": tree,
         "count": len(resources),
         "outputs": {k: plain(outputs[k]) for k in sorted(outputs)},
+        "notes": notes(resources),
     }
     return json.dumps(document, indent=2, sort_keys=True)
 

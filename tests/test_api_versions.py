@@ -1,0 +1,28 @@
+"""The README's table of ARM API versions matches what the installed SDK sends."""
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROW = re.compile(r"^\| `azure-native:(\w+):(\w+)` \| `([0-9a-z-]+)` \|", re.MULTILINE)
+
+
+def sdk_api_version(module: str, name: str) -> str:
+    cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+    found = re.search(r"Uses Azure REST API version ([0-9a-z-]+)", inspect.getsource(cls))
+    assert found, f"{module}.{name} names no API version"
+    return found.group(1)
+
+
+def test_readme_lists_the_api_version_of_every_azure_type_the_program_declares(dev, private):
+    table = {
+        f"azure-native:{m}:{n}": v for m, n, v in ROW.findall((ROOT / "README.md").read_text())
+    }
+    declared = {r.type for result in (dev, private) for r in result.resources}
+    missing = {t for t in declared if t.startswith("azure-native:")} - table.keys()
+    assert not missing, f"README's API version table lacks {sorted(missing)}"
+    for token, version in table.items():
+        _, module, name = token.split(":")
+        assert sdk_api_version(module, name) == version, token
