@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -28,7 +29,13 @@ from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
 from core.config import DatabricksPrivateLink, StackConfig
 from core.tagging import register_stack_tagging, stack_tags
-from mlflow_setup.contract import DATABRICKS, ModelRegistry, TrackingMode, tracking_settings
+from mlflow_setup.contract import (
+    DATABRICKS,
+    ModelRegistry,
+    TrackingMode,
+    TrackingSettings,
+    tracking_settings,
+)
 
 PROJECT = "databricks-azureml"
 
@@ -38,147 +45,31 @@ def _former(name: str, type_: str) -> pulumi.Output[str]:
     return pulumi.create_urn(name, f"{PROJECT}:{type_}")
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every part of the stack is built from."""
+
+    config: StackConfig
+    names: naming.ResourceNames
+    unique: pulumi.Output[naming.GlobalNames]  # worldwide-unique names, subscription suffix
+    client: pulumi.Output[authorization.GetClientConfigResult]  # the deployer's ids
+    group: resources.ResourceGroup
+
+
 def build_stack(config: StackConfig) -> dict[str, Any]:
-    """Declare every resource for `config`; returns the stack outputs by name."""
+    """Declare every resource for `config`, in dependency order; returns the stack outputs."""
     register_stack_tagging(stack_tags(config.stack, config.tags))
-    client = authorization.get_client_config_output()
-    names = naming.resource_names(config.prefix, config.stack)
-    unique = client.subscription_id.apply(  # worldwide-unique names carry a subscription suffix
-        lambda sub: naming.global_names(
-            config.prefix,
-            config.stack,
-            naming.unique_suffix(sub, names.resource_group, config.stack),
-        )
-    )
-
-    group = resources.ResourceGroup(
-        "main-rg",
-        resource_group_name=names.resource_group,
-        location=config.location,
-        opts=pulumi.ResourceOptions(
-            protect=config.protect,
-            aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
-        ),
-    )
-    plan = config.network
-    network = Network(
-        "network",
-        NetworkArgs(
-            resource_group_name=group.name,
-            location=config.location,
-            vnet_name=names.virtual_network,
-            nsg_name=names.network_security_group,
-            nat_gateway_name=names.nat_gateway,
-            public_ip_name=names.public_ip,
-            address_space=str(plan.address_space),
-            host_subnet=str(plan.host_subnet),
-            container_subnet=str(plan.container_subnet),
-            endpoint_subnet=str(plan.endpoint_subnet) if plan.endpoint_subnet else None,
-        ),
-    )
-    # Private endpoints of both workspaces share the endpoint subnet and one set of zones.
-    groups = (
-        *(private_link_groups(config.container_registry) if config.private_link else ()),
-        *PRIVATE_LINK_GROUPS[config.databricks_private_link.value],
-    )
-    endpoints = None
-    if groups and network.endpoint_subnet_id is not None:
-        zones = PrivateDnsZones(
-            "private-dns",
-            PrivateDnsZonesArgs(
-                resource_group_name=group.name,
-                vnet_id=network.vnet_id,
-                zone_names=dns_zone_names(groups),
-                link_name=f"{names.aml_workspace}-link",
-            ),
-            # Declared inside the AzureML component as "azureml-dns" before.
-            pulumi.ResourceOptions(
-                aliases=[
-                    pulumi.Alias(name="azureml-dns", parent=_former("azureml", "azureml:Workspace"))
-                ]
-            ),
-        )
-        endpoints = EndpointPlacement(network.endpoint_subnet_id, zones.ids)
-
-    principal = config.service_principal
-    aml = AzureMLWorkspace(
-        "azureml",
-        AzureMLWorkspaceArgs(
-            resource_group_name=group.name,
-            location=config.location,
-            workspace_name=names.aml_workspace,
-            storage_account_name=unique.storage_account,
-            key_vault_name=unique.key_vault,
-            container_registry_name=unique.container_registry
-            if config.container_registry
-            else None,
-            log_analytics_name=names.log_analytics,
-            application_insights_name=names.application_insights,
-            tenant_id=client.tenant_id,
-            subscription_id=client.subscription_id,
-            purge_on_destroy=config.purge_on_destroy,
-            private_endpoints=endpoints if config.private_link else None,
-            data_scientist=principal.object_id if principal else None,
-            protect=config.protect,
-        ),
-    )
-    dual = config.tracking_mode is TrackingMode.DUAL
-    workspace = DatabricksWorkspace(
-        "databricks",
-        DatabricksWorkspaceArgs(
-            resource_group_name=group.name,
-            location=config.location,
-            workspace_name=names.databricks_workspace,
-            managed_resource_group_name=names.managed_resource_group,
-            subscription_id=client.subscription_id,
-            vnet_id=network.vnet_id,
-            host_subnet_name=network.host_subnet_name,
-            container_subnet_name=network.container_subnet_name,
-            aml_workspace_id=aml.id if dual else None,  # dual tracking's link (seed)
-            private_link=config.databricks_private_link.value,
-            private_endpoints=endpoints,
-            protect=config.protect,
-        ),
-    )
-    if config.databricks_private_link is DatabricksPrivateLink.FULL:
-        pulumi.log.warn(
-            "databricksPrivateLink full: the workspace's public network access is off, so "
-            "`pulumi up` must run from a network that reaches its private endpoint (a runner "
-            "in or peered with the VNet) to create the cluster and secret scope"
-        )
-    # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
-    provider = databricks.Provider(
-        "databricks-workspace", host=workspace.url, azure_workspace_resource_id=workspace.id
-    )
-
+    ctx = _context(config)
+    network = _network(ctx)
+    endpoints = _private_dns(ctx, network)
+    aml = _azureml(ctx, endpoints if config.private_link else None)
+    workspace = _databricks(ctx, network, endpoints, aml)
     settings = aml.mlflow_tracking_uri.apply(
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
-    spec, secret = config.cluster, config.service_principal_secret
-    cluster = TrackingCluster(
-        "tracking",
-        TrackingClusterArgs(
-            cluster_name=names.cluster,
-            secret_scope_name=names.secret_scope,
-            spark_version=spec.spark_version,
-            node_type=spec.node_type,
-            min_workers=spec.min_workers,
-            max_workers=spec.max_workers,
-            autotermination_minutes=spec.autotermination_minutes,
-            wait_for_running=spec.wait_for_running,
-            access_mode=spec.access_mode.value,
-            single_user=spec.single_user,
-            users=spec.users,
-            mlflow_env=settings.apply(lambda s: dict(s.cluster_env)),
-            tenant_id=(principal.tenant_id or client.tenant_id) if principal else None,
-            client_id=principal.client_id if principal else None,
-            client_secret=pulumi.Output.secret(secret) if secret else None,
-        ),
-        pulumi.ResourceOptions(providers={"databricks": provider}),
-    )
-
+    cluster = _tracking_cluster(ctx, workspace, settings)
     return {
-        "resourceGroupName": group.name,
+        "resourceGroupName": ctx.group.name,
         "location": config.location,
         "trackingMode": config.tracking_mode.value,
         "modelRegistry": config.model_registry.value,
@@ -197,3 +88,166 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
     }
+
+
+def _context(config: StackConfig) -> _Context:
+    client = authorization.get_client_config_output()
+    names = naming.resource_names(config.prefix, config.stack)
+    unique = client.subscription_id.apply(
+        lambda sub: naming.global_names(
+            config.prefix,
+            config.stack,
+            naming.unique_suffix(sub, names.resource_group, config.stack),
+        )
+    )
+    group = resources.ResourceGroup(
+        "main-rg",
+        resource_group_name=names.resource_group,
+        location=config.location,
+        opts=pulumi.ResourceOptions(
+            protect=config.protect,
+            aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
+        ),
+    )
+    return _Context(config, names, unique, client, group)
+
+
+def _network(ctx: _Context) -> Network:
+    names, plan = ctx.names, ctx.config.network
+    return Network(
+        "network",
+        NetworkArgs(
+            resource_group_name=ctx.group.name,
+            location=ctx.config.location,
+            vnet_name=names.virtual_network,
+            nsg_name=names.network_security_group,
+            nat_gateway_name=names.nat_gateway,
+            public_ip_name=names.public_ip,
+            address_space=str(plan.address_space),
+            host_subnet=str(plan.host_subnet),
+            container_subnet=str(plan.container_subnet),
+            endpoint_subnet=str(plan.endpoint_subnet) if plan.endpoint_subnet else None,
+        ),
+    )
+
+
+def _private_dns(ctx: _Context, network: Network) -> EndpointPlacement | None:
+    """The zones every private endpoint of both workspaces needs, once, in the endpoint subnet."""
+    config = ctx.config
+    groups = (
+        *(private_link_groups(config.container_registry) if config.private_link else ()),
+        *PRIVATE_LINK_GROUPS[config.databricks_private_link.value],
+    )
+    if not groups or network.endpoint_subnet_id is None:
+        return None
+    zones = PrivateDnsZones(
+        "private-dns",
+        PrivateDnsZonesArgs(
+            resource_group_name=ctx.group.name,
+            vnet_id=network.vnet_id,
+            zone_names=dns_zone_names(groups),
+            link_name=f"{ctx.names.aml_workspace}-link",
+        ),
+        # Declared inside the AzureML component as "azureml-dns" before.
+        pulumi.ResourceOptions(
+            aliases=[
+                pulumi.Alias(name="azureml-dns", parent=_former("azureml", "azureml:Workspace"))
+            ]
+        ),
+    )
+    return EndpointPlacement(network.endpoint_subnet_id, zones.ids)
+
+
+def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorkspace:
+    config, names, unique, principal = (
+        ctx.config,
+        ctx.names,
+        ctx.unique,
+        ctx.config.service_principal,
+    )
+    return AzureMLWorkspace(
+        "azureml",
+        AzureMLWorkspaceArgs(
+            resource_group_name=ctx.group.name,
+            location=config.location,
+            workspace_name=names.aml_workspace,
+            storage_account_name=unique.storage_account,
+            key_vault_name=unique.key_vault,
+            container_registry_name=(
+                unique.container_registry if config.container_registry else None
+            ),
+            log_analytics_name=names.log_analytics,
+            application_insights_name=names.application_insights,
+            tenant_id=ctx.client.tenant_id,
+            subscription_id=ctx.client.subscription_id,
+            purge_on_destroy=config.purge_on_destroy,
+            private_endpoints=endpoints,
+            data_scientist=principal.object_id if principal else None,
+            protect=config.protect,
+        ),
+    )
+
+
+def _databricks(
+    ctx: _Context,
+    network: Network,
+    endpoints: EndpointPlacement | None,
+    aml: AzureMLWorkspace,
+) -> DatabricksWorkspace:
+    config = ctx.config
+    if config.databricks_private_link is DatabricksPrivateLink.FULL:
+        pulumi.log.warn(
+            "databricksPrivateLink full: the workspace's public network access is off, so "
+            "`pulumi up` must run from a network that reaches its private endpoint (a runner "
+            "in or peered with the VNet) to create the cluster and secret scope"
+        )
+    return DatabricksWorkspace(
+        "databricks",
+        DatabricksWorkspaceArgs(
+            resource_group_name=ctx.group.name,
+            location=config.location,
+            workspace_name=ctx.names.databricks_workspace,
+            managed_resource_group_name=ctx.names.managed_resource_group,
+            subscription_id=ctx.client.subscription_id,
+            vnet_id=network.vnet_id,
+            host_subnet_name=network.host_subnet_name,
+            container_subnet_name=network.container_subnet_name,
+            # dual tracking's link (seed)
+            aml_workspace_id=aml.id if config.tracking_mode is TrackingMode.DUAL else None,
+            private_link=config.databricks_private_link.value,
+            private_endpoints=endpoints,
+            protect=config.protect,
+        ),
+    )
+
+
+def _tracking_cluster(
+    ctx: _Context, workspace: DatabricksWorkspace, settings: pulumi.Output[TrackingSettings]
+) -> TrackingCluster:
+    # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
+    provider = databricks.Provider(
+        "databricks-workspace", host=workspace.url, azure_workspace_resource_id=workspace.id
+    )
+    spec, principal = ctx.config.cluster, ctx.config.service_principal
+    secret = ctx.config.service_principal_secret
+    return TrackingCluster(
+        "tracking",
+        TrackingClusterArgs(
+            cluster_name=ctx.names.cluster,
+            secret_scope_name=ctx.names.secret_scope,
+            spark_version=spec.spark_version,
+            node_type=spec.node_type,
+            min_workers=spec.min_workers,
+            max_workers=spec.max_workers,
+            autotermination_minutes=spec.autotermination_minutes,
+            wait_for_running=spec.wait_for_running,
+            access_mode=spec.access_mode.value,
+            single_user=spec.single_user,
+            users=spec.users,
+            mlflow_env=settings.apply(lambda s: dict(s.cluster_env)),
+            tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
+            client_id=principal.client_id if principal else None,
+            client_secret=pulumi.Output.secret(secret) if secret else None,
+        ),
+        pulumi.ResourceOptions(providers={"databricks": provider}),
+    )

@@ -82,25 +82,7 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["securityRules"]),
         )
 
-        public_ip = network.PublicIPAddress(
-            f"{name}-natgw-pip",
-            resource_group_name=group,
-            location=location,
-            public_ip_address_name=args.public_ip_name,
-            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static",
-            public_ip_address_version="IPv4",
-            opts=child,
-        )
-        nat_gateway = network.NatGateway(
-            f"{name}-natgw",
-            resource_group_name=group,
-            location=location,
-            nat_gateway_name=args.nat_gateway_name,
-            sku=network.NatGatewaySkuArgs(name="Standard"),
-            public_ip_addresses=[network.SubResourceArgs(id=public_ip.id)],
-            opts=child,
-        )
+        nat_gateway = self._nat_gateway(name, args)
 
         def databricks_subnet(role: str, subnet_name: str, cidr: str) -> network.Subnet:
             return network.Subnet(
@@ -124,20 +106,7 @@ class Network(pulumi.ComponentResource):
         host = databricks_subnet("host", HOST_SUBNET, args.host_subnet)
         container = databricks_subnet("container", CONTAINER_SUBNET, args.container_subnet)
 
-        endpoint: network.Subnet | None = None
-        if args.endpoint_subnet is not None:
-            endpoint = network.Subnet(
-                f"{name}-endpoint-subnet",
-                resource_group_name=group,
-                virtual_network_name=vnet.name,
-                subnet_name=ENDPOINT_SUBNET,
-                address_prefix=args.endpoint_subnet,
-                # NSG and UDR policies don't apply to private endpoints here: Azure's default,
-                # stated so the reader sees it.
-                private_endpoint_network_policies="Disabled",
-                default_outbound_access=False,
-                opts=child,
-            )
+        endpoint = self._endpoint_subnet(name, args, vnet) if args.endpoint_subnet else None
 
         self.vnet_id = vnet.id
         # Outputs of the Subnet resources (not the plain names): whoever uses them waits for the
@@ -154,3 +123,43 @@ class Network(pulumi.ComponentResource):
         if self.endpoint_subnet_id is not None:
             outputs["endpoint_subnet_id"] = self.endpoint_subnet_id
         self.register_outputs(outputs)
+
+    def _nat_gateway(self, name: str, args: NetworkArgs) -> network.NatGateway:
+        """A Standard NAT gateway with a static public IP: the clusters' only egress."""
+        child = pulumi.ResourceOptions(parent=self)
+        public_ip = network.PublicIPAddress(
+            f"{name}-natgw-pip",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            public_ip_address_name=args.public_ip_name,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            opts=child,
+        )
+        return network.NatGateway(
+            f"{name}-natgw",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            nat_gateway_name=args.nat_gateway_name,
+            sku=network.NatGatewaySkuArgs(name="Standard"),
+            public_ip_addresses=[network.SubResourceArgs(id=public_ip.id)],
+            opts=child,
+        )
+
+    def _endpoint_subnet(
+        self, name: str, args: NetworkArgs, vnet: network.VirtualNetwork
+    ) -> network.Subnet:
+        """The subnet private endpoints live in: not delegated, no NSG, no NAT gateway."""
+        return network.Subnet(
+            f"{name}-endpoint-subnet",
+            resource_group_name=args.resource_group_name,
+            virtual_network_name=vnet.name,
+            subnet_name=ENDPOINT_SUBNET,
+            address_prefix=args.endpoint_subnet,
+            # NSG and UDR policies don't apply to private endpoints here: Azure's default,
+            # stated so the reader sees it.
+            private_endpoint_network_policies="Disabled",
+            default_outbound_access=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -154,30 +154,8 @@ def parse_config(
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
     _reject_unknown("", ours, KNOWN_KEYS)
 
-    location = raw.get(LOCATION_KEY)
-    if location is None or location == "":
-        raise ConfigError(
-            LOCATION_KEY,
-            None,
-            "is required: an Azure region such as westeurope "
-            f"(pulumi config set {LOCATION_KEY} westeurope)",
-        )
-    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
-        raise ConfigError(
-            LOCATION_KEY, location, "is not an Azure region name such as westeurope (lowercase)"
-        )
-
-    prefix = _string(ours, "prefix", DEFAULTS["prefix"])
-    if not naming.PREFIX_PATTERN.fullmatch(prefix):
-        raise ConfigError(
-            "prefix",
-            prefix,
-            "is not allowed: 2-10 characters, a lowercase letter first, then lowercase letters "
-            "or digits",
-        )
-    for problem in naming.name_problems(prefix, stack):
-        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
-
+    location = _location(raw)
+    prefix = _prefix(ours, stack)
     private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
     default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
     tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
@@ -249,6 +227,36 @@ def load_config() -> StackConfig:
 
 
 # --- readers: each turns one raw value into a typed one or raises ConfigError ------------
+
+
+def _location(raw: Mapping[str, Any]) -> str:
+    location = raw.get(LOCATION_KEY)
+    if location is None or location == "":
+        raise ConfigError(
+            LOCATION_KEY,
+            None,
+            "is required: an Azure region such as westeurope "
+            f"(pulumi config set {LOCATION_KEY} westeurope)",
+        )
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        raise ConfigError(
+            LOCATION_KEY, location, "is not an Azure region name such as westeurope (lowercase)"
+        )
+    return location
+
+
+def _prefix(ours: Mapping[str, Any], stack: str) -> str:
+    prefix = _string(ours, "prefix", DEFAULTS["prefix"])
+    if not naming.PREFIX_PATTERN.fullmatch(prefix):
+        raise ConfigError(
+            "prefix",
+            prefix,
+            "is not allowed: 2-10 characters, a lowercase letter first, then lowercase letters "
+            "or digits",
+        )
+    for problem in naming.name_problems(prefix, stack):
+        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
+    return prefix
 
 
 def _reject_unknown(path: str, given: Mapping[str, Any], known: tuple[str, ...]) -> None:
