@@ -58,7 +58,11 @@ def test_every_field_is_read_numbers_given_as_strings_too():
     ).endpoint
     assert spec is not None
     assert (spec.model, spec.version, spec.instance_type) == ("m.v2_x", 7, "Standard_F4s_v2")
-    assert (spec.instance_count, spec.name, spec.auth_mode) == (3, "Scoring-1", EndpointAuthMode.KEY)
+    assert (spec.instance_count, spec.name, spec.auth_mode) == (
+        3,
+        "Scoring-1",
+        EndpointAuthMode.KEY,
+    )
     assert endpoint_name(spec, "mlflow", "dev", "a1b2c3") == "Scoring-1"
 
 
@@ -79,7 +83,9 @@ def test_endpoint_in_plain_dev_stack_is_rejected_for_its_registry():
 
 def test_unknown_endpoint_field_is_rejected_with_a_suggestion():
     message = rejected({**MODEL, "instanceCnt": 2})
-    assert message.startswith("databricks-azureml:endpoint.instanceCnt: 2 is set for an unknown key")
+    assert message.startswith(
+        "databricks-azureml:endpoint.instanceCnt: 2 is set for an unknown key"
+    )
     assert "did you mean endpoint.instanceCount?" in message
 
 
