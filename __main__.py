@@ -11,10 +11,11 @@ from components.databricks_provider import workspace_provider
 from components.databricks_workspace import DatabricksWorkspace, DatabricksWorkspaceArgs
 from components.linkage import Linkage, LinkageArgs
 from components.network import Network, NetworkArgs
+from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.resource_group import ResourceGroup, ResourceGroupArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
-from core.config import ModelRegistry, TrackingMode, load_config
+from core.config import ModelRegistry, TrackingMode, endpoint_name, load_config
 from core.errors import ConfigError
 from core.tagging import register_stack_tagging, stack_tags
 
@@ -98,6 +99,29 @@ cluster = TrackingCluster(
     ),
     pulumi.ResourceOptions(providers={"databricks": provider}),
 )
+serving = None
+if config.endpoint is not None:  # a model registered in AzureML, served online
+    spec = config.endpoint
+    serving = OnlineEndpoint(
+        "serving",
+        OnlineEndpointArgs(
+            resource_group_name=group.name,
+            location=config.location,
+            workspace_name=aml.name,
+            workspace_id=aml.id,
+            subscription_id=client.subscription_id,
+            endpoint_name=client.subscription_id.apply(
+                lambda sub: endpoint_name(
+                    spec,
+                    config.prefix,
+                    config.stack,
+                    naming.unique_suffix(sub, names.resource_group, config.stack),
+                )
+            ),
+            spec=spec,
+            private_link=config.private_link,
+        ),
+    )
 
 pulumi.export("resourceGroupName", group.name)
 pulumi.export("location", config.location)
@@ -115,3 +139,5 @@ pulumi.export("databricksWorkspaceUrl", databricks_ws.url)
 pulumi.export("databricksWorkspaceId", databricks_ws.id)
 pulumi.export("clusterId", cluster.cluster_id)
 pulumi.export("secretScope", cluster.secret_scope)
+pulumi.export("endpointName", serving.endpoint_name if serving else None)
+pulumi.export("endpointScoringUri", serving.scoring_uri if serving else None)

@@ -35,7 +35,7 @@ PROVIDER = "pulumi:providers:databricks"
 OUTPUT_NAMES = {
     "resourceGroupName", "location", "trackingMode", "modelRegistry", "privateLink", "amlWorkspaceName",
     "amlWorkspaceId", "mlflowTrackingUri", "mlflowRegistryUri", "databricksWorkspaceUrl",
-    "databricksWorkspaceId", "clusterId", "secretScope",
+    "databricksWorkspaceId", "clusterId", "secretScope", "endpointName", "endpointScoringUri",
 }  # fmt: skip
 
 # (name, config, tracking mode, registry, private link)

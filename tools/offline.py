@@ -58,6 +58,8 @@ class DeclaredResource:
     retain_on_delete: bool = False
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +148,16 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "registryName",
         (),
     ),
+    "azure-native:machinelearningservices:OnlineEndpoint": (
+        "Microsoft.MachineLearningServices/workspaces/{}/onlineEndpoints",
+        "endpointName",
+        ("workspaceName",),
+    ),
+    "azure-native:machinelearningservices:OnlineDeployment": (
+        "Microsoft.MachineLearningServices/workspaces/{}/onlineEndpoints/{}/deployments",
+        "deploymentName",
+        ("workspaceName", "endpointName"),
+    ),
 }
 
 
@@ -206,6 +218,28 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
                     "tenantId": TENANT_ID,
                 },
             )
+        elif type_ == "azure-native:machinelearningservices:OnlineEndpoint":
+            endpoint = state["name"]
+            location = inputs.get("location", "westeurope")
+            host = f"https://{endpoint}.{location}.inference.ml.azure.com"
+            state.update(
+                properties={
+                    **inputs.get("properties", {}),
+                    "scoringUri": f"{host}/score",
+                    "swaggerUri": f"{host}/swagger.json",
+                    "provisioningState": "Succeeded",
+                },
+                identity={
+                    **inputs.get("identity", {}),
+                    "principalId": _guid(rid, "identity"),
+                    "tenantId": TENANT_ID,
+                },
+            )
+        elif type_ == "azure-native:machinelearningservices:OnlineDeployment":
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "provisioningState": "Succeeded",
+            }
         elif type_ == "azure-native:operationalinsights:Workspace":
             state["customerId"] = _guid(rid, "customer")
         elif type_ == "azure-native:applicationinsights:Component":
@@ -319,6 +353,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         return response
