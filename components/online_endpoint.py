@@ -68,6 +68,7 @@ class OnlineEndpointArgs:
 
 class OnlineEndpoint(pulumi.ComponentResource):
     endpoint_name: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
     scoring_uri: pulumi.Output[str]
     deployment_name: pulumi.Output[str]
     system_assigned_mi_principal_id: pulumi.Output[str]
@@ -128,6 +129,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         self.endpoint_name = endpoint.name
+        self.resource_id = endpoint.id
         self.scoring_uri = endpoint.properties.apply(lambda properties: properties.scoring_uri)
         self.deployment_name = deployment.name
         self.system_assigned_mi_principal_id = endpoint.identity.apply(
@@ -136,6 +138,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "endpoint_name": self.endpoint_name,
+                "resource_id": self.resource_id,
                 "scoring_uri": self.scoring_uri,
                 "deployment_name": self.deployment_name,
                 "system_assigned_mi_principal_id": self.system_assigned_mi_principal_id,

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.endpoint_traffic import (
@@ -15,10 +16,16 @@ from components.endpoint_traffic import (
     EndpointTrafficProvider,
     traffic_body,
 )
-from components.online_endpoint import ENDPOINT_IGNORED
+from components.online_endpoint import (
+    ENDPOINT_IGNORED,
+    OnlineEndpoint,
+    OnlineEndpointArgs,
+    deployment_name,
+)
 from core import naming
+from core.config import EndpointAuthMode, EndpointSpec
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
-from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, run_program
+from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, StackMocks, run_program
 
 ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
 DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
@@ -354,3 +361,45 @@ def test_traffic_body_keeps_user_assigned_identities_as_references():
         "type": "UserAssigned",
         "userAssignedIdentities": {"/sub/id1": {}},
     }
+
+
+# --- the component's own outputs ----------------------------------------------------------------
+
+
+@pulumi.runtime.test
+def test_component_exposes_name_id_scoring_uri_and_identity():
+    pulumi.runtime.set_mocks(StackMocks(deployed=True), project="databricks-azureml", stack="dev")
+    workspace_id = (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/providers"
+        "/Microsoft.MachineLearningServices/workspaces/mlw"
+    )
+    spec = EndpointSpec("m", 3, "Standard_DS3_v2", 1, EndpointAuthMode.AAD_TOKEN, None)
+    component = OnlineEndpoint(
+        "serving",
+        OnlineEndpointArgs(
+            resource_group_name="rg",
+            location="northeurope",
+            workspace_name="mlw",
+            workspace_id=workspace_id,
+            subscription_id=SUBSCRIPTION_ID,
+            endpoint_name="scoring-ep",
+            spec=spec,
+            private_link=False,
+        ),
+    )
+
+    def check(values: list[Any]) -> None:
+        name, resource_id, scoring_uri, deployment, principal = values
+        assert name == "scoring-ep"
+        assert resource_id == f"{workspace_id}/onlineEndpoints/scoring-ep"
+        assert scoring_uri == "https://scoring-ep.northeurope.inference.ml.azure.com/score"
+        assert deployment == deployment_name(spec)
+        assert principal
+
+    return pulumi.Output.all(
+        component.endpoint_name,
+        component.resource_id,
+        component.scoring_uri,
+        component.deployment_name,
+        component.system_assigned_mi_principal_id,
+    ).apply(check)
