@@ -3,8 +3,9 @@
 Why it exists and how it orders a version bump: components/online_endpoint.py.
 
 Create and update read the endpoint from ARM, set `properties.traffic` to
-`{deployment: 100}` and write it back (PUT; the API's PATCH takes only tags and identity:
-azure-rest-api-specs, machinelearningservices, OnlineEndpoints_Update), then poll the operation.
+`{deployment: 100}` and write it back with PUT (a read-modify-write, as azure-ai-ml's
+begin_create_or_update does for `az ml online-endpoint update --traffic`), then poll the
+operation.
 Delete sets the traffic to `{}`, so the deployment can be deleted next (ARM refuses to delete a
 deployment that has traffic); an endpoint already gone is fine.
 """
