@@ -23,11 +23,12 @@ from components.databricks_workspace import (
     DatabricksWorkspaceArgs,
 )
 from components.network import Network, NetworkArgs
+from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
-from core.config import DatabricksPrivateLink, StackConfig
+from core.config import DatabricksPrivateLink, StackConfig, endpoint_name
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
     DATABRICKS,
@@ -68,6 +69,7 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
     cluster = _tracking_cluster(ctx, workspace, settings)
+    serving = _serving(ctx, aml) if config.endpoint is not None else None
     return {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
@@ -87,6 +89,8 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "databricksWorkspaceId": workspace.id,
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
+        "endpointName": serving.endpoint_name if serving else None,
+        "endpointScoringUri": serving.scoring_uri if serving else None,
     }
 
 
@@ -250,4 +254,31 @@ def _tracking_cluster(
             client_secret=pulumi.Output.secret(secret) if secret else None,
         ),
         pulumi.ResourceOptions(providers={"databricks": provider}),
+    )
+
+
+def _serving(ctx: _Context, aml: AzureMLWorkspace) -> OnlineEndpoint:
+    """A model registered in AzureML, served from a managed online endpoint."""
+    config, spec = ctx.config, ctx.config.endpoint
+    assert spec is not None
+    return OnlineEndpoint(
+        "serving",
+        OnlineEndpointArgs(
+            resource_group_name=ctx.group.name,
+            location=config.location,
+            workspace_name=aml.name,
+            workspace_id=aml.id,
+            subscription_id=ctx.client.subscription_id,
+            # endpoint names are unique per region: the subscription-derived suffix
+            endpoint_name=ctx.client.subscription_id.apply(
+                lambda sub: endpoint_name(
+                    spec,
+                    config.prefix,
+                    config.stack,
+                    naming.unique_suffix(sub, ctx.names.resource_group, config.stack),
+                )
+            ),
+            spec=spec,
+            private_link=config.private_link,
+        ),
     )

@@ -48,6 +48,13 @@ class AccessMode(StrEnum):
     DEDICATED = "dedicated"  # SINGLE_USER: one user or group (what the ML runtime needs)
 
 
+class EndpointAuthMode(StrEnum):
+    """How clients authenticate to the online endpoint (ARM's spelling)."""
+
+    AAD_TOKEN = "AADToken"  # Microsoft Entra ID token, scope https://ml.azure.com/.default
+    KEY = "Key"
+
+
 @dataclass(frozen=True)
 class NetworkPlan:
     address_space: IPv4Network
@@ -81,6 +88,18 @@ class ServicePrincipal:
 
 
 @dataclass(frozen=True)
+class EndpointSpec:
+    """A managed online endpoint serving one version of a model registered in AzureML."""
+
+    model: str
+    version: int
+    instance_type: str
+    instance_count: int
+    auth_mode: EndpointAuthMode
+    name: str | None  # None: endpoint_name() builds it from prefix, stack and a unique suffix
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     location: str
@@ -97,6 +116,7 @@ class StackConfig:
     protect: bool
     purge_on_destroy: bool
     tags: Mapping[str, str]
+    endpoint: EndpointSpec | None = None
 
 
 NETWORK_DEFAULTS = {
@@ -127,6 +147,7 @@ DEFAULTS: dict[str, Any] = {
     "purgeOnDestroy": True,
 }
 SERVICE_PRINCIPAL_FIELDS = ("clientId", "objectId", "tenantId")
+ENDPOINT_FIELDS = ("model", "version", "instanceType", "instanceCount", "name", "authMode")
 KNOWN_KEYS = (
     "prefix",
     "trackingMode",
@@ -141,6 +162,7 @@ KNOWN_KEYS = (
     "protect",
     "purgeOnDestroy",
     "tags",
+    "endpoint",
 )
 
 
@@ -211,6 +233,7 @@ def parse_config(
         protect=_bool(ours, "protect", DEFAULTS["protect"]),
         purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
         tags=_tags(ours),
+        endpoint=_endpoint(ours, prefix, stack, model_registry),
     )
 
 
@@ -501,3 +524,104 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
         if not isinstance(value, str) or len(value) > MAX_TAG_VALUE:
             raise ConfigError(key, value, f"is not a string of at most {MAX_TAG_VALUE} characters")
     return MappingProxyType(dict(given))
+
+
+# --- online endpoint ----------------------------------------------------------------------
+
+ENDPOINT_DEFAULTS: dict[str, Any] = {
+    "instanceType": "Standard_DS3_v2",
+    "instanceCount": 1,
+    "authMode": EndpointAuthMode.AAD_TOKEN.value,
+}
+# Endpoint names are unique per Azure region (the scoring URI is
+# https://<name>.<region>.inference.ml.azure.com/score), so the default name carries the stack's
+# subscription-derived suffix, like the storage account's.
+ENDPOINT_NAME_RULE = naming.NameRule(
+    "online endpoint",
+    3,
+    32,
+    re.compile(r"[A-Za-z][A-Za-z0-9-]*"),
+    "letters, digits and '-', starting with a letter; unique within the Azure region",
+)
+# AzureML asset names: letters, digits, '-', '_' and '.', starting with a letter or digit.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
+_VM_SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_MAX_MODEL_VERSION = 10**9
+
+
+def endpoint_name(spec: EndpointSpec, prefix: str, stack: str, suffix: str) -> str:
+    """The endpoint's name: `endpoint.name`, or prefix, stack and the stack's unique suffix."""
+    return spec.name or f"{prefix}-{naming.stack_slug(stack)}-ep-{suffix}"
+
+
+def _endpoint(
+    ours: Mapping[str, Any], prefix: str, stack: str, registry: ModelRegistry
+) -> EndpointSpec | None:
+    given = _object(ours, "endpoint")
+    if given is None:
+        return None
+    _reject_unknown("endpoint.", given, ENDPOINT_FIELDS)
+    if registry is ModelRegistry.DATABRICKS:
+        raise ConfigError(
+            "endpoint",
+            json.dumps(given),
+            "needs modelRegistry azureml: with modelRegistry databricks the notebook registers "
+            "models in Databricks, and only models registered in AzureML can be deployed to it; "
+            f"set `pulumi config set {NAMESPACE}:modelRegistry azureml`, register the model "
+            "again, then set endpoint",
+        )
+    values = {**ENDPOINT_DEFAULTS, **given}
+
+    model = values.get("model")
+    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
+        what = "is required" if model is None else "is not a model name"
+        raise ConfigError(
+            "endpoint.model",
+            model,
+            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
+            "letters, digits, '-', '_' and '.')",
+        )
+    version = _positive("endpoint.version", values.get("version"), _MAX_MODEL_VERSION)
+    instance_type = values["instanceType"]
+    if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
+        raise ConfigError(
+            "endpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
+        )
+    count = _positive("endpoint.instanceCount", values["instanceCount"], 1000)
+    try:
+        auth_mode = EndpointAuthMode(values["authMode"])
+    except ValueError:
+        allowed = ", ".join(m.value for m in EndpointAuthMode)
+        raise ConfigError(
+            "endpoint.authMode", values["authMode"], f"is not allowed; allowed: {allowed}"
+        ) from None
+
+    name = values.get("name")
+    if name is not None:  # the default always fits: the key vault's rule is stricter
+        if not isinstance(name, str):
+            raise ConfigError("endpoint.name", name, "is not a string")
+        problem = ENDPOINT_NAME_RULE.problem(name)
+        if problem:
+            raise ConfigError("endpoint.name", name, f"is not allowed: {problem}")
+    return EndpointSpec(model, version, instance_type, count, auth_mode, name)
+
+
+def _positive(key: str, value: Any, high: int) -> int:
+    """A whole number from 1 to `high`, given as a number or a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is None:
+        raise ConfigError(key, None, "is required: a whole number from 1")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, value, f"is not a whole number; allowed: 1..{high}")
+    if value < 1:
+        hint = (
+            ": a managed deployment serves from at least one instance; to stop serving, remove "
+            f"the endpoint (pulumi config rm {NAMESPACE}:endpoint)"
+            if key == "endpoint.instanceCount"
+            else ""
+        )
+        raise ConfigError(key, value, f"is below 1; allowed: 1..{high}{hint}")
+    if value > high:
+        raise ConfigError(key, value, f"is above {high}; allowed: 1..{high}")
+    return value

@@ -5,6 +5,7 @@ from mlflow_setup import configure_mlflow, experiment_name, load_outputs
 outputs = load_outputs()          # file, cluster environment or Pulumi CLI
 configure_mlflow(outputs)         # tracking + registry URIs for the stack's mode
 mlflow.set_experiment(experiment_name(outputs, "iris-classifier", user=...))
+predictions = score(frame, endpoint_scoring_uri(outputs))   # with an `endpoint`
 """
 
 from mlflow_setup.configure import (
@@ -16,7 +17,12 @@ from mlflow_setup.configure import (
     experiment_name,
     mlflow_uris,
 )
-from mlflow_setup.contract import OUTPUT_NAMES, ModelRegistry, TrackingMode
+from mlflow_setup.contract import (
+    OPTIONAL_OUTPUT_NAMES,
+    OUTPUT_NAMES,
+    ModelRegistry,
+    TrackingMode,
+)
 from mlflow_setup.outputs import (
     OUTPUTS_FILE_ENV,
     AzureMLUri,
@@ -28,12 +34,15 @@ from mlflow_setup.outputs import (
     parse_outputs,
     pulumi_stack_output,
 )
+from mlflow_setup.scoring import EndpointScoringError, endpoint_scoring_uri, score, scoring_request
 
 __all__ = [
+    "OPTIONAL_OUTPUT_NAMES",
     "OUTPUTS_FILE_ENV",
     "OUTPUT_NAMES",
     "AzureMLPluginMissingError",
     "AzureMLUri",
+    "EndpointScoringError",
     "ExperimentNameError",
     "MlflowSetupError",
     "MlflowUris",
@@ -43,10 +52,13 @@ __all__ = [
     "TrackingMode",
     "azureml_plugin_installed",
     "configure_mlflow",
+    "endpoint_scoring_uri",
     "experiment_name",
     "load_outputs",
     "mlflow_uris",
     "parse_azureml_uri",
     "parse_outputs",
     "pulumi_stack_output",
+    "score",
+    "scoring_request",
 ]

@@ -70,4 +70,8 @@ OUTPUT_NAMES = (
     "databricksWorkspaceId",
     "clusterId",
     "secretScope",
+    "endpointName",  # null without an online endpoint
+    "endpointScoringUri",  # null without an online endpoint
 )
+# Present (non-null) only when the stack has an online endpoint.
+OPTIONAL_OUTPUT_NAMES = ("endpointName", "endpointScoringUri")

@@ -91,6 +91,8 @@ class StackOutputs:
     databricks_workspace_id: str | None = None
     cluster_id: str | None = None
     secret_scope: str | None = None
+    endpoint_name: str | None = None  # None: the stack serves no model (no `endpoint` config)
+    endpoint_scoring_uri: str | None = None
 
 
 # Output name -> StackOutputs field, in the spec's order.
@@ -190,6 +192,8 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
             f"stack output 'databricksWorkspaceUrl' is {url!r}, expected https://<host>"
         )
 
+    endpoint = _endpoint_outputs(raw, problems)
+
     if problems or tracking_mode is None or model_registry is None or registry_uri is None:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
     return StackOutputs(
@@ -201,7 +205,30 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         private_link=private_link,
         secret_scope=secret_scope,
         **strings,
+        **endpoint,
     )
+
+
+def _endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str | None]:
+    """`endpointName` and `endpointScoringUri`: both strings, or both absent or null."""
+    name, uri = raw.get("endpointName"), raw.get("endpointScoringUri")
+    for key, value in (("endpointName", name), ("endpointScoringUri", uri)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"stack output '{key}' is {value!r}, expected a non-empty string")
+            return {}
+    if (name is None) != (uri is None):
+        given, missing = ("endpointName", "endpointScoringUri")
+        if name is None:
+            given, missing = missing, given
+        problems.append(f"stack output '{given}' is set but '{missing}' is missing")
+        return {}
+    if uri is not None and not (uri.startswith("https://") and urlsplit(uri).netloc):
+        problems.append(
+            f"stack output 'endpointScoringUri' is {uri!r}, expected "
+            "https://<endpoint>.<region>.inference.ml.azure.com/score"
+        )
+        return {}
+    return {"endpoint_name": name, "endpoint_scoring_uri": uri}
 
 
 def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:

@@ -10,7 +10,8 @@
 # MAGIC 3. train a small scikit-learn model, log a parameter, a metric and the model, registering it
 # MAGIC    with `registered_model_name`,
 # MAGIC 4. load it back from the registry (`models:/<name>/latest`) and score a Spark DataFrame with
-# MAGIC    `mlflow.pyfunc.spark_udf`.
+# MAGIC    `mlflow.pyfunc.spark_udf`,
+# MAGIC 5. when the stack serves the model (config `endpoint`), score the AzureML online endpoint.
 # MAGIC
 # MAGIC Run it on the stack's cluster: its environment carries the MLflow settings. Elsewhere, set
 # MAGIC `STACK_OUTPUTS_FILE` to a file written by `pulumi stack output --json`.
@@ -126,3 +127,26 @@ if "display" in globals():
     display(preds)  # noqa: F821
 else:
     preds.show(5)
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Score the online endpoint
+# MAGIC With config `endpoint` (this model's name and a registered version) `pulumi up` serves the
+# MAGIC model from an AzureML managed online endpoint; its scoring URI is a stack output. The call
+# MAGIC sends an Entra ID token for `https://ml.azure.com/.default` (on the cluster: its service
+# MAGIC principal). The endpoint serves the version in config, not necessarily the one just
+# MAGIC registered. The cluster's environment carries no endpoint outputs: to score from the
+# MAGIC cluster, point `STACK_OUTPUTS_FILE` at a file written by `pulumi stack output --json`.
+
+# COMMAND ----------
+
+if outputs.endpoint_scoring_uri:
+    endpoint_predictions = mlflow_setup.score(X_test.head(10), outputs.endpoint_scoring_uri)
+    print(f"{outputs.endpoint_name}: {endpoint_predictions}")
+else:
+    print(
+        "the stack serves no model: pulumi config set --path "
+        f"databricks-azureml:endpoint.model {MODEL_NAME}, ... endpoint.version "
+        f"{model_info.registered_model_version}, then pulumi up"
+    )

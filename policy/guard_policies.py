@@ -173,6 +173,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         rules.aml_workspace_private_when_private_link,
     ),
     _stack_policy(
+        "online-endpoint-private-when-private-link",
+        "An AzureML online endpoint in a private-link stack has publicNetworkAccess Disabled.",
+        rules.online_endpoint_private_when_private_link,
+    ),
+    _stack_policy(
         "no-dual-tracking-with-private-link",
         "Dual tracking (amlWorkspaceId on the Databricks workspace) is never combined with a "
         "private-link AzureML workspace.",

@@ -38,6 +38,7 @@ from pulumi_policy.proxy import (
 # (pulumi-azure-native 3.29, pulumi-databricks 1.118).
 DATABRICKS_WORKSPACE = "azure-native:databricks:Workspace"
 AML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
+ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
 STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
 KEY_VAULT = "azure-native:keyvault:Vault"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -446,6 +447,35 @@ def aml_workspace_private_when_private_link(resources: Sequence[Declared]) -> li
                 f"AzureML workspace {resource.name!r} has publicNetworkAccess {shown}, but the "
                 f"stack reaches it through private endpoint {endpoint_names} (group "
                 f"'{AML_PRIVATE_LINK_GROUP}'); expected publicNetworkAccess 'Disabled'",
+                resource.urn or None,
+            )
+        )
+    return violations
+
+
+def online_endpoint_private_when_private_link(
+    resources: Sequence[Declared],
+) -> list[StackViolation]:
+    """In a private-link stack, every AzureML online endpoint has
+    `properties.publicNetworkAccess` Disabled: scoring reaches it through the workspace's
+    private endpoint, never from the internet.
+    """
+    evidence = _private_link_evidence(resources)
+    if evidence is None:
+        return []
+    violations = []
+    for resource in resources:
+        if resource.resource_type != ONLINE_ENDPOINT:
+            continue
+        value = lookup(resource.props, "properties", "publicNetworkAccess")
+        if value is UNKNOWN or (isinstance(value, str) and value.lower() == "disabled"):
+            continue
+        shown = "not set (Azure then allows public access)" if value is MISSING else repr(value)
+        violations.append(
+            StackViolation(
+                f"online endpoint {resource.name!r} has publicNetworkAccess {shown}, but the "
+                f"AzureML workspace is private-link: {evidence}; expected publicNetworkAccess "
+                "'Disabled' (scoring then goes through the workspace's private endpoint)",
                 resource.urn or None,
             )
         )

@@ -167,8 +167,10 @@ class ArmClient:
         api_version: str | None,
         params: Mapping[str, str] | None = None,
         retry_on_methods: Collection[str] | None = None,
+        body: Any = None,
     ) -> PipelineResponse:
-        """Send one request; `path` is relative to the endpoint, or a full URL (a nextLink)."""
+        """Send one request (`body`, if any, as JSON); `path` is relative to the endpoint, or a
+        full URL (a nextLink)."""
         url = path if urlparse(path).scheme else self.endpoint + path
         query = dict(params or {})
         if api_version is not None:
@@ -178,7 +180,9 @@ class ArmClient:
             options["retry_on_methods"] = frozenset(retry_on_methods)
         try:
             return self._pipeline.send_request(
-                HttpRequest(method, url, params=query), _return_pipeline_response=True, **options
+                HttpRequest(method, url, params=query, json=body),
+                _return_pipeline_response=True,
+                **options,
             )
         except ClientAuthenticationError as err:
             raise ArmAuthError(

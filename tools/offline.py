@@ -60,6 +60,7 @@ class DeclaredResource:
     aliases: list[Any] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     provider: str = ""
+    delete_before_replace: bool = False
 
 
 @dataclass
@@ -148,6 +149,16 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "registryName",
         (),
     ),
+    "azure-native:machinelearningservices:OnlineEndpoint": (
+        "Microsoft.MachineLearningServices/workspaces/{}/onlineEndpoints",
+        "endpointName",
+        ("workspaceName",),
+    ),
+    "azure-native:machinelearningservices:OnlineDeployment": (
+        "Microsoft.MachineLearningServices/workspaces/{}/onlineEndpoints/{}/deployments",
+        "deploymentName",
+        ("workspaceName", "endpointName"),
+    ),
 }
 
 
@@ -208,6 +219,28 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
                     "tenantId": TENANT_ID,
                 },
             )
+        elif type_ == "azure-native:machinelearningservices:OnlineEndpoint":
+            endpoint = state["name"]
+            location = inputs.get("location", "westeurope")
+            host = f"https://{endpoint}.{location}.inference.ml.azure.com"
+            state.update(
+                properties={
+                    **inputs.get("properties", {}),
+                    "scoringUri": f"{host}/score",
+                    "swaggerUri": f"{host}/swagger.json",
+                    "provisioningState": "Succeeded",
+                },
+                identity={
+                    **inputs.get("identity", {}),
+                    "principalId": _guid(rid, "identity"),
+                    "tenantId": TENANT_ID,
+                },
+            )
+        elif type_ == "azure-native:machinelearningservices:OnlineDeployment":
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "provisioningState": "Succeeded",
+            }
         elif type_ == "azure-native:operationalinsights:Workspace":
             state["customerId"] = _guid(rid, "customer")
         elif type_ == "azure-native:applicationinsights:Component":
@@ -323,6 +356,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 aliases=list(request.aliases),
                 depends_on=list(request.dependencies),
                 provider=request.provider,
+                delete_before_replace=bool(request.deleteBeforeReplace),
             )
         )
         return response

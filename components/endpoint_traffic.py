@@ -1,0 +1,165 @@
+"""EndpointTraffic: a dynamic resource that gives one deployment 100% of an endpoint's traffic.
+
+Why it exists and how it orders a version bump: components/online_endpoint.py.
+
+Create and update read the endpoint from ARM, set `properties.traffic` to
+`{deployment: 100}` and write it back with PUT (a read-modify-write, as azure-ai-ml's
+begin_create_or_update does for `az ml online-endpoint update --traffic`), then poll the
+operation.
+Delete sets the traffic to `{}`, so the deployment can be deleted next (ARM refuses to delete a
+deployment that has traffic); an endpoint already gone is fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi import dynamic
+
+ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
+# Online Endpoints - Get / Create Or Update, stable api-version
+# (azure-rest-api-specs, machinelearningservices stable/2024-10-01).
+ONLINE_ENDPOINT_API_VERSION = "2024-10-01"
+ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
+ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
+_READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
+_IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
+_INPUTS = (*_IDENTITY, "deployment_name", "endpoint_revision")
+
+
+def online_endpoint_path(
+    subscription_id: str, resource_group: str, workspace: str, name: str
+) -> str:
+    return (
+        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
+        f"/onlineEndpoints/{name}"
+    )
+
+
+def traffic_body(endpoint: dict[str, Any], traffic: dict[str, int]) -> dict[str, Any]:
+    """The endpoint as ARM returned it, minus what only ARM writes, with `traffic`."""
+    body = {key: endpoint[key] for key in ("location", "tags", "kind", "sku") if key in endpoint}
+    identity = endpoint.get("identity") or {}
+    if identity.get("type"):
+        body["identity"] = {"type": identity["type"]}
+        if identity.get("userAssignedIdentities"):
+            body["identity"]["userAssignedIdentities"] = {
+                uid: {} for uid in identity["userAssignedIdentities"]
+            }
+    properties = {
+        key: value
+        for key, value in (endpoint.get("properties") or {}).items()
+        if key not in _READ_ONLY_PROPERTIES
+    }
+    body["properties"] = {**properties, "traffic": traffic}
+    return body
+
+
+def set_traffic(client: Any, path: str, traffic: dict[str, int]) -> None:
+    """Make the endpoint's traffic exactly `traffic`. Clearing a missing endpoint is a no-op."""
+    what = f"set traffic {traffic} on {path}"
+    got = client.send("GET", path, api_version=ONLINE_ENDPOINT_API_VERSION).http_response
+    if got.status_code == 404 and not traffic:
+        return
+    if got.status_code != 200:
+        raise _error(got, what, ENDPOINT_READ)
+    endpoint = got.json()
+    if (endpoint.get("properties") or {}).get("traffic") == traffic:
+        return
+    initial = client.send(
+        "PUT", path, api_version=ONLINE_ENDPOINT_API_VERSION, body=traffic_body(endpoint, traffic)
+    )
+    if initial.http_response.status_code not in (200, 201, 202):
+        raise _error(initial.http_response, what, ENDPOINT_WRITE)
+    client.wait_for_operation(initial, what=what, permission=ENDPOINT_WRITE)
+
+
+def _error(response: Any, what: str, permission: str) -> Exception:
+    from teardown.arm import _error_for
+
+    return _error_for(response, what=what, permission=permission)
+
+
+class EndpointTrafficProvider(dynamic.ResourceProvider):
+    """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
+
+    Pickled into the state with dill: it holds only an optional client factory (tests inject
+    one) and imports teardown.arm when it runs.
+    """
+
+    serialize_as_secret_always = False  # it captures no secret
+
+    def __init__(self, client_factory: Callable[[], Any] | None = None) -> None:
+        super().__init__()
+        self._client_factory = client_factory
+
+    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
+        outs = {key: props[key] for key in _INPUTS}
+        self._apply(outs, {outs["deployment_name"]: 100})
+        return dynamic.CreateResult(id_=f"{_path(outs)}/traffic", outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
+        changed = [key for key in _INPUTS if olds.get(key) != news.get(key)]
+        return dynamic.DiffResult(
+            changes=bool(changed),
+            replaces=[key for key in _IDENTITY if key in changed],
+            delete_before_replace=False,
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
+        outs = {key: news[key] for key in _INPUTS}
+        self._apply(outs, {outs["deployment_name"]: 100})
+        return dynamic.UpdateResult(outs=outs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        self._apply(props, {})
+
+    def _apply(self, props: dict[str, Any], traffic: dict[str, int]) -> None:
+        with self._client() as client:
+            set_traffic(client, _path(props), traffic)
+
+    def _client(self) -> Any:
+        if self._client_factory is not None:
+            return self._client_factory()
+        from teardown.arm import ArmClient
+
+        return ArmClient()
+
+
+def _path(props: dict[str, Any]) -> str:
+    return online_endpoint_path(*(props[key] for key in _IDENTITY))
+
+
+@dataclass(frozen=True)
+class EndpointTrafficArgs:
+    subscription_id: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    workspace_name: pulumi.Input[str]
+    endpoint_name: pulumi.Input[str]  # pass the endpoint's Output: it orders the traffic after it
+    deployment_name: pulumi.Input[str]  # likewise the deployment's
+    endpoint_revision: pulumi.Input[str]  # changes whenever Pulumi rewrites the endpoint
+
+
+class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"):
+    """All of the endpoint's traffic to one deployment (see the module docstring)."""
+
+    def __init__(
+        self, name: str, args: EndpointTrafficArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(
+            EndpointTrafficProvider(),
+            name,
+            {
+                "subscription_id": args.subscription_id,
+                "resource_group_name": args.resource_group_name,
+                "workspace_name": args.workspace_name,
+                "endpoint_name": args.endpoint_name,
+                "deployment_name": args.deployment_name,
+                "endpoint_revision": args.endpoint_revision,
+            },
+            opts,
+        )

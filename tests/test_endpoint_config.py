@@ -1,0 +1,150 @@
+"""Config `endpoint`: defaults, and every rejected value with a message naming key and value."""
+
+import pytest
+
+from core.config import ENDPOINT_NAME_RULE, EndpointAuthMode, endpoint_name, parse_config
+from core.errors import ConfigError
+from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
+
+# An AzureML registry needs the service principal (a rule of its own).
+AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
+MODEL = {"model": "track-with-azureml-classifier", "version": 1}
+
+
+def config_with(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "dev"):
+    return parse_config(with_values(base, endpoint=endpoint), stack, SECRET_KEYS)
+
+
+def rejected(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "dev") -> str:
+    with pytest.raises(ConfigError) as caught:
+        config_with(endpoint, base, stack)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_no_endpoint_by_default():
+    assert parse_config(AZUREML, "dev", SECRET_KEYS).endpoint is None
+
+
+def test_endpoint_defaults():
+    spec = config_with(MODEL).endpoint
+    assert spec is not None
+    assert (spec.model, spec.version) == ("track-with-azureml-classifier", 1)
+    assert spec.instance_type == "Standard_DS3_v2"
+    assert spec.instance_count == 1
+    assert spec.auth_mode is EndpointAuthMode.AAD_TOKEN
+    assert spec.name is None
+
+
+def test_default_name_carries_prefix_stack_and_suffix_within_the_rule():
+    spec = config_with(MODEL).endpoint
+    assert spec is not None
+    name = endpoint_name(spec, "mlflow", "dev", "a1b2c3")
+    assert name == "mlflow-dev-ep-a1b2c3"
+    assert ENDPOINT_NAME_RULE.problem(name) is None
+
+
+def test_every_field_is_read_numbers_given_as_strings_too():
+    spec = config_with(
+        {
+            "model": "m.v2_x",
+            "version": "7",
+            "instanceType": "Standard_F4s_v2",
+            "instanceCount": "3",
+            "name": "Scoring-1",
+            "authMode": "Key",
+        }
+    ).endpoint
+    assert spec is not None
+    assert (spec.model, spec.version, spec.instance_type) == ("m.v2_x", 7, "Standard_F4s_v2")
+    assert (spec.instance_count, spec.name, spec.auth_mode) == (
+        3,
+        "Scoring-1",
+        EndpointAuthMode.KEY,
+    )
+    assert endpoint_name(spec, "mlflow", "dev", "a1b2c3") == "Scoring-1"
+
+
+def test_private_link_stack_takes_an_endpoint():
+    assert config_with(MODEL, PRIVATE).endpoint is not None
+
+
+def test_endpoint_with_the_databricks_registry_is_rejected_with_what_to_set():
+    message = rejected(MODEL, {**DEV, **SERVICE_PRINCIPAL})
+    assert message.startswith("databricks-azureml:endpoint: ")
+    assert "only models registered in AzureML can be deployed" in message
+    assert "pulumi config set databricks-azureml:modelRegistry azureml" in message
+
+
+def test_endpoint_in_plain_dev_stack_is_rejected_for_its_registry():
+    assert "needs modelRegistry azureml" in rejected(MODEL, DEV)
+
+
+def test_unknown_endpoint_field_is_rejected_with_a_suggestion():
+    message = rejected({**MODEL, "instanceCnt": 2})
+    assert message.startswith(
+        "databricks-azureml:endpoint.instanceCnt: 2 is set for an unknown key"
+    )
+    assert "did you mean endpoint.instanceCount?" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("instanceCount", 0, "endpoint.instanceCount: 0 is below 1; allowed: 1..1000"),
+        ("instanceCount", "0", "endpoint.instanceCount: 0 is below 1"),
+        ("instanceCount", 1.5, "endpoint.instanceCount: 1.5 is not a whole number"),
+        ("instanceCount", 1001, "endpoint.instanceCount: 1001 is above 1000"),
+        ("version", 0, "endpoint.version: 0 is below 1"),
+        ("version", -2, "endpoint.version: -2 is below 1"),
+        ("version", "latest", "endpoint.version: latest is not a whole number"),
+        ("version", True, "endpoint.version: true is not a whole number"),
+        ("authMode", "AMLToken", "endpoint.authMode: AMLToken is not allowed; allowed: AADToken, Key"),
+        ("authMode", "key", "endpoint.authMode: key is not allowed"),
+        ("instanceType", "Standard DS3", "endpoint.instanceType: Standard DS3 is not a VM size"),
+        ("model", "my model", "endpoint.model: my model is not a model name"),
+        ("name", "1-endpoint", "endpoint.name: 1-endpoint is not allowed: online endpoint name"),
+        ("name", "ep_1", "endpoint.name: ep_1 is not allowed"),
+        ("name", "ep", "endpoint.name: ep is not allowed: online endpoint name 'ep' is 2 characters"),
+        ("name", "e" * 33, "is 33 characters, allowed 3-32"),
+    ],
+)  # fmt: skip
+def test_bad_endpoint_values_are_rejected(field, value, expected):
+    message = rejected({**MODEL, field: value})
+    assert expected in message
+    assert message.startswith(f"databricks-azureml:endpoint.{field}: ")
+
+
+def test_zero_instances_message_says_how_to_stop_serving_instead():
+    assert "pulumi config rm databricks-azureml:endpoint" in rejected({**MODEL, "instanceCount": 0})
+
+
+def test_bad_name_message_says_names_are_unique_per_region():
+    assert "unique within the Azure region" in rejected({**MODEL, "name": "-x-"})
+
+
+@pytest.mark.parametrize("missing", ["model", "version"])
+def test_model_and_version_are_required(missing):
+    given = {key: value for key, value in MODEL.items() if key != missing}
+    message = rejected(given)
+    assert message.startswith(f"databricks-azureml:endpoint.{missing}: (not set) is required")
+
+
+@pytest.mark.parametrize(("prefix", "stack"), [("abcdefghij", "abcdef"), ("mlflow", "staging-12")])
+def test_default_name_fits_whenever_prefix_and_stack_pass_their_own_rules(prefix, stack):
+    # The key vault's 24 characters bound prefix + stack more tightly than the endpoint's 32.
+    raw = with_values(AZUREML, prefix=prefix, endpoint=MODEL)
+    spec = parse_config(raw, stack, SECRET_KEYS).endpoint
+    assert spec is not None
+    assert ENDPOINT_NAME_RULE.problem(endpoint_name(spec, prefix, stack, "f" * 6)) is None
+
+
+def test_name_that_is_not_a_string_is_rejected():
+    assert rejected({**MODEL, "name": 12}).startswith(
+        "databricks-azureml:endpoint.name: 12 is not a string"
+    )
+
+
+def test_endpoint_given_a_scalar_is_rejected():
+    assert rejected("yes").startswith("databricks-azureml:endpoint: yes is not an object")
