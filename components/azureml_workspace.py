@@ -25,7 +25,7 @@ from pulumi_azure_native import (
 )
 
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
-from components.purge import (
+from teardown.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
     KeyVaultPurge,
@@ -169,7 +169,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
 
     def _key_vault(self, private: bool) -> keyvault.Vault:
         args = self._args
-        # Always declared, with the flag as an input: see components/purge.py for why, and for
+        # Always declared, with the flag as an input: see teardown/purge.py for why, and for
         # the destroy order these options give.
         purge = KeyVaultPurge(
             f"{self._name}-kv-purge",

@@ -13,11 +13,13 @@ deployment that has traffic); an endpoint already gone is fine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi import dynamic
+
+from teardown.cloud import CloudConfig, read_cloud_config
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 # Online Endpoints - Get / Create Or Update, stable api-version
@@ -25,9 +27,11 @@ ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 ONLINE_ENDPOINT_API_VERSION = "2024-10-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
+ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
+ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 _READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 _IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
-_INPUTS = (*_IDENTITY, "deployment_name", "endpoint_revision")
+_INPUTS = (*_IDENTITY, "deployment_name", "endpoint_revision", "environment", "metadata_host")
 
 
 def online_endpoint_path(
@@ -59,41 +63,41 @@ def traffic_body(endpoint: dict[str, Any], traffic: dict[str, int]) -> dict[str,
     return body
 
 
-def set_traffic(client: Any, path: str, traffic: dict[str, int]) -> None:
+def set_traffic(arm: Any, path: str, traffic: dict[str, int]) -> None:
     """Make the endpoint's traffic exactly `traffic`. Clearing a missing endpoint is a no-op."""
+    from teardown.arm import ArmError, get_by_id, put_by_id
+
     what = f"set traffic {traffic} on {path}"
-    got = client.send("GET", path, api_version=ONLINE_ENDPOINT_API_VERSION).http_response
-    if got.status_code == 404 and not traffic:
+    endpoint = get_by_id(
+        arm, path, ONLINE_ENDPOINT_API_VERSION, what=what, permission=ENDPOINT_READ
+    )
+    if endpoint is None:
+        if traffic:
+            raise ArmError(f"{what}: the endpoint does not exist (404)", status=404)
         return
-    if got.status_code != 200:
-        raise _error(got, what, ENDPOINT_READ)
-    endpoint = got.json()
     if (endpoint.get("properties") or {}).get("traffic") == traffic:
         return
-    initial = client.send(
-        "PUT", path, api_version=ONLINE_ENDPOINT_API_VERSION, body=traffic_body(endpoint, traffic)
+    put_by_id(
+        arm,
+        path,
+        ONLINE_ENDPOINT_API_VERSION,
+        traffic_body(endpoint, traffic),
+        what=what,
+        permission=ENDPOINT_WRITE,
     )
-    if initial.http_response.status_code not in (200, 201, 202):
-        raise _error(initial.http_response, what, ENDPOINT_WRITE)
-    client.wait_for_operation(initial, what=what, permission=ENDPOINT_WRITE)
-
-
-def _error(response: Any, what: str, permission: str) -> Exception:
-    from teardown.arm import _error_for
-
-    return _error_for(response, what=what, permission=permission)
 
 
 class EndpointTrafficProvider(dynamic.ResourceProvider):
     """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
 
     Pickled into the state with dill: it holds only an optional client factory (tests inject
-    one) and imports teardown.arm when it runs.
+    one) and imports teardown.arm when it runs. It reaches ARM in the cloud the stack deploys
+    to, as the purge resources do (teardown/cloud.py).
     """
 
     serialize_as_secret_always = False  # it captures no secret
 
-    def __init__(self, client_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, client_factory: ClientFactory | None = None) -> None:
         super().__init__()
         self._client_factory = client_factory
 
@@ -119,15 +123,20 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
         self._apply(props, {})
 
     def _apply(self, props: dict[str, Any], traffic: dict[str, int]) -> None:
-        with self._client() as client:
+        cloud = CloudConfig(
+            environment=props.get("environment") or "public",
+            metadata_host=props.get("metadata_host") or "",
+        )
+        with self._client(props["subscription_id"], cloud) as client:
             set_traffic(client, _path(props), traffic)
 
-    def _client(self) -> Any:
+    def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
         if self._client_factory is not None:
-            return self._client_factory()
-        from teardown.arm import ArmClient
+            return self._client_factory(subscription_id, cloud)
+        from teardown.arm import Arm
+        from teardown.cloud import resolve
 
-        return ArmClient()
+        return Arm(subscription_id, cloud=resolve(cloud))
 
 
 def _path(props: dict[str, Any]) -> str:
@@ -142,6 +151,8 @@ class EndpointTrafficArgs:
     endpoint_name: pulumi.Input[str]  # pass the endpoint's Output: it orders the traffic after it
     deployment_name: pulumi.Input[str]  # likewise the deployment's
     endpoint_revision: pulumi.Input[str]  # changes whenever Pulumi rewrites the endpoint
+    # The cloud the stack deploys to, as azure-native reads it from the stack's config.
+    cloud: CloudConfig = field(default_factory=read_cloud_config)
 
 
 class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"):
@@ -160,6 +171,8 @@ class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"
                 "endpoint_name": args.endpoint_name,
                 "deployment_name": args.deployment_name,
                 "endpoint_revision": args.endpoint_revision,
+                "environment": args.cloud.environment,
+                "metadata_host": args.cloud.metadata_host,
             },
             opts,
         )

@@ -70,8 +70,6 @@ OUTPUT_NAMES = (
     "databricksWorkspaceId",
     "clusterId",
     "secretScope",
-    "endpointName",  # null without an online endpoint
-    "endpointScoringUri",  # null without an online endpoint
 )
-# Present (non-null) only when the stack has an online endpoint.
+# Exported too, null without an online endpoint.
 OPTIONAL_OUTPUT_NAMES = ("endpointName", "endpointScoringUri")

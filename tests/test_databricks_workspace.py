@@ -15,6 +15,7 @@ from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult
 
 WORKSPACE = "azure-native:databricks:Workspace"
 AML = "azure-native:machinelearningservices:Workspace"
+FORCE_DELETE = "pulumi-python:dynamic/purge:DatabricksWorkspaceForceDelete"
 SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
 NSG = "azure-native:network:NetworkSecurityGroup"
@@ -123,9 +124,11 @@ def test_workspace_has_no_dependency_beyond_what_its_inputs_imply(stack):
     """No explicit depends_on: the workspace waits for the group, the VNet and the two Databricks
     subnets it names (and, linked in dual mode, the AzureML workspace), and for nothing else (not
     the endpoint subnet, not the NSG or NAT gateway directly), so nothing lengthens the critical
-    path of `pulumi up`."""
+    path of `pulumi up`. Its force-delete resource (a no-op on create, there to order the
+    destroy) waits for exactly the same."""
     result, config = stack
     workspace = result.one(WORKSPACE)
+    force_delete = result.one(FORCE_DELETE)
     expected = {
         result.one(RESOURCE_GROUP).urn,
         result.one(VNET).urn,
@@ -134,7 +137,8 @@ def test_workspace_has_no_dependency_beyond_what_its_inputs_imply(stack):
     }
     if config.tracking_mode is TrackingMode.DUAL:
         expected.add(result.one(AML).urn)
-    assert set(workspace.depends_on) == expected
+    assert set(workspace.depends_on) == expected | {force_delete.urn}
+    assert set(force_delete.depends_on) == expected
 
 
 def test_workspace_is_protected_only_when_the_stack_asks():
@@ -171,7 +175,10 @@ def test_workspace_is_a_child_of_the_component_named_from_it(stack):
     result, _ = stack
     component = result.one(COMPONENT)
     children = [r for r in result.resources if r.parent == component.urn]
-    assert (WORKSPACE, "databricks-dbw") in [(r.type, r.name) for r in children]
+    assert [(r.type, r.name) for r in children if not r.type.startswith("databricks-azureml")] == [
+        (FORCE_DELETE, "databricks-force-delete"),
+        (WORKSPACE, "databricks-dbw"),
+    ]
 
 
 def test_names_are_stable_between_preview_and_up():

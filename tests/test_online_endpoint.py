@@ -3,8 +3,8 @@ ordering that keeps traffic on a live deployment, and the traffic resource's ARM
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -25,7 +25,9 @@ from components.online_endpoint import (
 from core import naming
 from core.config import EndpointAuthMode, EndpointSpec
 from tests.conftest import program
+from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
+from tests.test_teardown_arm import arm_for
 from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, StackMocks, run_program
 
 ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
@@ -209,16 +211,18 @@ def test_new_vm_size_is_a_new_deployment():
 # --- EndpointTraffic's ARM calls ----------------------------------------------------------------
 
 PATH = (
-    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/mlflow-dev-rg/providers"
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg/providers"
     "/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw/onlineEndpoints/ep"
 )
 PROPS = {
-    "subscription_id": SUBSCRIPTION_ID,
+    "subscription_id": SUBSCRIPTION,
     "resource_group_name": "mlflow-dev-rg",
     "workspace_name": "mlflow-dev-mlw",
     "endpoint_name": "ep",
     "deployment_name": "v2-abcdef",
     "endpoint_revision": "r1",
+    "environment": "public",
+    "metadata_host": "",
 }
 
 
@@ -243,57 +247,39 @@ def arm_endpoint(traffic: dict[str, int]) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Answer:
-    status_code: int
-    body: Any = None
-    reason: str = "Not Found"
-
-    def json(self) -> Any:
-        return self.body
-
-    def text(self) -> str:
-        return json.dumps(self.body)
+@pytest.fixture
+def fake() -> Iterator[FakeArm]:
+    with FakeArm() as arm_fake:
+        arm_fake.put(
+            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg",
+            {"location": "westeurope"},
+        )
+        yield arm_fake
 
 
-@dataclass
-class Sent:
-    http_response: Answer
+def provider_for(fake: FakeArm) -> EndpointTrafficProvider:
+    return EndpointTrafficProvider(lambda _subscription, _cloud: arm_for(fake))
 
 
-@dataclass
-class StubArm:
-    """Answers GET with `endpoint` (or 404) and PUT with 200; records every call."""
-
-    endpoint: dict[str, Any] | None
-    calls: list[tuple[str, str, str | None, Any]] = field(default_factory=list)
-    waited: int = 0
-
-    def __enter__(self) -> StubArm:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def send(self, method: str, path: str, *, api_version: str | None, body: Any = None) -> Sent:
-        self.calls.append((method, path, api_version, body))
-        if method == "GET":
-            return Sent(Answer(404, {}) if self.endpoint is None else Answer(200, self.endpoint))
-        return Sent(Answer(200, body))
-
-    def wait_for_operation(self, initial: Sent, *, what: str, permission: str) -> None:
-        self.waited += 1
+def seed(fake: FakeArm, traffic: dict[str, int]) -> None:
+    fake.put(PATH.rsplit("/onlineEndpoints/", 1)[0], {"location": "westeurope", "properties": {}})
+    endpoint = arm_endpoint(traffic)
+    fake.put(PATH, {key: endpoint[key] for key in ("location", "tags", "identity", "kind")}
+             | {"properties": endpoint["properties"]})  # fmt: skip
 
 
-def test_create_puts_the_endpoint_back_with_all_traffic_on_the_deployment():
-    arm = StubArm(arm_endpoint({}))
-    result = EndpointTrafficProvider(lambda: arm).create(dict(PROPS))
+def puts(fake: FakeArm) -> list[Any]:
+    return fake.calls("PUT", PATH)
+
+
+def test_create_puts_the_endpoint_back_with_all_traffic_on_the_deployment(fake):
+    seed(fake, {})
+    result = provider_for(fake).create(dict(PROPS))
 
     assert result.id == f"{PATH}/traffic"
-    (get, put) = arm.calls
-    assert get[:3] == ("GET", PATH, ONLINE_ENDPOINT_API_VERSION)
-    assert put[:3] == ("PUT", PATH, ONLINE_ENDPOINT_API_VERSION)
-    body = put[3]
+    [put] = puts(fake)
+    assert put.query["api-version"] == ONLINE_ENDPOINT_API_VERSION
+    body = put.body
     assert body["properties"]["traffic"] == {"v2-abcdef": 100}
     assert body["properties"]["authMode"] == "AADToken"
     assert body["identity"] == {"type": "SystemAssigned"}
@@ -301,39 +287,46 @@ def test_create_puts_the_endpoint_back_with_all_traffic_on_the_deployment():
     for read_only in ("provisioningState", "scoringUri", "swaggerUri"):
         assert read_only not in body["properties"]
     assert "systemData" not in body and "id" not in body
-    assert arm.waited == 1
+    assert fake.get(PATH)["properties"]["traffic"] == {"v2-abcdef": 100}
 
 
-def test_update_moves_all_traffic_from_the_old_deployment_to_the_new():
-    arm = StubArm(arm_endpoint({"v1-123456": 100}))
-    EndpointTrafficProvider(lambda: arm).update("id", {}, dict(PROPS))
-    assert arm.calls[-1][3]["properties"]["traffic"] == {"v2-abcdef": 100}
+def test_update_moves_all_traffic_from_the_old_deployment_to_the_new(fake):
+    seed(fake, {"v1-123456": 100})
+    provider_for(fake).update("id", {}, dict(PROPS))
+    assert fake.get(PATH)["properties"]["traffic"] == {"v2-abcdef": 100}
 
 
-def test_traffic_already_right_is_not_written_again():
-    arm = StubArm(arm_endpoint({"v2-abcdef": 100}))
-    EndpointTrafficProvider(lambda: arm).update("id", {}, dict(PROPS))
-    assert [call[0] for call in arm.calls] == ["GET"]
+def test_traffic_already_right_is_not_written_again(fake):
+    seed(fake, {"v2-abcdef": 100})
+    provider_for(fake).update("id", {}, dict(PROPS))
+    assert puts(fake) == []
 
 
-def test_delete_clears_the_traffic_so_the_deployment_can_go():
-    arm = StubArm(arm_endpoint({"v2-abcdef": 100}))
-    EndpointTrafficProvider(lambda: arm).delete("id", dict(PROPS))
-    assert arm.calls[-1][0] == "PUT"
-    assert arm.calls[-1][3]["properties"]["traffic"] == {}
+def test_delete_clears_the_traffic_so_the_deployment_can_go(fake):
+    seed(fake, {"v2-abcdef": 100})
+    provider_for(fake).delete("id", dict(PROPS))
+    assert fake.get(PATH)["properties"]["traffic"] == {}
 
 
-def test_delete_after_the_endpoint_is_gone_does_nothing():
-    arm = StubArm(None)
-    EndpointTrafficProvider(lambda: arm).delete("id", dict(PROPS))
-    assert [call[0] for call in arm.calls] == ["GET"]
+def test_delete_after_the_endpoint_is_gone_does_nothing(fake):
+    provider_for(fake).delete("id", dict(PROPS))
+    assert puts(fake) == []
 
 
-def test_create_on_a_missing_endpoint_fails_with_the_permission_named():
+def test_create_on_a_missing_endpoint_fails_saying_so(fake):
     from teardown.arm import ArmError
 
-    with pytest.raises(ArmError, match=r"404"):
-        EndpointTrafficProvider(lambda: StubArm(None)).create(dict(PROPS))
+    with pytest.raises(ArmError, match=r"does not exist"):
+        provider_for(fake).create(dict(PROPS))
+
+
+def test_a_refused_write_names_the_missing_permission(fake):
+    from teardown.arm import ArmError
+
+    seed(fake, {})
+    fake.fail(PATH, 403, method="PUT", code="AuthorizationFailed", message="no write")
+    with pytest.raises(ArmError, match="onlineEndpoints/write"):
+        provider_for(fake).create(dict(PROPS))
 
 
 def test_diff_replaces_only_for_another_endpoint():

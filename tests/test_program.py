@@ -7,7 +7,7 @@ import pytest
 
 from components.purge import AML_WORKSPACE_PURGE_TYPE, KEY_VAULT_PURGE_TYPE
 from core.tagging import is_taggable
-from mlflow_setup.contract import OUTPUT_NAMES
+from mlflow_setup.contract import OPTIONAL_OUTPUT_NAMES, OUTPUT_NAMES
 from tests.conftest import program
 from tests.stacks import (
     CLIENT_ID,
@@ -135,7 +135,7 @@ def test_every_allowed_combination_wires_link_role_provider_env_and_outputs(
 
     # the outputs notebooks read
     out = result.outputs
-    assert set(out) == set(OUTPUT_NAMES)
+    assert set(out) == {*OUTPUT_NAMES, *OPTIONAL_OUTPUT_NAMES}
     assert out["trackingMode"] == mode
     assert out["modelRegistry"] == registry
     assert out["privateLink"] is private
