@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -58,4 +59,14 @@ def test_main_prints_a_json_list_for_the_job_matrix(capsys):
     ci_stacks.main([])
     assert json.loads(capsys.readouterr().out) == ["dev", "private"]
     ci_stacks.main(["--changed"])
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_changed_paths_can_come_from_git_diff_z_on_stdin(capsys, monkeypatch):
+    paths = "Pulumi.private.yaml\0docs/a file.md\0"
+    monkeypatch.setattr("sys.stdin", io.StringIO(paths))
+    assert ci_stacks.main(["--changed-stdin"]) == 0
+    assert json.loads(capsys.readouterr().out) == ["private"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    ci_stacks.main(["--changed-stdin"])
     assert json.loads(capsys.readouterr().out) == []

@@ -2,6 +2,8 @@
 
     python -m tools.ci_stacks                   every stack (one per Pulumi.<stack>.yaml)
     python -m tools.ci_stacks --changed a b ... the stacks a change to files a, b, ... touches
+    git diff --name-only -z A B | python -m tools.ci_stacks --changed-stdin
+                                                the same, paths read NUL-separated from stdin
 
 A changed `Pulumi.<stack>.yaml` touches that stack; a change to anything the program runs
 (code, `Pulumi.yaml`, requirements, the policy pack) touches every stack; docs, tests, the
@@ -61,9 +63,15 @@ def touched_stacks(changed: Iterable[str], stacks: Iterable[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changed", nargs="*", help="paths changed, relative to the repository")
+    parser.add_argument(
+        "--changed-stdin", action="store_true", help="read the changed paths from stdin (NUL)"
+    )
     args = parser.parse_args(argv)
+    changed = args.changed
+    if args.changed_stdin:
+        changed = [path for path in sys.stdin.read().split("\0") if path]
     stacks = all_stacks()
-    chosen = stacks if args.changed is None else touched_stacks(args.changed, stacks)
+    chosen = stacks if changed is None else touched_stacks(changed, stacks)
     json.dump(chosen, sys.stdout)
     sys.stdout.write("\n")
     return 0
