@@ -45,6 +45,15 @@ lint-workflows: $(VENV)/.dev $(ACTIONLINT)  ## actionlint (+ shellcheck), zizmor
 	$(ACTIONLINT) -shellcheck $(VENV)/bin/shellcheck
 	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
 
+# Azurite (Microsoft's Azure Storage emulator) from npm, for tests/e2e/test_azblob_backend.py.
+AZURITE := $(HOME)/.cache/databricks-azureml/azurite/node_modules/.bin/azurite-blob
+
+$(AZURITE):
+	npm install --no-audit --no-fund --prefix $(HOME)/.cache/databricks-azureml/azurite azurite@3.37.0
+
+.PHONY: azurite
+azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 

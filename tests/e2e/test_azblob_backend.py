@@ -9,8 +9,8 @@ AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY (Azurite's well-known development acco
 the same backend signs in with Entra ID instead (bootstrap/README.md).
 
 Needs: the engine (DATABRICKS_AZUREML_ENGINE_BIN, or tests/e2e/engine/build.sh's cached build),
-Node, and Azurite installed once outside the repository:
-    npm install --prefix ~/.cache/databricks-azureml/azurite azurite@3.37.0
+Node, and Azurite installed once outside the repository (`make azurite`). The up/destroy test
+also needs a Python language host on PATH (tests/e2e/bin's stand-in, or the engine's own).
 Each part skips, saying why, when what it needs is absent.
 """
 
@@ -87,7 +87,7 @@ def azurite(engine: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     if not AZURITE.is_file():
-        pytest.skip(f"azurite is not installed: npm install --prefix {AZURITE.parents[2]} azurite")
+        pytest.skip("azurite is not installed: make azurite")
     port = free_port()
     log = (tmp_path / "azurite.log").open("w")
     process = subprocess.Popen(
