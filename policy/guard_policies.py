@@ -184,3 +184,25 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         rules.no_dual_tracking_with_private_link,
     ),
 ]
+
+# The state bootstrap (bootstrap/) held to the same bar: recoverable state, Entra-only access,
+# an unpurgeable secrets key.
+STATE_BACKEND_POLICIES: list[StackValidationPolicy] = [
+    _stack_policy(
+        "state-backend-blob-recovery",
+        "The storage account holding a 'pulumi-state' container keeps blob versions and "
+        "soft-deletes blobs and containers for at least 7 days.",
+        rules.state_backend_blob_recovery,
+    ),
+    _stack_policy(
+        "state-backend-entra-only",
+        "The storage account holding a 'pulumi-state' container has allowSharedKeyAccess false.",
+        rules.state_backend_entra_only,
+    ),
+    _stack_policy(
+        "state-key-vault-purge-protection",
+        "In a state backend stack, a key vault holding a key has purge protection on.",
+        rules.state_key_vault_purge_protection,
+    ),
+]
+POLICIES += STATE_BACKEND_POLICIES

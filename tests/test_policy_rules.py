@@ -843,7 +843,7 @@ def test_analyzer_info_lists_every_policy_as_mandatory_with_the_limit_schema():
     )
     info = servicer.GetAnalyzerInfo(None, None)
     assert info.name == "databricks-azureml-guard"
-    assert len(info.policies) == len(guard_policies.POLICIES) == 14
+    assert len(info.policies) == len(guard_policies.POLICIES) == 17
     assert {p.enforcementLevel for p in info.policies} == {guard_engine.proto.MANDATORY}
     [limited] = [p for p in info.policies if p.configSchema.properties]
     assert limited.name == "databricks-cluster-auto-termination"

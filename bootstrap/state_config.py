@@ -1,0 +1,302 @@
+"""Config of the state bootstrap: read once, validated into frozen, typed objects.
+
+Self-contained on purpose: Pulumi runs this project from `bootstrap/`, where the main project's
+`core` package is not importable. `parse_config` is pure; `load_config` feeds it the runtime's
+config. Names and the two login strings are plain functions too, so tests call them directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+NAMESPACE = "databricks-azureml-state"
+LOCATION_KEY = "azure-native:location"
+STATE_CONTAINER = "pulumi-state"
+SECRETS_KEY_NAME = "pulumi-secrets"
+SUFFIX_LENGTH = 6
+STACK_TAG_KEYS = ("environment", "managed-by")
+MAX_TAGS = 15  # storage accounts take at most 15 tags
+KNOWN_KEYS = ("prefix", "principals", "softDeleteDays", "keySize", "storageSku", "protect", "tags")
+PRINCIPAL_FIELDS = ("objectId", "type")
+KEY_SIZES = (2048, 3072, 4096)
+STORAGE_SKUS = (
+    "Standard_LRS",
+    "Standard_ZRS",
+    "Standard_GRS",
+    "Standard_RAGRS",
+    "Standard_GZRS",
+    "Standard_RAGZRS",
+)
+MIN_SOFT_DELETE_DAYS = 7
+MAX_SOFT_DELETE_DAYS = 365
+
+_PREFIX = re.compile(r"[a-z][a-z0-9]{1,9}")
+_LOCATION = re.compile(r"[a-z][a-z0-9]+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+
+
+class ConfigError(Exception):
+    """A rejected config value: names the key, the value given and what is allowed."""
+
+    def __init__(self, key: str, value: Any, problem: str) -> None:
+        self.key = key if ":" in key else f"{NAMESPACE}:{key}"
+        shown = "(not set)" if value is None else _show(value)
+        super().__init__(f"{self.key}: {shown} {problem}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value if value and value.strip() == value else repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+class PrincipalType(StrEnum):
+    GROUP = "Group"
+    SERVICE_PRINCIPAL = "ServicePrincipal"
+    USER = "User"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An Entra ID principal that may read and write state and use the secrets key."""
+
+    object_id: str  # lowercase GUID
+    type: PrincipalType
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    stack: str
+    location: str
+    prefix: str
+    principals: tuple[Principal, ...]
+    soft_delete_days: int
+    key_size: int
+    storage_sku: str
+    protect: bool
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StateNames:
+    resource_group: str
+    storage_account: str
+    key_vault: str
+    container: str = STATE_CONTAINER
+    key: str = SECRETS_KEY_NAME
+
+
+def resource_group_name(prefix: str) -> str:
+    return f"{prefix}-pulumi-state-rg"
+
+
+def state_names(prefix: str, subscription_id: str) -> StateNames:
+    """Names for one subscription; storage account and vault carry a stable suffix, since
+    Azure wants them unique worldwide."""
+    group = resource_group_name(prefix)
+    digest = hashlib.sha256(f"{subscription_id.lower()}/{group}".encode()).hexdigest()
+    suffix = digest[:SUFFIX_LENGTH]
+    return StateNames(
+        resource_group=group,
+        storage_account=f"{prefix}state{suffix}",  # at most 21 lowercase alphanumerics
+        key_vault=f"{prefix}-state-{suffix}",  # at most 23 characters
+    )
+
+
+def backend_url(storage_account: str, container: str = STATE_CONTAINER) -> str:
+    """What `pulumi login` takes: gocloud's azblob URL, the account as a query parameter."""
+    return f"azblob://{container}?storage_account={storage_account}"
+
+
+def secrets_provider(vault_uri: str, key: str = SECRETS_KEY_NAME) -> str:
+    """What `--secrets-provider` takes, from the vault's URI (`https://<vault>.vault.azure.net/`),
+    so a sovereign cloud's vault domain comes out right too."""
+    host = vault_uri.removeprefix("https://").rstrip("/")
+    return f"azurekeyvault://{host}/keys/{key}"
+
+
+def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
+    """Validate raw config (full keys) into a StateConfig. Raises ConfigError on the first
+    rejected value."""
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    for key in ours:
+        if key not in KNOWN_KEYS:
+            raise ConfigError(
+                key, ours[key], f"is set for an unknown key; known keys: {', '.join(KNOWN_KEYS)}"
+            )
+
+    location = raw.get(LOCATION_KEY)
+    if not location:
+        raise ConfigError(
+            LOCATION_KEY,
+            None,
+            f"is required: an Azure region (pulumi config set {LOCATION_KEY} westeurope)",
+        )
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        raise ConfigError(LOCATION_KEY, location, "is not an Azure region name such as westeurope")
+
+    prefix = ours.get("prefix", "mlflow")
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+        raise ConfigError(
+            "prefix",
+            prefix,
+            "is not allowed: 2-10 characters, a lowercase letter first, then lowercase letters "
+            "or digits",
+        )
+
+    return StateConfig(
+        stack=stack,
+        location=location,
+        prefix=prefix,
+        principals=_principals(ours.get("principals")),
+        soft_delete_days=_int(
+            "softDeleteDays",
+            ours.get("softDeleteDays", 30),
+            MIN_SOFT_DELETE_DAYS,
+            MAX_SOFT_DELETE_DAYS,
+        ),
+        key_size=_key_size(ours.get("keySize", 3072)),
+        storage_sku=_choice("storageSku", ours.get("storageSku", "Standard_GRS"), STORAGE_SKUS),
+        protect=_bool("protect", ours.get("protect", True)),
+        tags=_tags(ours.get("tags")),
+    )
+
+
+def load_config() -> StateConfig:
+    """Read the running program's config from the Pulumi runtime."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    return parse_config(raw, pulumi.get_stack())
+
+
+# --- readers ------------------------------------------------------------------------------
+
+
+def _json(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError(
+                key, value, "is not valid JSON (set it as a YAML list or object in the stack file)"
+            ) from None
+    return value
+
+
+def _principals(value: Any) -> tuple[Principal, ...]:
+    how = (
+        "a list of {objectId, type} with type Group, ServicePrincipal or User: the deployers' "
+        "group and the CI identity"
+    )
+    if value is None:
+        raise ConfigError("principals", None, f"is required: {how}")
+    given = _json("principals", value)
+    if not isinstance(given, list) or not given:
+        raise ConfigError("principals", value, f"is not allowed: expected {how}")
+    principals: list[Principal] = []
+    for index, entry in enumerate(given):
+        path = f"principals[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(path, entry, "is not an object with objectId and type")
+        for field in entry:
+            if field not in PRINCIPAL_FIELDS:
+                raise ConfigError(
+                    f"{path}.{field}",
+                    entry[field],
+                    f"is set for an unknown field; known fields: {', '.join(PRINCIPAL_FIELDS)}",
+                )
+        object_id = entry.get("objectId")
+        if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
+            raise ConfigError(
+                f"{path}.objectId",
+                object_id,
+                "is not a GUID: the principal's object id (az ad group show / az ad sp show "
+                "--query id)",
+            )
+        kind = entry.get("type")
+        try:
+            principal_type = PrincipalType(kind)
+        except ValueError:
+            allowed = ", ".join(t.value for t in PrincipalType)
+            raise ConfigError(f"{path}.type", kind, f"is not allowed; allowed: {allowed}") from None
+        if any(p.object_id == object_id.lower() for p in principals):
+            raise ConfigError(f"{path}.objectId", object_id, "is listed twice")
+        principals.append(Principal(object_id.lower(), principal_type))
+    return tuple(principals)
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, value, "is not a whole number")
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"is outside {low}..{high}")
+    return value
+
+
+def _key_size(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or value not in KEY_SIZES:
+        allowed = ", ".join(str(size) for size in KEY_SIZES)
+        raise ConfigError("keySize", value, f"is not allowed; allowed RSA key sizes: {allowed}")
+    return int(value)
+
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(key, value, f"is not allowed; allowed: {', '.join(allowed)}")
+    return str(value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, value, "is not a boolean; allowed: true, false")
+
+
+def _tags(value: Any) -> Mapping[str, str]:
+    given = _json("tags", value) if value is not None else {}
+    if not isinstance(given, dict):
+        raise ConfigError("tags", value, "is not an object of tag names to strings")
+    if len(given) + len(STACK_TAG_KEYS) > MAX_TAGS:
+        raise ConfigError(
+            "tags",
+            f"{len(given)} tags",
+            f"are too many: a storage account takes {MAX_TAGS}, counting the stack's "
+            f"{len(STACK_TAG_KEYS)} ({', '.join(STACK_TAG_KEYS)})",
+        )
+    for name, tag in given.items():
+        key = f"tags.{name}"
+        if name.lower() in STACK_TAG_KEYS:
+            raise ConfigError(key, tag, f"is set by the stack itself ({', '.join(STACK_TAG_KEYS)})")
+        if not 1 <= len(name) <= 128 or _TAG_NAME_FORBIDDEN.search(name):
+            raise ConfigError(
+                key, tag, "has a tag name Azure rejects (1-128 chars, none of <>%&\\?/)"
+            )
+        if not isinstance(tag, str) or len(tag) > 256:
+            raise ConfigError(key, tag, "is not a string of at most 256 characters")
+    return MappingProxyType(dict(given))
+
+
+def stack_tags(config: StateConfig) -> dict[str, str]:
+    """Config tags beside the stack's own, as on every resource of the main stack."""
+    return {**config.tags, "environment": config.stack, "managed-by": "pulumi"}

@@ -1,0 +1,166 @@
+"""The state bootstrap under mocks: what it declares for the team backend, and its login strings."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.bootstrap_stack import (
+    ACCOUNT,
+    BLOB_SERVICE,
+    CI_ID,
+    CONTAINER,
+    GROUP,
+    GROUP_ID,
+    KEY,
+    NS,
+    ROLE,
+    TEAM,
+    VAULT,
+    run_bootstrap,
+    state_config,
+)
+from tools.offline import SUBSCRIPTION_ID, TENANT_ID, UNKNOWN, ProgramResult
+
+BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+NAMES = state_config.state_names("mlflow", SUBSCRIPTION_ID)
+
+
+@pytest.fixture(scope="module")
+def team() -> ProgramResult:
+    run = run_bootstrap(TEAM)
+    assert run.error is None, run.error
+    return run
+
+
+def test_state_account_is_hardened_and_takes_only_entra_auth(team):
+    account = team.one(ACCOUNT).inputs
+    assert account["accountName"] == NAMES.storage_account
+    assert account["resourceGroupName"] == "mlflow-pulumi-state-rg"
+    assert account["kind"] == "StorageV2"
+    assert account["sku"] == {"name": "Standard_GRS"}
+    assert account["enableHttpsTrafficOnly"] is True
+    assert account["minimumTlsVersion"] == "TLS1_2"
+    assert account["allowBlobPublicAccess"] is False
+    assert account["allowSharedKeyAccess"] is False
+    assert account["defaultToOAuthAuthentication"] is True
+
+
+def test_blob_service_keeps_versions_and_soft_deletes_blobs_and_containers(team):
+    service = team.one(BLOB_SERVICE).inputs
+    assert service["accountName"] == NAMES.storage_account
+    assert service["blobServicesName"] == "default"
+    assert service["isVersioningEnabled"] is True
+    assert service["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
+    assert service["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 30}
+
+
+def test_soft_delete_days_come_from_config():
+    run = run_bootstrap({**TEAM, f"{NS}:softDeleteDays": "90"})
+    service = run.one(BLOB_SERVICE).inputs
+    assert service["deleteRetentionPolicy"]["days"] == 90
+    assert service["containerDeleteRetentionPolicy"]["days"] == 90
+
+
+def test_state_container_is_private_and_waits_for_the_blob_service(team):
+    container = team.one(CONTAINER)
+    assert container.inputs["containerName"] == "pulumi-state"
+    assert container.inputs["accountName"] == NAMES.storage_account
+    assert container.inputs["publicAccess"] == "None"
+    assert team.one(BLOB_SERVICE).urn in container.depends_on
+
+
+def test_vault_uses_rbac_and_keeps_deleted_keys_under_purge_protection(team):
+    vault = team.one(VAULT).inputs
+    assert vault["vaultName"] == NAMES.key_vault
+    props = vault["properties"]
+    assert props["tenantId"] == TENANT_ID
+    assert props["enableRbacAuthorization"] is True
+    assert props["enableSoftDelete"] is True
+    assert props["softDeleteRetentionInDays"] == 90
+    assert props["enablePurgeProtection"] is True
+
+
+def test_secrets_key_is_rsa_for_wrapping_and_encryption(team):
+    key = team.one(KEY).inputs
+    assert key["vaultName"] == NAMES.key_vault
+    assert key["keyName"] == "pulumi-secrets"
+    assert key["properties"]["kty"] == "RSA"
+    assert key["properties"]["keySize"] == 3072
+    assert sorted(key["properties"]["keyOps"]) == ["decrypt", "encrypt", "unwrapKey", "wrapKey"]
+
+
+def test_each_principal_gets_blob_data_on_the_container_and_crypto_on_the_key(team):
+    container_id = team.one(CONTAINER).id
+    key_id = team.one(KEY).id
+    granted = {
+        (r.inputs["principalId"], r.inputs["principalType"], r.inputs["scope"],
+         r.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
+        for r in team.of_type(ROLE)
+    }  # fmt: skip
+    assert granted == {
+        (GROUP_ID, "Group", container_id, BLOB_DATA_CONTRIBUTOR),
+        (GROUP_ID, "Group", key_id, CRYPTO_USER),
+        (CI_ID, "ServicePrincipal", container_id, BLOB_DATA_CONTRIBUTOR),
+        (CI_ID, "ServicePrincipal", key_id, CRYPTO_USER),
+    }
+    for role in team.of_type(ROLE):
+        assert role.inputs["roleDefinitionId"].startswith(
+            f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"
+        )
+
+
+def test_role_assignment_names_are_deterministic_uuids(team):
+    names = [r.inputs["roleAssignmentName"] for r in team.of_type(ROLE)]
+    assert len(set(names)) == 4
+    for name in names:
+        assert str(uuid.UUID(name)) == name
+    again = run_bootstrap(TEAM)
+    assert sorted(r.inputs["roleAssignmentName"] for r in again.of_type(ROLE)) == sorted(names)
+
+
+def test_stateful_resources_are_protected_by_default(team):
+    for resource_type in (GROUP, ACCOUNT, CONTAINER, VAULT, KEY):
+        assert team.one(resource_type).protect is True, resource_type
+
+
+def test_protect_false_leaves_them_destroyable():
+    run = run_bootstrap({**TEAM, f"{NS}:protect": "false"})
+    assert not any(r.protect for r in run.resources)
+
+
+def test_every_taggable_resource_carries_the_stack_tags(team):
+    for resource_type in (GROUP, ACCOUNT, VAULT, KEY):
+        tags = team.one(resource_type).inputs["tags"]
+        assert tags["environment"] == "team"
+        assert tags["managed-by"] == "pulumi"
+
+
+def test_outputs_are_the_exact_login_and_secrets_provider_strings(team):
+    account = team.one(ACCOUNT).inputs["accountName"]
+    vault = team.one(VAULT).inputs["vaultName"]
+    assert team.outputs["backendUrl"] == f"azblob://pulumi-state?storage_account={account}"
+    assert team.outputs["login"] == f"pulumi login azblob://pulumi-state?storage_account={account}"
+    assert team.outputs["secretsProvider"] == (
+        f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-secrets"
+    )
+    assert team.outputs["resourceGroupName"] == "mlflow-pulumi-state-rg"
+
+
+def test_preview_before_login_declares_the_same_resources_with_names_unknown():
+    run = run_bootstrap(TEAM, deployed=False)
+    assert run.error is None
+    assert sorted(r.type for r in run.resources if r.custom) == sorted(
+        r.type for r in run_bootstrap(TEAM).resources if r.custom
+    )
+    assert run.outputs["login"] is UNKNOWN
+
+
+def test_bad_config_fails_before_any_resource():
+    run = run_bootstrap({**TEAM, f"{NS}:keySize": "1024"})
+    assert run.error == (
+        f"{NS}:keySize: 1024 is not allowed; allowed RSA key sizes: 2048, 3072, 4096"
+    )
+    assert run.resources == []

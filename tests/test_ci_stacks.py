@@ -1,0 +1,72 @@
+"""Which stacks the CI workflow previews and deploys (tools/ci_stacks.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from tools import ci_stacks
+
+STACKS = ["dev", "private"]
+
+
+def test_every_stack_file_at_the_root_is_a_stack():
+    assert ci_stacks.all_stacks() == ["dev", "private"]
+
+
+def test_a_stack_file_change_touches_only_that_stack():
+    assert ci_stacks.touched_stacks(["Pulumi.private.yaml"], STACKS) == ["private"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["__main__.py", "components/network.py", "core/config.py", "Pulumi.yaml", "requirements.txt",
+     "policy/guard_rules.py", "teardown/arm.py"],
+)  # fmt: skip
+def test_a_program_change_touches_every_stack(path):
+    assert ci_stacks.touched_stacks(["README.md", path], STACKS) == STACKS
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["README.md", "tests/test_config.py", "notebooks/track.ipynb", "mlflow_setup/__init__.py",
+     "bootstrap/__main__.py", "requirements-dev.txt", ".github/workflows/pulumi.yml"],
+)  # fmt: skip
+def test_docs_tests_notebooks_and_the_bootstrap_touch_no_stack(path):
+    assert ci_stacks.touched_stacks([path], STACKS) == []
+
+
+def test_a_deleted_or_unknown_stack_file_deploys_nothing():
+    assert ci_stacks.touched_stacks(["Pulumi.old.yaml"], STACKS) == []
+
+
+def test_a_nested_stack_file_is_not_the_main_projects():
+    assert ci_stacks.touched_stacks(["bootstrap/Pulumi.team.yaml"], STACKS) == []
+
+
+def test_a_file_name_that_is_not_a_safe_stack_name_is_not_a_stack(tmp_path):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.$(id).yaml").write_text("config: {}\n")
+    assert ci_stacks.all_stacks(tmp_path) == ["dev"]
+    assert ci_stacks.touched_stacks(["Pulumi.$(id).yaml"], ["dev"]) == ["dev"]
+
+
+def test_main_prints_a_json_list_for_the_job_matrix(capsys):
+    assert ci_stacks.main(["--changed", "Pulumi.dev.yaml", "docs.md"]) == 0
+    assert json.loads(capsys.readouterr().out) == ["dev"]
+    ci_stacks.main([])
+    assert json.loads(capsys.readouterr().out) == ["dev", "private"]
+    ci_stacks.main(["--changed"])
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_changed_paths_can_come_from_git_diff_z_on_stdin(capsys, monkeypatch):
+    paths = "Pulumi.private.yaml\0docs/a file.md\0"
+    monkeypatch.setattr("sys.stdin", io.StringIO(paths))
+    assert ci_stacks.main(["--changed-stdin"]) == 0
+    assert json.loads(capsys.readouterr().out) == ["private"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    ci_stacks.main(["--changed-stdin"])
+    assert json.loads(capsys.readouterr().out) == []
