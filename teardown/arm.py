@@ -44,6 +44,10 @@ DATABRICKS_API_VERSION = "2024-05-01"
 KEY_VAULT_API_VERSION = "2022-07-01"  # Vaults - Delete / Get Deleted / Purge Deleted
 RESOURCES_API_VERSION = "2021-04-01"  # Resource Groups - Get
 
+AML_WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
+DATABRICKS_WORKSPACES = "Microsoft.Databricks/workspaces"
+KEY_VAULTS = "Microsoft.KeyVault/vaults"
+
 # The RBAC actions a 403 on each call means the identity lacks.
 RESOURCE_GROUP_READ = "Microsoft.Resources/subscriptions/resourceGroups/read"
 AML_WORKSPACE_READ = "Microsoft.MachineLearningServices/workspaces/read"
@@ -329,11 +333,6 @@ def find_soft_deleted_aml_workspace(
                 return workspace
         url = str(body.get("nextLink") or "")
     return None
-
-
-AML_WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
-DATABRICKS_WORKSPACES = "Microsoft.Databricks/workspaces"
-KEY_VAULTS = "Microsoft.KeyVault/vaults"
 
 
 def resource_id(subscription_id: str, resource_group: str, resource_type: str, name: str) -> str:

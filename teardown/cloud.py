@@ -61,10 +61,13 @@ def read_cloud_config() -> CloudConfig:
     import pulumi
 
     config = pulumi.Config("azure-native")
-    return CloudConfig(
-        environment=(config.get("environment") or "public").lower(),
-        metadata_host=config.get("metadataHost") or "",
-    )
+    try:
+        return CloudConfig(
+            environment=(config.get("environment") or "public").lower(),
+            metadata_host=config.get("metadataHost") or "",
+        )
+    except CloudError as error:
+        raise pulumi.RunError(str(error)) from None  # one line for the user, no traceback
 
 
 @dataclass(frozen=True)

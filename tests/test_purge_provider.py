@@ -365,10 +365,15 @@ def test_cloud_comes_from_the_azure_native_config():
         pulumi.runtime.set_all_config({})
 
 
-def test_program_keeps_the_workspace_purge_after_storage_key_vault_and_insights():
+@pytest.fixture(scope="module")
+def program() -> Any:
+    return run_program(DEV, "dev")
+
+
+def test_program_keeps_the_workspace_purge_after_storage_key_vault_and_insights(program):
     """The purge must depend on what the workspace uses, so those outlive the workspace on
     destroy; without it they go first and the purge fails on a half-deleted workspace."""
-    result = run_program(DEV, "dev")
+    result = program
     workspace_purge = result.one(AML_WORKSPACE_PURGE_TYPE)
 
     for dependency in (
@@ -379,8 +384,8 @@ def test_program_keeps_the_workspace_purge_after_storage_key_vault_and_insights(
         assert result.one(dependency).urn in workspace_purge.depends_on, dependency
 
 
-def test_program_force_deletes_databricks_after_its_dependents_and_before_its_network():
-    result = run_program(DEV, "dev")
+def test_program_force_deletes_databricks_after_its_dependents_and_before_its_network(program):
+    result = program
     force_delete = result.one(DATABRICKS_FORCE_DELETE_TYPE)
     workspace = result.one("azure-native:databricks:Workspace")
     subnets = [r for r in result.resources if r.type == "azure-native:network:Subnet"]
@@ -395,6 +400,14 @@ def test_program_force_deletes_databricks_after_its_dependents_and_before_its_ne
         assert below.urn in force_delete.depends_on, below.name
     assert force_delete.inputs["workspace_name"] == workspace.inputs["workspaceName"]
     assert force_delete.inputs["managed_resource_group_name"] == "mlflow-dev-databricks-managed-rg"
+
+
+def test_program_rejects_an_unknown_cloud_with_one_line_naming_the_key():
+    result = run_program({**DEV, "azure-native:environment": "mars"}, "dev")
+
+    assert result.error is not None
+    assert "azure-native:environment: mars is not allowed" in result.error
+    assert "Traceback" not in result.error
 
 
 def test_program_passes_the_stacks_cloud_to_every_teardown_resource():
