@@ -13,10 +13,9 @@ import pulumi_databricks as databricks
 
 from core.config import ClusterSpec, ModelRegistry, ServicePrincipal, TrackingMode
 
-# The plugin that lets MLflow talk to AzureML (seed: "Install libraries").
-AZUREML_MLFLOW = (
-    "azureml-mlflow>=1.62,<1.63"  # the range the notebook tests run (requirements-notebooks.txt)
-)
+# The plugin that lets MLflow talk to AzureML (seed: "Install libraries"): the range the notebook
+# tests run (requirements-notebooks.in).
+AZUREML_MLFLOW = "azureml-mlflow>=1.62.0.post6,<1.63"
 SECRET_KEY = "azure-client-secret"
 
 

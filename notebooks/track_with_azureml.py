@@ -17,7 +17,7 @@
 
 # COMMAND ----------
 
-# MAGIC %pip install "azureml-mlflow>=1.62,<1.63" "mlflow>=3.10,<=3.15.0" "scikit-learn>=1.6,<1.10"
+# MAGIC %pip install "azureml-mlflow>=1.62.0.post6,<1.63" "mlflow>=3.10,<=3.15.0" "scikit-learn>=1.6,<1.10"
 
 # COMMAND ----------
 

@@ -875,7 +875,7 @@ def test_policy_project_runs_python_in_its_own_virtualenv():
 def test_policy_requirements_are_bounded_ranges():
     lines = [
         line.strip()
-        for line in (POLICY_DIR / "requirements.txt").read_text().splitlines()
+        for line in (POLICY_DIR / "requirements.in").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     names = {line.split(">=")[0] for line in lines}

@@ -207,7 +207,7 @@ def test_provider_reaches_the_workspace_by_url_and_arm_id():
 def test_cluster_installs_the_azureml_mlflow_range_the_notebook_tests_run():
     from pathlib import Path
 
-    pins = Path(__file__).parent.parent.joinpath("requirements-notebooks.txt").read_text()
+    pins = Path(__file__).parent.parent.joinpath("requirements-notebooks.in").read_text()
     tested = next(
         line.split("#")[0].strip()
         for line in pins.splitlines()
