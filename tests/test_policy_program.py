@@ -161,3 +161,34 @@ def test_client_secret_leaked_in_clear_into_the_private_cluster_is_caught(pack):
     ]
     assert "sparkEnvVars.AZURE_CLIENT_SECRET is not a secret reference" in findings[0].message
     assert "s3cr3t" not in findings[0].message
+
+
+def test_workspace_users_granted_the_private_clusters_secret_is_caught(pack):
+    # In `pulumi up`, when the cluster's environment and id are known (in preview the program's
+    # sparkEnvVars is one unknown value, left to `up` like every unknown).
+    run = program_run("private", deployed=True)
+    [declared] = run.of_type(rules.DATABRICKS_CLUSTER)
+    assert "AZURE_CLIENT_SECRET" in declared.outputs["sparkEnvVars"]
+    resources = [
+        dataclasses.replace(r, outputs={**r.outputs, "id": declared.id})
+        if r.urn == declared.urn
+        else r
+        for r in engine_resources(run)
+    ]
+    urn = declared.urn.replace(rules.DATABRICKS_CLUSTER, rules.DATABRICKS_PERMISSIONS) + "-users"
+    permissions = guard_engine.EngineResource(
+        rules.DATABRICKS_PERMISSIONS,
+        f"{declared.name}-users",
+        urn,
+        # what `databricks.Permissions(cluster_id=cluster.id, access_controls=[...])` declares
+        {
+            "clusterId": declared.id,
+            "accessControls": [{"groupName": "users", "permissionLevel": "CAN_ATTACH_TO"}],
+        },
+        parent=declared.parent,
+        dependencies=(declared.urn,),
+    )
+    findings = guard_engine.analyze([*resources, permissions], pack=pack)
+    assert [(f.policy, f.urn) for f in findings] == [
+        ("cluster-credentials-not-readable-by-all-users", urn)
+    ]
