@@ -581,11 +581,12 @@ def cluster_credentials_not_readable_by_all_users(
 # --- Stack: Databricks private link ------------------------------------------------------------
 # Microsoft's quickstart `databricks-all-in-one-template-for-vnet-injection-privateendpoint`: a
 # `databricks_ui_api` private endpoint for the clusters' (back-end) and the users' (front-end)
-# traffic, `browser_authentication` for web login; ARM spec (Microsoft.Databricks workspaces):
-# `requiredNsgRules` NoAzureDatabricksRules means the clusters reach the control plane through
-# a private endpoint, not the AzureDatabricks service tag, and is required when
-# `publicNetworkAccess` is Disabled. The stack's databricksPrivateLink setting is read from the
-# resources: any of those properties or endpoints means private link is intended.
+# traffic, `browser_authentication` for web login, and with public access Disabled also
+# requiredNsgRules NoAzureDatabricksRules. ARM spec (Microsoft.Databricks workspaces):
+# `requiredNsgRules` says whether clusters reach the control plane over a private endpoint
+# (NoAzureDatabricksRules) and is not allowed on a Serverless compute-mode workspace. The stack's
+# databricksPrivateLink setting is read from the resources: any of those properties or endpoints
+# means private link is intended.
 
 DATABRICKS_UI_API_GROUP = "databricks_ui_api"
 BROWSER_AUTHENTICATION_GROUP = "browser_authentication"
@@ -637,6 +638,9 @@ def databricks_private_link_backend(resources: Sequence[Declared]) -> list[Stack
     ui_api = _endpoints_with_group(resources, DATABRICKS_UI_API_GROUP)
     violations = []
     for workspace in workspaces:
+        compute_mode = lookup(workspace.props, "computeMode")
+        if isinstance(compute_mode, str) and compute_mode.lower() == "serverless":
+            continue  # no clusters in the customer's network, so no back end to make private
         nsg_rules = lookup(workspace.props, "requiredNsgRules")
         endpoints = [e for e, t in ui_api if _connects_to(e, t, workspace, workspaces)]
         evidence = []

@@ -331,6 +331,13 @@ def test_in_preview_an_endpoint_to_the_only_workspace_counts(pack):
     assert reported == []
 
 
+def test_serverless_workspace_has_no_back_end_to_make_private(pack):
+    serverless = changed(DEPLOYED_WORKSPACE, "computeMode", "Serverless")
+    closed = changed(serverless, "publicNetworkAccess", "Disabled")
+    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", closed)])
+    assert reported == []
+
+
 # --- Databricks private link: front end ---------------------------------------------------------
 
 FULL = "databricks-private-link-full"
