@@ -108,12 +108,19 @@ class PackProcess:
             error = self._stderr.read()[-4000:]
             self.close()
             raise RuntimeError(f"policy pack did not start: {error}")
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(self._channel).result(timeout=START_SECONDS)
-        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-        self.info: proto.AnalyzerInfo = self._stub.GetAnalyzerInfo(
-            empty_pb2.Empty(), timeout=CALL_SECONDS
+        # Straight to the pack on loopback, never through a proxy from the environment.
+        self._channel = grpc.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]
         )
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=START_SECONDS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self.info: proto.AnalyzerInfo = self._stub.GetAnalyzerInfo(
+                empty_pb2.Empty(), timeout=CALL_SECONDS
+            )
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> PackProcess:
         return self
