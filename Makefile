@@ -1,21 +1,35 @@
 # Everything runs from the project's own venv/, created on first use.
+# Installs take the exact, hashed pins of requirements*.txt (compiled from requirements*.in by
+# `make lock`): with uv, itself pinned and installed into the venv first, or with pip alone when
+# uv cannot be installed here or INSTALLER=pip is given.
 PYTHON ?= python3.11
 VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+INSTALLER ?= uv
+UV_VERSION := 0.13.9
+COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock"
+# $(call install,<requirements file>) with whichever installer $(VENV)/.installer names.
+install = if [ "$$(cat $(VENV)/.installer)" = uv ]; then \
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1); \
+	else $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1); fi
 
-.PHONY: preview preview-json test lint teardown-check clean
+.PHONY: preview preview-json test lint lock teardown-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+$(VENV)/.installer: requirements-uv.txt | $(VENV)/bin/python
+	if [ "$(INSTALLER)" = uv ] && $(PY) -m pip install --quiet --disable-pip-version-check \
+		--require-hashes -r requirements-uv.txt; then echo uv > $@; else echo pip > $@; fi
+
+$(VENV)/.runtime: requirements.txt $(VENV)/.installer
+	$(call install,requirements.txt)
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt requirements-notebooks.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.installer
+	$(call install,requirements-dev.txt)
 	touch $@ $(VENV)/.runtime
 
 preview: $(VENV)/.runtime  ## what `pulumi up` would create, offline (STACK=dev)
@@ -56,6 +70,15 @@ azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+lock: $(VENV)/bin/python  ## recompile requirements*.txt from requirements*.in (newest allowed versions)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	echo "uv==$(UV_VERSION)" | $(COMPILE) - -o requirements-uv.txt
+	$(COMPILE) requirements-dev.in -o requirements-dev.txt
+	# The others take the versions dev resolved, so the tests run what is deployed.
+	$(COMPILE) -c requirements-dev.txt requirements.in -o requirements.txt
+	$(COMPILE) -c requirements-dev.txt requirements-notebooks.in -o requirements-notebooks.txt
+	$(COMPILE) -c requirements-dev.txt policy/requirements.in -o policy/requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,28 +1,38 @@
-"""Run the pack's policies the way `pulumi preview --policy-pack policy` does, without the CLI.
+"""Run the pack the way `pulumi preview --policy-pack policy` does, without the CLI.
 
-The Pulumi engine talks to a policy pack over the analyzer gRPC protocol: `Configure` (policy
-config, with the schema defaults filled in), `Analyze` per resource (its inputs) and
-`AnalyzeStack` once (every resource, with its outputs). `analyze` makes those same calls on the
-pulumi-policy analyzer servicer, with properties sent as protobuf Structs, as the engine sends them:
-numbers arrive as floats, unknown values as the engine's sentinels, secrets unwrapped. The tests
-use it, and so can an offline preview; the pack itself (`__main__.py`) never imports it.
+The CLI starts a Python policy pack as `python -u -m pulumi.policy <engine address> <pack dir>`
+(pulumi-policy's `pulumi-analyzer-policy-python` shim): the pack serves the Analyzer gRPC service
+on 127.0.0.1 and prints its port on stdout. The engine then calls `GetAnalyzerInfo`, `Configure`
+(policy config, with the schema defaults filled in), `Analyze` per resource (its inputs) and
+`AnalyzeStack` once (every resource, with its outputs). `PackProcess` does the same through the
+public `AnalyzerStub`, sending properties as protobuf Structs, as the engine sends them: numbers
+arrive as floats, unknown values as the engine's sentinels. The tests use it; the pack itself
+(`__main__.py`) never imports it.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-import guard_policies
-from google.protobuf import json_format, struct_pb2
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime import proto
-from pulumi_policy import Policy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from pulumi.runtime.proto import analyzer_pb2_grpc
+from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_WIRE_VALUE  # the engine's unknown sentinel
 
-PACK_VERSION = "0.1.0"
+POLICY_DIR = Path(__file__).resolve().parent
+# The pack never dials the engine while analyzing; the CLI passes its address all the same.
+ENGINE_ADDRESS = "127.0.0.1:0"
+START_SECONDS = 60
+CALL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class EngineResource:
     outputs: Mapping[str, Any] | None = None  # what AnalyzeStack sees; the inputs when None
     parent: str = ""
     custom: bool = True  # Analyze runs on custom resources; components only reach AnalyzeStack
+    dependencies: Sequence[str] = ()  # urns of the resources this one depends on
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,7 @@ class Finding:
 def _wire(value: Any) -> Any:
     """A Python value as the engine puts it on the wire (JSON-able; unknowns as sentinels)."""
     if isinstance(value, Unknown):
-        return UNKNOWN_STRING_VALUE
+        return UNKNOWN_WIRE_VALUE
     if isinstance(value, Mapping):
         return {str(key): _wire(item) for key, item in value.items() if item is not None}
     if isinstance(value, list | tuple):
@@ -61,84 +72,152 @@ def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return json_format.ParseDict(_wire(props), struct_pb2.Struct())
 
 
-def default_config(policies: Sequence[Policy]) -> dict[str, dict[str, Any]]:
+def default_config(info: proto.AnalyzerInfo) -> dict[str, dict[str, Any]]:
     """Each policy's config with its schema defaults, as the CLI computes it before `Configure`."""
     config: dict[str, dict[str, Any]] = {}
-    for policy in policies:
-        schema = policy.config_schema
-        if schema is None:
-            continue
-        config[policy.name] = {
-            key: spec["default"] for key, spec in schema.properties.items() if "default" in spec
-        }
+    for policy in info.policies:
+        properties = json_format.MessageToDict(policy.configSchema.properties)
+        if properties:
+            config[policy.name] = {
+                key: spec["default"] for key, spec in properties.items() if "default" in spec
+            }
     return config
+
+
+class PackProcess:
+    """The pack in `pack_dir`, started as the CLI starts it, reached over gRPC.
+
+    Use as a context manager; one process serves any number of `analyze` calls.
+    """
+
+    def __init__(self, pack_dir: Path = POLICY_DIR, python: str = sys.executable) -> None:
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by close())
+        self._process = subprocess.Popen(
+            [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, str(pack_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            cwd=pack_dir,
+        )
+        port = self._process.stdout.readline().strip() if self._process.stdout else ""
+        if not port.isdigit():
+            self._process.kill()
+            self._process.wait()
+            self._stderr.seek(0)
+            error = self._stderr.read()[-4000:]
+            self.close()
+            raise RuntimeError(f"policy pack did not start: {error}")
+        # Straight to the pack on loopback, never through a proxy from the environment.
+        self._channel = grpc.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]
+        )
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=START_SECONDS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self.info: proto.AnalyzerInfo = self._stub.GetAnalyzerInfo(
+                empty_pb2.Empty(), timeout=CALL_SECONDS
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> PackProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if hasattr(self, "_channel"):
+            self._channel.close()
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+        self._stderr.close()
+
+    def configure(self, config: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Send the policy config: schema defaults overridden by `config` (per policy name, as
+        in a `--policy-pack-config` file), and each policy's own enforcement level."""
+        merged = default_config(self.info)
+        for name, values in (config or {}).items():
+            merged.setdefault(name, {}).update(values)
+        request = proto.ConfigureAnalyzerRequest()
+        for policy in self.info.policies:
+            entry = request.policyConfig[policy.name]
+            entry.properties.update(merged.get(policy.name, {}))
+            entry.enforcementLevel = policy.enforcementLevel
+        self._stub.Configure(request, timeout=CALL_SECONDS)
+
+    def analyze(
+        self,
+        resources: Iterable[EngineResource],
+        config: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> list[Finding]:
+        """Every violation the pack reports over `resources`, resource and stack policies alike."""
+        self.configure(config)
+        resources = list(resources)
+        # (response, urn of the resource analyzed): the engine files a resource policy's
+        # violation under that resource, a stack policy's under the urn it reports (or the stack).
+        responses: list[tuple[Any, str]] = []
+        for resource in resources:
+            if not resource.custom:
+                continue
+            request = proto.AnalyzeRequest(
+                type=resource.type,
+                properties=_struct(resource.inputs),
+                urn=resource.urn,
+                name=resource.name,
+            )
+            responses.append((self._stub.Analyze(request, timeout=CALL_SECONDS), resource.urn))
+
+        stack_request = proto.AnalyzeStackRequest(
+            resources=[
+                proto.AnalyzerResource(
+                    type=resource.type,
+                    properties=_struct(
+                        resource.inputs if resource.outputs is None else resource.outputs
+                    ),
+                    urn=resource.urn,
+                    name=resource.name,
+                    parent=resource.parent,
+                    dependencies=list(resource.dependencies),
+                )
+                for resource in resources
+            ]
+        )
+        responses.append((self._stub.AnalyzeStack(stack_request, timeout=CALL_SECONDS), ""))
+
+        return [
+            Finding(
+                policy=diagnostic.policyName,
+                urn=diagnostic.urn or analyzed_urn,
+                message=diagnostic.message,
+                enforcement=proto.EnforcementLevel.Name(diagnostic.enforcementLevel),
+            )
+            for response, analyzed_urn in responses
+            for diagnostic in response.diagnostics
+        ]
 
 
 def analyze(
     resources: Iterable[EngineResource],
     config: Mapping[str, Mapping[str, Any]] | None = None,
-    policies: Sequence[Policy] | None = None,
+    pack: PackProcess | None = None,
 ) -> list[Finding]:
-    """Every violation the pack reports over `resources`, resource and stack policies alike.
-
-    `config` is per policy name, as in a `--policy-pack-config` file; it overrides the defaults.
-    """
-    policies = list(guard_policies.POLICIES if policies is None else policies)
-    resources = list(resources)
-    servicer = _PolicyAnalyzerServicer(
-        guard_policies.PACK_NAME, PACK_VERSION, policies, guard_policies.ENFORCEMENT
-    )
-
-    merged = default_config(policies)
-    for name, values in (config or {}).items():
-        merged.setdefault(name, {}).update(values)
-    configure = proto.ConfigureAnalyzerRequest()
-    for name, values in merged.items():
-        entry = configure.policyConfig[name]
-        entry.properties.update(dict(values))
-        # The CLI always sends a level; the policy's own, like an unconfigured `pulumi preview`.
-        policy = next(p for p in policies if p.name == name)
-        level = policy.enforcement_level or guard_policies.ENFORCEMENT
-        entry.enforcementLevel = getattr(proto, level.name)
-    servicer.Configure(configure, None)
-
-    # (response, urn of the resource analyzed): the engine files a resource policy's violation
-    # under that resource, a stack policy's under the urn it reports (or the stack).
-    responses: list[tuple[Any, str]] = []
-    for resource in resources:
-        if not resource.custom:
-            continue
-        request = proto.AnalyzeRequest(
-            type=resource.type,
-            properties=_struct(resource.inputs),
-            urn=resource.urn,
-            name=resource.name,
-        )
-        responses.append((servicer.Analyze(request, None), resource.urn))
-
-    stack_request = proto.AnalyzeStackRequest(
-        resources=[
-            proto.AnalyzerResource(
-                type=resource.type,
-                properties=_struct(
-                    resource.inputs if resource.outputs is None else resource.outputs
-                ),
-                urn=resource.urn,
-                name=resource.name,
-                parent=resource.parent,
-            )
-            for resource in resources
-        ]
-    )
-    responses.append((servicer.AnalyzeStack(stack_request, None), ""))
-
-    return [
-        Finding(
-            policy=diagnostic.policyName,
-            urn=diagnostic.urn or analyzed_urn,
-            message=diagnostic.message,
-            enforcement=proto.EnforcementLevel.Name(diagnostic.enforcementLevel),
-        )
-        for response, analyzed_urn in responses
-        for diagnostic in response.diagnostics
-    ]
+    """`pack.analyze`, or the same through a pack process started for this one call."""
+    if pack is not None:
+        return pack.analyze(resources, config)
+    with PackProcess() as started:
+        return started.analyze(resources, config)

@@ -51,7 +51,12 @@ def _resource_policy(
 
 def _over_stack(rule: StackRule) -> StackValidation:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        declared = [rules.Declared(r.resource_type, r.name, r.props, r.urn) for r in args.resources]
+        declared = [
+            rules.Declared(
+                r.resource_type, r.name, r.props, r.urn, tuple(d.urn for d in r.dependencies)
+            )
+            for r in args.resources
+        ]
         for violation in rule(declared):
             report_violation(violation.message, violation.urn)
 
@@ -182,6 +187,24 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "Dual tracking (amlWorkspaceId on the Databricks workspace) is never combined with a "
         "private-link AzureML workspace.",
         rules.no_dual_tracking_with_private_link,
+    ),
+    _stack_policy(
+        "cluster-credentials-not-readable-by-all-users",
+        "A Databricks cluster whose sparkEnvVars carry a credential (e.g. AZURE_CLIENT_SECRET) "
+        "is not attachable by the workspace-wide 'users' group.",
+        rules.cluster_credentials_not_readable_by_all_users,
+    ),
+    _stack_policy(
+        "databricks-private-link-backend",
+        "A Databricks workspace meant for private link has requiredNsgRules "
+        "NoAzureDatabricksRules and a databricks_ui_api private endpoint.",
+        rules.databricks_private_link_backend,
+    ),
+    _stack_policy(
+        "databricks-private-link-full",
+        "A Databricks workspace with publicNetworkAccess Disabled has a browser_authentication "
+        "private endpoint, and one that such an endpoint connects to has public access Disabled.",
+        rules.databricks_private_link_full,
     ),
 ]
 

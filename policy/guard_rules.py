@@ -49,7 +49,10 @@ AZURE_NATIVE_PREFIX = "azure-native:"
 AML_PRIVATE_LINK_GROUP = "amlworkspace"
 REQUIRED_TAGS = ("environment", "managed-by")
 SECRET_NAME_PARTS = ("SECRET", "TOKEN", "PASSWORD")
-SECRET_REFERENCE = re.compile(r"\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}")
+# The whole value, nothing around it: Databricks resolves a reference only when the value starts
+# with `{{secrets/` and ends with `}}`. Scope names: letters, digits, - _ @ . (at most 128); key
+# names: letters, digits, - _ . (at most 128) (Databricks docs: secret scopes, secrets).
+SECRET_REFERENCE = re.compile(r"\{\{secrets/[A-Za-z0-9_.@-]{1,128}/[A-Za-z0-9_.-]{1,128}\}\}")
 ACCEPTED_TLS_VERSIONS = ("TLS1_2", "TLS1_3")
 
 # Databricks accepts 10..10000 minutes, or 0 for "never terminate".
@@ -319,7 +322,7 @@ def cluster_secret_env_vars(props: Mapping[str, Any]) -> list[str]:
         value = lookup(env, name)
         if value is UNKNOWN:
             continue
-        if isinstance(value, str) and SECRET_REFERENCE.fullmatch(value.strip()):
+        if isinstance(value, str) and SECRET_REFERENCE.fullmatch(value):
             continue
         violations.append(
             f"sparkEnvVars.{name} is not a secret reference; a variable whose name contains "
@@ -397,6 +400,7 @@ class Declared:
     name: str
     props: Mapping[str, Any] = field(default_factory=dict)
     urn: str = ""
+    dependencies: tuple[str, ...] = ()  # urns of the resources it depends on, when the engine says
 
 
 @dataclass(frozen=True)
@@ -520,6 +524,232 @@ def no_dual_tracking_with_private_link(resources: Sequence[Declared]) -> list[St
         if resource.resource_type == DATABRICKS_WORKSPACE
         and _is_set(lookup(resource.props, "parameters", "amlWorkspaceId", "value"))
     ]
+
+
+# --- Stack: who can read the cluster's credentials --------------------------------------------
+
+DATABRICKS_PERMISSIONS = "databricks:index/permissions:Permissions"
+WORKSPACE_USERS_GROUP = "users"  # every user of the workspace is a member
+# Each of these includes CAN ATTACH TO (Databricks cluster ACLs).
+ATTACHING_PERMISSION_LEVELS = ("CAN_ATTACH_TO", "CAN_RESTART", "CAN_MANAGE")
+
+
+def _known_strings(props: Mapping[str, Any], *keys: str) -> set[str]:
+    return {value for key in keys if isinstance(value := lookup(props, key), str)}
+
+
+def _grants_on_cluster(permissions: Declared, cluster: Declared) -> bool:
+    """Whether a Permissions resource sets the ACL of `cluster`.
+
+    By value when both ids are known (`pulumi up`); in preview, when the cluster id is still
+    unknown, by the Permissions resource's dependency on the cluster.
+    """
+    target = lookup(permissions.props, "clusterId")
+    if target is MISSING:
+        return False
+    ids = _known_strings(cluster.props, "id", "clusterId")
+    if isinstance(target, str) and target in ids:
+        return True
+    unresolved = target is UNKNOWN or not ids
+    return unresolved and bool(cluster.urn) and cluster.urn in permissions.dependencies
+
+
+def _workspace_users_grants(permissions: Declared) -> list[str]:
+    """The permission levels the Permissions resource gives the workspace-wide `users` group."""
+    levels = []
+    for control in _elements(permissions.props, "accessControls"):
+        group = lookup(control, "groupName")
+        level = lookup(control, "permissionLevel")
+        if (
+            isinstance(group, str)
+            and group.lower() == WORKSPACE_USERS_GROUP
+            and isinstance(level, str)
+            and level.upper() in ATTACHING_PERMISSION_LEVELS
+        ):
+            levels.append(level.upper())
+    return levels
+
+
+def cluster_credentials_not_readable_by_all_users(
+    resources: Sequence[Declared],
+) -> list[StackViolation]:
+    """A cluster whose sparkEnvVars carry a credential (a name with SECRET, TOKEN or PASSWORD,
+    such as AZURE_CLIENT_SECRET) is not attachable by the workspace-wide `users` group.
+
+    Anyone who can attach to a cluster can read its environment variables, secret references
+    resolved (Databricks: "Use a secret in a Spark configuration property or environment
+    variable"). The grant is a separate `databricks.Permissions` resource, joined to the cluster
+    by its clusterId.
+    """
+    clusters = [r for r in resources if r.resource_type == DATABRICKS_CLUSTER]
+    grants = [r for r in resources if r.resource_type == DATABRICKS_PERMISSIONS]
+    violations = []
+    for cluster in clusters:
+        credentials = [
+            name for name in _keys(lookup(cluster.props, "sparkEnvVars")) if is_secret_name(name)
+        ]
+        if not credentials:
+            continue
+        for permissions in grants:
+            levels = _workspace_users_grants(permissions)
+            if not levels or not _grants_on_cluster(permissions, cluster):
+                continue
+            violations.append(
+                StackViolation(
+                    f"Permissions {permissions.name!r} give the workspace-wide "
+                    f"'{WORKSPACE_USERS_GROUP}' group {' and '.join(levels)} on cluster "
+                    f"{cluster.name!r}, whose sparkEnvVars carry {', '.join(credentials)}: "
+                    "anyone who can attach to a cluster can read its environment variables. "
+                    "Expected grants only to the groups or users who may read the credential "
+                    "(config cluster.users), or no credential in the cluster's environment",
+                    permissions.urn or None,
+                )
+            )
+    return violations
+
+
+# --- Stack: Databricks private link ------------------------------------------------------------
+# Microsoft's quickstart `databricks-all-in-one-template-for-vnet-injection-privateendpoint`: a
+# `databricks_ui_api` private endpoint for the clusters' (back-end) and the users' (front-end)
+# traffic, `browser_authentication` for web login, and with public access Disabled also
+# requiredNsgRules NoAzureDatabricksRules. ARM spec (Microsoft.Databricks workspaces):
+# `requiredNsgRules` says whether clusters reach the control plane over a private endpoint
+# (NoAzureDatabricksRules) and is not allowed on a Serverless compute-mode workspace. The stack's
+# databricksPrivateLink setting is read from the resources: any of those properties or endpoints
+# means private link is intended.
+
+DATABRICKS_UI_API_GROUP = "databricks_ui_api"
+BROWSER_AUTHENTICATION_GROUP = "browser_authentication"
+NO_AZURE_DATABRICKS_RULES = "NoAzureDatabricksRules"
+
+
+def _endpoints_with_group(resources: Iterable[Declared], group: str) -> list[tuple[Declared, Any]]:
+    """(endpoint, the privateLinkServiceId it connects to) for each connection with `group`."""
+    found = []
+    for resource in resources:
+        if resource.resource_type != PRIVATE_ENDPOINT:
+            continue
+        for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+            for connection in _elements(resource.props, key):
+                groups = _elements(connection, "groupIds")
+                if any(isinstance(g, str) and g.lower() == group for g in groups):
+                    found.append((resource, lookup(connection, "privateLinkServiceId")))
+    return found
+
+
+def _connects_to(
+    endpoint: Declared, target: Any, workspace: Declared, workspaces: Sequence[Declared]
+) -> bool:
+    """Whether an endpoint's connection target is `workspace`: by ARM id (or its name at the end
+    of the id) when known; in preview by dependency, or as the stack's only workspace."""
+    if isinstance(target, str):
+        wanted = target.lower().rstrip("/")
+        ids = {i.lower() for i in _known_strings(workspace.props, "id")}
+        names = _known_strings(workspace.props, "name", "workspaceName")
+        return wanted in ids or any(
+            wanted.endswith(f"/providers/microsoft.databricks/workspaces/{name.lower()}")
+            for name in names
+        )
+    if target is UNKNOWN:
+        return workspace.urn in endpoint.dependencies or len(workspaces) == 1
+    return False
+
+
+def _is_disabled(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() == "disabled"
+
+
+def databricks_private_link_backend(resources: Sequence[Declared]) -> list[StackViolation]:
+    """Back-end private link comes whole: a Databricks workspace with `requiredNsgRules`
+    NoAzureDatabricksRules, with `publicNetworkAccess` Disabled, or targeted by a
+    `databricks_ui_api` private endpoint has both the NSG setting and that endpoint
+    (databricksPrivateLink `backend` or `full`)."""
+    workspaces = [r for r in resources if r.resource_type == DATABRICKS_WORKSPACE]
+    ui_api = _endpoints_with_group(resources, DATABRICKS_UI_API_GROUP)
+    violations = []
+    for workspace in workspaces:
+        compute_mode = lookup(workspace.props, "computeMode")
+        if isinstance(compute_mode, str) and compute_mode.lower() == "serverless":
+            continue  # no clusters in the customer's network, so no back end to make private
+        nsg_rules = lookup(workspace.props, "requiredNsgRules")
+        endpoints = [e for e, t in ui_api if _connects_to(e, t, workspace, workspaces)]
+        evidence = []
+        private_nsg = (
+            isinstance(nsg_rules, str) and nsg_rules.lower() == NO_AZURE_DATABRICKS_RULES.lower()
+        )
+        if private_nsg:
+            evidence.append(f"requiredNsgRules is '{NO_AZURE_DATABRICKS_RULES}'")
+        if _is_disabled(lookup(workspace.props, "publicNetworkAccess")):
+            evidence.append("publicNetworkAccess is 'Disabled'")
+        if endpoints:
+            evidence.append(
+                f"private endpoint {endpoints[0].name!r} (group '{DATABRICKS_UI_API_GROUP}') "
+                "connects to it"
+            )
+        if not evidence:
+            continue
+        intent = f"{' and '.join(evidence)}, so it is meant to use private link"
+        urn = workspace.urn or None
+        if nsg_rules is not UNKNOWN and not private_nsg:
+            violations.append(
+                StackViolation(
+                    f"Databricks workspace {workspace.name!r} has requiredNsgRules "
+                    f"{_shown(nsg_rules)}, but {intent}; expected '{NO_AZURE_DATABRICKS_RULES}', "
+                    "so clusters reach the control plane through the private endpoint rather "
+                    "than the AzureDatabricks service tag",
+                    urn,
+                )
+            )
+        if not endpoints:
+            violations.append(
+                StackViolation(
+                    f"Databricks workspace {workspace.name!r} has no private endpoint with group "
+                    f"'{DATABRICKS_UI_API_GROUP}', but {intent}; expected one in the endpoint "
+                    "subnet, connected to the workspace (without it clusters cannot reach the "
+                    "control plane)",
+                    urn,
+                )
+            )
+    return violations
+
+
+def databricks_private_link_full(resources: Sequence[Declared]) -> list[StackViolation]:
+    """Front-end private link comes whole (databricksPrivateLink `full`): a Databricks
+    workspace with `publicNetworkAccess` Disabled has a `browser_authentication` private
+    endpoint in the stack (web login needs it; one serves a region and private DNS zone, so it
+    may connect to another workspace), and a workspace that a `browser_authentication` endpoint
+    connects to has `publicNetworkAccess` Disabled."""
+    workspaces = [r for r in resources if r.resource_type == DATABRICKS_WORKSPACE]
+    browser = _endpoints_with_group(resources, BROWSER_AUTHENTICATION_GROUP)
+    violations = []
+    for workspace in workspaces:
+        access = lookup(workspace.props, "publicNetworkAccess")
+        urn = workspace.urn or None
+        if _is_disabled(access) and not browser:
+            violations.append(
+                StackViolation(
+                    f"Databricks workspace {workspace.name!r} has publicNetworkAccess 'Disabled', "
+                    f"but the stack has no private endpoint with group "
+                    f"'{BROWSER_AUTHENTICATION_GROUP}'; expected one, so users can log in to "
+                    "the workspace's web UI through private link",
+                    urn,
+                )
+            )
+        endpoints = [e for e, t in browser if _connects_to(e, t, workspace, workspaces)]
+        if endpoints and access is not UNKNOWN and not _is_disabled(access):
+            shown = (
+                "not set (Azure then allows public access)" if access is MISSING else repr(access)
+            )
+            violations.append(
+                StackViolation(
+                    f"Databricks workspace {workspace.name!r} has publicNetworkAccess {shown}, "
+                    f"but private endpoint {endpoints[0].name!r} (group "
+                    f"'{BROWSER_AUTHENTICATION_GROUP}') connects to it, so it is meant to be "
+                    "reached only through private link; expected publicNetworkAccess 'Disabled'",
+                    urn,
+                )
+            )
+    return violations
 
 
 # --- State backend (bootstrap/) ----------------------------------------------------------------

@@ -6,7 +6,12 @@ import pytest
 
 from tests.stacks import PRIVATE, SECRET_KEYS, with_values
 from tests.test_policy_program import engine_resources, guard_engine, rules
-from tests.test_policy_rules import AML_PRIVATE_ENDPOINT, AML_WORKSPACE, run_stack_policy, urn
+from tests.test_policy_rules import (
+    AML_PRIVATE_ENDPOINT,
+    AML_WORKSPACE,
+    run_stack_policy,
+    urn,
+)
 from tools.offline import run_program
 
 POLICY = "online-endpoint-private-when-private-link"
@@ -16,6 +21,13 @@ ENDPOINT = {
     "properties": {"authMode": "AADToken", "publicNetworkAccess": "Enabled"},
 }
 PRIVATE_AML = {**AML_WORKSPACE, "publicNetworkAccess": "Disabled"}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    """The pack, started once for this module as the CLI starts it."""
+    with guard_engine.PackProcess() as started:
+        yield started
 
 
 def endpoint(public_network_access: object) -> dict:
@@ -29,8 +41,9 @@ def endpoint(public_network_access: object) -> dict:
     ("value", "shown"),
     [("Enabled", "'Enabled'"), (None, "not set (Azure then allows public access)")],
 )
-def test_public_endpoint_in_a_private_link_stack_is_rejected(value, shown):
+def test_public_endpoint_in_a_private_link_stack_is_rejected(pack, value, shown):
     reported = run_stack_policy(
+        pack,
         POLICY,
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -49,8 +62,9 @@ def test_public_endpoint_in_a_private_link_stack_is_rejected(value, shown):
     ]
 
 
-def test_private_endpoint_in_a_private_link_stack_passes():
+def test_private_endpoint_in_a_private_link_stack_passes(pack):
     reported = run_stack_policy(
+        pack,
         POLICY,
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -61,8 +75,9 @@ def test_private_endpoint_in_a_private_link_stack_passes():
     assert reported == []
 
 
-def test_public_endpoint_without_private_link_passes():
+def test_public_endpoint_without_private_link_passes(pack):
     reported = run_stack_policy(
+        pack,
         POLICY,
         [
             (rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),

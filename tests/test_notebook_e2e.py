@@ -35,7 +35,7 @@ from mlflow_setup import MlflowUris, TrackingMode
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "track_with_azureml.py"
-REQUIREMENTS = ROOT / "requirements-notebooks.txt"
+REQUIREMENTS = ROOT / "requirements-notebooks.in"
 SERVER_START_SECONDS = 120
 
 

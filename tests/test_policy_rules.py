@@ -1,14 +1,14 @@
 """The policy pack in policy/: each policy gets a compliant and a violating resource.
 
-Resource policies are driven through their CrossGuard wrappers with `ResourceValidationArgs`
-built here, stack policies with `StackValidationArgs`, and a recording `report_violation`; a few
-tests go through the analyzer protocol (`guard_engine`) to prove the wire format, the config path
-and the pack's metadata.
+Every policy is driven through the pack's analyzer gRPC interface, as the Pulumi CLI drives it:
+one pack process per module (`guard_engine.PackProcess`), `Analyze` per resource, `AnalyzeStack`
+over the stack, policy config through `Configure`. The rules' own helpers are called directly.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import runpy
 import subprocess
 import sys
@@ -31,13 +31,7 @@ import guard_rules as rules  # noqa: E402
 import pulumi_policy  # noqa: E402
 from pulumi_policy import (  # noqa: E402
     EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import (  # noqa: E402
     UNKNOWN_BOOLEAN_VALUE,
@@ -121,8 +115,6 @@ BLOB_PRIVATE_ENDPOINT = {
     "tags": TAGS,
 }
 
-POLICY_BY_NAME = {policy.name: policy for policy in guard_policies.POLICIES}
-
 
 def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     """A deep copy of `base` with the dotted `path` set to `value` (or removed, for DELETE)."""
@@ -138,58 +130,58 @@ def changed(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return result
 
 
-def run_resource_policy(
-    policy_name: str,
-    resource_type: str,
-    props: dict[str, Any],
-    config: dict[str, Any] | None = None,
-    name: str = "res",
-) -> list[str]:
-    """The messages the policy reports for one resource, props wrapped as the engine wraps them."""
-    policy = POLICY_BY_NAME[policy_name]
-    assert isinstance(policy, ResourceValidationPolicy)
-    args = ResourceValidationArgs(
-        resource_type=resource_type,
-        props=unknown_checking_proxy(props),
-        urn=f"urn:pulumi:dev::databricks-azureml::{resource_type}::{name}",
-        name=name,
-        opts=PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), []),
-        provider=None,
-        config=config,
-    )
-    reported: list[tuple[str, str | None]] = []
-    policy.validate(args, lambda message, urn=None: reported.append((message, urn)))
-    return [message for message, _ in reported]
+@pytest.fixture(scope="module")
+def pack():
+    """The pack, started once for this module as the CLI starts it."""
+    with guard_engine.PackProcess() as started:
+        yield started
 
 
 def urn(resource_type: str, name: str) -> str:
     return f"urn:pulumi:dev::databricks-azureml::{resource_type}::{name}"
 
 
+def _reported(
+    pack: guard_engine.PackProcess,
+    policy_name: str,
+    resources: list[guard_engine.EngineResource],
+    config: dict[str, Any] | None = None,
+) -> list[guard_engine.Finding]:
+    """What `policy_name` reports over `resources`, each message without the policy's
+    description, which the pack puts in front of every message."""
+    [description] = [p.description for p in pack.info.policies if p.name == policy_name]
+    findings = pack.analyze(resources, config={policy_name: config} if config else None)
+    return [
+        dataclasses.replace(f, message=f.message.removeprefix(description + "\n"))
+        for f in findings
+        if f.policy == policy_name
+    ]
+
+
+def run_resource_policy(
+    pack: guard_engine.PackProcess,
+    policy_name: str,
+    resource_type: str,
+    props: dict[str, Any],
+    config: dict[str, Any] | None = None,
+    name: str = "res",
+) -> list[str]:
+    """The messages the policy reports for one resource, sent to the pack as the engine sends it."""
+    resource = guard_engine.EngineResource(resource_type, name, urn(resource_type, name), props)
+    return [f.message for f in _reported(pack, policy_name, [resource], config)]
+
+
 def run_stack_policy(
-    policy_name: str, resources: list[tuple[str, str, dict[str, Any]]]
+    pack: guard_engine.PackProcess,
+    policy_name: str,
+    resources: list[tuple[str, str, dict[str, Any]]],
 ) -> list[tuple[str, str | None]]:
     """(message, urn) pairs the stack policy reports over (type, name, props) resources."""
-    policy = POLICY_BY_NAME[policy_name]
-    assert isinstance(policy, StackValidationPolicy)
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     stack = [
-        PolicyResource(
-            resource_type,
-            unknown_checking_proxy(props),
-            urn(resource_type, name),
-            name,
-            opts,
-            None,
-            None,
-            [],
-            {},
-        )
+        guard_engine.EngineResource(resource_type, name, urn(resource_type, name), props)
         for resource_type, name, props in resources
     ]
-    reported: list[tuple[str, str | None]] = []
-    policy.validate(StackValidationArgs(stack), lambda m, u=None: reported.append((m, u)))
-    return reported
+    return [(f.message, f.urn or None) for f in _reported(pack, policy_name, stack)]
 
 
 # --- every resource policy accepts what the stack declares -------------------------------------
@@ -210,14 +202,14 @@ COMPLIANT = [
 
 
 @pytest.mark.parametrize(("policy_name", "resource_type", "props"), COMPLIANT)
-def test_compliant_resource_passes(policy_name, resource_type, props):
-    assert run_resource_policy(policy_name, resource_type, props) == []
+def test_compliant_resource_passes(pack, policy_name, resource_type, props):
+    assert run_resource_policy(pack, policy_name, resource_type, props) == []
 
 
 @pytest.mark.parametrize(("policy_name", "resource_type", "props"), COMPLIANT[:-1])
-def test_resource_policy_ignores_other_resource_types(policy_name, resource_type, props):
+def test_resource_policy_ignores_other_resource_types(pack, policy_name, resource_type, props):
     other = "azure-native:network:NetworkSecurityGroup"
-    assert run_resource_policy(policy_name, other, {"tags": TAGS}) == []
+    assert run_resource_policy(pack, policy_name, other, {"tags": TAGS}) == []
 
 
 def test_every_resource_policy_has_a_compliance_test():
@@ -230,10 +222,10 @@ def test_every_resource_policy_has_a_compliance_test():
 # --- Databricks workspace ----------------------------------------------------------------------
 
 
-def test_workspace_missing_a_subnet_name_is_not_vnet_injected():
+def test_workspace_missing_a_subnet_name_is_not_vnet_injected(pack):
     props = changed(DATABRICKS_WORKSPACE, "parameters.customPublicSubnetName", DELETE)
     messages = run_resource_policy(
-        "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
     )
     assert len(messages) == 1
     assert messages[0].startswith("parameters.customPublicSubnetName.value is not set")
@@ -241,10 +233,10 @@ def test_workspace_missing_a_subnet_name_is_not_vnet_injected():
     assert expected in messages[0]
 
 
-def test_workspace_without_any_network_parameter_gets_one_message_per_parameter():
+def test_workspace_without_any_network_parameter_gets_one_message_per_parameter(pack):
     props = changed(DATABRICKS_WORKSPACE, "parameters", {"enableNoPublicIp": {"value": True}})
     messages = run_resource_policy(
-        "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
     )
     assert [m.split(" ", 1)[0] for m in messages] == [
         "parameters.customVirtualNetworkId.value",
@@ -253,18 +245,18 @@ def test_workspace_without_any_network_parameter_gets_one_message_per_parameter(
     ]
 
 
-def test_workspace_with_blank_vnet_id_is_not_vnet_injected():
+def test_workspace_with_blank_vnet_id_is_not_vnet_injected(pack):
     props = changed(DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": " "})
     messages = run_resource_policy(
-        "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages[0].startswith("parameters.customVirtualNetworkId.value is not set")
 
 
-def test_workspace_with_public_ips_is_rejected():
+def test_workspace_with_public_ips_is_rejected(pack):
     props = changed(DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": False})
     messages = run_resource_policy(
-        "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages == [
         "parameters.enableNoPublicIp.value is False; expected true, so cluster nodes get no "
@@ -272,35 +264,35 @@ def test_workspace_with_public_ips_is_rejected():
     ]
 
 
-def test_workspace_leaving_no_public_ip_unset_is_rejected():
+def test_workspace_leaving_no_public_ip_unset_is_rejected(pack):
     props = changed(DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", DELETE)
     messages = run_resource_policy(
-        "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages[0].startswith("parameters.enableNoPublicIp.value is not set; expected true")
 
 
-def test_standard_sku_workspace_is_rejected():
+def test_standard_sku_workspace_is_rejected(pack):
     props = changed(DATABRICKS_WORKSPACE, "sku.name", "standard")
     messages = run_resource_policy(
-        "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
     )
     assert len(messages) == 1
     assert messages[0].startswith("sku.name is 'standard'; expected 'premium'")
 
 
-def test_premium_sku_is_matched_case_insensitively():
+def test_premium_sku_is_matched_case_insensitively(pack):
     props = changed(DATABRICKS_WORKSPACE, "sku.name", "Premium")
     messages = run_resource_policy(
-        "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages == []
 
 
-def test_workspace_without_sku_is_rejected():
+def test_workspace_without_sku_is_rejected(pack):
     props = changed(DATABRICKS_WORKSPACE, "sku", DELETE)
     messages = run_resource_policy(
-        "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages[0].startswith("sku.name is not set; expected 'premium'")
 
@@ -308,9 +300,11 @@ def test_workspace_without_sku_is_rejected():
 # --- AzureML workspace -------------------------------------------------------------------------
 
 
-def test_aml_workspace_with_only_user_assigned_identity_is_rejected():
+def test_aml_workspace_with_only_user_assigned_identity_is_rejected(pack):
     props = changed(AML_WORKSPACE, "identity.type", "UserAssigned")
-    messages = run_resource_policy("aml-workspace-system-identity", rules.AML_WORKSPACE, props)
+    messages = run_resource_policy(
+        pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props
+    )
     assert len(messages) == 1
     assert messages[0].startswith(
         "identity.type is 'UserAssigned'; expected 'SystemAssigned' (or "
@@ -318,53 +312,63 @@ def test_aml_workspace_with_only_user_assigned_identity_is_rejected():
     )
 
 
-def test_aml_workspace_without_identity_is_rejected():
+def test_aml_workspace_without_identity_is_rejected(pack):
     props = changed(AML_WORKSPACE, "identity", DELETE)
-    messages = run_resource_policy("aml-workspace-system-identity", rules.AML_WORKSPACE, props)
+    messages = run_resource_policy(
+        pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props
+    )
     assert messages[0].startswith("identity.type is not set; expected 'SystemAssigned'")
 
 
-def test_aml_workspace_with_system_and_user_identities_passes():
+def test_aml_workspace_with_system_and_user_identities_passes(pack):
     props = changed(AML_WORKSPACE, "identity.type", "SystemAssigned,UserAssigned")
-    assert run_resource_policy("aml-workspace-system-identity", rules.AML_WORKSPACE, props) == []
+    assert (
+        run_resource_policy(pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props) == []
+    )
 
 
 # --- storage account ---------------------------------------------------------------------------
 
 
-def test_storage_account_accepting_tls_1_0_is_rejected():
+def test_storage_account_accepting_tls_1_0_is_rejected(pack):
     props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_0")
-    messages = run_resource_policy("storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props)
+    messages = run_resource_policy(
+        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
+    )
     assert messages == ["minimumTlsVersion is 'TLS1_0'; expected 'TLS1_2'"]
 
 
-def test_storage_account_without_minimum_tls_is_rejected_naming_the_api_default():
+def test_storage_account_without_minimum_tls_is_rejected_naming_the_api_default(pack):
     props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", DELETE)
-    messages = run_resource_policy("storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props)
+    messages = run_resource_policy(
+        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
+    )
     assert messages == [
         "minimumTlsVersion is not set (the API then defaults to TLS1_0); expected 'TLS1_2'"
     ]
 
 
-def test_storage_account_with_tls_1_3_passes():
+def test_storage_account_with_tls_1_3_passes(pack):
     props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_3")
-    messages = run_resource_policy("storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props)
+    messages = run_resource_policy(
+        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
+    )
     assert messages == []
 
 
-def test_storage_account_allowing_public_blobs_is_rejected():
+def test_storage_account_allowing_public_blobs_is_rejected(pack):
     props = changed(STORAGE_ACCOUNT, "allowBlobPublicAccess", True)
     messages = run_resource_policy(
-        "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
+        pack, "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
     )
     assert len(messages) == 1
     assert messages[0].startswith("allowBlobPublicAccess is True; expected false")
 
 
-def test_storage_account_leaving_public_blob_access_unset_is_rejected():
+def test_storage_account_leaving_public_blob_access_unset_is_rejected(pack):
     props = changed(STORAGE_ACCOUNT, "allowBlobPublicAccess", DELETE)
     messages = run_resource_policy(
-        "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
+        pack, "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
     )
     assert messages[0].startswith(
         "allowBlobPublicAccess is not set; expected false, set explicitly"
@@ -374,40 +378,40 @@ def test_storage_account_leaving_public_blob_access_unset_is_rejected():
 # --- key vault ---------------------------------------------------------------------------------
 
 
-def test_key_vault_with_access_policies_is_rejected():
+def test_key_vault_with_access_policies_is_rejected(pack):
     props = changed(KEY_VAULT, "properties.enableRbacAuthorization", False)
-    messages = run_resource_policy("key-vault-rbac-authorization", rules.KEY_VAULT, props)
+    messages = run_resource_policy(pack, "key-vault-rbac-authorization", rules.KEY_VAULT, props)
     assert messages == ["properties.enableRbacAuthorization is False; expected true"]
 
 
-def test_key_vault_leaving_rbac_unset_is_rejected_naming_the_api_default():
+def test_key_vault_leaving_rbac_unset_is_rejected_naming_the_api_default(pack):
     props = changed(KEY_VAULT, "properties.enableRbacAuthorization", DELETE)
-    messages = run_resource_policy("key-vault-rbac-authorization", rules.KEY_VAULT, props)
+    messages = run_resource_policy(pack, "key-vault-rbac-authorization", rules.KEY_VAULT, props)
     assert messages == [
         "properties.enableRbacAuthorization is not set (the API then defaults to false: access "
         "policies); expected true"
     ]
 
 
-def test_key_vault_disabling_soft_delete_is_rejected():
+def test_key_vault_disabling_soft_delete_is_rejected(pack):
     props = changed(KEY_VAULT, "properties.enableSoftDelete", False)
-    messages = run_resource_policy("key-vault-soft-delete", rules.KEY_VAULT, props)
+    messages = run_resource_policy(pack, "key-vault-soft-delete", rules.KEY_VAULT, props)
     assert len(messages) == 1
     assert messages[0].startswith("properties.enableSoftDelete is False; expected true")
 
 
-def test_key_vault_leaving_soft_delete_unset_passes_since_azure_enables_it():
+def test_key_vault_leaving_soft_delete_unset_passes_since_azure_enables_it(pack):
     props = changed(KEY_VAULT, "properties.enableSoftDelete", DELETE)
-    assert run_resource_policy("key-vault-soft-delete", rules.KEY_VAULT, props) == []
+    assert run_resource_policy(pack, "key-vault-soft-delete", rules.KEY_VAULT, props) == []
 
 
 # --- Databricks cluster: auto-termination ------------------------------------------------------
 
 
-def test_cluster_without_auto_termination_is_rejected():
+def test_cluster_without_auto_termination_is_rejected(pack):
     props = changed(CLUSTER, "autoterminationMinutes", DELETE)
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
     )
     assert messages == [
         "autoterminationMinutes is not set (the provider then applies its own default); "
@@ -415,19 +419,19 @@ def test_cluster_without_auto_termination_is_rejected():
     ]
 
 
-def test_cluster_with_auto_termination_disabled_is_rejected():
+def test_cluster_with_auto_termination_disabled_is_rejected(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 0)
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
     )
     assert len(messages) == 1
     assert messages[0].startswith("autoterminationMinutes is 0, which disables auto-termination")
 
 
-def test_cluster_above_the_default_limit_is_rejected():
+def test_cluster_above_the_default_limit_is_rejected(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 480)
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
     )
     assert messages == [
         "autoterminationMinutes is 480, above this pack's limit of 120 minutes (policy config "
@@ -435,26 +439,27 @@ def test_cluster_above_the_default_limit_is_rejected():
     ]
 
 
-def test_cluster_at_the_limit_passes():
+def test_cluster_at_the_limit_passes(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 120)
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
     )
     assert messages == []
 
 
-def test_configured_limit_allows_a_longer_auto_termination():
+def test_configured_limit_allows_a_longer_auto_termination(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 480)
     config = {"maxAutoterminationMinutes": 600}
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props, config
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props, config
     )
     assert messages == []
 
 
-def test_configured_limit_given_as_protobuf_float_tightens_the_rule():
+def test_configured_limit_given_as_protobuf_float_tightens_the_rule(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 90.0)
     messages = run_resource_policy(
+        pack,
         "databricks-cluster-auto-termination",
         rules.DATABRICKS_CLUSTER,
         props,
@@ -466,10 +471,10 @@ def test_configured_limit_given_as_protobuf_float_tightens_the_rule():
     ]
 
 
-def test_cluster_below_the_databricks_minimum_is_rejected():
+def test_cluster_below_the_databricks_minimum_is_rejected(pack):
     props = changed(CLUSTER, "autoterminationMinutes", 5)
     messages = run_resource_policy(
-        "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
     )
     assert messages[0].startswith("autoterminationMinutes is 5, below Databricks' minimum of 10")
 
@@ -491,10 +496,10 @@ def test_limit_defaults_to_120_minutes():
 # --- Databricks cluster: secret env vars -------------------------------------------------------
 
 
-def test_client_secret_in_clear_is_rejected_without_echoing_it():
+def test_client_secret_in_clear_is_rejected_without_echoing_it(pack):
     props = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", "s3cr3t-Value~xyz")
     messages = run_resource_policy(
-        "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
     )
     assert len(messages) == 1
     assert messages[0].startswith(
@@ -505,10 +510,10 @@ def test_client_secret_in_clear_is_rejected_without_echoing_it():
 
 
 @pytest.mark.parametrize("name", ["DATABRICKS_TOKEN", "db_password", "Hf_Token_Path"])
-def test_credential_names_are_matched_case_insensitively(name):
+def test_credential_names_are_matched_case_insensitively(pack, name):
     props = changed(CLUSTER, f"sparkEnvVars.{name}", "plain")
     messages = run_resource_policy(
-        "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
     )
     assert [m.split(" ", 1)[0] for m in messages] == [f"sparkEnvVars.{name}"]
 
@@ -516,18 +521,18 @@ def test_credential_names_are_matched_case_insensitively(name):
 @pytest.mark.parametrize(
     "value", ["{{secrets/only-scope}}", "prefix {{secrets/a/b}}", "{{secrets/a/b/c}}"]
 )
-def test_malformed_secret_reference_is_rejected(value):
+def test_malformed_secret_reference_is_rejected(pack, value):
     props = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", value)
     messages = run_resource_policy(
-        "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
     )
     assert len(messages) == 1
 
 
-def test_plain_values_are_fine_for_variables_not_named_like_credentials():
+def test_plain_values_are_fine_for_variables_not_named_like_credentials(pack):
     props = changed(CLUSTER, "sparkEnvVars.PYSPARK_PYTHON", "/databricks/python3/bin/python3")
     messages = run_resource_policy(
-        "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
     )
     assert messages == []
 
@@ -535,9 +540,12 @@ def test_plain_values_are_fine_for_variables_not_named_like_credentials():
 # --- tags --------------------------------------------------------------------------------------
 
 
-def test_taggable_resource_without_tags_is_rejected_naming_both_keys():
+def test_taggable_resource_without_tags_is_rejected_naming_both_keys(pack):
     messages = run_resource_policy(
-        "azure-resources-tagged", "azure-native:network:NetworkSecurityGroup", {"location": "x"}
+        pack,
+        "azure-resources-tagged",
+        "azure-native:network:NetworkSecurityGroup",
+        {"location": "x"},
     )
     assert messages == [
         "tags lack 'environment' and 'managed-by'; every taggable Azure resource must carry "
@@ -545,9 +553,9 @@ def test_taggable_resource_without_tags_is_rejected_naming_both_keys():
     ]
 
 
-def test_empty_managed_by_tag_counts_as_missing():
+def test_empty_managed_by_tag_counts_as_missing(pack):
     props = changed(STORAGE_ACCOUNT, "tags.managed-by", "")
-    messages = run_resource_policy("azure-resources-tagged", rules.STORAGE_ACCOUNT, props)
+    messages = run_resource_policy(pack, "azure-resources-tagged", rules.STORAGE_ACCOUNT, props)
     assert len(messages) == 1
     assert messages[0].startswith("tags lack 'managed-by';")
 
@@ -562,8 +570,8 @@ def test_empty_managed_by_tag_counts_as_missing():
         "databricks:index/secretScope:SecretScope",
     ],
 )
-def test_resources_that_take_no_tags_are_not_checked(resource_type):
-    assert run_resource_policy("azure-resources-tagged", resource_type, {"name": "x"}) == []
+def test_resources_that_take_no_tags_are_not_checked(pack, resource_type):
+    assert run_resource_policy(pack, "azure-resources-tagged", resource_type, {"name": "x"}) == []
 
 
 @pytest.mark.parametrize(
@@ -584,11 +592,13 @@ def test_taggability_comes_from_the_azure_native_sdk(resource_type, expected):
     assert rules.azure_native_accepts_tags(resource_type) is expected
 
 
-def test_type_unknown_to_the_sdk_is_checked_only_when_it_declares_tags():
+def test_type_unknown_to_the_sdk_is_checked_only_when_it_declares_tags(pack):
     unknown_type = "azure-native:futureservice:Widget"
-    assert run_resource_policy("azure-resources-tagged", unknown_type, {"location": "x"}) == []
+    assert (
+        run_resource_policy(pack, "azure-resources-tagged", unknown_type, {"location": "x"}) == []
+    )
     messages = run_resource_policy(
-        "azure-resources-tagged", unknown_type, {"tags": {"environment": "dev"}}
+        pack, "azure-resources-tagged", unknown_type, {"tags": {"environment": "dev"}}
     )
     assert messages[0].startswith("tags lack 'managed-by';")
 
@@ -596,8 +606,9 @@ def test_type_unknown_to_the_sdk_is_checked_only_when_it_declares_tags():
 # --- stack: publicNetworkAccess under private link ---------------------------------------------
 
 
-def test_private_link_stack_with_public_aml_workspace_is_rejected():
+def test_private_link_stack_with_public_aml_workspace_is_rejected(pack):
     reported = run_stack_policy(
+        pack,
         "aml-workspace-private-when-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -614,8 +625,9 @@ def test_private_link_stack_with_public_aml_workspace_is_rejected():
     ]
 
 
-def test_private_link_stack_leaving_public_network_access_unset_is_rejected():
+def test_private_link_stack_leaving_public_network_access_unset_is_rejected(pack):
     reported = run_stack_policy(
+        pack,
         "aml-workspace-private-when-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -628,9 +640,10 @@ def test_private_link_stack_leaving_public_network_access_unset_is_rejected():
     )
 
 
-def test_private_link_stack_with_disabled_public_access_passes():
+def test_private_link_stack_with_disabled_public_access_passes(pack):
     private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
     reported = run_stack_policy(
+        pack,
         "aml-workspace-private-when-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -640,8 +653,9 @@ def test_private_link_stack_with_disabled_public_access_passes():
     assert reported == []
 
 
-def test_public_aml_workspace_is_fine_without_an_aml_private_endpoint():
+def test_public_aml_workspace_is_fine_without_an_aml_private_endpoint(pack):
     reported = run_stack_policy(
+        pack,
         "aml-workspace-private-when-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "blob-pe", BLOB_PRIVATE_ENDPOINT),
@@ -651,11 +665,12 @@ def test_public_aml_workspace_is_fine_without_an_aml_private_endpoint():
     assert reported == []
 
 
-def test_manual_private_link_connection_also_makes_the_stack_private_link():
+def test_manual_private_link_connection_also_makes_the_stack_private_link(pack):
     manual = {
         "manualPrivateLinkServiceConnections": AML_PRIVATE_ENDPOINT["privateLinkServiceConnections"]
     }
     reported = run_stack_policy(
+        pack,
         "aml-workspace-private-when-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "manual-pe", manual),
@@ -668,9 +683,10 @@ def test_manual_private_link_connection_also_makes_the_stack_private_link():
 # --- stack: no dual tracking with private link (seed) ------------------------------------------
 
 
-def test_dual_tracking_with_private_link_aml_workspace_is_rejected():
+def test_dual_tracking_with_private_link_aml_workspace_is_rejected(pack):
     private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
     reported = run_stack_policy(
+        pack,
         "no-dual-tracking-with-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -690,9 +706,10 @@ def test_dual_tracking_with_private_link_aml_workspace_is_rejected():
     ]
 
 
-def test_disabled_public_access_alone_marks_the_aml_workspace_private_link():
+def test_disabled_public_access_alone_marks_the_aml_workspace_private_link(pack):
     private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
     reported = run_stack_policy(
+        pack,
         "no-dual-tracking-with-private-link",
         [
             (rules.AML_WORKSPACE, "mlw", private),
@@ -703,8 +720,9 @@ def test_disabled_public_access_alone_marks_the_aml_workspace_private_link():
     assert "AzureML workspace 'mlw' has publicNetworkAccess 'Disabled'" in reported[0][0]
 
 
-def test_dual_tracking_without_private_link_passes():
+def test_dual_tracking_without_private_link_passes(pack):
     reported = run_stack_policy(
+        pack,
         "no-dual-tracking-with-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "blob-pe", BLOB_PRIVATE_ENDPOINT),
@@ -715,10 +733,11 @@ def test_dual_tracking_without_private_link_passes():
     assert reported == []
 
 
-def test_private_link_with_exclusive_tracking_passes():
+def test_private_link_with_exclusive_tracking_passes(pack):
     exclusive = changed(DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", DELETE)
     private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
     reported = run_stack_policy(
+        pack,
         "no-dual-tracking-with-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
@@ -732,32 +751,32 @@ def test_private_link_with_exclusive_tracking_passes():
 # --- preview: values that are unknown until their dependencies exist --------------------------
 
 
-def test_unknown_vnet_id_in_preview_counts_as_set():
+def test_unknown_vnet_id_in_preview_counts_as_set(pack):
     props = changed(
         DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": UNKNOWN_STRING_VALUE}
     )
     messages = run_resource_policy(
-        "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages == []
 
 
-def test_unknown_value_is_left_for_pulumi_up_instead_of_guessed():
+def test_unknown_value_is_left_for_pulumi_up_instead_of_guessed(pack):
     props = changed(
         DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": UNKNOWN_BOOLEAN_VALUE}
     )
     messages = run_resource_policy(
-        "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
+        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
     )
     assert messages == []
     secret_ref = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", UNKNOWN_STRING_VALUE)
     messages = run_resource_policy(
-        "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, secret_ref
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, secret_ref
     )
     assert messages == []
 
 
-def test_unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking():
+def test_unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking(pack):
     unknown_link = changed(
         DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", {"value": UNKNOWN_STRING_VALUE}
     )
@@ -767,6 +786,7 @@ def test_unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking():
         [{"privateLinkServiceId": UNKNOWN_STRING_VALUE, "groupIds": ["amlworkspace"]}],
     )
     reported = run_stack_policy(
+        pack,
         "no-dual-tracking-with-private-link",
         [
             (rules.PRIVATE_ENDPOINT, "mlw-pe", endpoint),
@@ -776,7 +796,7 @@ def test_unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking():
     assert [u for _, u in reported] == [urn(rules.DATABRICKS_WORKSPACE, "dbw")]
 
 
-def test_lookup_reports_missing_and_unknown_without_raising():
+def test_lookup_reports_missing_and_unknown_without_raising(pack):
     props = unknown_checking_proxy({"a": {"b": UNKNOWN_STRING_VALUE, "c": None}, "l": [1]})
     assert rules.lookup(props, "a", "b") is rules.UNKNOWN
     assert rules.lookup(props, "a", "c") is rules.MISSING
@@ -793,9 +813,9 @@ def engine_resource(resource_type: str, name: str, props: dict[str, Any]):
     return guard_engine.EngineResource(resource_type, name, urn(resource_type, name), props)
 
 
-def test_engine_reports_a_mandatory_violation_with_description_and_detail():
+def test_engine_reports_a_mandatory_violation_with_description_and_detail(pack):
     weak = changed(STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_1")
-    findings = guard_engine.analyze([engine_resource(rules.STORAGE_ACCOUNT, "st", weak)])
+    findings = guard_engine.analyze([engine_resource(rules.STORAGE_ACCOUNT, "st", weak)], pack=pack)
     assert findings == [
         guard_engine.Finding(
             policy="storage-account-minimum-tls-1-2",
@@ -807,13 +827,15 @@ def test_engine_reports_a_mandatory_violation_with_description_and_detail():
     ]
 
 
-def test_engine_applies_the_schema_default_limit_and_a_configured_one():
+def test_engine_applies_the_schema_default_limit_and_a_configured_one(pack):
     cluster = engine_resource(
         rules.DATABRICKS_CLUSTER, "cluster", changed(CLUSTER, "autoterminationMinutes", 90)
     )
-    assert guard_engine.analyze([cluster]) == []
+    assert guard_engine.analyze([cluster], pack=pack) == []
     findings = guard_engine.analyze(
-        [cluster], config={"databricks-cluster-auto-termination": {"maxAutoterminationMinutes": 60}}
+        [cluster],
+        config={"databricks-cluster-auto-termination": {"maxAutoterminationMinutes": 60}},
+        pack=pack,
     )
     assert [f.policy for f in findings] == ["databricks-cluster-auto-termination"]
     assert "autoterminationMinutes is 90, above this pack's limit of 60 minutes" in (
@@ -821,13 +843,13 @@ def test_engine_applies_the_schema_default_limit_and_a_configured_one():
     )
 
 
-def test_engine_runs_stack_policies_and_attaches_the_workspace_urn():
+def test_engine_runs_stack_policies_and_attaches_the_workspace_urn(pack):
     private_dual = [
         engine_resource(rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
         engine_resource(rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),
         engine_resource(rules.DATABRICKS_WORKSPACE, "dbw", DATABRICKS_WORKSPACE),
     ]
-    findings = guard_engine.analyze(private_dual)
+    findings = guard_engine.analyze(private_dual, pack=pack)
     assert {(f.policy, f.urn) for f in findings} == {
         ("aml-workspace-private-when-private-link", urn(rules.AML_WORKSPACE, "mlw")),
         ("no-dual-tracking-with-private-link", urn(rules.DATABRICKS_WORKSPACE, "dbw")),
@@ -837,13 +859,10 @@ def test_engine_runs_stack_policies_and_attaches_the_workspace_urn():
 # --- the pack itself ---------------------------------------------------------------------------
 
 
-def test_analyzer_info_lists_every_policy_as_mandatory_with_the_limit_schema():
-    servicer = pulumi_policy.policy._PolicyAnalyzerServicer(
-        guard_policies.PACK_NAME, "0.1.0", guard_policies.POLICIES, guard_policies.ENFORCEMENT
-    )
-    info = servicer.GetAnalyzerInfo(None, None)
+def test_analyzer_info_lists_every_policy_as_mandatory_with_the_limit_schema(pack):
+    info = pack.info
     assert info.name == "databricks-azureml-guard"
-    assert len(info.policies) == len(guard_policies.POLICIES) == 17
+    assert [p.name for p in info.policies] == [p.name for p in guard_policies.POLICIES]
     assert {p.enforcementLevel for p in info.policies} == {guard_engine.proto.MANDATORY}
     [limited] = [p for p in info.policies if p.configSchema.properties]
     assert limited.name == "databricks-cluster-auto-termination"
@@ -875,7 +894,7 @@ def test_policy_project_runs_python_in_its_own_virtualenv():
 def test_policy_requirements_are_bounded_ranges():
     lines = [
         line.strip()
-        for line in (POLICY_DIR / "requirements.txt").read_text().splitlines()
+        for line in (POLICY_DIR / "requirements.in").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     names = {line.split(">=")[0] for line in lines}

@@ -213,7 +213,7 @@ def test_dedicated_access_mode_makes_a_single_user_cluster():
 
 
 def test_cluster_installs_the_azureml_mlflow_range_the_notebook_tests_run():
-    pins = Path(__file__).parent.parent.joinpath("requirements-notebooks.txt").read_text()
+    pins = Path(__file__).parent.parent.joinpath("requirements-notebooks.in").read_text()
     tested = next(
         line.split("#")[0].strip()
         for line in pins.splitlines()

@@ -1,0 +1,410 @@
+"""The pack's rules on who can read a cluster's credentials, on Databricks private link, and on
+what counts as a secret reference; driven through the pack's gRPC interface like the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from tests.test_policy_rules import (
+    CLUSTER,
+    DATABRICKS_WORKSPACE,
+    DELETE,
+    SUB,
+    TAGS,
+    VNET_ID,
+    changed,
+    guard_engine,
+    rules,
+    run_resource_policy,
+    urn,
+)
+
+CLUSTER_ID = "1126-151500-abcd1234"
+DBW_ID = f"{SUB}/Microsoft.Databricks/workspaces/mlflow-dev-dbw"
+DEPLOYED_CLUSTER = {**CLUSTER, "id": CLUSTER_ID, "clusterId": CLUSTER_ID}
+DEPLOYED_WORKSPACE = {**DATABRICKS_WORKSPACE, "id": DBW_ID, "name": "mlflow-dev-dbw"}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    """The pack, started once for this module as the CLI starts it."""
+    with guard_engine.PackProcess() as started:
+        yield started
+
+
+def grant(principal: dict[str, str], level: str, cluster_id: Any = CLUSTER_ID) -> dict[str, Any]:
+    return {"clusterId": cluster_id, "accessControls": [{**principal, "permissionLevel": level}]}
+
+
+def endpoint(group: str, target: Any = DBW_ID) -> dict[str, Any]:
+    return {
+        "subnet": {"id": f"{VNET_ID}/subnets/endpoints"},
+        "privateLinkServiceConnections": [
+            {"name": group, "privateLinkServiceId": target, "groupIds": [group]}
+        ],
+        "tags": TAGS,
+    }
+
+
+def stack_findings(
+    pack: guard_engine.PackProcess,
+    policy_name: str,
+    resources: list[tuple[str, str, dict[str, Any]] | tuple[str, str, dict[str, Any], list[str]]],
+) -> list[tuple[str, str | None]]:
+    """(message without the description, urn) that the stack policy reports over (type, name,
+    props[, names of the resources it depends on])."""
+    stack = []
+    for resource_type, name, props, *depends in resources:
+        types = {n: t for t, n, *_ in resources}
+        dependencies = [urn(types[d], d) for d in (depends[0] if depends else [])]
+        stack.append(
+            guard_engine.EngineResource(
+                resource_type, name, urn(resource_type, name), props, dependencies=dependencies
+            )
+        )
+    [description] = [p.description for p in pack.info.policies if p.name == policy_name]
+    return [
+        (f.message.removeprefix(description + "\n"), f.urn or None)
+        for f in pack.analyze(stack)
+        if f.policy == policy_name
+    ]
+
+
+# --- who can read the cluster's credentials -----------------------------------------------------
+
+CREDENTIALS = "cluster-credentials-not-readable-by-all-users"
+
+
+def test_cluster_secret_attachable_by_all_workspace_users_is_rejected(pack):
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
+            (
+                rules.DATABRICKS_PERMISSIONS,
+                "cluster-users",
+                grant({"groupName": "users"}, "CAN_ATTACH_TO"),
+            ),
+        ],
+    )
+    assert reported == [
+        (
+            "Permissions 'cluster-users' give the workspace-wide 'users' group CAN_ATTACH_TO on "
+            "cluster 'cluster', whose sparkEnvVars carry AZURE_CLIENT_SECRET: anyone who can "
+            "attach to a cluster can read its environment variables. Expected grants only to the "
+            "groups or users who may read the credential (config cluster.users), or no credential "
+            "in the cluster's environment",
+            urn(rules.DATABRICKS_PERMISSIONS, "cluster-users"),
+        )
+    ]
+
+
+@pytest.mark.parametrize("level", ["CAN_RESTART", "CAN_MANAGE"])
+def test_every_level_that_includes_attaching_counts(pack, level):
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
+            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, level)),
+        ],
+    )
+    assert [m.split(" on ")[0] for m, _ in reported] == [
+        f"Permissions 'perms' give the workspace-wide 'users' group {level}"
+    ]
+
+
+def test_any_credential_named_variable_counts_not_only_the_client_secret(pack):
+    token_only = {"id": CLUSTER_ID, "sparkEnvVars": {"HF_TOKEN": "{{secrets/s/hf}}"}}
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", token_only),
+            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, "CAN_ATTACH_TO")),
+        ],
+    )
+    assert "whose sparkEnvVars carry HF_TOKEN:" in reported[0][0]
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"groupName": "data-scientists"},
+        {"userName": "ana@example.com"},
+        {"servicePrincipalName": "x"},
+    ],
+)
+def test_grants_to_named_principals_pass(pack, principal):
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
+            (rules.DATABRICKS_PERMISSIONS, "perms", grant(principal, "CAN_RESTART")),
+        ],
+    )
+    assert reported == []
+
+
+def test_all_users_may_attach_to_a_cluster_without_credentials(pack):
+    no_credentials = changed(DEPLOYED_CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", DELETE)
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", no_credentials),
+            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, "CAN_ATTACH_TO")),
+        ],
+    )
+    assert reported == []
+
+
+def test_grant_on_another_cluster_is_not_this_clusters(pack):
+    reported = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
+            (
+                rules.DATABRICKS_PERMISSIONS,
+                "perms",
+                grant({"groupName": "users"}, "CAN_ATTACH_TO", cluster_id="0000-other"),
+            ),
+        ],
+    )
+    assert reported == []
+
+
+def test_in_preview_the_grant_is_joined_to_the_cluster_it_depends_on(pack):
+    unknown_id = grant({"groupName": "users"}, "CAN_ATTACH_TO", cluster_id=UNKNOWN_STRING_VALUE)
+    depends = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", CLUSTER),
+            (rules.DATABRICKS_PERMISSIONS, "perms", unknown_id, ["cluster"]),
+        ],
+    )
+    assert [u for _, u in depends] == [urn(rules.DATABRICKS_PERMISSIONS, "perms")]
+    unrelated = stack_findings(
+        pack,
+        CREDENTIALS,
+        [
+            (rules.DATABRICKS_CLUSTER, "cluster", CLUSTER),
+            (rules.DATABRICKS_PERMISSIONS, "perms", unknown_id),
+        ],
+    )
+    assert unrelated == []
+
+
+# --- secret references: the whole value or nothing ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " {{secrets/mlflow-dev-azureml/azure-client-secret}}",
+        "{{secrets/mlflow-dev-azureml/azure-client-secret}}\n",
+        "{{secrets/mlflow-dev-azureml/azure-client-secret}} s3cr3t",
+        "{{secrets/mlflow-dev-azureml/key;s3cr3t}}",
+        "{{secrets/mlflow-dev-azureml/azure-client-secret}}{{secrets/a/b}}",
+    ],
+)
+def test_value_that_only_starts_like_a_secret_reference_is_rejected(pack, value):
+    props = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", value)
+    messages = run_resource_policy(
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+    )
+    assert [m.split(" ", 1)[0] for m in messages] == ["sparkEnvVars.AZURE_CLIENT_SECRET"]
+
+
+@pytest.mark.parametrize(
+    "value", ["{{secrets/team@example.com/client.secret_2}}", "{{secrets/a/b}}"]
+)
+def test_whole_secret_reference_with_any_allowed_name_passes(pack, value):
+    props = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", value)
+    messages = run_resource_policy(
+        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
+    )
+    assert messages == []
+
+
+# --- Databricks private link: back end ----------------------------------------------------------
+
+BACKEND = "databricks-private-link-backend"
+PRIVATE_NSG = changed(DEPLOYED_WORKSPACE, "requiredNsgRules", "NoAzureDatabricksRules")
+
+
+def test_backend_private_link_with_nsg_setting_and_ui_api_endpoint_passes(pack):
+    reported = stack_findings(
+        pack,
+        BACKEND,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG),
+            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
+        ],
+    )
+    assert reported == []
+
+
+def test_public_workspace_without_private_link_passes(pack):
+    reported = stack_findings(
+        pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", DEPLOYED_WORKSPACE)]
+    )
+    assert reported == []
+
+
+def test_no_azure_databricks_rules_without_ui_api_endpoint_is_rejected(pack):
+    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG)])
+    assert reported == [
+        (
+            "Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api', "
+            "but requiredNsgRules is 'NoAzureDatabricksRules', so it is meant to use private "
+            "link; expected one in the endpoint subnet, connected to the workspace (without it "
+            "clusters cannot reach the control plane)",
+            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rules_value", "shown"), [("AllRules", "'AllRules'"), (DELETE, "not set")]
+)
+def test_ui_api_endpoint_without_no_azure_databricks_rules_is_rejected(pack, rules_value, shown):
+    workspace = changed(DEPLOYED_WORKSPACE, "requiredNsgRules", rules_value)
+    reported = stack_findings(
+        pack,
+        BACKEND,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", workspace),
+            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
+        ],
+    )
+    assert reported == [
+        (
+            f"Databricks workspace 'dbw' has requiredNsgRules {shown}, but private endpoint "
+            "'dbw-pe' (group 'databricks_ui_api') connects to it, so it is meant to use private "
+            "link; expected 'NoAzureDatabricksRules', so clusters reach the control plane "
+            "through the private endpoint rather than the AzureDatabricks service tag",
+            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
+        )
+    ]
+
+
+def test_disabled_public_access_needs_the_whole_back_end(pack):
+    closed = changed(DEPLOYED_WORKSPACE, "publicNetworkAccess", "Disabled")
+    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", closed)])
+    assert [m.split(", but")[0] for m, _ in reported] == [
+        "Databricks workspace 'dbw' has requiredNsgRules not set",
+        "Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api'",
+    ]
+
+
+def test_ui_api_endpoint_of_another_workspace_does_not_count(pack):
+    other = endpoint("databricks_ui_api", f"{SUB}/Microsoft.Databricks/workspaces/other-dbw")
+    reported = stack_findings(
+        pack,
+        BACKEND,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG),
+            (rules.PRIVATE_ENDPOINT, "other-pe", other),
+        ],
+    )
+    assert [u for _, u in reported] == [urn(rules.DATABRICKS_WORKSPACE, "dbw")]
+
+
+def test_in_preview_an_endpoint_to_the_only_workspace_counts(pack):
+    preview_workspace = changed(DATABRICKS_WORKSPACE, "requiredNsgRules", "NoAzureDatabricksRules")
+    reported = stack_findings(
+        pack,
+        BACKEND,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", preview_workspace),
+            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api", UNKNOWN_STRING_VALUE)),
+        ],
+    )
+    assert reported == []
+
+
+def test_serverless_workspace_has_no_back_end_to_make_private(pack):
+    serverless = changed(DEPLOYED_WORKSPACE, "computeMode", "Serverless")
+    closed = changed(serverless, "publicNetworkAccess", "Disabled")
+    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", closed)])
+    assert reported == []
+
+
+# --- Databricks private link: front end ---------------------------------------------------------
+
+FULL = "databricks-private-link-full"
+CLOSED = changed(PRIVATE_NSG, "publicNetworkAccess", "Disabled")
+
+
+def test_full_private_link_with_browser_authentication_endpoint_passes(pack):
+    resources = [
+        (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
+        (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
+        (rules.PRIVATE_ENDPOINT, "dbw-auth-pe", endpoint("browser_authentication")),
+    ]
+    assert stack_findings(pack, FULL, resources) == []
+    assert stack_findings(pack, BACKEND, resources) == []
+
+
+def test_disabled_public_access_without_browser_authentication_endpoint_is_rejected(pack):
+    reported = stack_findings(
+        pack,
+        FULL,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
+            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
+        ],
+    )
+    assert reported == [
+        (
+            "Databricks workspace 'dbw' has publicNetworkAccess 'Disabled', but the stack has no "
+            "private endpoint with group 'browser_authentication'; expected one, so users can "
+            "log in to the workspace's web UI through private link",
+            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("access", "shown"),
+    [("Enabled", "'Enabled'"), (DELETE, "not set (Azure then allows public access)")],
+)
+def test_browser_authentication_endpoint_to_a_public_workspace_is_rejected(pack, access, shown):
+    workspace = changed(PRIVATE_NSG, "publicNetworkAccess", access)
+    reported = stack_findings(
+        pack,
+        FULL,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", workspace),
+            (rules.PRIVATE_ENDPOINT, "dbw-auth-pe", endpoint("browser_authentication")),
+        ],
+    )
+    assert reported == [
+        (
+            f"Databricks workspace 'dbw' has publicNetworkAccess {shown}, but private endpoint "
+            "'dbw-auth-pe' (group 'browser_authentication') connects to it, so it is meant to be "
+            "reached only through private link; expected publicNetworkAccess 'Disabled'",
+            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
+        )
+    ]
+
+
+def test_browser_authentication_endpoint_shared_from_another_workspace_serves_the_region(pack):
+    shared = endpoint("browser_authentication", f"{SUB}/Microsoft.Databricks/workspaces/web-auth")
+    reported = stack_findings(
+        pack,
+        FULL,
+        [
+            (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
+            (rules.PRIVATE_ENDPOINT, "web-auth-pe", shared),
+        ],
+    )
+    assert reported == []
