@@ -95,6 +95,11 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi:providers:databricks": ("host", "azureWorkspaceResourceId"),
     "pulumi-python:dynamic/purge:AmlWorkspacePurge": ("workspace_name", "purge_on_destroy"),
     "pulumi-python:dynamic/purge:KeyVaultPurge": ("key_vault_name", "purge_on_destroy"),
+    "pulumi-python:dynamic/purge:DatabricksWorkspaceForceDelete": (
+        "workspace_name",
+        "managed_resource_group_name",
+    ),
+    "pulumi-python:dynamic/serving:EndpointTraffic": ("endpoint_name", "deployment_name"),
     "databricks:index/secretScope:SecretScope": ("name", "backendType"),
     "databricks:index/secret:Secret": ("scope", "key", "stringValue"),
     "databricks:index/cluster:Cluster": (
