@@ -34,6 +34,19 @@ def _program(root: str) -> None:
     runpy.run_path(os.path.join(root, "__main__.py"), run_name="__main__")
 
 
+def _pack_python(pack: str, info: Any) -> str:
+    """The Python of the pack's `virtualenv` runtime option (PulumiPolicy.yaml), as the Go host
+    resolves it; this host's own Python when the pack names none."""
+    options = dict(info.options.items()) if info.HasField("options") else {}
+    virtualenv = options.get("virtualenv")
+    if not virtualenv:
+        return sys.executable
+    python = os.path.join(pack, str(virtualenv), "bin", "python")
+    if not os.path.exists(python):
+        raise FileNotFoundError(f"the policy pack's virtualenv has no Python: {python}")
+    return python
+
+
 class LanguageHost(LanguageServer):
     def __init__(self, engine_address: str) -> None:
         self.engine_address = engine_address
@@ -55,7 +68,14 @@ class LanguageHost(LanguageServer):
         if request.kind != ANALYZER:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "only policy packs run here")
         pack = request.info.program_directory
-        command = [sys.executable, "-u", "-m", "pulumi.policy", *request.args, pack]
+        command = [
+            _pack_python(pack, request.info),
+            "-u",
+            "-m",
+            "pulumi.policy",
+            *request.args,
+            pack,
+        ]
         env = dict(os.environ)
         env.update(item.split("=", 1) for item in request.env if "=" in item)
         process = subprocess.Popen(
