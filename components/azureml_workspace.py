@@ -27,7 +27,7 @@ from components.private_endpoint import (
     PrivateEndpointArgs,
     dns_zone_names,
 )
-from components.purge import (
+from teardown.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
     KeyVaultPurge,
@@ -78,7 +78,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
         super().__init__("databricks-azureml:azureml:Workspace", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         private = args.private_link is not None
-        # Always declared, with the flag as an input: see components/purge.py for why, and for
+        # Always declared, with the flag as an input: see teardown/purge.py for why, and for
         # the destroy order these options give.
         vault_purge = KeyVaultPurge(
             f"{name}-kv-purge",

@@ -1,7 +1,8 @@
 """The Azure Databricks workspace: premium, VNet-injected, secure cluster connectivity.
 
 `managedResourceGroupId` names a resource group that does not exist yet: Azure creates it with the
-workspace and removes it with the workspace. This component never declares that group.
+workspace. This component never declares that group. A plain delete does not reliably remove it,
+so on destroy teardown.purge deletes the workspace with forceDeletion=true.
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import databricks
+
+from teardown.purge import (
+    DatabricksWorkspaceForceDelete,
+    DatabricksWorkspaceForceDeleteArgs,
+    purged_workspace_options,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,24 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             ),
         )
 
+        # Deletes the workspace on destroy (see teardown/purge.py for the order this gives).
+        force_delete = DatabricksWorkspaceForceDelete(
+            f"{name}-force-delete",
+            DatabricksWorkspaceForceDeleteArgs(
+                subscription_id=args.subscription_id,
+                resource_group_name=args.resource_group_name,
+                workspace_name=args.workspace_name,
+                managed_resource_group_name=args.managed_resource_group_name,
+                workspace_inputs=[
+                    args.vnet_id,
+                    args.host_subnet_name,
+                    args.container_subnet_name,
+                    *([args.aml_workspace_id] if args.aml_workspace_id is not None else []),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
         # No explicit depends_on: the subnet names are outputs of the Subnet resources, which
         # carry the NSG and NAT gateway associations (the NSG's rules are inline, created in the
         # NSG's own PUT), so the inputs already order the workspace after everything Databricks
@@ -82,7 +107,9 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             # Clusters reach the control plane through the NSG's AzureDatabricks rule (no
             # back-end private link), so Databricks keeps all its rules.
             required_nsg_rules="AllRules",
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect).merge(
+                purged_workspace_options(force_delete)
+            ),
         )
 
         self.id = workspace.id

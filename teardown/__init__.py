@@ -1,5 +1,6 @@
-"""Teardown helpers that talk to Azure Resource Manager directly.
+"""What `pulumi destroy` cannot do by itself, and the check of what it left.
 
-`arm` purges what `pulumi destroy` only soft-deletes (the AzureML workspace, the key vault);
-`check` lists what a destroy left behind. Both run through azure-core's pipeline.
+`purge`: dynamic resources whose delete purges the soft-deleted AzureML workspace and key vault
+and force-deletes the Databricks workspace; `arm`: those ARM calls, on Azure's management SDKs;
+`cloud`: which Azure cloud they go to; `check`: lists what a destroy left behind.
 """

@@ -6,7 +6,9 @@
 Looks for the stack's resource group, the Databricks managed resource group, a soft-deleted
 AzureML workspace and a deleted but unpurged key vault, with the names core.naming gives.
 Prefix, location (and subscription) default to the stack's `Pulumi.<stack>.yaml`; the
-subscription otherwise comes from AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID.
+subscription otherwise comes from AZURE_SUBSCRIPTION_ID or ARM_SUBSCRIPTION_ID. The cloud is
+the stack's too (`azure-native:environment`, `azure-native:metadataHost`), public Azure by
+default.
 
 Exit 0 and "clean" when nothing is left; exit 1 with one leftover a line; exit 2 with a
 one-line message when the check itself could not run (sign-in, permission, a missing setting).
@@ -18,7 +20,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,6 +37,7 @@ from core.naming import (
 )
 from core.stack_file import read_stack_config
 from teardown import arm
+from teardown.cloud import CloudConfig, CloudError, resolve
 
 DEFAULT_PREFIX = "mlflow"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,7 @@ class Target:
     location: str
     names: ResourceNames
     key_vault: str  # carries the subscription-derived suffix
+    cloud: CloudConfig = field(default_factory=CloudConfig)
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,16 @@ def resolve_target(
     group = resource_group_name(prefix, stack)
     names = resource_names(prefix, stack)
     vault = global_names(prefix, stack, unique_suffix(subscription_id, group, stack)).key_vault
-    return Target(stack, subscription_id, arm.normalize_location(location), names, vault)
+    try:
+        cloud = CloudConfig.from_stack_config(config)
+    except CloudError as error:
+        raise SettingError(str(error)) from error
+    location = arm.normalize_location(location)
+    return Target(stack, subscription_id, location, names, vault, cloud)
 
 
-def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
-    subscription, names = target.subscription_id, target.names
+def find_leftovers(client: arm.Arm, target: Target) -> Findings:
+    names = target.names
     leftovers: list[str] = []
     unchecked: list[str] = []
 
@@ -113,16 +122,21 @@ def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
         (names.resource_group, "resource group"),
         (names.managed_resource_group, "Databricks managed resource group"),
     ):
-        found = arm.get_resource_group(client, subscription, group)
+        found = arm.get_resource_group(client, group)
         if found is not None:
             leftovers.append(f"{what} {group} still exists{_state_of(found)}")
 
     try:
         workspace = arm.find_soft_deleted_aml_workspace(
-            client, subscription, names.resource_group, names.aml_workspace
+            client, names.resource_group, names.aml_workspace
         )
     except arm.ArmUnsupportedError as err:
-        unchecked.append(f"soft-deleted AzureML workspace {names.aml_workspace}: {err}")
+        # A soft-deleted workspace answers 404 to GET and to a purge while its name stays
+        # taken (Azure/azure-cli #33756): without the listing, the name may still be blocked.
+        unchecked.append(
+            f"soft-deleted AzureML workspace {names.aml_workspace}: its name is possibly "
+            f"blocked, since ARM answers 404 for a soft-deleted workspace; {err}"
+        )
     else:
         if workspace is not None:
             leftovers.append(
@@ -131,21 +145,35 @@ def find_leftovers(client: arm.ArmClient, target: Target) -> Findings:
                 "it in the portal, Azure Machine Learning > Recently deleted"
             )
 
-    vault = arm.get_deleted_key_vault(client, subscription, target.location, target.key_vault)
+    vault = arm.get_deleted_key_vault(client, target.location, target.key_vault)
     if vault is not None:
-        purge_date = (vault.get("properties") or {}).get("scheduledPurgeDate", "unknown")
-        leftovers.append(
-            f"key vault {target.key_vault} is deleted but not purged (Azure purges it on "
-            f"{purge_date}): az keyvault purge --name {target.key_vault} "
-            f"--location {target.location}"
-        )
+        leftovers.append(_deleted_vault_line(vault, target))
     return Findings(leftovers, unchecked)
+
+
+def _deleted_vault_line(vault: Any, target: Target) -> str:
+    properties = vault.properties
+    purge_date = (properties and properties.scheduled_purge_date) or "unknown"
+    if properties and properties.purge_protection_enabled:
+        return (
+            f"key vault {target.key_vault} is deleted with purge protection: it cannot be "
+            f"purged, and Azure keeps it and its name until {purge_date}"
+        )
+    return (
+        f"key vault {target.key_vault} is deleted but not purged (Azure purges it on "
+        f"{purge_date}): az keyvault purge --name {target.key_vault} "
+        f"--location {target.location}"
+    )
+
+
+def _arm_for(subscription_id: str, cloud: CloudConfig) -> arm.Arm:
+    return arm.Arm(subscription_id, cloud=resolve(cloud))
 
 
 def main(
     argv: Sequence[str] | None = None,
     *,
-    client_factory: Callable[[], arm.ArmClient] = arm.ArmClient,
+    client_factory: Callable[[str, CloudConfig], arm.Arm] = _arm_for,
     environ: Mapping[str, str] | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -161,9 +189,9 @@ def main(
             project_dir=Path(args.project_dir),
             environ=os.environ if environ is None else environ,
         )
-        with client_factory() as client:
+        with client_factory(target.subscription_id, target.cloud) as client:
             findings = find_leftovers(client, target)
-    except (SettingError, arm.ArmError) as error:
+    except (SettingError, CloudError, arm.ArmError) as error:
         print(f"teardown-check: {error}", file=err)
         return CHECK_FAILED
 
@@ -203,8 +231,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _state_of(resource: Mapping[str, Any]) -> str:
-    state = (resource.get("properties") or {}).get("provisioningState")
+def _state_of(resource: Any) -> str:
+    state = resource.properties.provisioning_state if resource.properties else None
     return f" ({state})" if state and state != "Succeeded" else ""
 
 

@@ -24,6 +24,7 @@ from tests.stacks import PRIVATE as PRIVATE_LINK
 from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult, run_function
 
 WORKSPACE = "azure-native:databricks:Workspace"
+FORCE_DELETE = "pulumi-python:dynamic/purge:DatabricksWorkspaceForceDelete"
 SUBNET = "azure-native:network:Subnet"
 VNET = "azure-native:network:VirtualNetwork"
 NSG = "azure-native:network:NetworkSecurityGroup"
@@ -174,18 +175,21 @@ def test_workspace_waits_for_both_subnets_with_their_nsg_and_nat_associations(st
 
 
 def test_workspace_has_no_dependency_beyond_what_its_inputs_imply(stack):
-    """No explicit depends_on: the workspace waits for the group, the VNet and the two Databricks
-    subnets it names, and for nothing else (not the endpoint subnet, not the NSG or NAT gateway
-    directly), so nothing lengthens the critical path of `pulumi up`."""
+    """The workspace waits for the group, the VNet and the two Databricks subnets it names, and
+    for nothing else (not the endpoint subnet, not the NSG or NAT gateway directly), so nothing
+    lengthens the critical path of `pulumi up`. Its force-delete resource (a no-op on create,
+    there to order the destroy) waits for exactly the same."""
     result, _ = stack
     workspace = result.one(WORKSPACE)
+    force_delete = result.one(FORCE_DELETE)
     expected = {
         result.one(RESOURCE_GROUP).urn,
         result.one(VNET).urn,
         result.one(SUBNET, "-host-subnet").urn,
         result.one(SUBNET, "-container-subnet").urn,
     }
-    assert set(workspace.depends_on) == expected
+    assert set(workspace.depends_on) == expected | {force_delete.urn}
+    assert set(force_delete.depends_on) == expected
 
 
 def test_workspace_is_protected_only_when_the_stack_asks():
@@ -230,7 +234,10 @@ def test_workspace_is_a_child_of_the_component_named_from_it(stack):
     result, _ = stack
     component = result.one(COMPONENT)
     children = [r for r in result.resources if r.parent == component.urn]
-    assert [(r.type, r.name) for r in children] == [(WORKSPACE, "main-dbw")]
+    assert [(r.type, r.name) for r in children] == [
+        (FORCE_DELETE, "main-force-delete"),
+        (WORKSPACE, "main-dbw"),
+    ]
 
 
 def test_names_are_stable_between_two_runs():

@@ -1,49 +1,84 @@
-"""The purge dynamic providers: create/diff/update/delete called directly against the fake ARM,
-and the resources as Pulumi registers them under mocks."""
+"""The teardown dynamic providers: create/diff/update/delete against the stateful loopback ARM,
+what deployed state pins (type tokens, the provider's module path), and the destroy order the
+program gives them."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from typing import Any
 
 import dill
 import pulumi
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.purge import (
+from teardown import arm
+from teardown.cloud import CloudConfig, read_cloud_config
+from teardown.purge import (
     AML_WORKSPACE_PURGE_TYPE,
+    DATABRICKS_FORCE_DELETE_TYPE,
     KEY_VAULT_PURGE_TYPE,
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
     AmlWorkspacePurgeProvider,
+    DatabricksWorkspaceForceDeleteProvider,
     KeyVaultPurge,
     KeyVaultPurgeArgs,
     KeyVaultPurgeProvider,
     purged_key_vault_options,
     purged_workspace_options,
 )
-from teardown import arm
-from tests.arm_fake import SUBSCRIPTION, FakeArm, arm_error, reply
+from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
+from tests.stacks import DEV
+from tests.test_teardown_arm import (
+    DATABRICKS,
+    DATABRICKS_ID,
+    GROUP,
+    MANAGED_GROUP,
+    VAULT,
+    VAULT_ID,
+    WORKSPACE,
+    WORKSPACE_ID,
+    arm_for,
+    group_id,
+    seed_databricks,
+    seed_vault,
+    seed_workspace,
+)
+from tools.offline import run_program
 
-GROUP = "mlflow-dev-rg"
 WORKSPACE_PROPS = {
     "subscription_id": SUBSCRIPTION,
     "resource_group_name": GROUP,
-    "workspace_name": "mlflow-dev-mlw",
+    "workspace_name": WORKSPACE,
     "purge_on_destroy": True,
+    "environment": "public",
+    "metadata_host": "",
 }
 VAULT_PROPS = {
     "subscription_id": SUBSCRIPTION,
     "resource_group_name": GROUP,
-    "key_vault_name": "mlflow-dev-1a2b3c",
+    "key_vault_name": VAULT,
     "location": "westeurope",
     "purge_on_destroy": True,
+    "environment": "public",
+    "metadata_host": "",
 }
-WORKSPACE_PATH = arm.aml_workspace_path(SUBSCRIPTION, GROUP, "mlflow-dev-mlw")
-VAULT_PATH = arm.key_vault_path(SUBSCRIPTION, GROUP, "mlflow-dev-1a2b3c")
-DELETED_VAULT_PATH = arm.deleted_key_vault_path(SUBSCRIPTION, "westeurope", "mlflow-dev-1a2b3c")
-NOT_FOUND = arm_error(404, "ResourceNotFound", "not found")
+DATABRICKS_PROPS = {
+    "subscription_id": SUBSCRIPTION,
+    "resource_group_name": GROUP,
+    "workspace_name": DATABRICKS,
+    "managed_resource_group_name": MANAGED_GROUP,
+    "environment": "public",
+    "metadata_host": "",
+}
+# Providers as `pulumi up` pickled them into stacks deployed before they moved to teardown.purge
+# (serialize_provider of components.purge's classes): `pulumi destroy` must still load them.
+OLD_STATE_PROVIDERS = {
+    AmlWorkspacePurgeProvider: "gASVTAAAAAAAAACMEGNvbXBvbmVudHMucHVyZ2WUjBlBbWxXb3Jrc3BhY2VQdXJnZVByb3ZpZGVylJOUKYGUfZSMD19jbGllbnRfZmFjdG9yeZROc2Iu",
+    KeyVaultPurgeProvider: "gASVSAAAAAAAAACMEGNvbXBvbmVudHMucHVyZ2WUjBVLZXlWYXVsdFB1cmdlUHJvdmlkZXKUk5QpgZR9lIwPX2NsaWVudF9mYWN0b3J5lE5zYi4=",
+}
 
 
 @pytest.fixture
@@ -52,56 +87,82 @@ def fake() -> Iterator[FakeArm]:
         yield server
 
 
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_a, **_k: said.append(message))
+    return said
+
+
+def factory(fake: FakeArm, seen: list[tuple[str, CloudConfig]] | None = None) -> Any:
+    def make(subscription_id: str, cloud: CloudConfig) -> arm.Arm:
+        if seen is not None:
+            seen.append((subscription_id, cloud))
+        return arm_for(fake)
+
+    return make
+
+
 def test_create_records_the_inputs_without_calling_azure(fake):
-    provider = AmlWorkspacePurgeProvider(client_factory=fake.client)
+    provider = AmlWorkspacePurgeProvider(client_factory=factory(fake))
 
     result = provider.create({**WORKSPACE_PROPS, "__provider": "serialized"})
 
     assert result.outs == WORKSPACE_PROPS
-    assert result.id == WORKSPACE_PATH
+    assert result.id == WORKSPACE_ID
     assert fake.requests == []
 
 
-def test_delete_purges_the_workspace_and_waits_for_it_to_be_gone(fake):
-    fake.on("DELETE", WORKSPACE_PATH, reply(202, headers={"Azure-AsyncOperation": "{base}/op/1"}))
-    fake.on("GET", "/op/1", reply(200, {"status": "Succeeded"}))
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
-    provider = AmlWorkspacePurgeProvider(client_factory=fake.client)
-    created = provider.create(dict(WORKSPACE_PROPS))
+def test_delete_purges_the_workspace_in_the_cloud_the_stack_names(fake):
+    seed_workspace(fake)
+    seen: list[tuple[str, CloudConfig]] = []
+    provider = AmlWorkspacePurgeProvider(client_factory=factory(fake, seen))
+    props = {**WORKSPACE_PROPS, "environment": "usgovernment"}
+    created = provider.create(props)
 
     provider.delete(created.id, created.outs)
 
-    assert [(r.method, r.path) for r in fake.requests] == [
-        ("DELETE", WORKSPACE_PATH),
-        ("GET", "/op/1"),
-        ("GET", WORKSPACE_PATH),
-    ]
-    assert fake.requests[0].query["forceToPurge"] == "true"
+    assert seen == [(SUBSCRIPTION, CloudConfig("usgovernment", ""))]
+    assert fake.calls("DELETE", WORKSPACE_ID)[0].query["forceToPurge"] == "true"
+    assert fake.get(WORKSPACE_ID) is None and fake.soft_deleted_workspaces == {}
 
 
-def test_delete_of_a_workspace_already_gone_succeeds(fake):
-    fake.on("DELETE", WORKSPACE_PATH, NOT_FOUND)
+def test_state_from_before_the_cloud_inputs_purges_in_public_azure(fake):
+    seen: list[tuple[str, CloudConfig]] = []
+    old = {k: v for k, v in WORKSPACE_PROPS.items() if k not in ("environment", "metadata_host")}
 
-    AmlWorkspacePurgeProvider(client_factory=fake.client).delete(WORKSPACE_PATH, WORKSPACE_PROPS)
+    AmlWorkspacePurgeProvider(client_factory=factory(fake, seen)).delete(WORKSPACE_ID, old)
 
-    assert len(fake.requests) == 1
+    assert seen == [(SUBSCRIPTION, CloudConfig())]
+
+
+def test_workspace_not_there_is_done_and_the_destroy_output_says_its_name_may_be_taken(
+    fake, warnings
+):
+    fake.put(group_id(GROUP), {"location": "westeurope"})
+
+    AmlWorkspacePurgeProvider(client_factory=factory(fake)).delete(WORKSPACE_ID, WORKSPACE_PROPS)
+
+    (said,) = warnings
+    assert WORKSPACE in said and "Azure/azure-cli #33756" in said
 
 
 def test_delete_fails_with_the_missing_permission_named(fake):
-    fake.on("DELETE", WORKSPACE_PATH, arm_error(403, "AuthorizationFailed", "denied"))
-    provider = AmlWorkspacePurgeProvider(client_factory=fake.client)
+    seed_workspace(fake)
+    fake.fail(WORKSPACE_ID, 403, code="AuthorizationFailed", message="denied")
+    provider = AmlWorkspacePurgeProvider(client_factory=factory(fake))
 
     with pytest.raises(arm.ArmPermissionError, match="workspaces/delete"):
-        provider.delete(WORKSPACE_PATH, WORKSPACE_PROPS)
+        provider.delete(WORKSPACE_ID, WORKSPACE_PROPS)
 
 
 def test_turning_purge_off_updates_in_place_and_delete_then_leaves_azure_alone(fake):
-    provider = AmlWorkspacePurgeProvider(client_factory=fake.client)
+    provider = AmlWorkspacePurgeProvider(client_factory=factory(fake))
     off = {**WORKSPACE_PROPS, "purge_on_destroy": False}
 
-    diff = provider.diff(WORKSPACE_PATH, WORKSPACE_PROPS, off)
-    updated = provider.update(WORKSPACE_PATH, WORKSPACE_PROPS, off)
-    provider.delete(WORKSPACE_PATH, updated.outs)
+    diff = provider.diff(WORKSPACE_ID, WORKSPACE_PROPS, off)
+    updated = provider.update(WORKSPACE_ID, WORKSPACE_PROPS, off)
+    provider.delete(WORKSPACE_ID, updated.outs)
 
     assert diff.changes is True and diff.replaces == []
     assert updated.outs["purge_on_destroy"] is False
@@ -114,53 +175,120 @@ def test_only_a_new_target_replaces_a_purge_resource():
 
     renamed = workspace.diff("id", WORKSPACE_PROPS, {**WORKSPACE_PROPS, "workspace_name": "x"})
     moved = vault.diff("id", VAULT_PROPS, {**VAULT_PROPS, "location": "northeurope"})
+    recloud = workspace.diff("id", WORKSPACE_PROPS, {**WORKSPACE_PROPS, "environment": "china"})
     unchanged = workspace.diff("id", WORKSPACE_PROPS, dict(WORKSPACE_PROPS))
 
     assert renamed.changes is True and renamed.replaces == ["workspace_name"]
     assert renamed.delete_before_replace is False
     # A replacement's delete purges the old target: never the vault that keeps its name.
     assert moved.changes is True and moved.replaces == []
+    assert recloud.changes is True and recloud.replaces == []
     assert unchanged.changes is False and unchanged.replaces == []
 
 
 def test_key_vault_delete_deletes_the_vault_then_purges_it(fake):
-    fake.on("DELETE", VAULT_PATH, reply(200))
-    deleted = {"name": "mlflow-dev-1a2b3c", "properties": {"vaultId": VAULT_PATH}}
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted), NOT_FOUND)
-    fake.on("POST", DELETED_VAULT_PATH + "/purge", reply(200))
-    provider = KeyVaultPurgeProvider(client_factory=fake.client)
+    seed_vault(fake)
+    provider = KeyVaultPurgeProvider(client_factory=factory(fake))
     created = provider.create(dict(VAULT_PROPS))
 
     provider.delete(created.id, created.outs)
 
-    assert created.id == VAULT_PATH
-    assert [(r.method, r.path) for r in fake.requests] == [
-        ("DELETE", VAULT_PATH),
-        ("GET", DELETED_VAULT_PATH),
-        ("POST", DELETED_VAULT_PATH + "/purge"),
-        ("GET", DELETED_VAULT_PATH),
-    ]
+    assert created.id == VAULT_ID
+    assert fake.get(VAULT_ID) is None and fake.deleted_vaults == {}
 
 
-def test_key_vault_already_deleted_by_pulumi_is_still_purged(fake):
-    fake.on("DELETE", VAULT_PATH, NOT_FOUND)
-    deleted = {"name": "mlflow-dev-1a2b3c", "properties": {"vaultId": VAULT_PATH}}
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted), NOT_FOUND)
-    fake.on("POST", DELETED_VAULT_PATH + "/purge", reply(200))
+def test_key_vault_already_deleted_by_pulumi_is_still_purged_once_arm_lists_it(fake):
+    fake.deleted_vault_lag = 2  # deletedVaults answers 404 twice after the delete
+    seed_vault(fake)
+    fake.request("DELETE", VAULT_ID)  # Pulumi's own delete
 
-    KeyVaultPurgeProvider(client_factory=fake.client).delete(VAULT_PATH, VAULT_PROPS)
+    KeyVaultPurgeProvider(client_factory=factory(fake)).delete(VAULT_ID, VAULT_PROPS)
 
-    assert len(fake.calls("POST", DELETED_VAULT_PATH + "/purge")) == 1
+    assert len(fake.calls("POST")) == 1
+    assert fake.deleted_vaults == {}
 
 
-@pytest.mark.parametrize("provider_class", [AmlWorkspacePurgeProvider, KeyVaultPurgeProvider])
-def test_provider_survives_pulumis_serialization_without_a_client(provider_class):
+def test_purge_protected_vault_does_not_fail_the_destroy_and_says_until_when(fake, warnings):
+    seed_vault(fake, enablePurgeProtection=True)
+
+    KeyVaultPurgeProvider(client_factory=factory(fake)).delete(VAULT_ID, VAULT_PROPS)
+
+    (said,) = warnings
+    purge_date = fake.deleted_vaults[VAULT]["properties"]["scheduledPurgeDate"][:10]
+    assert f"key vault {VAULT} has purge protection" in said
+    assert purge_date in said
+    assert fake.calls("POST") == []
+
+
+def test_databricks_force_delete_removes_the_workspace_and_its_managed_group(fake, warnings):
+    seed_databricks(fake)
+    provider = DatabricksWorkspaceForceDeleteProvider(client_factory=factory(fake))
+    created = provider.create({**DATABRICKS_PROPS, "workspace_inputs": ["/vnet", "host"]})
+
+    provider.delete(created.id, created.outs)
+
+    assert created.id == DATABRICKS_ID
+    assert "workspace_inputs" not in created.outs  # only there to order the destroy
+    assert fake.calls("DELETE", DATABRICKS_ID)[0].query["forceDeletion"] == "true"
+    assert fake.get(DATABRICKS_ID) is None
+    assert fake.get(group_id(MANAGED_GROUP)) is None
+    assert warnings == []
+
+
+def test_databricks_managed_group_left_behind_is_named_in_the_destroy_output(fake, warnings):
+    seed_databricks(fake)
+    fake.request("DELETE", DATABRICKS_ID)  # a plain delete, which leaves the group (see the fake)
+    fake.finish_operations()
+
+    DatabricksWorkspaceForceDeleteProvider(client_factory=factory(fake)).delete(
+        DATABRICKS_ID, DATABRICKS_PROPS
+    )
+
+    (said,) = warnings
+    assert f"az group delete --name {MANAGED_GROUP}" in said
+
+
+# --- what deployed state pins ---------------------------------------------------------------
+
+
+def test_type_tokens_stay_what_deployed_stacks_recorded():
+    assert AML_WORKSPACE_PURGE_TYPE == "pulumi-python:dynamic/purge:AmlWorkspacePurge"
+    assert KEY_VAULT_PURGE_TYPE == "pulumi-python:dynamic/purge:KeyVaultPurge"
+    assert DATABRICKS_FORCE_DELETE_TYPE == (
+        "pulumi-python:dynamic/purge:DatabricksWorkspaceForceDelete"
+    )
+
+
+@pytest.mark.parametrize(
+    "provider_class",
+    [AmlWorkspacePurgeProvider, KeyVaultPurgeProvider, DatabricksWorkspaceForceDeleteProvider],
+)
+def test_provider_is_pickled_by_reference_to_teardown_purge_without_a_client(provider_class):
     blob = serialize_provider(provider_class())
 
     restored = dill.loads(base64.b64decode(blob))
 
     assert type(restored) is provider_class
     assert restored._client_factory is None  # no credential or connection lands in the state
+    assert b"teardown.purge" in base64.b64decode(blob)
+    assert len(blob) < 200  # a reference, not the class's code
+
+
+@pytest.mark.parametrize(("provider_class", "blob"), OLD_STATE_PROVIDERS.items())
+def test_provider_pickled_before_the_move_still_loads_and_purges(provider_class, blob, fake):
+    restored = dill.loads(base64.b64decode(blob))
+    assert type(restored) is provider_class
+    seed_workspace(fake)
+    seed_vault(fake)
+    restored._client_factory = factory(fake)
+
+    props = WORKSPACE_PROPS if provider_class is AmlWorkspacePurgeProvider else VAULT_PROPS
+    restored.delete("id", props)
+
+    assert fake.get(WORKSPACE_ID if props is WORKSPACE_PROPS else VAULT_ID) is None
+
+
+# --- registration and destroy order -----------------------------------------------------------
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -186,34 +314,23 @@ def mocks() -> _Mocks:
 def test_purge_resources_register_their_type_and_inputs(mocks):
     workspace_purge = AmlWorkspacePurge(
         "aml-purge",
-        AmlWorkspacePurgeArgs(
-            subscription_id=SUBSCRIPTION,
-            resource_group_name=GROUP,
-            workspace_name="mlflow-dev-mlw",
-            purge_on_destroy=True,
-        ),
+        AmlWorkspacePurgeArgs(SUBSCRIPTION, GROUP, WORKSPACE, purge_on_destroy=True),
     )
     vault_purge = KeyVaultPurge(
         "kv-purge",
-        KeyVaultPurgeArgs(
-            subscription_id=SUBSCRIPTION,
-            resource_group_name=GROUP,
-            key_vault_name="mlflow-dev-1a2b3c",
-            location="westeurope",
-            purge_on_destroy=False,
-        ),
+        KeyVaultPurgeArgs(SUBSCRIPTION, GROUP, VAULT, "westeurope", purge_on_destroy=False),
     )
 
     def check(_urns: list[str]) -> None:
         by_name = {args.name: args for args in mocks.registered}
         assert by_name["aml-purge"].typ == AML_WORKSPACE_PURGE_TYPE
         assert by_name["kv-purge"].typ == KEY_VAULT_PURGE_TYPE
-        workspace_inputs = {
-            k: v for k, v in by_name["aml-purge"].inputs.items() if k != "__provider"
+        inputs = {
+            name: {k: v for k, v in by_name[name].inputs.items() if k != "__provider"}
+            for name in ("aml-purge", "kv-purge")
         }
-        vault_inputs = {k: v for k, v in by_name["kv-purge"].inputs.items() if k != "__provider"}
-        assert workspace_inputs == WORKSPACE_PROPS
-        assert vault_inputs == {**VAULT_PROPS, "purge_on_destroy": False}
+        assert inputs["aml-purge"] == WORKSPACE_PROPS
+        assert inputs["kv-purge"] == {**VAULT_PROPS, "purge_on_destroy": False}
 
     # both registrations are done once both URNs resolve
     return pulumi.Output.all(workspace_purge.urn, vault_purge.urn).apply(check)
@@ -221,8 +338,9 @@ def test_purge_resources_register_their_type_and_inputs(mocks):
 
 @pulumi.runtime.test
 def test_workspace_and_vault_options_put_the_purge_between_them_and_their_delete(mocks):
-    args = AmlWorkspacePurgeArgs(SUBSCRIPTION, GROUP, "mlflow-dev-mlw", purge_on_destroy=True)
-    workspace_purge = AmlWorkspacePurge("aml-purge", args)
+    workspace_purge = AmlWorkspacePurge(
+        "aml-purge", AmlWorkspacePurgeArgs(SUBSCRIPTION, GROUP, WORKSPACE, purge_on_destroy=True)
+    )
     vault_purge = KeyVaultPurge(
         "kv-purge", KeyVaultPurgeArgs(SUBSCRIPTION, GROUP, "kv", "westeurope", True)
     )
@@ -235,3 +353,52 @@ def test_workspace_and_vault_options_put_the_purge_between_them_and_their_delete
     assert deleted_by_pulumi.retain_on_delete is False
     assert vault.depends_on == [vault_purge] and not vault.retain_on_delete
     return workspace_purge.urn
+
+
+def test_cloud_comes_from_the_azure_native_config():
+    pulumi.runtime.set_all_config({"azure-native:metadataHost": "management.local.azurestack"})
+    try:
+        assert read_cloud_config() == CloudConfig("public", "management.local.azurestack")
+        args = AmlWorkspacePurgeArgs(SUBSCRIPTION, GROUP, WORKSPACE, True)
+        assert args.cloud.metadata_host == "management.local.azurestack"
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
+def test_program_keeps_the_workspace_purge_after_storage_key_vault_and_insights():
+    """The purge must depend on what the workspace uses, so those outlive the workspace on
+    destroy; without it they go first and the purge fails on a half-deleted workspace."""
+    result = run_program(DEV, "dev")
+    workspace_purge = result.one(AML_WORKSPACE_PURGE_TYPE)
+
+    for dependency in (
+        "azure-native:storage:StorageAccount",
+        "azure-native:keyvault:Vault",
+        "azure-native:applicationinsights:Component",
+    ):
+        assert result.one(dependency).urn in workspace_purge.depends_on, dependency
+
+
+def test_program_force_deletes_databricks_after_its_dependents_and_before_its_network():
+    result = run_program(DEV, "dev")
+    force_delete = result.one(DATABRICKS_FORCE_DELETE_TYPE)
+    workspace = result.one("azure-native:databricks:Workspace")
+    subnets = [r for r in result.resources if r.type == "azure-native:network:Subnet"]
+
+    assert workspace.retain_on_delete is True
+    assert force_delete.urn in workspace.depends_on
+    for below in (
+        result.one("azure-native:resources:ResourceGroup"),
+        result.one("azure-native:network:VirtualNetwork"),
+        *(s for s in subnets if s.name.endswith(("-host-subnet", "-container-subnet"))),
+    ):
+        assert below.urn in force_delete.depends_on, below.name
+    assert force_delete.inputs["workspace_name"] == workspace.inputs["workspaceName"]
+    assert force_delete.inputs["managed_resource_group_name"] == "mlflow-dev-databricks-managed-rg"
+
+
+def test_program_passes_the_stacks_cloud_to_every_teardown_resource():
+    result = run_program({**DEV, "azure-native:environment": "china"}, "dev")
+
+    for type_ in (AML_WORKSPACE_PURGE_TYPE, KEY_VAULT_PURGE_TYPE, DATABRICKS_FORCE_DELETE_TYPE):
+        assert result.one(type_).inputs["environment"] == "china", type_

@@ -1,29 +1,104 @@
-"""teardown.arm against a local HTTPS server that plays ARM, through the real azure-core pipeline."""
+"""teardown.arm through the real management SDK clients against the stateful loopback ARM, which
+the client finds the way a custom cloud is found: through its metadata endpoint."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from teardown import arm
-from tests.arm_fake import (
-    SUBSCRIPTION,
-    TOKEN,
-    FailingCredential,
-    FakeArm,
-    StaticCredential,
-    arm_error,
-    reply,
-)
+from teardown.cloud import CloudConfig, CloudError, resolve
+from tests.fakecloud.arm import SUBSCRIPTION, TENANT, TOKEN, FakeArm, StaticCredential
 
+ROOT = Path(__file__).resolve().parent.parent
 GROUP = "mlflow-dev-rg"
 WORKSPACE = "mlflow-dev-mlw"
 VAULT = "mlflow-dev-1a2b3c"
-WORKSPACE_PATH = arm.aml_workspace_path(SUBSCRIPTION, GROUP, WORKSPACE)
-VAULT_PATH = arm.key_vault_path(SUBSCRIPTION, GROUP, VAULT)
-DELETED_VAULT_PATH = arm.deleted_key_vault_path(SUBSCRIPTION, "westeurope", VAULT)
-NOT_FOUND = arm_error(404, "ResourceNotFound", "not found")
+DATABRICKS = "mlflow-dev-dbw"
+MANAGED_GROUP = "mlflow-dev-databricks-managed-rg"
+WORKSPACE_ID = arm.resource_id(SUBSCRIPTION, GROUP, arm.AML_WORKSPACES, WORKSPACE)
+VAULT_ID = arm.resource_id(SUBSCRIPTION, GROUP, arm.KEY_VAULTS, VAULT)
+DATABRICKS_ID = arm.resource_id(SUBSCRIPTION, GROUP, arm.DATABRICKS_WORKSPACES, DATABRICKS)
+DELETED_VAULT_ID = arm.deleted_key_vault_id(SUBSCRIPTION, "westeurope", VAULT)
+DELETED_WORKSPACES = (
+    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/deletedWorkspaces"
+)
+
+
+class FailingCredential:
+    """Fails as DefaultAzureCredential does when nobody is signed in."""
+
+    def get_token(self, *_scopes: str, **_kwargs: Any) -> Any:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        raise ClientAuthenticationError(
+            "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+            "AzureCliCredential: Please run 'az login' to set up an account"
+        )
+
+
+def arm_for(fake: FakeArm, credential: Any = None, **overrides: Any) -> arm.Arm:
+    """An Arm for the fake: custom cloud by metadata host, static token, fast polls, no waits."""
+    settings: dict[str, Any] = {
+        "polling_interval": 0.01,
+        "timeout": 10.0,
+        "retry_total": 0,
+        "transport": fake.transport(),
+    }
+    settings.update(overrides)
+    cloud = resolve(CloudConfig(metadata_host=fake.metadata_host), transport=fake.transport())
+    return arm.Arm(
+        SUBSCRIPTION, cloud=cloud, credential=credential or StaticCredential(), **settings
+    )
+
+
+def group_id(name: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}"
+
+
+def seed_group(fake: FakeArm, name: str = GROUP) -> None:
+    fake.put(group_id(name), {"location": "westeurope"})
+
+
+def seed_workspace(fake: FakeArm) -> None:
+    seed_group(fake)
+    fake.put(WORKSPACE_ID, {"location": "westeurope", "properties": {"storageAccount": "/sa"}})
+
+
+def seed_vault(fake: FakeArm, group: str = GROUP, **properties: Any) -> None:
+    seed_group(fake, group)
+    fake.put(
+        arm.resource_id(SUBSCRIPTION, group, arm.KEY_VAULTS, VAULT),
+        {
+            "location": "westeurope",
+            "properties": {
+                "tenantId": TENANT,
+                "sku": {"family": "A", "name": "standard"},
+                **properties,
+            },
+        },
+    )
+
+
+def seed_databricks(fake: FakeArm) -> None:
+    seed_group(fake)
+    fake.put(
+        DATABRICKS_ID,
+        {
+            "location": "westeurope",
+            "sku": {"name": "premium"},
+            "properties": {"managedResourceGroupId": group_id(MANAGED_GROUP)},
+        },
+    )
 
 
 @pytest.fixture
@@ -32,384 +107,434 @@ def fake() -> Iterator[FakeArm]:
         yield server
 
 
-def deleted_vault(group: str = GROUP, **properties: object) -> dict[str, object]:
-    return {
-        "id": DELETED_VAULT_PATH,
-        "name": VAULT,
-        "properties": {
-            "vaultId": arm.key_vault_path(SUBSCRIPTION, group, VAULT),
-            "location": "westeurope",
-            "scheduledPurgeDate": "2030-01-01T00:00:00Z",
-            **properties,
-        },
-    }
+# --- the cloud ------------------------------------------------------------------------------
 
 
-def purge_workspace(fake: FakeArm, **client_settings: object) -> bool:
-    with fake.client(**client_settings) as client:
-        return arm.purge_aml_workspace(client, SUBSCRIPTION, GROUP, WORKSPACE)
+@pytest.mark.parametrize(
+    ("environment", "endpoint", "scope", "authority"),
+    [
+        (
+            "public",
+            "https://management.azure.com",
+            "https://management.azure.com/.default",
+            "login.microsoftonline.com",
+        ),
+        (
+            "usgovernment",
+            "https://management.usgovcloudapi.net",
+            "https://management.core.usgovcloudapi.net/.default",
+            "login.microsoftonline.us",
+        ),
+        (
+            "china",
+            "https://management.chinacloudapi.cn",
+            "https://management.chinacloudapi.cn/.default",
+            "login.chinacloudapi.cn",
+        ),
+    ],
+)
+def test_national_clouds_come_from_azure_native_environment(
+    environment, endpoint, scope, authority
+):
+    cloud = resolve(CloudConfig(environment=environment))
+
+    assert (cloud.endpoint, cloud.scope, cloud.authority) == (endpoint, scope, authority)
 
 
-def purge_vault(fake: FakeArm, resource_group: str | None = GROUP) -> bool:
-    with fake.client() as client:
-        return arm.purge_key_vault(
-            client, SUBSCRIPTION, "West Europe", VAULT, resource_group=resource_group
-        )
+def test_unknown_environment_is_rejected_naming_the_setting():
+    with pytest.raises(CloudError, match="azure-native:environment: german is not allowed"):
+        CloudConfig(environment="german")
 
 
-def test_workspace_purge_sends_delete_with_force_to_purge_and_a_bearer_token(fake):
-    fake.on("DELETE", WORKSPACE_PATH, reply(200))
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
+def test_custom_cloud_is_read_from_its_metadata_endpoint(fake):
+    cloud = resolve(CloudConfig(metadata_host=fake.metadata_host), transport=fake.transport())
+
+    assert cloud.endpoint == fake.base_url
+    assert cloud.scope == f"{fake.base_url}/.default"
+    (request,) = fake.calls("GET", "/metadata/endpoints")
+    assert request.query == {"api-version": "2022-09-01"}
+
+
+def test_custom_cloud_without_resource_manager_is_a_clear_error(fake):
+    fake.fail("/metadata/endpoints", 200, body={"name": "AzureStack"})
+
+    with pytest.raises(CloudError, match="resourceManager"):
+        resolve(CloudConfig(metadata_host=fake.metadata_host), transport=fake.transport())
+
+
+def test_stack_config_names_the_cloud():
+    config = {"azure-native:environment": "USGovernment", "azure-native:metadataHost": ""}
+
+    assert CloudConfig.from_stack_config(config) == CloudConfig("usgovernment", "")
+    assert CloudConfig.from_stack_config({}) == CloudConfig()
+
+
+# --- AzureML workspace ----------------------------------------------------------------------
+
+
+def test_workspace_purge_sends_force_to_purge_with_a_bearer_token_for_the_clouds_scope(fake):
+    seed_workspace(fake)
     credential = StaticCredential()
 
-    with fake.client(credential) as client:
-        assert arm.purge_aml_workspace(client, SUBSCRIPTION, GROUP, WORKSPACE) is True
+    with arm_for(fake, credential) as client:
+        assert arm.purge_aml_workspace(client, GROUP, WORKSPACE) is True
 
-    delete, confirm = fake.requests
-    assert (delete.method, delete.path) == ("DELETE", WORKSPACE_PATH)
+    (delete,) = fake.calls("DELETE", WORKSPACE_ID)
     assert delete.path == (
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}"
         f"/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}"
     )
     assert delete.query == {"api-version": "2024-04-01", "forceToPurge": "true"}
     assert delete.headers["authorization"] == f"Bearer {TOKEN}"
-    assert delete.headers["x-ms-client-request-id"]
-    assert credential.scopes[0] == ("https://management.azure.com/.default",)
-    assert (confirm.method, confirm.path, confirm.query) == (
-        "GET",
-        WORKSPACE_PATH,
-        {"api-version": "2024-04-01"},
-    )
+    assert credential.scopes[0] == (f"{fake.base_url}/.default",)
+    assert fake.get(WORKSPACE_ID) is None
+    assert fake.soft_deleted_workspaces == {}  # purged, not soft-deleted
 
 
-def test_workspace_purge_polls_azure_async_operation_until_it_succeeds(fake):
-    fake.on(
-        "DELETE",
-        WORKSPACE_PATH,
-        reply(
-            202,
-            headers={
-                "Azure-AsyncOperation": "{base}/operations/purge-1",
-                "Location": "{base}/operationResults/purge-1",
-            },
-        ),
-    )
-    fake.on(
-        "GET",
-        "/operations/purge-1",
-        reply(200, {"status": "InProgress"}),
-        reply(200, {"status": "InProgress"}),
-        reply(200, {"status": "Succeeded"}),
-    )
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
+def test_workspace_purge_polls_the_async_operation_until_it_succeeds(fake):
+    seed_workspace(fake)
+    fake.async_polls = 3
 
-    assert purge_workspace(fake) is True
+    with arm_for(fake) as client:
+        assert arm.purge_aml_workspace(client, GROUP, WORKSPACE) is True
 
-    assert [(r.method, r.path) for r in fake.requests] == [
-        ("DELETE", WORKSPACE_PATH),
-        ("GET", "/operations/purge-1"),
-        ("GET", "/operations/purge-1"),
-        ("GET", "/operations/purge-1"),
-        ("GET", WORKSPACE_PATH),
-    ]
-    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
-    assert not fake.calls("GET", "/operationResults/purge-1")
+    polls = [r for r in fake.requests if "/operationStatuses/" in r.path]
+    assert len(polls) == 4  # three InProgress, then Succeeded
+    assert fake.get(WORKSPACE_ID) is None
 
 
-def test_workspace_purge_follows_location_when_there_is_no_async_operation_header(fake):
-    fake.on("DELETE", WORKSPACE_PATH, reply(202, headers={"Location": "{base}/results/purge-2"}))
-    fake.on("GET", "/results/purge-2", reply(202), reply(202), reply(204))
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
+def test_workspace_that_is_not_there_counts_as_done(fake):
+    seed_group(fake)
 
-    assert purge_workspace(fake) is True
-
-    assert len(fake.calls("GET", "/results/purge-2")) == 3
-    assert fake.requests[-1].path == WORKSPACE_PATH
+    with arm_for(fake) as client:
+        assert arm.purge_aml_workspace(client, GROUP, WORKSPACE) is False
 
 
-def test_failed_purge_operation_raises_with_azures_reason(fake):
-    fake.on("DELETE", WORKSPACE_PATH, reply(202, headers={"Azure-AsyncOperation": "{base}/op/3"}))
-    fake.on(
-        "GET",
-        "/op/3",
-        reply(
-            200,
-            {"status": "Failed", "error": {"code": "Conflict", "message": "linked compute busy"}},
-        ),
-    )
+def test_soft_deleted_workspace_answers_404_and_keeps_its_name(fake):
+    seed_workspace(fake)
+    fake.request("DELETE", WORKSPACE_ID)  # a plain delete: soft delete
+    fake.finish_operations()
 
-    with pytest.raises(arm.ArmError, match="linked compute busy") as raised:
-        purge_workspace(fake)
+    with arm_for(fake) as client:
+        assert arm.purge_aml_workspace(client, GROUP, WORKSPACE) is False
 
-    assert raised.value.code == "Conflict"
-    assert not fake.calls("GET", WORKSPACE_PATH)
+    assert fake.request("PUT", WORKSPACE_ID, {"location": "westeurope"}).status == 409
 
 
-def test_workspace_purge_waits_until_arm_no_longer_lists_the_workspace(fake):
-    fake.on("DELETE", WORKSPACE_PATH, reply(200))
-    fake.on(
-        "GET",
-        WORKSPACE_PATH,
-        reply(200, {"properties": {"provisioningState": "Deleting"}}),
-        reply(200, {"properties": {"provisioningState": "Deleting"}}),
-        NOT_FOUND,
-    )
+def test_forbidden_purge_names_the_missing_permission(fake):
+    seed_workspace(fake)
+    fake.fail(WORKSPACE_ID, 403, code="AuthorizationFailed", message="denied")
 
-    assert purge_workspace(fake) is True
-
-    assert len(fake.calls("GET", WORKSPACE_PATH)) == 3
-
-
-def test_workspace_that_is_already_gone_counts_as_done(fake):
-    fake.on("DELETE", WORKSPACE_PATH, NOT_FOUND)
-
-    assert purge_workspace(fake) is False
-
-    assert len(fake.requests) == 1
-
-
-def test_throttled_request_waits_as_long_as_retry_after_says(fake):
-    fake.on(
-        "DELETE",
-        WORKSPACE_PATH,
-        reply(429, {"error": {"code": "TooManyRequests"}}, headers={"Retry-After": "1"}),
-        reply(200),
-    )
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
-
-    assert purge_workspace(fake) is True
-
-    first, second = fake.calls("DELETE")
-    assert second.at - first.at >= 0.9  # the back-off alone would wait 0.05 s at most
-
-
-def test_server_error_is_retried_then_succeeds(fake):
-    fake.on(
-        "DELETE",
-        WORKSPACE_PATH,
-        arm_error(500, "InternalServerError", "try again"),
-        reply(200),
-    )
-    fake.on("GET", WORKSPACE_PATH, NOT_FOUND)
-
-    assert purge_workspace(fake) is True
-
-    assert len(fake.calls("DELETE")) == 2
-
-
-def test_persistent_server_error_gives_up_after_the_retry_budget(fake):
-    fake.on("DELETE", WORKSPACE_PATH, arm_error(503, "ServiceUnavailable", "down"))
-
-    with pytest.raises(arm.ArmError, match="503") as raised:
-        purge_workspace(fake, retry_total=2)
-
-    assert raised.value.status == 503
-    assert len(fake.calls("DELETE")) == 3
-
-
-def test_forbidden_workspace_delete_names_the_missing_permission(fake):
-    fake.on(
-        "DELETE",
-        WORKSPACE_PATH,
-        arm_error(403, "AuthorizationFailed", "The client 'x' does not have authorization"),
-    )
-
-    with pytest.raises(arm.ArmPermissionError) as raised:
-        purge_workspace(fake)
+    with arm_for(fake) as client, pytest.raises(arm.ArmPermissionError) as raised:
+        arm.purge_aml_workspace(client, GROUP, WORKSPACE)
 
     assert raised.value.permission == "Microsoft.MachineLearningServices/workspaces/delete"
-    assert "Microsoft.MachineLearningServices/workspaces/delete" in str(raised.value)
-    assert "AuthorizationFailed" in str(raised.value)
-    assert len(fake.requests) == 1  # a 403 is not retried
+    assert "403 AuthorizationFailed" in str(raised.value)
+    assert fake.get(WORKSPACE_ID) is not None
 
 
 def test_failed_sign_in_raises_auth_error_before_anything_is_sent(fake):
-    with (
-        fake.client(FailingCredential()) as client,
-        pytest.raises(arm.ArmAuthError, match="az login") as raised,
-    ):
-        arm.purge_aml_workspace(client, SUBSCRIPTION, GROUP, WORKSPACE)
+    seed_workspace(fake)
 
-    assert "\n" not in str(raised.value)
-    assert fake.requests == []
+    with (
+        arm_for(fake, FailingCredential()) as client,
+        pytest.raises(arm.ArmAuthError, match="az login"),
+    ):
+        arm.purge_aml_workspace(client, GROUP, WORKSPACE)
+
+    assert fake.calls("DELETE") == []
 
 
 def test_rejected_token_raises_auth_error(fake):
-    fake.on(
-        "GET",
-        f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{GROUP}",
-        arm_error(401, "InvalidAuthenticationToken", "The access token is invalid."),
-    )
+    seed_workspace(fake)
+    fake.fail(WORKSPACE_ID, 401, code="InvalidAuthenticationToken", message="expired")
 
-    with fake.client() as client, pytest.raises(arm.ArmAuthError, match="401"):
-        arm.get_resource_group(client, SUBSCRIPTION, GROUP)
+    with arm_for(fake) as client, pytest.raises(arm.ArmAuthError, match="401"):
+        arm.purge_aml_workspace(client, GROUP, WORKSPACE)
 
 
-def test_key_vault_purge_posts_to_deleted_vaults_and_polls_the_operation(fake):
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted_vault()), NOT_FOUND)
-    fake.on(
-        "POST",
-        DELETED_VAULT_PATH + "/purge",
-        reply(202, headers={"Location": "{base}/kv-operations/9", "Retry-After": "0"}),
-    )
-    fake.on("GET", "/kv-operations/9", reply(202), reply(200))
-
-    assert purge_vault(fake) is True
-
-    assert [(r.method, r.path) for r in fake.requests] == [
-        ("GET", DELETED_VAULT_PATH),
-        ("POST", DELETED_VAULT_PATH + "/purge"),
-        ("GET", "/kv-operations/9"),
-        ("GET", "/kv-operations/9"),
-        ("GET", DELETED_VAULT_PATH),
-    ]
-    post = fake.calls("POST")[0]
-    assert post.path == (
-        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault"
-        f"/locations/westeurope/deletedVaults/{VAULT}/purge"
-    )
-    assert post.query == {"api-version": "2022-07-01"}
-    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+# --- key vault ------------------------------------------------------------------------------
 
 
-def test_key_vault_purge_waits_for_a_vault_still_being_deleted(fake):
-    fake.on("GET", DELETED_VAULT_PATH, NOT_FOUND, NOT_FOUND, reply(200, deleted_vault()), NOT_FOUND)
-    fake.on("GET", VAULT_PATH, reply(200, {"name": VAULT}))
-    fake.on("POST", DELETED_VAULT_PATH + "/purge", reply(200))
+def test_key_vault_purge_posts_to_deleted_vaults_and_frees_the_name(fake):
+    seed_vault(fake)
 
-    assert purge_vault(fake) is True
+    with arm_for(fake) as client:
+        arm.delete_key_vault(client, GROUP, VAULT)
+        result = arm.purge_key_vault(client, "West Europe", VAULT, resource_group=GROUP)
 
-    assert len(fake.calls("GET", VAULT_PATH)) == 2
-    assert len(fake.calls("POST")) == 1
+    assert result.outcome == "purged"
+    (purge,) = fake.calls("POST", DELETED_VAULT_ID + "/purge")
+    assert purge.query == {"api-version": "2022-07-01"}
+    assert fake.deleted_vaults == {}
+
+
+def test_key_vault_purge_waits_across_polls_until_the_deleted_vault_appears(fake):
+    """ARM is eventually consistent: right after a delete, deletedVaults may answer 404 for a
+    while; a purge that gives up after one such poll leaves the name blocked."""
+    fake.deleted_vault_lag = 2
+    seed_vault(fake)
+
+    with arm_for(fake) as client:
+        arm.delete_key_vault(client, GROUP, VAULT)
+        result = arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP)
+
+    assert result.outcome == "purged"
+    assert len(fake.calls("GET", DELETED_VAULT_ID)) == 3
+    assert fake.deleted_vaults == {}
 
 
 def test_key_vault_purge_finds_nothing_when_the_vault_is_gone_everywhere(fake):
-    fake.on("GET", DELETED_VAULT_PATH, NOT_FOUND)
-    fake.on("GET", VAULT_PATH, NOT_FOUND)
+    seed_group(fake)
 
-    assert purge_vault(fake) is False
+    with arm_for(fake) as client:
+        result = arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP)
 
-    assert not fake.calls("POST")
+    assert result.outcome == "absent"
+    assert len(fake.calls("GET", DELETED_VAULT_ID)) == 3
+    assert fake.calls("POST") == []
 
 
 def test_key_vault_purge_leaves_a_deleted_vault_of_another_resource_group_alone(fake):
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted_vault(group="someone-elses-rg")))
+    seed_vault(fake, "another-rg")
+    fake.request("DELETE", arm.resource_id(SUBSCRIPTION, "another-rg", arm.KEY_VAULTS, VAULT))
+    seed_group(fake)
 
-    assert purge_vault(fake) is False
+    with arm_for(fake) as client:
+        result = arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP)
 
-    assert not fake.calls("POST")
+    assert result.outcome == "other_group"
+    assert fake.calls("POST") == []
+    assert VAULT in fake.deleted_vaults
 
 
-def test_key_vault_with_purge_protection_is_a_clear_error(fake):
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted_vault(purgeProtectionEnabled=True)))
+def test_key_vault_with_purge_protection_is_reported_with_its_purge_date(fake):
+    seed_vault(fake, enablePurgeProtection=True)
 
-    with pytest.raises(arm.ArmError, match="purge protection") as raised:
-        purge_vault(fake)
+    with arm_for(fake) as client:
+        arm.delete_key_vault(client, GROUP, VAULT)
+        result = arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP)
 
-    assert "2030-01-01" in str(raised.value)
-    assert not fake.calls("POST")
+    assert result.outcome == "protected"
+    assert result.scheduled_purge_date == str(
+        fake.deleted_vaults[VAULT]["properties"]["scheduledPurgeDate"]
+    ).replace("T", " ").replace("Z", "+00:00")
+    assert fake.calls("POST") == []
 
 
 def test_forbidden_key_vault_purge_names_the_purge_permission(fake):
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted_vault()))
-    fake.on("POST", DELETED_VAULT_PATH + "/purge", arm_error(403, "AuthorizationFailed", "no"))
+    seed_vault(fake)
+    fake.fail(DELETED_VAULT_ID + "/purge", 403, code="AuthorizationFailed", message="denied")
 
-    with pytest.raises(arm.ArmPermissionError) as raised:
-        purge_vault(fake)
-
-    assert "Microsoft.KeyVault/locations/deletedVaults/purge/action" in str(raised.value)
-
-
-def test_throttled_purge_post_is_retried_even_without_retry_after(fake):
-    fake.on("GET", DELETED_VAULT_PATH, reply(200, deleted_vault()), NOT_FOUND)
-    fake.on(
-        "POST",
-        DELETED_VAULT_PATH + "/purge",
-        arm_error(429, "TooManyRequests", "slow down"),
-        reply(200),
-    )
-
-    assert purge_vault(fake) is True
-
-    assert len(fake.calls("POST")) == 2
+    with arm_for(fake) as client, pytest.raises(arm.ArmPermissionError, match="purge/action"):
+        arm.delete_key_vault(client, GROUP, VAULT)
+        arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP)
 
 
-def test_key_vault_delete_reports_whether_the_vault_existed(fake):
-    fake.on("DELETE", VAULT_PATH, reply(200), NOT_FOUND)
+def test_key_vault_delete_of_a_vault_already_gone_is_quiet(fake):
+    seed_group(fake)
 
-    with fake.client() as client:
-        assert arm.delete_key_vault(client, SUBSCRIPTION, GROUP, VAULT) is True
-        assert arm.delete_key_vault(client, SUBSCRIPTION, GROUP, VAULT) is False
+    with arm_for(fake) as client:
+        arm.delete_key_vault(client, GROUP, VAULT)
 
-    assert fake.calls("DELETE")[0].query == {"api-version": "2022-07-01"}
+    (delete,) = fake.calls("DELETE", VAULT_ID)
+    assert delete.query == {"api-version": "2022-07-01"}
+
+
+# --- Databricks workspace -------------------------------------------------------------------
+
+
+def test_databricks_force_delete_removes_the_managed_resource_group_too(fake):
+    seed_databricks(fake)
+    assert fake.get(group_id(MANAGED_GROUP)) is not None
+
+    with arm_for(fake) as client:
+        assert arm.force_delete_databricks_workspace(client, GROUP, DATABRICKS) is True
+
+    (delete,) = fake.calls("DELETE", DATABRICKS_ID)
+    assert delete.query == {"api-version": "2024-05-01", "forceDeletion": "true"}
+    assert fake.get(DATABRICKS_ID) is None
+    assert fake.get(group_id(MANAGED_GROUP)) is None
+
+
+def test_databricks_force_delete_of_a_workspace_already_gone_is_done(fake):
+    seed_group(fake)
+
+    with arm_for(fake) as client:
+        assert arm.force_delete_databricks_workspace(client, GROUP, DATABRICKS) is False
+
+
+# --- lookups for the leftover check ---------------------------------------------------------
 
 
 def test_resource_group_lookup_distinguishes_present_from_absent(fake):
-    fake.on(
-        "GET",
-        f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{GROUP}",
-        reply(200, {"name": GROUP, "properties": {"provisioningState": "Deleting"}}),
-    )
-    fake.on("GET", f"/subscriptions/{SUBSCRIPTION}/resourcegroups/other-rg", NOT_FOUND)
+    seed_group(fake)
 
-    with fake.client() as client:
-        found = arm.get_resource_group(client, SUBSCRIPTION, GROUP)
-        assert arm.get_resource_group(client, SUBSCRIPTION, "other-rg") is None
+    with arm_for(fake) as client:
+        found = arm.get_resource_group(client, GROUP)
+        missing = arm.get_resource_group(client, "nope-rg")
 
-    assert found is not None and found["properties"]["provisioningState"] == "Deleting"
-    assert fake.requests[0].query == {"api-version": "2021-04-01"}
+    assert found is not None and found.name == GROUP
+    assert missing is None
 
 
-DELETED_WORKSPACES = (
-    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/deletedWorkspaces"
-)
+def test_forbidden_resource_group_read_names_the_permission(fake):
+    fake.fail(group_id(GROUP), 403, code="AuthorizationFailed", message="denied")
+
+    with arm_for(fake) as client, pytest.raises(arm.ArmPermissionError) as raised:
+        arm.get_resource_group(client, GROUP)
+
+    assert raised.value.permission == "Microsoft.Resources/subscriptions/resourceGroups/read"
 
 
 def test_soft_deleted_workspace_is_found_across_pages_and_matched_by_group(fake):
-    other_group = arm.aml_workspace_path(SUBSCRIPTION, "other-rg", WORKSPACE)
-    fake.on(
-        "GET",
-        DELETED_WORKSPACES,
-        reply(
-            200,
-            {
-                "value": [{"name": WORKSPACE, "id": other_group}],
-                "nextLink": "{base}/page-2?api-version=2024-04-01&$skiptoken=x".replace(
-                    "{base}", fake.base_url
-                ),
-            },
-        ),
-    )
-    fake.on("GET", "/page-2", reply(200, {"value": [{"name": WORKSPACE, "id": WORKSPACE_PATH}]}))
-
-    with fake.client() as client:
-        found = arm.find_soft_deleted_aml_workspace(client, SUBSCRIPTION, GROUP, WORKSPACE)
-
-    assert found == {"name": WORKSPACE, "id": WORKSPACE_PATH}
-    assert fake.calls("GET", "/page-2")[0].query == {
-        "api-version": "2024-04-01",
-        "$skiptoken": "x",
+    seed_workspace(fake)
+    fake.request("DELETE", WORKSPACE_ID)
+    fake.finish_operations()
+    other = {
+        "name": WORKSPACE,
+        "id": arm.resource_id(SUBSCRIPTION, "x-rg", arm.AML_WORKSPACES, "y"),
     }
+    next_link = f"{fake.base_url}{DELETED_WORKSPACES}?api-version=2024-04-01&$skiptoken=2"
+    fake.fail(DELETED_WORKSPACES, 200, body={"value": [other], "nextLink": next_link})
+
+    with arm_for(fake) as client:
+        found = arm.find_soft_deleted_aml_workspace(client, GROUP, WORKSPACE)
+        elsewhere = arm.find_soft_deleted_aml_workspace(client, "another-rg", WORKSPACE)
+
+    assert found is not None and found["id"] == WORKSPACE_ID
+    assert elsewhere is None
+    assert fake.calls("GET", DELETED_WORKSPACES)[1].query["$skiptoken"] == "2"
 
 
-def test_soft_deleted_workspace_listing_unavailable_is_reported_as_such(fake):
-    fake.on(
-        "GET",
-        DELETED_WORKSPACES,
-        arm_error(400, "InvalidResourceType", "The resource type could not be found"),
-    )
-
-    with fake.client() as client, pytest.raises(arm.ArmUnsupportedError, match="Recently deleted"):
-        arm.find_soft_deleted_aml_workspace(client, SUBSCRIPTION, GROUP, WORKSPACE)
+def test_soft_deleted_workspace_listing_unavailable_is_reported_as_such():
+    with (
+        FakeArm(serve_deleted_workspaces=False) as fake,
+        arm_for(fake) as client,
+        pytest.raises(arm.ArmUnsupportedError, match="Recently deleted"),
+    ):
+        arm.find_soft_deleted_aml_workspace(client, GROUP, WORKSPACE)
 
 
 def test_default_credential_uses_the_service_principal_given_to_azure_native():
     from azure.identity import ClientSecretCredential, DefaultAzureCredential
 
-    principal = {"ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s"}
+    principal = {"ARM_TENANT_ID": TENANT, "ARM_CLIENT_ID": "app", "ARM_CLIENT_SECRET": "s"}
 
     assert isinstance(arm.default_credential(principal), ClientSecretCredential)
-    assert isinstance(arm.default_credential({}), DefaultAzureCredential)
     assert isinstance(
-        arm.default_credential({**principal, "AZURE_CLIENT_ID": "c"}), DefaultAzureCredential
+        arm.default_credential({**principal, "AZURE_CLIENT_ID": "other"}), DefaultAzureCredential
     )
+
+
+# --- the fake's own rules (what the e2e relies on) ------------------------------------------
+
+
+def test_fake_rejects_changes_azure_marks_as_immutable(fake):
+    seed_workspace(fake)
+    seed_databricks(fake)
+    vnet = f"{group_id(GROUP)}/providers/Microsoft.Network/virtualNetworks/vnet"
+    fake.put(vnet, {"location": "westeurope", "properties": {}})
+    fake.put(f"{vnet}/subnets/host", {"properties": {"defaultOutboundAccess": False}})
+
+    changes = [
+        (WORKSPACE_ID, {"location": "westeurope", "properties": {"storageAccount": "/other"}}),
+        (
+            DATABRICKS_ID,
+            {"location": "westeurope", "properties": {"managedResourceGroupId": group_id("x")}},
+        ),
+        (f"{vnet}/subnets/host", {"properties": {"defaultOutboundAccess": True}}),
+    ]
+    for rid, body in changes:
+        reply = fake.request("PUT", rid, body)
+        assert (reply.status, reply.body["error"]["code"]) == (400, "PropertyChangeNotAllowed")
+
+
+def test_fake_computes_what_arm_computes(fake):
+    seed_workspace(fake)
+    seed_databricks(fake)
+
+    workspace = fake.get(WORKSPACE_ID)["properties"]
+    databricks = fake.get(DATABRICKS_ID)["properties"]
+
+    assert workspace["mlFlowTrackingUri"] == (
+        f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{WORKSPACE_ID}"
+    )
+    assert workspace["discoveryUrl"] == "https://westeurope.api.azureml.ms/discovery"
+    assert databricks["workspaceUrl"].startswith(f"adb-{databricks['workspaceId']}.")
+    assert fake.get(group_id(MANAGED_GROUP))["managedBy"] == DATABRICKS_ID
+
+
+def test_fake_databricks_refuses_an_existing_managed_group_and_keeps_it_without_force(fake):
+    seed_group(fake, MANAGED_GROUP)
+    with pytest.raises(ValueError, match="ApplianceProvisioningFailed"):
+        seed_databricks(fake)  # the operation fails, as in Azure
+
+    fake.resources.pop(DATABRICKS_ID.lower())
+    fake.resources.pop(group_id(MANAGED_GROUP).lower())
+    seed_databricks(fake)
+    fake.request("DELETE", DATABRICKS_ID)  # no forceDeletion
+    fake.finish_operations()
+    assert fake.get(group_id(MANAGED_GROUP)) is not None
+
+
+def test_fake_keeps_purge_protection_on_and_names_in_deleted_vaults_taken(fake):
+    seed_vault(fake, enablePurgeProtection=True)
+    body = {"location": "westeurope", "properties": {"enablePurgeProtection": False}}
+
+    assert fake.request("PUT", VAULT_ID, body).status == 400
+    fake.request("DELETE", VAULT_ID)
+    reply = fake.request("PUT", VAULT_ID, {"location": "westeurope", "properties": {}})
+    assert (reply.status, reply.body["error"]["code"]) == (409, "ConflictError")
+    reply = fake.request("POST", DELETED_VAULT_ID + "/purge")
+    assert (reply.status, reply.body["error"]["code"]) == (409, "MethodNotAllowed")
+
+
+def test_fake_group_delete_applies_each_types_rules(fake):
+    seed_workspace(fake)
+    seed_vault(fake)
+
+    fake.request("DELETE", group_id(GROUP))
+    fake.finish_operations()
+
+    assert fake.resources == {}
+    assert VAULT in fake.deleted_vaults
+    assert WORKSPACE_ID.lower() in fake.soft_deleted_workspaces
+
+
+def test_fake_runs_standalone_and_writes_where_it_listens(tmp_path):
+    info = tmp_path / "arm.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakecloud.arm", "--info", str(info)], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        started = json.loads(info.read_text())
+        metadata = requests.get(
+            f"{started['url']}/metadata/endpoints?api-version=2022-09-01",
+            verify=started["ca_file"],
+            timeout=10,
+        ).json()
+        requests.post(
+            f"{started['url']}/_fake/faults",
+            json={"path": "/subscriptions/s", "status": 503},
+            verify=started["ca_file"],
+            timeout=10,
+        )
+        faulted = requests.get(
+            f"{started['url']}/subscriptions/s",
+            headers={"Authorization": "Bearer t"},
+            verify=started["ca_file"],
+            timeout=10,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert started["metadata_host"] == started["url"].removeprefix("https://")
+    assert metadata["resourceManager"] == started["url"] + "/"
+    assert faulted.status_code == 503
+    assert process.returncode == 0

@@ -19,10 +19,11 @@ from core.naming import (
     unique_suffix,
 )
 from teardown import arm, check
-from tests.arm_fake import SUBSCRIPTION, FailingCredential, FakeArm, arm_error, reply
+from teardown.cloud import CloudConfig
+from tests.fakecloud.arm import SUBSCRIPTION, TENANT, FakeArm
+from tests.test_teardown_arm import FailingCredential, arm_for
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_FOUND = arm_error(404, "ResourceNotFound", "not found")
 DELETED_WORKSPACES = (
     f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/deletedWorkspaces"
 )
@@ -61,10 +62,10 @@ def names_for(prefix: str = "mlflow", stack: str = "dev") -> Names:
 
 
 def group_path(name: str) -> str:
-    return f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{name}"
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}"
 
 
-def script(
+def leave(
     fake: FakeArm,
     names: Names,
     location: str = "westeurope",
@@ -73,39 +74,46 @@ def script(
     managed_group: bool = False,
     workspace: bool = False,
     vault: bool = False,
+    **vault_properties: object,
 ) -> None:
-    """ARM's answers after a destroy; each flag leaves that thing behind."""
-    fake.on(
-        "GET",
-        group_path(names.resource_group),
-        reply(200, {"properties": {"provisioningState": "Deleting"}}) if group else NOT_FOUND,
-    )
-    fake.on(
-        "GET",
-        group_path(names.managed_resource_group),
-        reply(200, {"properties": {"provisioningState": "Succeeded"}})
-        if managed_group
-        else NOT_FOUND,
-    )
-    soft_deleted = {
-        "name": names.aml_workspace,
-        "id": arm.aml_workspace_path(SUBSCRIPTION, names.resource_group, names.aml_workspace),
-    }
-    fake.on("GET", DELETED_WORKSPACES, reply(200, {"value": [soft_deleted] if workspace else []}))
-    fake.on(
-        "GET",
-        arm.deleted_key_vault_path(SUBSCRIPTION, location, names.key_vault),
-        reply(200, {"properties": {"scheduledPurgeDate": "2030-02-01T00:00:00Z"}})
-        if vault
-        else NOT_FOUND,
-    )
+    """What a destroy left behind, made the way Azure makes it; each flag leaves that thing."""
+    if workspace or vault:
+        fake.put(group_path(names.resource_group), {"location": location})
+    if workspace:
+        workspace_id = arm.resource_id(
+            SUBSCRIPTION, names.resource_group, arm.AML_WORKSPACES, names.aml_workspace
+        )
+        fake.put(workspace_id, {"location": location, "properties": {}})
+        fake.request("DELETE", workspace_id)  # without forceToPurge: soft-deleted
+    if vault:
+        vault_id = arm.resource_id(
+            SUBSCRIPTION, names.resource_group, arm.KEY_VAULTS, names.key_vault
+        )
+        properties = {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"}}
+        fake.put(vault_id, {"location": location, "properties": {**properties, **vault_properties}})
+        fake.request("DELETE", vault_id)
+    fake.finish_operations()
+    if group:
+        fake.put(group_path(names.resource_group), {"location": location})
+        fake.resources[group_path(names.resource_group).lower()]["properties"] = {
+            "provisioningState": "Deleting"
+        }
+    elif workspace or vault:
+        fake.resources.pop(group_path(names.resource_group).lower())
+    if managed_group:
+        fake.put(group_path(names.managed_resource_group), {"location": location})
 
 
 def run(fake: FakeArm, *argv: str, credential=None, environ=None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
+
+    def client(subscription_id: str, _cloud: CloudConfig) -> arm.Arm:
+        assert subscription_id == SUBSCRIPTION
+        return arm_for(fake, credential)
+
     code = check.main(
         list(argv),
-        client_factory=lambda: fake.client(credential),
+        client_factory=client,
         environ={"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION} if environ is None else environ,
         stdout=out,
         stderr=err,
@@ -113,24 +121,32 @@ def run(fake: FakeArm, *argv: str, credential=None, environ=None) -> tuple[int, 
     return code, out.getvalue(), err.getvalue()
 
 
+def arm_requests(fake: FakeArm) -> list[str]:
+    """The ARM paths asked for, lower-cased (ARM ids are case-insensitive)."""
+    return [r.path.lower() for r in fake.requests if r.path != "/metadata/endpoints"]
+
+
 def test_clean_subscription_prints_clean_and_exits_0(fake, project):
     names = names_for()
-    script(fake, names)
+    leave(fake, names)
 
     code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
 
     assert (code, out, err) == (0, "clean\n", "")
-    assert [r.path for r in fake.requests] == [
-        group_path("mlflow-dev-rg"),
-        group_path("mlflow-dev-databricks-managed-rg"),
-        DELETED_WORKSPACES,
-        arm.deleted_key_vault_path(SUBSCRIPTION, "westeurope", names.key_vault),
+    assert arm_requests(fake) == [
+        path.lower()
+        for path in (
+            group_path("mlflow-dev-rg"),
+            group_path("mlflow-dev-databricks-managed-rg"),
+            DELETED_WORKSPACES,
+            arm.deleted_key_vault_id(SUBSCRIPTION, "westeurope", names.key_vault),
+        )
     ]
 
 
 def test_every_leftover_is_listed_on_its_own_line_and_exits_1(fake, project):
     names = names_for()
-    script(fake, names, group=True, managed_group=True, workspace=True, vault=True)
+    leave(fake, names, group=True, managed_group=True, workspace=True, vault=True)
 
     code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
 
@@ -149,15 +165,52 @@ def test_every_leftover_is_listed_on_its_own_line_and_exits_1(fake, project):
     assert "clean" not in out
 
 
+def test_a_purge_protected_vault_is_named_with_the_date_it_frees_its_name(fake, project):
+    names = names_for()
+    leave(fake, names, vault=True, enablePurgeProtection=True)
+
+    code, out, _ = run(fake, "--stack", "dev", "--project-dir", str(project))
+
+    purge_date = fake.deleted_vaults[names.key_vault]["properties"]["scheduledPurgeDate"][:10]
+    assert code == 1
+    assert out.startswith(f"key vault {names.key_vault} is deleted with purge protection")
+    assert purge_date in out
+    assert "az keyvault purge" not in out  # it would fail
+
+
+def test_a_leftover_managed_resource_group_after_a_plain_databricks_delete_is_flagged(
+    fake, project
+):
+    names = names_for()
+    fake.put(group_path(names.resource_group), {"location": "westeurope"})
+    workspace_id = arm.resource_id(
+        SUBSCRIPTION, names.resource_group, arm.DATABRICKS_WORKSPACES, "mlflow-dev-dbw"
+    )
+    fake.put(
+        workspace_id,
+        {
+            "location": "westeurope",
+            "properties": {"managedResourceGroupId": group_path(names.managed_resource_group)},
+        },
+    )
+    fake.request("DELETE", group_path(names.resource_group))  # no forceDeletion anywhere
+    fake.finish_operations()
+
+    code, out, _ = run(fake, "--stack", "dev", "--project-dir", str(project))
+
+    assert code == 1
+    assert out == (
+        "Databricks managed resource group mlflow-dev-databricks-managed-rg still exists\n"
+    )
+
+
 def test_a_soft_deleted_workspace_of_another_resource_group_is_not_a_leftover(fake, project):
     names = names_for()
-    script(fake, names)
-    other = arm.aml_workspace_path(SUBSCRIPTION, "another-rg", names.aml_workspace)
-    fake.on(
-        "GET",
-        DELETED_WORKSPACES,
-        reply(200, {"value": [{"name": names.aml_workspace, "id": other}]}),
-    )
+    other = arm.resource_id(SUBSCRIPTION, "another-rg", arm.AML_WORKSPACES, names.aml_workspace)
+    fake.put(group_path("another-rg"), {"location": "westeurope"})
+    fake.put(other, {"location": "westeurope", "properties": {}})
+    fake.request("DELETE", other)
+    fake.finish_operations()
 
     code, out, _ = run(fake, "--stack", "dev", "--project-dir", str(project))
 
@@ -172,22 +225,55 @@ def test_prefix_location_and_subscription_come_from_the_stack_file(fake, tmp_pat
         "  databricks-azureml:prefix: ml\n"
     )
     names = names_for("ml", "prod")
-    script(fake, names, "northeurope", vault=True)
+    leave(fake, names, "northeurope", vault=True)
 
     code, out, _ = run(fake, "--stack", "prod", "--project-dir", str(tmp_path), environ={})
 
     assert code == 1
     assert out.startswith(f"key vault {names.key_vault} ")
-    assert fake.requests[0].path == group_path("ml-prod-rg")
-    assert fake.requests[-1].path == arm.deleted_key_vault_path(
-        SUBSCRIPTION, "northeurope", names.key_vault
+    assert arm_requests(fake)[0] == group_path("ml-prod-rg").lower()
+    assert (
+        arm_requests(fake)[-1]
+        == arm.deleted_key_vault_id(SUBSCRIPTION, "northeurope", names.key_vault).lower()
     )
 
 
-def test_flags_override_the_stack_file(fake, project):
-    names = names_for("team")
-    script(fake, names, "swedencentral")
+def test_the_cloud_comes_from_the_stack_file(fake, tmp_path):
+    (tmp_path / "Pulumi.gov.yaml").write_text(
+        "config:\n"
+        "  azure-native:location: usgovvirginia\n"
+        "  azure-native:environment: usgovernment\n"
+    )
+    clouds: list[CloudConfig] = []
 
+    def client(_subscription_id: str, cloud: CloudConfig) -> arm.Arm:
+        clouds.append(cloud)
+        return arm_for(fake)
+
+    code = check.main(
+        ["--stack", "gov", "--project-dir", str(tmp_path)],
+        client_factory=client,
+        environ={"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION},
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    assert code == 0
+    assert clouds == [CloudConfig("usgovernment", "")]
+
+
+def test_an_unknown_cloud_is_reported_before_calling_azure(fake, tmp_path):
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  azure-native:location: westeurope\n  azure-native:environment: mars\n"
+    )
+
+    code, _, err = run(fake, "--stack", "dev", "--project-dir", str(tmp_path))
+
+    assert code == 2 and "azure-native:environment: mars is not allowed" in err
+    assert fake.requests == []
+
+
+def test_flags_override_the_stack_file(fake, project):
     code, out, _ = run(
         fake,
         "--stack", "dev", "--project-dir", str(project),
@@ -196,15 +282,17 @@ def test_flags_override_the_stack_file(fake, project):
     )  # fmt: skip
 
     assert (code, out) == (0, "clean\n")
-    assert fake.requests[0].path == group_path("team-dev-rg")
+    assert arm_requests(fake)[0] == group_path("team-dev-rg").lower()
+    assert (
+        arm_requests(fake)[-1]
+        == arm.deleted_key_vault_id(
+            SUBSCRIPTION, "swedencentral", names_for("team").key_vault
+        ).lower()
+    )
 
 
 def test_forbidden_read_is_a_one_line_error_naming_the_permission(fake, project):
-    fake.on(
-        "GET",
-        group_path("mlflow-dev-rg"),
-        arm_error(403, "AuthorizationFailed", "The client does not have authorization"),
-    )
+    fake.fail(group_path("mlflow-dev-rg"), 403, code="AuthorizationFailed", message="denied")
 
     code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
 
@@ -220,7 +308,7 @@ def test_failed_sign_in_is_a_one_line_error(fake, project):
 
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "az login" in err
-    assert fake.requests == []
+    assert arm_requests(fake) == []
 
 
 def test_missing_subscription_is_reported_before_calling_azure(fake, project):
@@ -246,28 +334,24 @@ def test_invalid_prefix_is_rejected(fake, project):
     assert fake.requests == []
 
 
-def test_unavailable_soft_delete_listing_means_not_clean(fake, project):
-    names = names_for()
-    script(fake, names)
-    fake.on("GET", DELETED_WORKSPACES, arm_error(400, "InvalidResourceType", "no such type"))
-
-    code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
+def test_unavailable_soft_delete_listing_means_the_name_is_possibly_blocked(project):
+    with FakeArm(serve_deleted_workspaces=False) as fake:
+        code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
 
     assert code == 2 and out == ""
     assert err.startswith("teardown-check: not checked: soft-deleted AzureML workspace")
+    assert "mlflow-dev-mlw: its name is possibly blocked" in err
     assert "Recently deleted" in err
 
 
-def test_unavailable_soft_delete_listing_still_lists_other_leftovers(fake, project):
-    names = names_for()
-    script(fake, names, group=True)
-    fake.on("GET", DELETED_WORKSPACES, arm_error(404, "NotFound", "no route"))
-
-    code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
+def test_unavailable_soft_delete_listing_still_lists_other_leftovers(project):
+    with FakeArm(serve_deleted_workspaces=False) as fake:
+        leave(fake, names_for(), group=True)
+        code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
 
     assert code == 1
     assert out.startswith("resource group mlflow-dev-rg still exists")
-    assert "not checked" in err
+    assert "not checked" in err and "possibly blocked" in err
 
 
 def test_runs_as_a_module_and_fails_cleanly_without_settings(tmp_path):

@@ -196,13 +196,23 @@ class FakeArm:
         code: str = "InjectedFault",
         message: str = "injected by the test",
         headers: Mapping[str, str] | None = None,
+        body: Any = None,
     ) -> None:
-        """The next `times` requests to `path` (any query; `method` or any) answer `status`."""
-        reply = Reply(status, {"error": {"code": code, "message": message}}, dict(headers or {}))
+        """The next `times` requests to `path` (any query; `method` or any) answer `status`,
+        with an ARM error of `code` and `message`, or with `body` when given."""
+        if body is None:
+            body = {"error": {"code": code, "message": message}}
+        reply = Reply(status, body, dict(headers or {}))
         with self._lock:
             self._faults.append(
                 _Fault(path.lower().rstrip("/"), method and method.upper(), reply, times)
             )
+
+    def transport(self) -> Any:
+        """An azure-core transport that trusts this server's CA."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        return RequestsTransport(connection_verify=self.ca_file)
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         return [
@@ -233,14 +243,18 @@ class FakeArm:
         reply = self.request("PUT", resource_id, dict(body))
         if reply.status >= 400:
             raise ValueError(f"PUT {resource_id}: {reply.status} {reply.body}")
-        self.finish_operations()
+        failed = self.finish_operations()
+        if failed:
+            raise ValueError(f"PUT {resource_id}: the operation failed: {failed[0].body}")
         return self.get(resource_id) or {}
 
-    def finish_operations(self) -> None:
-        """End every pending long-running operation now."""
+    def finish_operations(self) -> list[Reply]:
+        """End every pending long-running operation now; the errors of those that failed."""
         with self._lock:
-            for operation in self._operations.values():
+            pending = [op for op in self._operations.values() if not op.done]
+            for operation in pending:
                 self._complete(operation)
+            return [op.error for op in pending if op.error is not None]
 
     def dump(self) -> dict[str, Any]:
         with self._lock:
@@ -265,17 +279,17 @@ class FakeArm:
             self.requests.append(Recorded(method, path, query, headers, body))
             if path.startswith("/_fake/"):
                 return self._control(method, path, body)
+            for fault in self._faults:
+                matches = fault.path == path.lower().rstrip("/") and fault.method in (None, method)
+                if matches and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault.reply
             if path.lower() == "/metadata/endpoints":
                 return Reply(200, self._metadata())
             if not headers.get("authorization", "").startswith("Bearer "):
                 return arm_error(
                     401, "AuthenticationFailed", "The 'Authorization' header is missing."
                 )
-            for fault in self._faults:
-                matches = fault.path == path.lower().rstrip("/") and fault.method in (None, method)
-                if matches and fault.remaining > 0:
-                    fault.remaining -= 1
-                    return fault.reply
             return self._route(method, path, query, body)
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Reply:
@@ -609,6 +623,10 @@ class FakeArm:
     def _delete(self, rid: str, rtype: str, query: Mapping[str, str]) -> Reply:
         key, kind = rid.lower(), rtype.lower()
         found = self.resources.get(key)
+        if found is None and key in self.soft_deleted_workspaces:
+            # A soft-deleted workspace answers 404 to a delete, forceToPurge too, while its
+            # name stays taken (Azure/azure-cli #33756).
+            return _not_found(rtype, rid.rsplit("/", 1)[1], rid.split("/")[4])
         if found is None:
             return Reply(204)  # ARM's answer to deleting what is not there
         if kind in (AML_WORKSPACE, DATABRICKS_WORKSPACE):
