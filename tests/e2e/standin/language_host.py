@@ -118,7 +118,10 @@ def main() -> None:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
-    server.wait_for_termination()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:  # how the engine stops its plugins
+        server.stop(grace=None)
 
 
 if __name__ == "__main__":

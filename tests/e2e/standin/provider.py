@@ -5,8 +5,8 @@ The engine starts a plugin as `pulumi-resource-<name> <engine address>` and read
 listens on from its stdout. The plugin reports the version of the installed SDK package, which
 is the version the program asks the engine for.
 
-Preview: Configure answers supportsPreview false, so the engine plans creates and updates
-itself and calls Create/Update only for real. Secrets: acceptSecrets false, so the engine strips
+Preview: Create and Update with `preview` set answer the inputs as outputs and call nothing
+(the engine calls them in previews whatever Configure answers about supportsPreview). Secrets: acceptSecrets false, so the engine strips
 them before calling and marks outputs secret again from the inputs.
 """
 
@@ -218,7 +218,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
                 except ValueError:
                     config[key.rsplit(":", 1)[-1]] = value
         self._call(context, self.configure, config)
-        return provider_pb2.ConfigureResponse(acceptSecrets=False, supportsPreview=False)
+        return provider_pb2.ConfigureResponse(acceptSecrets=False, supportsPreview=True)
 
     def Check(self, request: Any, context: Any) -> Any:  # noqa: N802
         inputs = self._call(
@@ -249,6 +249,8 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def Create(self, request: Any, context: Any) -> Any:  # noqa: N802
+        if request.preview:  # plan only: the inputs stand for the outputs, no cloud call
+            return provider_pb2.CreateResponse(properties=request.properties)
         id_, outputs = self._call(context, self.create, request.type, to_dict(request.properties))
         return provider_pb2.CreateResponse(id=id_, properties=to_struct(outputs))
 
@@ -263,6 +265,11 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def Update(self, request: Any, context: Any) -> Any:  # noqa: N802
+        if request.preview:
+            olds = to_dict(request.olds)
+            return provider_pb2.UpdateResponse(
+                properties=to_struct({**olds, **to_dict(request.news)})
+            )
         outputs = self._call(
             context, self.update, request.type, request.id, to_dict(request.olds),
             to_dict(request.news),
@@ -293,5 +300,7 @@ def serve(provider: StandInProvider) -> None:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
-    sys.stdout.flush()
-    server.wait_for_termination()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:  # how the engine stops its plugins
+        server.stop(grace=None)
