@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,11 +65,13 @@ class Deployer:
         self.env = env
 
     def run(self, *args: str, ok: bool | None = True, timeout: int = COMMAND_TIMEOUT) -> Result:
+        started = time.monotonic()
         done = subprocess.run(
             list(args), cwd=self.workdir, env=self.env, capture_output=True, text=True,
             timeout=timeout,
         )  # fmt: skip
         result = Result(tuple(args), done.returncode, done.stdout, done.stderr)
+        print(f"[{time.monotonic() - started:6.1f}s] exit {done.returncode}: {' '.join(args)}")
         if ok is True and done.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{result.output}")
         if ok is False and done.returncode == 0:

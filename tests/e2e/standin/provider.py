@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import sys
 import urllib.error
 import urllib.request
 from concurrent import futures
