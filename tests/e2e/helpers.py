@@ -38,8 +38,9 @@ def planned_steps(deployer: Deployer, *extra: str) -> dict[str, str]:
 
 
 def short(urn: str) -> str:
-    """`type::name` of a URN."""
-    return "::".join(urn.split("::")[-2:])
+    """`type::name` of a URN, without its parents' types."""
+    qualified_type, name = urn.split("::")[-2:]
+    return f"{qualified_type.split('$')[-1]}::{name}"
 
 
 def arm_types(cloud: FakeCloud) -> Counter[str]:
