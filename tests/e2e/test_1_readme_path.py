@@ -40,7 +40,13 @@ def test_readme_path_up_outputs_preview_destroy_check_up_again(
 
     pulumi("preview", "--expect-no-changes")
 
+    calls_before_destroy = len(cloud.arm.requests)
     pulumi("destroy", "--yes")
+    deletes = [r.path for r in cloud.arm.requests[calls_before_destroy:] if r.method == "DELETE"]
+    assert (
+        deletes[-1].lower()
+        == f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{raw['resourceGroupName']}"
+    )
     check = deployer.run(
         "make", "teardown-check", "STACK=dev", f"SUBSCRIPTION={SUBSCRIPTION}", ok=None
     )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import CLIENT_SECRET, init_stack, outputs, set_service_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -45,4 +45,9 @@ def test_private_link_stack_passes_the_pack_and_a_stricter_pack_config_stops_up(
     env = cluster["spark_env_vars"]
     assert env["MLFLOW_TRACKING_URI"] == workspace["properties"]["mlFlowTrackingUri"]
     assert env["AZURE_CLIENT_SECRET"].startswith("{{secrets/")
+    # The engine keeps the client secret encrypted: not in the stack file, not in the state.
+    assert CLIENT_SECRET not in (deployer.workdir / "Pulumi.private.yaml").read_text()
+    state = deployer.workdir.parent / "state"
+    for path in state.rglob("*.json"):
+        assert CLIENT_SECRET not in path.read_text(), path
     pulumi("destroy", "--yes")
