@@ -281,12 +281,12 @@ class AzureNative(StandInProvider):
         return (*arm_type(type_).name_inputs, "location")
 
     def check(self, type_: str, name: str, olds: dict[str, Any], news: dict[str, Any]) -> dict:
-        kind = arm_type(type_)
-        own = kind.name_inputs[-1]
-        if own != "scope" and not news.get(own):  # autonaming: the resource name + a suffix
-            news[own] = olds.get(own) or f"{name}{uuid.uuid4().hex[:8]}"
-        if type_ == "azure-native:authorization:RoleAssignment" and not news.get(own):
-            news[own] = olds.get(own) or str(uuid.uuid4())
+        own = arm_type(type_).name_inputs[-1]
+        if not news.get(own):  # autonaming, kept from the previous inputs
+            if type_ == "azure-native:authorization:RoleAssignment":
+                news[own] = olds.get(own) or str(uuid.uuid4())  # a GUID
+            else:
+                news[own] = olds.get(own) or f"{name}{uuid.uuid4().hex[:8]}"
         return news
 
     def _put(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

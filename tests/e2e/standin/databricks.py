@@ -12,6 +12,8 @@ the loopback cloud, and TLS still checks the certificate against the workspace's
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -51,7 +53,8 @@ def cluster_spec(inputs: dict[str, Any]) -> dict[str, Any]:
         spec["autoscale"] = {
             "min_workers": scale.get("minWorkers"), "max_workers": scale.get("maxWorkers")
         }  # fmt: skip
-    spec.setdefault("num_workers", 0) if "autoscale" not in spec else None
+    if "autoscale" not in spec:
+        spec.setdefault("num_workers", 0)
     unknown = set(inputs) - set(CLUSTER_FIELDS) - {"autoscale", "libraries", "noWait"}
     if unknown:
         raise ProviderError(f"databricks stand-in: cluster inputs it cannot map: {sorted(unknown)}")
@@ -237,9 +240,7 @@ class Databricks(StandInProvider):
 
 
 def uuid_like(inputs: dict[str, Any]) -> str:
-    import hashlib
-    import json
-
+    """A stable id suffix for a library: the same inputs, the same id."""
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
 
 
