@@ -17,13 +17,13 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:protect", "true")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
 
     refused = pulumi("destroy", "--yes", ok=False)
     assert "protected" in refused.output
     assert cloud.arm.dump()["resources"], "a refused destroy must leave the stack in place"
 
     pulumi("config", "set", "databricks-azureml:protect", "false")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     pulumi("destroy", "--yes")
     assert cloud.arm.dump()["resources"] == []

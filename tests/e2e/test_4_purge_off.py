@@ -25,7 +25,7 @@ def test_purge_off_leaves_soft_deleted_workspace_and_vault(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     pulumi("destroy", "--yes")
 
     dump = cloud.arm.dump()
@@ -44,9 +44,9 @@ def test_purge_turned_on_later_still_destroys_and_names_the_protected_vault(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "true")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
 
     destroyed = pulumi("destroy", "--yes")
     vault = cloud.arm.dump()["deletedVaults"][0]

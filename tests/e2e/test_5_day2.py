@@ -34,7 +34,7 @@ def show(title: str, steps: dict[str, str]) -> None:
 def test_day2_changes_plan_and_apply(deployer: Deployer, cloud: FakeCloud) -> None:
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     before = outputs(deployer)
 
     # dual -> exclusive (needs the service principal, and registers models in AzureML)
@@ -45,7 +45,7 @@ def test_day2_changes_plan_and_apply(deployer: Deployer, cloud: FakeCloud) -> No
     ops = {short(urn): op for urn, op in steps.items()}
     assert ops["azure-native:databricks:Workspace::databricks-dbw"] == "update"
     assert ops["databricks:index/cluster:Cluster::tracking-cluster"] == "update"
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     after = outputs(deployer)
     assert after["clusterId"] == before["clusterId"]  # edited, not rebuilt
     assert after["trackingMode"] == "exclusive"
@@ -55,7 +55,7 @@ def test_day2_changes_plan_and_apply(deployer: Deployer, cloud: FakeCloud) -> No
     show("containerRegistry false -> true", steps)
     ops = {short(urn): op for urn, op in steps.items()}
     assert ops["azure-native:containerregistry:Registry::azureml-acr"] == "create"
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     assert arm_types(cloud)["microsoft.containerregistry/registries"] == 1
 
     pulumi("config", "set", "--path", "databricks-azureml:cluster.maxWorkers", "4")
@@ -64,7 +64,7 @@ def test_day2_changes_plan_and_apply(deployer: Deployer, cloud: FakeCloud) -> No
     ops = {short(urn): op for urn, op in steps.items()}
     assert ops["databricks:index/cluster:Cluster::tracking-cluster"] == "update"
     assert {op for name, op in ops.items() if "cluster:Cluster" not in name} <= {"same"}
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     host = after["databricksWorkspaceUrl"].removeprefix("https://")
     cluster = cloud.databricks.snapshot()[host]["clusters"][before["clusterId"]]
     assert cluster["autoscale"]["max_workers"] == 4

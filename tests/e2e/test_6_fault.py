@@ -28,11 +28,11 @@ def test_fault_mid_up_then_rerun_completes_without_duplicates(
     cloud.arm.fail(vault_id, 500, method="PUT", code="InternalServerError", message="try again")
     cloud.arm.fail(vault_id, 409, method="PUT", code="Conflict", message="operation in progress")
 
-    failed = pulumi("up", "--yes", ok=False)
+    failed = pulumi("up", "--yes", "--skip-preview", ok=False)
     assert "azureml-kv" in failed.output
     assert "Conflict" in failed.output
 
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     created = arm_names(cloud)
     assert len(created) == len(set(created)), "a resource was created twice"
     result = outputs(deployer)
