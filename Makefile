@@ -30,7 +30,8 @@ test: $(VENV)/.dev  ## the linter, then every test
 	$(PY) -m pytest -q
 
 e2e: $(VENV)/.dev  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
-	DATABRICKS_AZUREML_ENGINE_BIN="$$(tests/e2e/engine/build.sh)" $(PY) -m pytest -q -m e2e tests/e2e
+	bin="$$(tests/e2e/engine/build.sh)" && \
+	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
