@@ -15,7 +15,7 @@ install = if [ "$$(cat $(VENV)/.installer)" = uv ]; then \
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1); \
 	else $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1); fi
 
-.PHONY: preview preview-json test lint lock teardown-check clean
+.PHONY: preview preview-json test e2e lint lock teardown-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory lint-workflows
 	$(PY) -m pytest -q
+
+e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
+	bin="$$(tests/e2e/engine/build.sh)" && \
+	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))

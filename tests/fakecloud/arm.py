@@ -470,6 +470,11 @@ class FakeArm:
     def _put(self, rid: str, rtype: str, name: str, body: Mapping[str, Any]) -> Reply:
         key, kind = rid.lower(), rtype.lower()
         parent = key.rsplit("/", 2)[0]
+        scope, _, own = key.rpartition("/providers/")
+        if "/providers/" in scope and own.count("/") == 2:
+            # An extension resource ({scope}/providers/{ns}/{type}/{name}, e.g. a role
+            # assignment on a workspace): its parent is the resource it extends.
+            parent = scope
         if kind.count("/") > 1 and parent not in self.resources:
             return arm_error(404, "ParentResourceNotFound", f"the parent of {name} does not exist")
         old = self.resources.get(key)
