@@ -4,7 +4,7 @@ VENV := venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: preview preview-json test lint teardown-check clean
+.PHONY: preview preview-json test e2e lint teardown-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory lint-workflows
 	$(PY) -m pytest -q
+
+e2e: $(VENV)/.dev  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
+	DATABRICKS_AZUREML_ENGINE_BIN="$$(tests/e2e/engine/build.sh)" $(PY) -m pytest -q -m e2e tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))

@@ -1,0 +1,340 @@
+"""`pulumi-resource-azure-native`: the stand-in for the azure-native provider.
+
+Each resource type maps to one ARM resource id; Create and Update PUT the ARM body, Read GETs
+it, Delete DELETEs it, long-running operations are polled through Azure-AsyncOperation or
+Location, and 408/429/5xx are retried (honouring Retry-After) as the Azure SDKs do. ARM is
+found as the real provider finds a custom cloud: `azure-native:metadataHost` names the host
+whose `/metadata/endpoints?api-version=2022-09-01` document gives `resourceManager`. The token
+comes from the Azure CLI (AzureCliCredential), the subscription from config or `az account show`.
+
+SDK inputs to ARM body: the id's name inputs build the path; location, tags, sku, identity,
+kind, zones and extendedLocation stay top-level; every other input goes under `properties`
+(or, for types whose SDK input is itself the properties object, that input is `properties`).
+Outputs are ARM's answer with `properties` flattened back, as the SDK reads them.
+
+Not modelled: the real provider's per-property `forceNew` metadata. Here a change of a name
+input, the scope or the location replaces; every other change is a PUT, which the fake ARM
+refuses where Azure marks a property as unchangeable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from tests.e2e.standin.provider import (
+    HttpAnswer,
+    ProviderError,
+    StandInProvider,
+    https,
+    serve,
+)
+
+METADATA_API_VERSION = "2022-09-01"
+ARM_SCOPE = "https://management.azure.com/.default"
+TOP_LEVEL = ("location", "tags", "sku", "identity", "kind", "zones", "extendedLocation")
+RETRIED = (408, 429, 500, 502, 503, 504)
+RETRIES = 3
+POLL_SECONDS = 0.2
+POLL_LIMIT = 600
+RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
+NETWORK = RG + "/providers/Microsoft.Network"
+AML = RG + "/providers/Microsoft.MachineLearningServices/workspaces/{workspaceName}"
+
+
+@dataclass(frozen=True)
+class ArmType:
+    path: str  # {input} placeholders; the last one is the resource's own name
+    api_version: str  # a stable version Microsoft documents for the type
+    properties_input: str | None = None  # the SDK input that is ARM's `properties`, if any
+    top_level_only: bool = False  # no `properties` in the body (resource groups)
+
+    @property
+    def name_inputs(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+
+# Every azure-native type the program declares. An unknown type fails loudly.
+TYPES: dict[str, ArmType] = {
+    "azure-native:resources:ResourceGroup": ArmType(RG, "2024-03-01", top_level_only=True),
+    "azure-native:network:VirtualNetwork": ArmType(
+        NETWORK + "/virtualNetworks/{virtualNetworkName}", "2024-05-01"
+    ),
+    "azure-native:network:Subnet": ArmType(
+        NETWORK + "/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}", "2024-05-01"
+    ),
+    "azure-native:network:NetworkSecurityGroup": ArmType(
+        NETWORK + "/networkSecurityGroups/{networkSecurityGroupName}", "2024-05-01"
+    ),
+    "azure-native:network:NatGateway": ArmType(
+        NETWORK + "/natGateways/{natGatewayName}", "2024-05-01"
+    ),
+    "azure-native:network:PublicIPAddress": ArmType(
+        NETWORK + "/publicIPAddresses/{publicIpAddressName}", "2024-05-01"
+    ),
+    "azure-native:network:PrivateEndpoint": ArmType(
+        NETWORK + "/privateEndpoints/{privateEndpointName}", "2024-05-01"
+    ),
+    "azure-native:network:PrivateDnsZoneGroup": ArmType(
+        NETWORK + "/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/"
+        "{privateDnsZoneGroupName}",
+        "2024-05-01",
+    ),
+    "azure-native:privatedns:PrivateZone": ArmType(
+        NETWORK + "/privateDnsZones/{privateZoneName}", "2024-06-01"
+    ),
+    "azure-native:privatedns:VirtualNetworkLink": ArmType(
+        NETWORK + "/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}",
+        "2024-06-01",
+    ),
+    "azure-native:storage:StorageAccount": ArmType(
+        RG + "/providers/Microsoft.Storage/storageAccounts/{accountName}", "2024-01-01"
+    ),
+    "azure-native:keyvault:Vault": ArmType(
+        RG + "/providers/Microsoft.KeyVault/vaults/{vaultName}", "2024-11-01", "properties"
+    ),
+    "azure-native:operationalinsights:Workspace": ArmType(
+        RG + "/providers/Microsoft.OperationalInsights/workspaces/{workspaceName}", "2023-09-01"
+    ),
+    "azure-native:applicationinsights:Component": ArmType(
+        RG + "/providers/Microsoft.Insights/components/{resourceName}", "2020-02-02"
+    ),
+    "azure-native:containerregistry:Registry": ArmType(
+        RG + "/providers/Microsoft.ContainerRegistry/registries/{registryName}", "2023-07-01"
+    ),
+    "azure-native:machinelearningservices:Workspace": ArmType(AML, "2024-04-01"),
+    "azure-native:machinelearningservices:OnlineEndpoint": ArmType(
+        AML + "/onlineEndpoints/{endpointName}", "2024-04-01", "properties"
+    ),
+    "azure-native:machinelearningservices:OnlineDeployment": ArmType(
+        AML + "/onlineEndpoints/{endpointName}/deployments/{deploymentName}",
+        "2024-04-01",
+        "properties",
+    ),
+    "azure-native:databricks:Workspace": ArmType(
+        RG + "/providers/Microsoft.Databricks/workspaces/{workspaceName}", "2024-05-01"
+    ),
+    "azure-native:authorization:RoleAssignment": ArmType(
+        "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+        "2022-04-01",
+    ),
+}
+
+
+def arm_type(type_: str) -> ArmType:
+    try:
+        return TYPES[type_]
+    except KeyError:
+        raise ProviderError(
+            f"azure-native stand-in: no ARM mapping for {type_}; add it to TYPES in "
+            "tests/e2e/standin/azure_native.py"
+        ) from None
+
+
+def body_from_inputs(kind: ArmType, inputs: dict[str, Any]) -> dict[str, Any]:
+    names = set(kind.name_inputs) | {"subscriptionId"}
+    rest = {k: v for k, v in inputs.items() if k not in names}
+    body = {k: rest.pop(k) for k in TOP_LEVEL if k in rest}
+    if kind.top_level_only:
+        body.update(rest)
+    elif kind.properties_input is not None:
+        body["properties"] = rest.pop(kind.properties_input, {})
+        body.update(rest)
+    else:
+        body["properties"] = rest
+    return body
+
+
+def outputs_from_arm(kind: ArmType, answer: dict[str, Any]) -> dict[str, Any]:
+    outputs = {k: v for k, v in answer.items() if k != "properties"}
+    props = answer.get("properties") or {}
+    if kind.properties_input is not None:
+        outputs[kind.properties_input] = props
+    else:
+        outputs.update(props)
+    outputs["azureApiVersion"] = kind.api_version
+    return outputs
+
+
+def arm_message(answer: HttpAnswer) -> str:
+    error = (answer.body or {}).get("error", {}) if isinstance(answer.body, dict) else {}
+    return f'Status={answer.status} Code="{error.get("code", "")}" Message="{error.get("message", answer.body)}"'
+
+
+class AzureNative(StandInProvider):
+    name = "azure-native"
+    package = "pulumi-azure-native"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.endpoint = ""
+        self._token: str | None = None
+        self._account: dict[str, Any] | None = None
+
+    # --- configuration, identity -----------------------------------------------------------
+
+    def configure(self, config: dict[str, Any]) -> None:
+        self.config = config
+        host = config.get("metadataHost")
+        if not host:
+            raise ProviderError(
+                "azure-native stand-in: set azure-native:metadataHost; it reaches only a custom "
+                "cloud (the loopback fake), never public Azure"
+            )
+        answer = https(
+            "GET", f"https://{host}/metadata/endpoints?api-version={METADATA_API_VERSION}"
+        )
+        if answer.status != 200 or not isinstance(answer.body, dict):
+            raise ProviderError(f"no cloud metadata at {host}: {answer.status}")
+        self.endpoint = str(answer.body["resourceManager"]).rstrip("/")
+
+    def account(self) -> dict[str, Any]:
+        if self._account is None:
+            self._account = json.loads(
+                subprocess.run(
+                    ["az", "account", "show", "--output", "json"],
+                    check=True, capture_output=True, text=True,
+                ).stdout
+            )  # fmt: skip
+        return self._account
+
+    def subscription_id(self) -> str:
+        return str(self.config.get("subscriptionId") or self.account()["id"])
+
+    def token(self) -> str:
+        if self._token is None:
+            from azure.identity import AzureCliCredential
+
+            self._token = AzureCliCredential().get_token(ARM_SCOPE).token
+        return self._token
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        if token == "azure-native:authorization:getClientConfig":
+            account = self.account()
+            return {
+                "subscriptionId": self.subscription_id(),
+                "tenantId": str(self.config.get("tenantId") or account["tenantId"]),
+                "clientId": str(account.get("clientId", "04b07795-8ddb-461a-bbee-02f9e1bf7b46")),
+                "objectId": str(account.get("objectId", uuid.UUID(int=1))),
+            }
+        return super().invoke(token, args)
+
+    # --- ARM --------------------------------------------------------------------------------
+
+    def arm(self, method: str, url: str, body: Any = None) -> HttpAnswer:
+        if not url.startswith("https://"):
+            url = self.endpoint + url
+        for attempt in range(RETRIES + 1):
+            answer = https(method, url, body=body, token=self.token())
+            if answer.status not in RETRIED or attempt == RETRIES:
+                return answer
+            time.sleep(min(float(answer.headers.get("retry-after", "0") or 0), 5) + 0.1 * attempt)
+        raise AssertionError("unreachable")
+
+    def wait(self, answer: HttpAnswer, what: str) -> None:
+        """Poll a long-running operation to its end; raise if it failed."""
+        status_url = answer.headers.get("azure-asyncoperation")
+        location_url = answer.headers.get("location")
+        if answer.status not in (201, 202) or not (status_url or location_url):
+            return
+        for _ in range(POLL_LIMIT):
+            if status_url:
+                polled = self.arm("GET", status_url)
+                state = (polled.body or {}).get("status", "") if polled.status == 200 else ""
+                if polled.status >= 400 or state in ("Failed", "Canceled"):
+                    error = (polled.body or {}).get("error", {}) if polled.status < 400 else {}
+                    message = (
+                        arm_message(polled)
+                        if polled.status >= 400
+                        else (
+                            f'Code="{error.get("code", "")}" Message="{error.get("message", "")}"'
+                        )
+                    )
+                    raise ProviderError(f"{what}: the operation failed: {message}")
+                if state == "Succeeded":
+                    return
+            else:
+                polled = self.arm("GET", str(location_url))
+                if polled.status >= 400:
+                    raise ProviderError(f"{what}: the operation failed: {arm_message(polled)}")
+                if polled.status != 202:
+                    return
+            time.sleep(POLL_SECONDS)
+        raise ProviderError(f"{what}: the operation did not end")
+
+    def resource_id(self, type_: str, inputs: dict[str, Any]) -> str:
+        kind = arm_type(type_)
+        values = {"subscriptionId": self.subscription_id(), **inputs}
+        missing = [n for n in kind.name_inputs if not values.get(n)]
+        if missing:
+            raise ProviderError(f"{type_}: missing {', '.join(missing)}")
+        return kind.path.format(**{n: values[n] for n in kind.name_inputs})
+
+    # --- resource operations ---------------------------------------------------------------
+
+    def replace_keys(self, type_: str) -> tuple[str, ...]:
+        return (*arm_type(type_).name_inputs, "location")
+
+    def check(self, type_: str, name: str, olds: dict[str, Any], news: dict[str, Any]) -> dict:
+        kind = arm_type(type_)
+        own = kind.name_inputs[-1]
+        if own != "scope" and not news.get(own):  # autonaming: the resource name + a suffix
+            news[own] = olds.get(own) or f"{name}{uuid.uuid4().hex[:8]}"
+        if type_ == "azure-native:authorization:RoleAssignment" and not news.get(own):
+            news[own] = olds.get(own) or str(uuid.uuid4())
+        return news
+
+    def _put(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kind = arm_type(type_)
+        rid = self.resource_id(type_, inputs)
+        what = f"PUT {rid}"
+        answer = self.arm(
+            "PUT", f"{rid}?api-version={kind.api_version}", body_from_inputs(kind, inputs)
+        )
+        if answer.status >= 400:
+            raise ProviderError(f"{what}: {arm_message(answer)}")
+        self.wait(answer, what)
+        final = self.arm("GET", f"{rid}?api-version={kind.api_version}")
+        if final.status != 200:
+            raise ProviderError(f"GET {rid} after PUT: {arm_message(final)}")
+        return rid, outputs_from_arm(kind, final.body)
+
+    def create(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # Like the real provider, never adopt what exists: that is `pulumi import`'s job.
+        rid = self.resource_id(type_, inputs)
+        found = self.arm("GET", f"{rid}?api-version={arm_type(type_).api_version}")
+        if found.status == 200:
+            raise ProviderError(f"resource {rid} already exists; import it into the stack first")
+        return self._put(type_, inputs)
+
+    def update(
+        self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._put(type_, news)[1]
+
+    def read(self, type_: str, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        kind = arm_type(type_)
+        answer = self.arm("GET", f"{id_}?api-version={kind.api_version}")
+        if answer.status == 404:
+            return None
+        if answer.status >= 400:
+            raise ProviderError(f"GET {id_}: {arm_message(answer)}")
+        return outputs_from_arm(kind, answer.body)
+
+    def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
+        kind = arm_type(type_)
+        answer = self.arm("DELETE", f"{id_}?api-version={kind.api_version}")
+        if answer.status == 404:
+            return
+        if answer.status >= 400:
+            raise ProviderError(f"DELETE {id_}: {arm_message(answer)}")
+        self.wait(answer, f"DELETE {id_}")
+
+
+if __name__ == "__main__":
+    serve(AzureNative())

@@ -1,0 +1,247 @@
+"""`pulumi-resource-databricks`: the stand-in for the Databricks provider.
+
+Secret scopes, secrets, clusters, cluster libraries and cluster permissions through the
+Databricks REST API (2.0 and 2.1), as the real provider calls it. The provider's `host` is the
+workspace URL that ARM returned; it authenticates as the real provider does with
+`azure_workspace_resource_id`: an Azure CLI token for the AzureDatabricks application and the
+workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id.
+
+DATABRICKS_AZUREML_FAKECLOUD_ADDRESS (host:port) plays DNS: every workspace name resolves to
+the loopback cloud, and TLS still checks the certificate against the workspace's name.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from tests.e2e.standin.provider import HttpAnswer, ProviderError, StandInProvider, https, serve
+
+ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"
+AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"  # AzureDatabricks app
+SCOPE = "databricks:index/secretScope:SecretScope"
+SECRET = "databricks:index/secret:Secret"
+CLUSTER = "databricks:index/cluster:Cluster"
+PERMISSIONS = "databricks:index/permissions:Permissions"
+LIBRARY = "databricks:index/library:Library"
+PRINCIPALS = {"groupName": "group_name", "userName": "user_name"}
+PRINCIPALS["servicePrincipalName"] = "service_principal_name"
+
+# SDK input (camelCase) -> REST field, for the cluster fields the program sets.
+CLUSTER_FIELDS = {
+    "clusterName": "cluster_name",
+    "sparkVersion": "spark_version",
+    "nodeTypeId": "node_type_id",
+    "autoterminationMinutes": "autotermination_minutes",
+    "dataSecurityMode": "data_security_mode",
+    "singleUserName": "single_user_name",
+    "sparkEnvVars": "spark_env_vars",
+    "sparkConf": "spark_conf",
+    "customTags": "custom_tags",
+    "numWorkers": "num_workers",
+    "runtimeEngine": "runtime_engine",
+}
+
+
+def cluster_spec(inputs: dict[str, Any]) -> dict[str, Any]:
+    spec = {rest: inputs[sdk] for sdk, rest in CLUSTER_FIELDS.items() if sdk in inputs}
+    if "autoscale" in inputs:
+        scale = inputs["autoscale"]
+        spec["autoscale"] = {
+            "min_workers": scale.get("minWorkers"), "max_workers": scale.get("maxWorkers")
+        }  # fmt: skip
+    spec.setdefault("num_workers", 0) if "autoscale" not in spec else None
+    unknown = set(inputs) - set(CLUSTER_FIELDS) - {"autoscale", "libraries", "noWait"}
+    if unknown:
+        raise ProviderError(f"databricks stand-in: cluster inputs it cannot map: {sorted(unknown)}")
+    return spec
+
+
+def rest_error(answer: HttpAnswer, what: str) -> ProviderError:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    return ProviderError(
+        f"{what}: {answer.status} {body.get('error_code', '')}: {body.get('message', answer.body)}"
+    )
+
+
+class Databricks(StandInProvider):
+    name = "databricks"
+    package = "pulumi-databricks"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._token: str | None = None
+
+    def configure(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    def token(self) -> str:
+        if self._token is None:
+            from azure.identity import AzureCliCredential
+
+            self._token = AzureCliCredential().get_token(AZURE_DATABRICKS_SCOPE).token
+        return self._token
+
+    def api(self, method: str, path: str, body: Any = None) -> HttpAnswer:
+        host = str(self.config.get("host") or "")
+        if not host:
+            raise ProviderError("databricks stand-in: the provider has no host")
+        if "://" not in host:
+            host = "https://" + host
+        address = os.environ.get(ADDRESS_ENV) or urlsplit(host).netloc
+        headers = {}
+        if self.config.get("azureWorkspaceResourceId"):
+            headers["X-Databricks-Azure-Workspace-Resource-Id"] = self.config[
+                "azureWorkspaceResourceId"
+            ]
+        return https(
+            method, host.rstrip("/") + path, body=body, token=self.token(), headers=headers,
+            connect_to=address,
+        )  # fmt: skip
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.api(method, path, body)
+        if answer.status >= 400:
+            raise rest_error(answer, f"{method} {path}")
+        return answer.body
+
+    def replace_keys(self, type_: str) -> tuple[str, ...]:
+        return {
+            SCOPE: ("name", "backendType"),
+            SECRET: ("scope", "key"),
+            CLUSTER: (),
+            PERMISSIONS: ("clusterId",),
+            LIBRARY: ("clusterId", "pypi"),
+        }.get(type_, ())
+
+    # --- create ----------------------------------------------------------------------------
+
+    def create(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if type_ == SCOPE:
+            name = inputs["name"]
+            backend = inputs.get("backendType", "DATABRICKS")
+            self.call("POST", "/api/2.0/secrets/scopes/create",
+                      {"scope": name, "scope_backend_type": backend})  # fmt: skip
+            return name, {"name": name, "backendType": backend}
+        if type_ == SECRET:
+            self.call("POST", "/api/2.0/secrets/put", self._secret_body(inputs))
+            return f"{inputs['scope']}|{inputs['key']}", self._secret_outputs(inputs)
+        if type_ == CLUSTER:
+            created = self.call("POST", "/api/2.1/clusters/create", cluster_spec(inputs))
+            cluster_id = created["cluster_id"]
+            self._install(cluster_id, inputs.get("libraries") or [])
+            return cluster_id, self._cluster_outputs(cluster_id, inputs)
+        if type_ == PERMISSIONS:
+            return self._put_permissions(inputs)
+        if type_ == LIBRARY:
+            self._install(
+                inputs["clusterId"], [{k: v for k, v in inputs.items() if k != "clusterId"}]
+            )
+            return f"{inputs['clusterId']}/{uuid_like(inputs)}", dict(inputs)
+        raise ProviderError(f"databricks stand-in: no mapping for {type_}")
+
+    def _secret_body(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"scope": inputs["scope"], "key": inputs["key"],
+                "string_value": inputs.get("stringValue", "")}  # fmt: skip
+
+    def _secret_outputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "scope": inputs["scope"],
+            "key": inputs["key"],
+            "configReference": f"{{{{secrets/{inputs['scope']}/{inputs['key']}}}}}",
+            "lastUpdatedTimestamp": 0,
+        }
+
+    def _install(self, cluster_id: str, libraries: list[dict[str, Any]]) -> None:
+        if libraries:
+            self.call("POST", "/api/2.0/libraries/install",
+                      {"cluster_id": cluster_id, "libraries": libraries})  # fmt: skip
+
+    def _cluster_outputs(self, cluster_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        found = self.call("GET", f"/api/2.1/clusters/get?cluster_id={quote(cluster_id)}")
+        host = str(self.config.get("host", "")).rstrip("/")
+        return {
+            **inputs,
+            "clusterId": cluster_id,
+            "state": found.get("state", ""),
+            "url": f"{host}/#setting/clusters/{cluster_id}/configuration",
+            "defaultTags": {"ClusterId": cluster_id, "ClusterName": inputs.get("clusterName", "")},
+        }
+
+    def _put_permissions(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        cluster_id = inputs.get("clusterId")
+        if not cluster_id:
+            raise ProviderError("databricks stand-in: only cluster permissions are modelled")
+        acl = []
+        for control in inputs.get("accessControls") or []:
+            entry = {rest: control[sdk] for sdk, rest in PRINCIPALS.items() if sdk in control}
+            entry["permission_level"] = control.get("permissionLevel")
+            acl.append(entry)
+        self.call("PUT", f"/api/2.0/permissions/clusters/{quote(cluster_id)}",
+                  {"access_control_list": acl})  # fmt: skip
+        return f"/clusters/{cluster_id}", {**inputs, "objectType": "cluster"}
+
+    # --- read, update, delete --------------------------------------------------------------
+
+    def read(self, type_: str, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        if type_ == CLUSTER:
+            answer = self.api("GET", f"/api/2.1/clusters/get?cluster_id={quote(id_)}")
+            return None if answer.status >= 400 else state
+        if type_ == SCOPE:
+            scopes = self.call("GET", "/api/2.0/secrets/scopes/list").get("scopes") or []
+            return state if any(s["name"] == id_ for s in scopes) else None
+        if type_ == SECRET:
+            scope, key = id_.split("|", 1)
+            answer = self.api("GET", f"/api/2.0/secrets/list?scope={quote(scope)}")
+            keys = (answer.body or {}).get("secrets") or [] if answer.status == 200 else []
+            return state if any(s["key"] == key for s in keys) else None
+        return state
+
+    def update(
+        self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        if type_ == CLUSTER:
+            self.call("POST", "/api/2.1/clusters/edit", {"cluster_id": id_, **cluster_spec(news)})
+            added = [
+                lib
+                for lib in news.get("libraries") or []
+                if lib not in (olds.get("libraries") or [])
+            ]
+            self._install(id_, added)
+            return self._cluster_outputs(id_, news)
+        if type_ == SECRET:
+            self.call("POST", "/api/2.0/secrets/put", self._secret_body(news))
+            return self._secret_outputs(news)
+        if type_ == PERMISSIONS:
+            return self._put_permissions(news)[1]
+        return news
+
+    def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
+        if type_ == CLUSTER:
+            answer = self.api("POST", "/api/2.1/clusters/permanent-delete", {"cluster_id": id_})
+        elif type_ == SCOPE:
+            answer = self.api("POST", "/api/2.0/secrets/scopes/delete", {"scope": id_})
+        elif type_ == SECRET:
+            scope, key = id_.split("|", 1)
+            answer = self.api("POST", "/api/2.0/secrets/delete", {"scope": scope, "key": key})
+        elif type_ == PERMISSIONS:
+            cluster_id = id_.rsplit("/", 1)[-1]
+            answer = self.api("PUT", f"/api/2.0/permissions/clusters/{quote(cluster_id)}",
+                              {"access_control_list": []})  # fmt: skip
+        else:
+            return
+        # Gone already (or its workspace is): nothing left to delete.
+        if answer.status >= 400 and answer.status not in (400, 404):
+            raise rest_error(answer, f"deleting {id_}")
+
+
+def uuid_like(inputs: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:12]
+
+
+if __name__ == "__main__":
+    serve(Databricks())

@@ -1,0 +1,128 @@
+"""The Python language host: what the engine launches as `pulumi-language-python`.
+
+The Go language host (sdk/python/cmd/pulumi-language-python) is a nested module without tags,
+and the Go module proxy here does not serve it. This host serves the Python SDK's own
+LanguageServer (the one the Automation API uses for inline programs), whose program runs the
+project's `__main__.py` with runpy, in a fresh process for each engine command. It also runs
+policy packs (RunPlugin, kind analyzer) the way the Go host does: `python -u -m pulumi.policy
+<engine> <pack dir>` in the pack's directory, with its stdout and stderr streamed back.
+
+Not covered: dependency installation (`pulumi install`), toolchains, `pulumi about`.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from typing import Any
+
+import grpc
+from pulumi.automation._server import LanguageServer
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+
+ANALYZER = "analyzer"
+
+
+def _program(root: str) -> None:
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    runpy.run_path(os.path.join(root, "__main__.py"), run_name="__main__")
+
+
+def _pack_python(pack: str, info: Any) -> str:
+    """The Python of the pack's `virtualenv` runtime option (PulumiPolicy.yaml), as the Go host
+    resolves it; this host's own Python when the pack names none."""
+    options = dict(info.options.items()) if info.HasField("options") else {}
+    virtualenv = options.get("virtualenv")
+    if not virtualenv:
+        return sys.executable
+    python = os.path.join(pack, str(virtualenv), "bin", "python")
+    if not os.path.exists(python):
+        raise FileNotFoundError(f"the policy pack's virtualenv has no Python: {python}")
+    return python
+
+
+class LanguageHost(LanguageServer):
+    def __init__(self, engine_address: str) -> None:
+        self.engine_address = engine_address
+        self.root = os.getcwd()  # the engine starts language hosts in the project directory
+        super().__init__(lambda: _program(self.root))
+
+    def Run(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.info.root_directory:
+            self.root = request.info.root_directory
+        # LanguageServer takes the engine's address from args[0], where the Automation API
+        # puts it; the engine itself sends it on the command line.
+        patched = language_pb2.RunRequest()
+        patched.CopyFrom(request)
+        del patched.args[:]
+        patched.args.append(self.engine_address)
+        return super().Run(patched, context)
+
+    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:  # noqa: N802
+        if request.kind != ANALYZER:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "only policy packs run here")
+        pack = request.info.program_directory
+        command = [
+            _pack_python(pack, request.info),
+            "-u",
+            "-m",
+            "pulumi.policy",
+            *request.args,
+            pack,
+        ]
+        env = dict(os.environ)
+        env.update(item.split("=", 1) for item in request.env if "=" in item)
+        process = subprocess.Popen(
+            command, cwd=pack, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        responses: list[Any] = []
+        ready = threading.Condition()
+
+        def pump(stream: Any, field: str) -> None:
+            for chunk in iter(lambda: stream.read1(4096), b""):
+                with ready:
+                    responses.append(language_pb2.RunPluginResponse(**{field: chunk}))
+                    ready.notify()
+
+        pumps = [
+            threading.Thread(target=pump, args=(process.stdout, "stdout"), daemon=True),
+            threading.Thread(target=pump, args=(process.stderr, "stderr"), daemon=True),
+        ]
+        for thread in pumps:
+            thread.start()
+        while True:
+            with ready:
+                ready.wait_for(lambda: responses or process.poll() is not None, timeout=1)
+                batch, responses[:] = list(responses), []
+            yield from batch
+            if process.poll() is not None and not any(t.is_alive() for t in pumps):
+                with ready:
+                    yield from responses
+                yield language_pb2.RunPluginResponse(exitcode=process.returncode)
+                return
+
+
+def main() -> None:
+    # Run as a script: keep this folder off the program's import path.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [path for path in sys.path if os.path.abspath(path) != here]
+    engine_address = next((arg for arg in reversed(sys.argv[1:]) if not arg.startswith("-")), "")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:  # how the engine stops its plugins
+        server.stop(grace=None)
+
+
+if __name__ == "__main__":
+    main()
