@@ -50,6 +50,7 @@ SUBSCRIPTION = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
 TENANT = "8d1f3b2a-6c4e-4f7a-9b0d-2e5c7a9f1b3d"
 
 AML_WORKSPACE = "microsoft.machinelearningservices/workspaces"
+AML_ONLINE_ENDPOINT = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
@@ -587,6 +588,12 @@ class FakeArm:
             props["workspaceUrl"] = before.get("workspaceUrl") or (
                 f"adb-{workspace_id}.{random.randrange(1, 20)}.azuredatabricks.net"
             )
+        elif kind == AML_ONLINE_ENDPOINT:
+            # Learn, "Deploy and score a model with an online endpoint": the scoring URI is
+            # https://<endpoint>.<region>.inference.ml.azure.com/score.
+            base = f"https://{resource['name']}.{location}.inference.ml.azure.com"
+            props["scoringUri"] = f"{base}/score"
+            props["swaggerUri"] = f"{base}/swagger.json"
         elif kind == KEY_VAULT:
             props["vaultUri"] = f"https://{resource['name']}.vault.azure.net/"
             props.setdefault("enableSoftDelete", True)

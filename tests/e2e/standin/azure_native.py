@@ -109,12 +109,12 @@ TYPES: dict[str, ArmType] = {
     ),
     "azure-native:machinelearningservices:Workspace": ArmType(AML, "2024-04-01"),
     "azure-native:machinelearningservices:OnlineEndpoint": ArmType(
-        AML + "/onlineEndpoints/{endpointName}", "2024-04-01", "onlineEndpointProperties"
+        AML + "/onlineEndpoints/{endpointName}", "2024-04-01", "properties"
     ),
     "azure-native:machinelearningservices:OnlineDeployment": ArmType(
         AML + "/onlineEndpoints/{endpointName}/deployments/{deploymentName}",
         "2024-04-01",
-        "onlineDeploymentProperties",
+        "properties",
     ),
     "azure-native:databricks:Workspace": ArmType(
         RG + "/providers/Microsoft.Databricks/workspaces/{workspaceName}", "2024-05-01"
