@@ -30,7 +30,7 @@ ENGINE_BIN_ENV = "DATABRICKS_AZUREML_ENGINE_BIN"
 PASSPHRASE = "e2e-passphrase"
 # What a deployment needs from the project (no venv, no tests, no stack state).
 PROJECT_FILES = ("__main__.py", "stack.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.private.yaml",
-                 "Makefile", "requirements.txt")  # fmt: skip
+                 "Makefile", "requirements.txt", "requirements-uv.txt")  # fmt: skip
 PROJECT_DIRS = ("components", "core", "teardown", "mlflow_setup", "policy")
 COMMAND_TIMEOUT = 600
 
