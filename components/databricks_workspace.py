@@ -91,28 +91,12 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             ),
         )
 
-        # Deletes the workspace on destroy (see teardown/purge.py for the order this gives).
-        force_delete = DatabricksWorkspaceForceDelete(
-            f"{name}-force-delete",
-            DatabricksWorkspaceForceDeleteArgs(
-                subscription_id=args.subscription_id,
-                resource_group_name=args.resource_group_name,
-                workspace_name=args.workspace_name,
-                managed_resource_group_name=args.managed_resource_group_name,
-                workspace_inputs=[
-                    args.vnet_id,
-                    args.host_subnet_name,
-                    args.container_subnet_name,
-                    *([args.aml_workspace_id] if args.aml_workspace_id is not None else []),
-                ],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        force_delete = self._force_delete(name, args)
 
         # No explicit depends_on: the subnet names are outputs of the Subnet resources, which
-        # carry the NSG and NAT gateway associations (the NSG's rules are inline, created in the
-        # NSG's own PUT), so the inputs already order the workspace after everything Databricks
-        # validates. On destroy the same edges delete the workspace before the subnets.
+        # carry the NSG and NAT gateway associations, so the inputs already order the workspace
+        # after everything Databricks validates. On destroy the same edges delete the workspace
+        # before the subnets.
         workspace = databricks.Workspace(
             f"{name}-dbw",
             resource_group_name=args.resource_group_name,
@@ -133,6 +117,38 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 purged_workspace_options(force_delete)
             ),
         )
+        self._private_endpoints(name, args, workspace)
+
+        self.id = workspace.id
+        self.name = workspace.name
+        self.url = pulumi.Output.concat("https://", workspace.workspace_url)
+        self.register_outputs({"id": self.id, "name": self.name, "url": self.url})
+
+    def _force_delete(
+        self, name: str, args: DatabricksWorkspaceArgs
+    ) -> DatabricksWorkspaceForceDelete:
+        """Deletes the workspace on destroy (see teardown/purge.py for the order this gives)."""
+        return DatabricksWorkspaceForceDelete(
+            f"{name}-force-delete",
+            DatabricksWorkspaceForceDeleteArgs(
+                subscription_id=args.subscription_id,
+                resource_group_name=args.resource_group_name,
+                workspace_name=args.workspace_name,
+                managed_resource_group_name=args.managed_resource_group_name,
+                workspace_inputs=[
+                    args.vnet_id,
+                    args.host_subnet_name,
+                    args.container_subnet_name,
+                    *([args.aml_workspace_id] if args.aml_workspace_id is not None else []),
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _private_endpoints(
+        self, name: str, args: DatabricksWorkspaceArgs, workspace: databricks.Workspace
+    ) -> None:
+        """The workspace's private endpoints for its private link setting."""
         for group in PRIVATE_LINK_GROUPS[args.private_link]:
             if args.private_endpoints is None:
                 raise ValueError(
@@ -150,8 +166,3 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-
-        self.id = workspace.id
-        self.name = workspace.name
-        self.url = pulumi.Output.concat("https://", workspace.workspace_url)
-        self.register_outputs({"id": self.id, "name": self.name, "url": self.url})

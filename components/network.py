@@ -68,20 +68,7 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["subnets"]),
         )
 
-        # Declared without rules: Databricks' network intent policy writes its own rules into
-        # the NSG when the workspace is created (names, priorities and descriptions of its own
-        # choosing) and Azure refuses to delete them. Declaring none, and ignoring changes to
-        # them, keeps `pulumi refresh` + `pulumi up` a no-op, as Microsoft's quickstart
-        # databricks-all-in-one-template-for-vnet-injection-with-nat-gateway does. azure-native
-        # keeps rules it was not given on update (MaintainSubResourceIfUnset, as for subnets).
-        nsg = network.NetworkSecurityGroup(
-            f"{name}-nsg",
-            resource_group_name=group,
-            location=location,
-            network_security_group_name=args.nsg_name,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["securityRules"]),
-        )
-
+        nsg = self._nsg(name, args)
         nat_gateway = self._nat_gateway(name, args)
 
         def databricks_subnet(role: str, subnet_name: str, cidr: str) -> network.Subnet:
@@ -123,6 +110,24 @@ class Network(pulumi.ComponentResource):
         if self.endpoint_subnet_id is not None:
             outputs["endpoint_subnet_id"] = self.endpoint_subnet_id
         self.register_outputs(outputs)
+
+    def _nsg(self, name: str, args: NetworkArgs) -> network.NetworkSecurityGroup:
+        """One NSG for both Databricks subnets, declared without rules.
+
+        Databricks' network intent policy writes its own rules into the NSG when the workspace
+        is created (names, priorities and descriptions of its own choosing) and Azure refuses to
+        delete them. Declaring none, and ignoring changes to them, keeps `pulumi refresh` +
+        `pulumi up` a no-op, as Microsoft's quickstart
+        databricks-all-in-one-template-for-vnet-injection-with-nat-gateway does. azure-native
+        keeps rules it was not given on update (MaintainSubResourceIfUnset, as for subnets).
+        """
+        return network.NetworkSecurityGroup(
+            f"{name}-nsg",
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            network_security_group_name=args.nsg_name,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["securityRules"]),
+        )
 
     def _nat_gateway(self, name: str, args: NetworkArgs) -> network.NatGateway:
         """A Standard NAT gateway with a static public IP: the clusters' only egress."""
