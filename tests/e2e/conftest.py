@@ -126,7 +126,8 @@ def engine() -> Path:
 
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
-    with FakeCloud(async_polls=1) as fake:
+    # ARM asks for seconds between polls; 1 keeps the purge's pollers from their 10 s default.
+    with FakeCloud(async_polls=1, retry_after=1) as fake:
         yield fake
 
 

@@ -111,6 +111,9 @@ class FakeArm:
     """The fake. `start()`/`stop()` or a `with` block.
 
     `async_polls`: polls a long-running operation answers InProgress before it ends.
+    `retry_after`: its Retry-After, the seconds a client waits between those polls
+    (azure-resource-manager-rpc, async-api-reference.md); azure-core polls at its own
+    `polling_interval` when it is 0.
     `deleted_vault_lag`: GETs of a just-deleted vault in deletedVaults that still answer 404
     (ARM is eventually consistent). `serve_deleted_workspaces`: offer the (undocumented)
     listing of soft-deleted AzureML workspaces.
@@ -120,11 +123,13 @@ class FakeArm:
         self,
         *,
         async_polls: int = 1,
+        retry_after: int = 0,
         deleted_vault_lag: int = 0,
         serve_deleted_workspaces: bool = True,
         state_dir: str | None = None,
     ) -> None:
         self.async_polls = async_polls
+        self.retry_after = str(retry_after)
         self.deleted_vault_lag = deleted_vault_lag
         self.serve_deleted_workspaces = serve_deleted_workspaces
         self.resources: dict[str, dict[str, Any]] = {}  # lower-case id -> as ARM returns it
@@ -738,7 +743,7 @@ class FakeArm:
         base += f"/locations/{location or 'global'}"
         headers = {
             "Location": f"{base}/operationResults/{op_id}?api-version=2024-01-01",
-            "Retry-After": "0",
+            "Retry-After": self.retry_after,
         }
         if not location_only:
             headers["Azure-AsyncOperation"] = (
@@ -754,8 +759,8 @@ class FakeArm:
             if operation.polls_left > 0:
                 operation.polls_left -= 1
                 if location_style:
-                    return Reply(202, None, {"Retry-After": "0"})
-                return Reply(200, {"status": "InProgress"})
+                    return Reply(202, None, {"Retry-After": self.retry_after})
+                return Reply(200, {"status": "InProgress"}, {"Retry-After": self.retry_after})
             self._complete(operation)
         if operation.error is not None:
             if location_style:

@@ -30,10 +30,12 @@ DATABRICKS_DOMAIN = ".azuredatabricks.net"
 
 
 class FakeCloud:
-    def __init__(self, *, async_polls: int = 1) -> None:
+    def __init__(self, *, async_polls: int = 1, retry_after: int = 0) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="fakecloud-")
         self.ca_file = str(Path(self._dir.name) / "fakecloud-ca.pem")
-        self.arm = FakeArm(async_polls=async_polls, state_dir=self._dir.name)
+        self.arm = FakeArm(
+            async_polls=async_polls, retry_after=retry_after, state_dir=self._dir.name
+        )
         self.databricks = FakeDatabricks(self._workspace_exists)
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
