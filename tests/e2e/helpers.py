@@ -1,4 +1,5 @@
-"""Steps the e2e scenarios share: configuring a stack the README's way, reading plans."""
+"""Steps the e2e scenarios share: configuring a stack the README's way, reading what the engine
+did."""
 
 from __future__ import annotations
 
@@ -31,10 +32,28 @@ def set_service_principal(deployer: Deployer) -> None:
     pulumi("config", "set", "--secret", "databricks-azureml:servicePrincipalSecret", CLIENT_SECRET)
 
 
-def planned_steps(deployer: Deployer, *extra: str) -> dict[str, str]:
-    """`pulumi preview --json`: the operation planned for each resource, by URN."""
-    preview = json.loads(deployer.pulumi("preview", "--json", *extra).stdout)
-    return {step["urn"]: step["op"] for step in preview.get("steps", [])}
+# The steps of one replacement, as `pulumi up --json` reports them.
+REPLACEMENT_STEPS = frozenset({"create-replacement", "replace", "delete-replaced"})
+
+
+def applied_steps(deployer: Deployer, *extra: str) -> dict[str, str]:
+    """`pulumi up --json`: the operation the engine carried out on each resource, by URN; a
+    replacement's steps are reported once, as "replace". One program run, where a preview and
+    then an update would take two."""
+    update = deployer.pulumi("up", "--yes", "--skip-preview", "--json", *extra).stdout
+    ops: dict[str, set[str]] = {}
+    for line in update.splitlines():
+        step = json.loads(line).get("resourcePreEvent", {}).get("metadata")
+        if step:
+            ops.setdefault(step["urn"], set()).add(step["op"])
+    return {urn: _one_op(found) for urn, found in ops.items()}
+
+
+def _one_op(ops: set[str]) -> str:
+    if ops & REPLACEMENT_STEPS:
+        return "replace"
+    [op] = ops
+    return op
 
 
 def short(urn: str) -> str:

@@ -50,4 +50,4 @@ def test_private_link_stack_passes_the_pack_and_a_stricter_pack_config_stops_up(
     state = deployer.workdir.parent / "state"
     for path in state.rglob("*.json"):
         assert CLIENT_SECRET not in path.read_text(), path
-    pulumi("destroy", "--yes")
+    pulumi("destroy", "--yes", "--skip-preview")

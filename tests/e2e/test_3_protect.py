@@ -25,5 +25,5 @@ def test_protected_stack_refuses_destroy_until_unprotected(
 
     pulumi("config", "set", "databricks-azureml:protect", "false")
     pulumi("up", "--yes", "--skip-preview")
-    pulumi("destroy", "--yes")
+    pulumi("destroy", "--yes", "--skip-preview")
     assert cloud.arm.dump()["resources"] == []

@@ -26,7 +26,7 @@ def test_purge_off_leaves_soft_deleted_workspace_and_vault(
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
     pulumi("up", "--yes", "--skip-preview")
-    pulumi("destroy", "--yes")
+    pulumi("destroy", "--yes", "--skip-preview")
 
     dump = cloud.arm.dump()
     assert len(dump["softDeletedWorkspaces"]) == 1
@@ -48,7 +48,7 @@ def test_purge_turned_on_later_still_destroys_and_names_the_protected_vault(
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "true")
     pulumi("up", "--yes", "--skip-preview")
 
-    destroyed = pulumi("destroy", "--yes")
+    destroyed = pulumi("destroy", "--yes", "--skip-preview")
     vault = cloud.arm.dump()["deletedVaults"][0]
     assert vault["name"] in destroyed.output
     assert vault["properties"]["scheduledPurgeDate"][:10] in destroyed.output

@@ -11,10 +11,10 @@ import pytest
 
 from tests.e2e.conftest import Deployer
 from tests.e2e.helpers import (
+    applied_steps,
     arm_types,
     init_stack,
     outputs,
-    planned_steps,
     set_service_principal,
 )
 from tests.fakecloud.serve import FakeCloud
@@ -41,14 +41,14 @@ def test_two_phase_serving_version_bump_and_removal(deployer: Deployer, cloud: F
     init_stack(deployer, cloud)
     set_service_principal(deployer)
     pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     assert outputs(deployer).get("endpointName") is None  # null outputs are not listed
     assert arm_types(cloud)[ENDPOINTS] == 0
 
     # the notebook has registered the model: serve version 1
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.model", MODEL)
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "1")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     served = outputs(deployer)
     assert served["endpointName"] == endpoint_resource(cloud)["name"]
     assert served["endpointScoringUri"].startswith("https://")
@@ -57,10 +57,9 @@ def test_two_phase_serving_version_bump_and_removal(deployer: Deployer, cloud: F
 
     # a version bump: a new deployment, all traffic moved to it, then the old one deleted
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "2")
-    steps = planned_steps(deployer)
-    assert [op for urn, op in steps.items() if "OnlineDeployment" in urn] == ["replace"]
     before = len(cloud.arm.calls())
-    pulumi("up", "--yes")
+    steps = applied_steps(deployer)
+    assert [op for urn, op in steps.items() if "OnlineDeployment" in urn] == ["replace"]
     [second] = deployment_names(cloud)
     assert second != first
     assert endpoint_resource(cloud)["properties"]["traffic"] == {second: 100}
@@ -72,9 +71,9 @@ def test_two_phase_serving_version_bump_and_removal(deployer: Deployer, cloud: F
     assert created < moved < deleted  # traffic always on a live deployment
 
     pulumi("config", "rm", "databricks-azureml:endpoint")
-    pulumi("up", "--yes")
+    pulumi("up", "--yes", "--skip-preview")
     assert arm_types(cloud)[ENDPOINTS] == arm_types(cloud)[DEPLOYMENTS] == 0
     assert outputs(deployer).get("endpointScoringUri") is None
 
-    pulumi("destroy", "--yes")
+    pulumi("destroy", "--yes", "--skip-preview")
     assert cloud.arm.dump()["resources"] == []

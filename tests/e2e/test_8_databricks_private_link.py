@@ -41,7 +41,7 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
     ]
     assert zones == ["privatelink.azuredatabricks.net"]
 
-    pulumi("destroy", "--yes")
+    pulumi("destroy", "--yes", "--skip-preview")
     deletes = [c.path.lower() for c in cloud.arm.calls("DELETE")]
     workspace_delete = next(
         i for i, p in enumerate(deletes) if "/microsoft.databricks/workspaces/" in p
