@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,12 +22,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.standin.forkserver import SOCKET_ENV
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT
 from tests.fakecloud.serve import FakeCloud
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ENGINE_BIN_ENV = "DATABRICKS_AZUREML_ENGINE_BIN"
+# "0" starts every Python plugin cold instead of forking it from the preloaded interpreter.
+FORKSERVER_ENV = "DATABRICKS_AZUREML_E2E_FORKSERVER"
 PASSPHRASE = "e2e-passphrase"
 # What a deployment needs from the project (no venv, no tests, no stack state).
 PROJECT_FILES = ("__main__.py", "stack.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.private.yaml",
@@ -124,6 +128,27 @@ def engine() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def forkserver() -> Iterator[str | None]:
+    """The socket of this worker's preloaded interpreter (standin/forkserver.py), or None."""
+    if os.environ.get(FORKSERVER_ENV) == "0":
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="e2e-fork-")  # short: a socket path has ~100 bytes
+    path = os.path.join(folder, "socket")
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "standin" / "forkserver.py"), "serve", path],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        yield path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def cloud() -> Iterator[FakeCloud]:
     # ARM asks for seconds between polls; 1 keeps the purge's pollers from their 10 s default.
@@ -140,7 +165,9 @@ def tripwire() -> Iterator[Tripwire]:
 
 
 @pytest.fixture
-def deployer(tmp_path: Path, engine: Path, cloud: FakeCloud, tripwire: Tripwire) -> Deployer:
+def deployer(
+    tmp_path: Path, engine: Path, cloud: FakeCloud, tripwire: Tripwire, forkserver: str | None
+) -> Deployer:
     project = tmp_path / "project"
     project.mkdir()
     for name in PROJECT_FILES:
@@ -189,4 +216,6 @@ def deployer(tmp_path: Path, engine: Path, cloud: FakeCloud, tripwire: Tripwire)
         "HTTP_PROXY": tripwire.url,
         "NO_PROXY": "127.0.0.1,localhost",
     }
+    if forkserver:
+        env[SOCKET_ENV] = forkserver
     return Deployer(project, env)
