@@ -42,7 +42,7 @@ test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory lint-workflows
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile  # a file's tests share one worker and its fixtures
 
 e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
 	bin="$$(tests/e2e/engine/build.sh)" && \
