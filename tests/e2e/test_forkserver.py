@@ -103,8 +103,8 @@ def test_without_a_server_python_sh_starts_python_itself(tmp_path: Path) -> None
 
 SLEEPER = """
     import os, sys, time
-    print(os.getpid(), flush=True)
     try:
+        print(os.getpid(), flush=True)  # inside the try: an interrupt may follow at once
         time.sleep(60)
     except KeyboardInterrupt:
         sys.exit(7)

@@ -205,6 +205,19 @@ def run(argv: list[str]) -> int:
         request.update(module=args[1], args=args[2:])
     else:
         request.update(script=os.path.abspath(args[0]), args=args[1:])
+    # Signals are forwarded to the child; one that comes before its pid is known waits for it.
+    child: list[int] = []
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child[0], signum)
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, forward)
     body = json.dumps(request).encode()
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(os.environ[SOCKET_ENV])
@@ -213,14 +226,9 @@ def run(argv: list[str]) -> int:
     started = replies.readline()
     if not started:
         return 1
-    pid = json.loads(started)["pid"]
-
-    def forward(signum: int, _frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, forward)
+    child.append(json.loads(started)["pid"])
+    for signum in pending:
+        forward(signum, None)
     ended = replies.readline()
     return int(json.loads(ended)["exit"]) if ended else 1
 
