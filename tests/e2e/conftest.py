@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.standin.forkserver import SOCKET_ENV
+from tests.e2e.standin.forkserver import SOCKET_ENV, running
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT
 from tests.fakecloud.serve import FakeCloud
 
@@ -134,19 +133,8 @@ def forkserver() -> Iterator[str | None]:
     if os.environ.get(FORKSERVER_ENV) == "0":
         yield None
         return
-    folder = tempfile.mkdtemp(prefix="e2e-fork-")  # short: a socket path has ~100 bytes
-    path = os.path.join(folder, "socket")
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "standin" / "forkserver.py"), "serve", path],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    with running() as path:
         yield path
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.standin.forkserver import SOCKET_ENV
+from tests.e2e.standin.forkserver import SOCKET_ENV, running
 
 STANDIN = Path(__file__).resolve().parent / "standin"
 PYTHON_SH = str(STANDIN / "python.sh")
@@ -24,17 +22,8 @@ PRELOADED = "colorsys"  # something no plain start imports
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    folder = tempfile.mkdtemp(prefix="fork-test-")
-    path = os.path.join(folder, "socket")
-    process = subprocess.Popen(
-        [sys.executable, str(STANDIN / "forkserver.py"), "serve", path, PRELOADED],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    yield path
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(folder, ignore_errors=True)
+    with running([PRELOADED]) as path:
+        yield path
 
 
 def launch_env(socket_path: str | None, **extra: str) -> dict[str, str]:

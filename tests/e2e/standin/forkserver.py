@@ -14,6 +14,7 @@ the child and exits with its code; if the launcher dies, the child kills itself.
 
     python forkserver.py serve <socket> [module...]   # the preloaded interpreter (default: PRELOAD)
     python -I -S forkserver.py run -u -m <module> [args...] | <script> [args...]
+    with running() as socket_path: ...             # `serve` in its own process, from Python
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import struct
 import sys
 import threading
 import traceback
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 SOCKET_ENV = "DATABRICKS_AZUREML_FORKSERVER"
@@ -193,6 +195,31 @@ def _lifeline(conn: socket.socket) -> None:
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
     conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+@contextlib.contextmanager
+def running(modules: Sequence[str] = ()) -> Iterator[str]:
+    """A fork server in a process of its own (preloading `modules`, or PRELOAD when none are
+    given), for as long as the block lasts; yields its socket's path."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="fork-")  # short: a socket path has ~100 bytes
+    path = os.path.join(folder, "socket")
+    server = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "serve", path, *modules],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        if server.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the fork server did not start (exit {server.wait()})")
+        yield path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(argv: list[str]) -> int:
