@@ -149,18 +149,8 @@ class FakeArm:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> FakeArm:
-        ca = trustme.CA()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        ca.cert_pem.write_to_path(self.ca_file)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._server = serve_https(self._handle, self.ca_file, "127.0.0.1", "localhost")
+        self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         return self
 
     def stop(self) -> None:
@@ -811,7 +801,27 @@ def _timestamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _handler_for(fake: FakeArm) -> type[BaseHTTPRequestHandler]:
+# What answers a request: method, path with query, lower-case headers, body.
+Handle = Callable[[str, str, dict[str, str], bytes], Reply]
+
+
+def serve_https(handle: Handle, ca_file: str, *names: str) -> ThreadingHTTPServer:
+    """Serve `handle` over HTTPS on 127.0.0.1 (a free port) from a daemon thread, with a
+    certificate for `names` from a throwaway CA whose PEM goes to `ca_file`."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    ca.cert_pem.write_to_path(ca_file)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(handle))
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    return server
+
+
+def _handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -819,7 +829,7 @@ def _handler_for(fake: FakeArm) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = fake._handle(self.command, self.path, headers, raw)
+            answer = handle(self.command, self.path, headers, raw)
             body = b"" if answer.body is None else json.dumps(answer.body).encode()
             if self.command == "HEAD":
                 body = b""

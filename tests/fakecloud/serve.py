@@ -12,18 +12,12 @@ and verify the workspace's name).
 from __future__ import annotations
 
 import json
-import ssl
 import tempfile
-import threading
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import trustme
-
-from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply
+from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
 
 DATABRICKS_DOMAIN = ".azuredatabricks.net"
@@ -46,21 +40,11 @@ class FakeCloud:
         return self.base_url.removeprefix("https://")
 
     def start(self) -> FakeCloud:
-        ca = trustme.CA()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         # Workspace URLs are adb-<id>.<n>.azuredatabricks.net, n a small shard number.
         shards = [f"*.{n}{DATABRICKS_DOMAIN}" for n in range(1, 100)]
-        ca.issue_cert("127.0.0.1", "localhost", *shards).configure_cert(context)
-        ca.cert_pem.write_to_path(self.ca_file)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self.base_url = f"https://127.0.0.1:{server.server_address[1]}"
+        self._server = serve_https(self.handle, self.ca_file, "127.0.0.1", "localhost", *shards)
+        self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self.arm.base_url = self.base_url  # ARM's operation URLs point here
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
         return self
 
     def stop(self) -> None:
@@ -100,35 +84,3 @@ class FakeCloud:
             method, host, unquote(url.path), dict(parse_qsl(url.query)), body, token
         )
         return Reply(answer.status, answer.body)
-
-
-def _handler_for(cloud: FakeCloud) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = cloud.handle(self.command, self.path, headers, raw)
-            body = (
-                b""
-                if answer.body is None or self.command == "HEAD"
-                else json.dumps(answer.body).encode()
-            )
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("x-ms-request-id", str(uuid.uuid4()))
-            if body:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve  # noqa: N815
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
