@@ -22,12 +22,12 @@ from pulumi import dynamic
 from teardown.cloud import CloudConfig, read_cloud_config
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
-# Online Endpoints - Get / Create Or Update, stable api-version
-# (azure-rest-api-specs, machinelearningservices stable/2024-10-01).
-ONLINE_ENDPOINT_API_VERSION = "2024-10-01"
+# Online Endpoints - Get / Create Or Update with the api-version the SDK's OnlineEndpoint
+# resource sends (pulumi-azure-native 3.29: machinelearningservices stable/2025-12-01), so the
+# read-modify-write keeps every property that resource writes (tests/test_api_versions.py).
+ONLINE_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
-ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 _READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 _IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")

@@ -536,12 +536,15 @@ ENDPOINT_DEFAULTS: dict[str, Any] = {
 # Endpoint names are unique per Azure region (the scoring URI is
 # https://<name>.<region>.inference.ml.azure.com/score), so the default name carries the stack's
 # subscription-derived suffix, like the storage account's.
+# azure-ai-ml's OnlineEndpoint name check (`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`, 3-32
+# characters): a trailing '-' is refused.
 ENDPOINT_NAME_RULE = naming.NameRule(
     "online endpoint",
     3,
     32,
-    re.compile(r"[A-Za-z][A-Za-z0-9-]*"),
-    "letters, digits and '-', starting with a letter; unique within the Azure region",
+    re.compile(r"[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?"),
+    "letters, digits and '-', starting with a letter and ending with a letter or digit; "
+    "unique within the Azure region",
 )
 # AzureML asset names: letters, digits, '-', '_' and '.', starting with a letter or digit.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")

@@ -26,3 +26,11 @@ def test_readme_lists_the_api_version_of_every_azure_type_the_program_declares(d
     for token, version in table.items():
         _, module, name = token.split(":")
         assert sdk_api_version(module, name) == version, token
+
+
+def test_endpoint_traffic_reads_and_writes_the_endpoint_with_the_sdks_api_version():
+    # An older version would drop, in its read-modify-write, properties the SDK's resource set.
+    from components.endpoint_traffic import ONLINE_ENDPOINT_API_VERSION
+
+    sdk_version = sdk_api_version("machinelearningservices", "OnlineEndpoint")
+    assert sdk_version == ONLINE_ENDPOINT_API_VERSION

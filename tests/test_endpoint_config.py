@@ -108,6 +108,8 @@ def test_unknown_endpoint_field_is_rejected_with_a_suggestion():
         ("name", "ep_1", "endpoint.name: ep_1 is not allowed"),
         ("name", "ep", "endpoint.name: ep is not allowed: online endpoint name 'ep' is 2 characters"),
         ("name", "e" * 33, "is 33 characters, allowed 3-32"),
+        ("name", "serving-", "endpoint.name: serving- is not allowed: online endpoint name"),
+        ("name", "ep-", "ending with a letter or digit"),
     ],
 )  # fmt: skip
 def test_bad_endpoint_values_are_rejected(field, value, expected):
@@ -138,6 +140,11 @@ def test_default_name_fits_whenever_prefix_and_stack_pass_their_own_rules(prefix
     spec = parse_config(raw, stack, SECRET_KEYS).endpoint
     assert spec is not None
     assert ENDPOINT_NAME_RULE.problem(endpoint_name(spec, prefix, stack, "f" * 6)) is None
+
+
+@pytest.mark.parametrize("name", ["abc", "a-1", "Serving-Ep-2", "e" * 32])
+def test_endpoint_names_azure_ai_ml_accepts_pass(name):
+    assert ENDPOINT_NAME_RULE.problem(name) is None
 
 
 def test_name_that_is_not_a_string_is_rejected():
