@@ -23,7 +23,8 @@ def test_a_stack_file_change_touches_only_that_stack():
 @pytest.mark.parametrize(
     "path",
     ["__main__.py", "components/network.py", "core/config.py", "Pulumi.yaml", "requirements.txt",
-     "policy/guard_rules.py", "teardown/arm.py"],
+     "policy/guard_rules.py", "teardown/arm.py", "mlflow_setup/contract.py",
+     "mlflow_setup/__init__.py", "components/purge.py"],
 )  # fmt: skip
 def test_a_program_change_touches_every_stack(path):
     assert ci_stacks.touched_stacks(["README.md", path], STACKS) == STACKS
@@ -31,7 +32,7 @@ def test_a_program_change_touches_every_stack(path):
 
 @pytest.mark.parametrize(
     "path",
-    ["README.md", "tests/test_config.py", "notebooks/track.ipynb", "mlflow_setup/__init__.py",
+    ["README.md", "tests/test_config.py", "notebooks/track.ipynb", "tools/preview.py",
      "bootstrap/__main__.py", "requirements-dev.txt", ".github/workflows/pulumi.yml"],
 )  # fmt: skip
 def test_docs_tests_notebooks_and_the_bootstrap_touch_no_stack(path):
@@ -70,3 +71,35 @@ def test_changed_paths_can_come_from_git_diff_z_on_stdin(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     ci_stacks.main(["--changed-stdin"])
     assert json.loads(capsys.readouterr().out) == []
+
+
+def _tree(root, files):
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_what_the_program_imports_is_found_transitively_lazily_and_relatively(tmp_path):
+    _tree(
+        tmp_path,
+        {
+            "__main__.py": "from pkg.a import run\n",
+            "pkg/__init__.py": "",
+            "pkg/a.py": "def run():\n    from . import b\n",
+            "pkg/b.py": "import helpers.c\n",
+            "helpers/c.py": "import os\n",
+            "pkg/unused.py": "",
+            "policy/__main__.py": "from rules import RULES\n",
+            "policy/rules.py": "RULES = []\n",
+        },
+    )
+    assert ci_stacks.imported_files(tmp_path) == {
+        "__main__.py", "pkg/__init__.py", "pkg/a.py", "pkg/b.py", "helpers/c.py",
+        "policy/__main__.py", "policy/rules.py",
+    }  # fmt: skip
+
+
+def test_a_python_file_nothing_imports_touches_no_stack(tmp_path):
+    _tree(tmp_path, {"__main__.py": "import deployed\n", "deployed.py": "", "script.py": ""})
+    assert ci_stacks.touched_stacks(["script.py"], STACKS, tmp_path) == []
+    assert ci_stacks.touched_stacks(["deployed.py"], STACKS, tmp_path) == STACKS
