@@ -229,8 +229,13 @@ def _tracking_cluster(
     ctx: _Context, workspace: DatabricksWorkspace, settings: pulumi.Output[TrackingSettings]
 ) -> TrackingCluster:
     # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
+    # Replaced with the workspace, so the old cluster is deleted through a provider that still
+    # reaches the old workspace (components/workspace_scope.py).
     provider = databricks.Provider(
-        "databricks-workspace", host=workspace.url, azure_workspace_resource_id=workspace.id
+        "databricks-workspace",
+        host=workspace.url,
+        azure_workspace_resource_id=workspace.id,
+        opts=workspace.inside_workspace,
     )
     spec, principal = ctx.config.cluster, ctx.config.service_principal
     secret = ctx.config.service_principal_secret
@@ -252,6 +257,7 @@ def _tracking_cluster(
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
             client_id=principal.client_id if principal else None,
             client_secret=pulumi.Output.secret(secret) if secret else None,
+            inside_workspace=workspace.inside_workspace,
         ),
         pulumi.ResourceOptions(providers={"databricks": provider}),
     )
@@ -280,5 +286,8 @@ def _serving(ctx: _Context, aml: AzureMLWorkspace) -> OnlineEndpoint:
             ),
             spec=spec,
             private_link=config.private_link,
+            # what the stack's tagging transform gives the endpoint, for EndpointTraffic
+            tags=stack_tags(config.stack, config.tags),
+            inside_workspace=aml.inside_workspace,
         ),
     )

@@ -25,6 +25,7 @@ from pulumi_azure_native import (
 )
 
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+from components.workspace_scope import inside
 from teardown.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
@@ -77,6 +78,8 @@ class AzureMLWorkspace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     id: pulumi.Output[str]
     mlflow_tracking_uri: pulumi.Output[str]  # the resource's own ml_flow_tracking_uri
+    # The options of every resource that lives inside the workspace (serving): replaced with it.
+    inside_workspace: pulumi.ResourceOptions
 
     def __init__(
         self, name: str, args: AzureMLWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -111,6 +114,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             dependencies += [self._endpoint(group, target) for group, target in targets]
 
         workspace = self._workspace(private, account, vault, insights, registry, dependencies)
+        self.inside_workspace = inside(workspace)
         if args.private_endpoints is not None:
             self._endpoint("amlworkspace", workspace.id)
         if args.data_scientist is not None:

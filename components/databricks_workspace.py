@@ -22,6 +22,7 @@ import pulumi
 from pulumi_azure_native import databricks
 
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+from components.workspace_scope import inside
 from teardown.purge import (
     DatabricksWorkspaceForceDelete,
     DatabricksWorkspaceForceDeleteArgs,
@@ -64,11 +65,13 @@ def _string(value: pulumi.Input[str]) -> databricks.WorkspaceCustomStringParamet
 
 
 class DatabricksWorkspace(pulumi.ComponentResource):
-    """Exposes the workspace's ARM id, name and URL (with `https://`), nothing else."""
+    """Exposes the workspace's ARM id, name and URL (with `https://`), and `inside_workspace`:
+    the options of every resource that lives inside it (components/workspace_scope.py)."""
 
     id: pulumi.Output[str]
     name: pulumi.Output[str]
     url: pulumi.Output[str]
+    inside_workspace: pulumi.ResourceOptions
 
     def __init__(
         self, name: str, args: DatabricksWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -117,6 +120,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 purged_workspace_options(force_delete)
             ),
         )
+        self.inside_workspace = inside(workspace)
         self._private_endpoints(name, args, workspace)
 
         self.id = workspace.id
@@ -148,13 +152,22 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     def _private_endpoints(
         self, name: str, args: DatabricksWorkspaceArgs, workspace: databricks.Workspace
     ) -> None:
-        """The workspace's private endpoints for its private link setting."""
+        """The workspace's private endpoints for its private link setting, one at a time.
+
+        Each endpoint's connection is a write to the workspace, and Azure answers a second one
+        made while the first runs with 409 ConcurrentUpdateError ("Workspace update could not be
+        completed because it has been updated by another process":
+        databricks/terraform-databricks-examples#177, hashicorp/terraform-provider-azurerm#26373);
+        Azure Verified Modules create them with `@batchSize(1)`. So each waits for the one before.
+        """
+        previous: PrivateEndpoint | None = None
         for group in PRIVATE_LINK_GROUPS[args.private_link]:
             if args.private_endpoints is None:
                 raise ValueError(
                     f"{name}: private link {args.private_link} needs an endpoint subnet"
                 )
-            PrivateEndpoint(
+            after = pulumi.ResourceOptions(depends_on=[previous] if previous else None)
+            previous = PrivateEndpoint(
                 f"{name}-{group.replace('_', '-')}",
                 PrivateEndpointArgs(
                     resource_group_name=args.resource_group_name,
@@ -163,6 +176,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                     target_resource_id=workspace.id,
                     group_id=group,
                     placement=args.private_endpoints,
+                    endpoint_options=self.inside_workspace.merge(after),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

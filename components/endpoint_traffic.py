@@ -1,11 +1,13 @@
-"""EndpointTraffic: a dynamic resource that gives one deployment 100% of an endpoint's traffic.
+"""EndpointTraffic: a dynamic resource that gives one deployment 100% of an endpoint's traffic,
+and the one writer of the live endpoint after azure-native created it.
 
 Why it exists and how it orders a version bump: components/online_endpoint.py.
 
 Create and update read the endpoint from ARM, set `properties.traffic` to
-`{deployment: 100}` and write it back with PUT (a read-modify-write, as azure-ai-ml's
-begin_create_or_update does for `az ml online-endpoint update --traffic`), then poll the
-operation.
+`{deployment: 100}` and the settings the program declares (tags, authMode,
+publicNetworkAccess, description), and write it back with PUT (a read-modify-write, as
+azure-ai-ml's begin_create_or_update does for `az ml online-endpoint update --traffic`), then
+poll the operation; nothing is written when the endpoint already is so.
 Delete sets the traffic to `{}`, so the deployment can be deleted next (ARM refuses to delete a
 deployment that has traffic); an endpoint already gone is fine.
 """
@@ -31,7 +33,9 @@ ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/w
 ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 _READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 _IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
-_INPUTS = (*_IDENTITY, "deployment_name", "endpoint_revision", "environment", "metadata_host")
+_INPUTS = (*_IDENTITY, "deployment_name", "settings", "environment", "metadata_host")
+# Settings are top-level ARM fields or `properties` ones.
+_TOP_LEVEL_SETTINGS = ("tags",)
 
 
 def online_endpoint_path(
@@ -63,8 +67,22 @@ def traffic_body(endpoint: dict[str, Any], traffic: dict[str, int]) -> dict[str,
     return body
 
 
-def set_traffic(arm: Any, path: str, traffic: dict[str, int]) -> None:
-    """Make the endpoint's traffic exactly `traffic`. Clearing a missing endpoint is a no-op."""
+def with_settings(body: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """`body` with the declared `settings` (ARM names) in their places."""
+    out = {**body, "properties": dict(body.get("properties") or {})}
+    for key, value in settings.items():
+        if key in _TOP_LEVEL_SETTINGS:
+            out[key] = value
+        else:
+            out["properties"][key] = value
+    return out
+
+
+def set_traffic(
+    arm: Any, path: str, traffic: dict[str, int], settings: dict[str, Any] | None = None
+) -> None:
+    """Make the endpoint's traffic exactly `traffic` and its `settings` as given, keeping all
+    else as ARM has it. Clearing a missing endpoint is a no-op."""
     from teardown.arm import ArmError, get_by_id, put_by_id
 
     what = f"set traffic {traffic} on {path}"
@@ -75,16 +93,11 @@ def set_traffic(arm: Any, path: str, traffic: dict[str, int]) -> None:
         if traffic:
             raise ArmError(f"{what}: the endpoint does not exist (404)", status=404)
         return
-    if (endpoint.get("properties") or {}).get("traffic") == traffic:
+    live = traffic_body(endpoint, (endpoint.get("properties") or {}).get("traffic") or {})
+    wanted = with_settings(traffic_body(endpoint, traffic), settings or {})
+    if wanted == live:
         return
-    put_by_id(
-        arm,
-        path,
-        ONLINE_ENDPOINT_API_VERSION,
-        traffic_body(endpoint, traffic),
-        what=what,
-        permission=ENDPOINT_WRITE,
-    )
+    put_by_id(arm, path, ONLINE_ENDPOINT_API_VERSION, wanted, what=what, permission=ENDPOINT_WRITE)
 
 
 class EndpointTrafficProvider(dynamic.ResourceProvider):
@@ -102,8 +115,8 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
         self._client_factory = client_factory
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        outs = {key: props[key] for key in _INPUTS}
-        self._apply(outs, {outs["deployment_name"]: 100})
+        outs = {key: props.get(key) for key in _INPUTS}
+        self._apply(outs, {outs["deployment_name"]: 100}, outs["settings"])
         return dynamic.CreateResult(id_=f"{_path(outs)}/traffic", outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
@@ -115,20 +128,25 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
         )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        outs = {key: news[key] for key in _INPUTS}
-        self._apply(outs, {outs["deployment_name"]: 100})
+        outs = {key: news.get(key) for key in _INPUTS}
+        self._apply(outs, {outs["deployment_name"]: 100}, outs["settings"])
         return dynamic.UpdateResult(outs=outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         self._apply(props, {})
 
-    def _apply(self, props: dict[str, Any], traffic: dict[str, int]) -> None:
+    def _apply(
+        self,
+        props: dict[str, Any],
+        traffic: dict[str, int],
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         cloud = CloudConfig(
             environment=props.get("environment") or "public",
             metadata_host=props.get("metadata_host") or "",
         )
         with self._client(props["subscription_id"], cloud) as client:
-            set_traffic(client, _path(props), traffic)
+            set_traffic(client, _path(props), traffic, settings)
 
     def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
         if self._client_factory is not None:
@@ -150,7 +168,9 @@ class EndpointTrafficArgs:
     workspace_name: pulumi.Input[str]
     endpoint_name: pulumi.Input[str]  # pass the endpoint's Output: it orders the traffic after it
     deployment_name: pulumi.Input[str]  # likewise the deployment's
-    endpoint_revision: pulumi.Input[str]  # changes whenever Pulumi rewrites the endpoint
+    # What the program declares on the endpoint besides traffic, by ARM name (tags top-level,
+    # the rest under `properties`): written here after create (components/online_endpoint.py).
+    settings: pulumi.Input[dict[str, Any]]
     # The cloud the stack deploys to, as azure-native reads it from the stack's config.
     cloud: CloudConfig = field(default_factory=read_cloud_config)
 
@@ -170,7 +190,7 @@ class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"
                 "workspace_name": args.workspace_name,
                 "endpoint_name": args.endpoint_name,
                 "deployment_name": args.deployment_name,
-                "endpoint_revision": args.endpoint_revision,
+                "settings": args.settings,
                 "environment": args.cloud.environment,
                 "metadata_host": args.cloud.metadata_host,
             },

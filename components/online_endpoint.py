@@ -12,10 +12,20 @@ Traffic. ARM rejects an endpoint whose `traffic` names a deployment that does no
 and a deployment needs its endpoint first, so the endpoint cannot carry its traffic itself
 (that would be a cycle). Three resources, in dependency order:
 
-    endpoint (no traffic; Pulumi ignores it) <- deployment <- EndpointTraffic {deployment: 100}
+    endpoint (created by azure-native) <- deployment <- EndpointTraffic {deployment: 100}
 
-EndpointTraffic (components/endpoint_traffic.py) writes the endpoint's traffic through ARM
-after the deployment exists, and clears it when it is deleted.
+One writer of the live endpoint. azure-native's Read (what `pulumi refresh` runs) copies into
+the endpoint's recorded inputs every property that changed in Azure since the last write, the
+traffic included, and `ignore_changes` replays recorded inputs on the next update: after a
+refresh and a version bump that deleted the deployment the refresh saw, any update of the
+endpoint by azure-native (a tag, `authMode`, `publicNetworkAccess`) would PUT traffic naming
+a deployment that no longer exists. So azure-native only creates, replaces and deletes the
+endpoint (a replacement is created from the program's values, never replayed ones: the engine
+checks the new inputs again, pulumi step_generator.go); every later write is EndpointTraffic's
+(components/endpoint_traffic.py): it reads the live endpoint, sets the settings the program
+declares (tags, auth mode, public network access, description) and the traffic, and writes
+it back, so it never writes traffic it did not read or decide. Pulumi ignores changes to the
+endpoint's tags and properties; a preview shows such a change on EndpointTraffic.
 
 A version bump. The deployment's name comes from model, version and VM size, so a new version
 is a new ARM deployment: Pulumi replaces it create-before-delete (its default; Pulumi docs,
@@ -30,8 +40,9 @@ and the old version keeps serving. A changed instance count scales the deploymen
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -39,8 +50,8 @@ from pulumi_azure_native import machinelearningservices as ml
 from components.endpoint_traffic import EndpointTraffic, EndpointTrafficArgs
 from core.config import EndpointSpec
 
-# Pulumi owns everything on the endpoint except its traffic, which EndpointTraffic writes.
-ENDPOINT_IGNORED = ["properties.traffic", "properties.mirrorTraffic"]
+# azure-native writes the endpoint only to create it; EndpointTraffic writes these afterwards.
+ENDPOINT_IGNORED = ["tags", "properties"]
 
 
 def deployment_name(spec: EndpointSpec) -> str:
@@ -64,6 +75,9 @@ class OnlineEndpointArgs:
     endpoint_name: pulumi.Input[str]
     spec: EndpointSpec
     private_link: bool  # public network access Disabled: scoring only via the workspace PE
+    tags: Mapping[str, str] = field(default_factory=dict)  # the stack's tags (core/tagging.py)
+    # The AzureML workspace's `inside_workspace` options: all three are replaced with it.
+    inside_workspace: pulumi.ResourceOptions | None = None
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -78,6 +92,10 @@ class OnlineEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__("databricks-azureml:serving:OnlineEndpoint", name, None, opts)
         spec = args.spec
+        child = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(parent=self), args.inside_workspace
+        )
+        settings = endpoint_settings(spec, args.private_link, args.tags)
         endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
             endpoint_name=args.endpoint_name,
@@ -88,11 +106,11 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED
             ),
             properties=ml.OnlineEndpointPropertiesArgs(
-                auth_mode=spec.auth_mode.value,
-                public_network_access="Disabled" if args.private_link else "Enabled",
-                description=f"Serves {spec.model} from the AzureML registry",
+                auth_mode=settings["authMode"],
+                public_network_access=settings["publicNetworkAccess"],
+                description=settings["description"],
             ),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ENDPOINT_IGNORED),
+            opts=child.merge(pulumi.ResourceOptions(ignore_changes=ENDPOINT_IGNORED)),
         )
         deployment = ml.OnlineDeployment(
             f"{name}-deployment",
@@ -111,7 +129,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 description=f"{spec.model} version {spec.version}",
             ),
             sku=ml.SkuArgs(name="Default", capacity=spec.instance_count),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            opts=child.merge(pulumi.ResourceOptions(delete_before_replace=False)),
         )
         EndpointTraffic(
             f"{name}-traffic",
@@ -121,12 +139,9 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 workspace_name=args.workspace_name,
                 endpoint_name=endpoint.name,
                 deployment_name=deployment.name,
-                # Pulumi writes the endpoint without traffic: after any such write, set it again.
-                endpoint_revision=pulumi.Output.all(endpoint.tags, endpoint.properties).apply(
-                    _revision
-                ),
+                settings=settings,
             ),
-            pulumi.ResourceOptions(parent=self),
+            child,
         )
         self.endpoint_name = endpoint.name
         self.resource_id = endpoint.id
@@ -146,12 +161,13 @@ class OnlineEndpoint(pulumi.ComponentResource):
         )
 
 
-def _revision(values: list[object]) -> str:
-    """A digest of what Pulumi writes to the endpoint (not its traffic)."""
-    tags, properties = values
-    written = {
-        "tags": tags,
-        "authMode": getattr(properties, "auth_mode", None),
-        "publicNetworkAccess": getattr(properties, "public_network_access", None),
+def endpoint_settings(
+    spec: EndpointSpec, private_link: bool, tags: Mapping[str, str]
+) -> dict[str, Any]:
+    """What the program declares on the endpoint besides its traffic (ARM property names)."""
+    return {
+        "tags": dict(tags),
+        "authMode": spec.auth_mode.value,
+        "publicNetworkAccess": "Disabled" if private_link else "Enabled",
+        "description": f"Serves {spec.model} from the AzureML registry",
     }
-    return hashlib.sha256(json.dumps(written, sort_keys=True, default=str).encode()).hexdigest()

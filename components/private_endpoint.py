@@ -33,6 +33,9 @@ class PrivateEndpointArgs:
     target_resource_id: pulumi.Input[str]
     group_id: str  # a key of DNS_ZONES
     placement: EndpointPlacement  # must hold every zone `zones_for(group_id)` names
+    # Merged into the endpoint's own options: an order among endpoints of one target
+    # (depends_on), replacement with the target (components/workspace_scope.py).
+    endpoint_options: pulumi.ResourceOptions | None = None
 
 
 class PrivateEndpoint(pulumi.ComponentResource):
@@ -64,7 +67,7 @@ class PrivateEndpoint(pulumi.ComponentResource):
                     group_ids=[args.group_id],
                 )
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(child, args.endpoint_options),
         )
         network.PrivateDnsZoneGroup(
             f"{name}-zones",

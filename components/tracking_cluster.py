@@ -106,6 +106,8 @@ class TrackingClusterArgs:
     tenant_id: pulumi.Input[str] | None  # with a service principal
     client_id: str | None
     client_secret: pulumi.Input[str] | None  # a secret Output
+    # The workspace's `inside_workspace` options: every resource here is replaced with it.
+    inside_workspace: pulumi.ResourceOptions | None = None
 
 
 class TrackingCluster(pulumi.ComponentResource):
@@ -116,7 +118,9 @@ class TrackingCluster(pulumi.ComponentResource):
         self, name: str, args: TrackingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("databricks-azureml:databricks:TrackingCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(parent=self), args.inside_workspace
+        )
 
         scope = databricks.SecretScope(
             f"{name}-scope", name=args.secret_scope_name, backend_type="DATABRICKS", opts=child

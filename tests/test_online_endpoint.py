@@ -77,6 +77,8 @@ def test_endpoint_is_managed_with_system_identity_and_entra_auth():
     assert properties["authMode"] == "AADToken"
     assert properties["publicNetworkAccess"] == "Enabled"
     assert "traffic" not in properties  # written by EndpointTraffic, after the deployment
+    # azure-native only creates it: every later write is EndpointTraffic's
+    assert set(s.endpoint.ignore_changes) >= {"tags", "properties"}
     assert set(ENDPOINT_IGNORED) <= set(s.endpoint.ignore_changes)
     assert s.endpoint.inputs["tags"] == {"environment": "dev", "managed-by": "pulumi"}
 
@@ -220,7 +222,11 @@ PROPS = {
     "workspace_name": "mlflow-dev-mlw",
     "endpoint_name": "ep",
     "deployment_name": "v2-abcdef",
-    "endpoint_revision": "r1",
+    "settings": {
+        "tags": {"environment": "dev"},
+        "authMode": "AADToken",
+        "publicNetworkAccess": "Enabled",
+    },
     "environment": "public",
     "metadata_host": "",
 }
@@ -336,6 +342,44 @@ def test_diff_replaces_only_for_another_endpoint():
     moved = provider.diff("id", dict(PROPS), {**PROPS, "endpoint_name": "other"})
     assert moved.replaces == ["endpoint_name"] and moved.delete_before_replace is False
     assert not provider.diff("id", dict(PROPS), dict(PROPS)).changes
+
+
+def test_endpoint_settings_the_program_declares_are_what_endpoint_traffic_writes():
+    s = serving(run(MODEL))
+    declared = s.endpoint.inputs["properties"]
+    assert s.traffic.inputs["settings"] == {
+        "tags": s.endpoint.inputs["tags"],
+        "authMode": declared["authMode"],
+        "publicNetworkAccess": declared["publicNetworkAccess"],
+        "description": declared["description"],
+    }
+
+
+def test_serving_resources_are_replaced_with_the_azureml_workspace():
+    result = run(MODEL)
+    workspace = result.one(AML).urn
+    s = serving(result)
+    for resource in (s.endpoint, s.deployment, s.traffic):
+        assert resource.replace_with == [workspace], resource.type
+
+
+def test_a_setting_change_is_written_with_the_live_traffic_kept_on_the_deployment(fake):
+    # The write azure-native would have made with replayed inputs: here the read-modify-write
+    # keeps every property ARM has and names only the deployment it was given.
+    seed(fake, {"v2-abcdef": 100})
+    settings = {**PROPS["settings"], "tags": {"environment": "dev", "team": "ml"}}
+    provider_for(fake).update("id", dict(PROPS), {**PROPS, "settings": settings})
+    [put] = puts(fake)
+    assert put.body["tags"] == {"environment": "dev", "team": "ml"}
+    assert put.body["properties"]["traffic"] == {"v2-abcdef": 100}
+    assert put.body["properties"]["authMode"] == "AADToken"
+    assert fake.get(PATH)["tags"] == {"environment": "dev", "team": "ml"}
+
+
+def test_settings_already_right_are_not_written_again(fake):
+    seed(fake, {"v2-abcdef": 100})
+    provider_for(fake).update("id", dict(PROPS), dict(PROPS))
+    assert puts(fake) == []
 
 
 def test_traffic_body_keeps_user_assigned_identities_as_references():

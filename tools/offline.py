@@ -59,6 +59,7 @@ class DeclaredResource:
     ignore_changes: list[str] = field(default_factory=list)
     aliases: list[Any] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
+    replace_with: list[str] = field(default_factory=list)  # URNs whose replacement replaces it
     provider: str = ""
     delete_before_replace: bool = False
 
@@ -355,6 +356,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 aliases=list(request.aliases),
                 depends_on=list(request.dependencies),
+                replace_with=list(request.replace_with),
                 provider=request.provider,
                 delete_before_replace=bool(request.deleteBeforeReplace),
             )
