@@ -45,6 +45,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from tests.fakecloud import arm_workspace_rules as workspace_rules
+
 TOKEN = "fake-arm-token"
 SUBSCRIPTION = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
 TENANT = "8d1f3b2a-6c4e-4f7a-9b0d-2e5c7a9f1b3d"
@@ -139,6 +141,7 @@ class FakeArm:
         self._faults: list[_Fault] = []
         self._operations: dict[str, _Operation] = {}
         self._vault_lag: dict[str, int] = {}
+        self._workspaces_in_update: set[str] = set()  # lower-case ids of Databricks workspaces
         self._lock = threading.RLock()
         self._own_dir = None if state_dir else tempfile.TemporaryDirectory()
         self._dir = Path(state_dir or self._own_dir.name)  # type: ignore[union-attr]
@@ -479,7 +482,9 @@ class FakeArm:
             refused = _changed_immutable(kind, old.get("properties") or {}, props)
             if refused:
                 return refused
-        refused = self._refuse(kind, name, rid, props, old)
+        refused = self._refuse(kind, name, rid, props, old) or self._refuse_in_workspace(
+            kind, name, rid, props, old
+        )
         if refused:
             return refused
         resource: dict[str, Any] = {"id": rid, "name": name, "type": rtype}
@@ -493,7 +498,53 @@ class FakeArm:
         self.resources[key] = resource
         if kind == DATABRICKS_WORKSPACE and old is None:
             return self._create_databricks(resource)
+        if kind == workspace_rules.PRIVATE_ENDPOINT and old is None:
+            return self._connect_private_endpoint(resource)
         return Reply(200 if old else 201, copy.deepcopy(resource))
+
+    def _refuse_in_workspace(
+        self, kind: str, name: str, rid: str, props: Mapping[str, Any], old: Any
+    ) -> Reply | None:
+        """Writes Azure refuses because of another resource of the workspace
+        (tests/fakecloud/arm_workspace_rules.py cites each)."""
+        if kind == AML_ONLINE_ENDPOINT:
+            missing = workspace_rules.missing_deployment(self.resources, rid, props)
+            if missing is not None:
+                return arm_error(
+                    404,
+                    "UserError",
+                    f"Deployment {missing} not found in endpoint {name}, workspace "
+                    f"{rid.split('/')[8]}",
+                )
+        if kind == workspace_rules.PRIVATE_ENDPOINT and old is None:
+            targets = {t.lower() for t in workspace_rules.private_link_targets(props)}
+            if targets & self._workspaces_in_update:
+                return arm_error(
+                    409,
+                    workspace_rules.CONCURRENT_UPDATE_CODE,
+                    workspace_rules.CONCURRENT_UPDATE_MESSAGE,
+                )
+        return None
+
+    def _connect_private_endpoint(self, endpoint: dict[str, Any]) -> Reply:
+        """A new endpoint to a Databricks workspace is a long-running update of the workspace:
+        until it ends, another one to that workspace is refused (_refuse_in_workspace)."""
+        targets = [
+            t.lower()
+            for t in workspace_rules.private_link_targets(endpoint["properties"])
+            if self.resources.get(t.lower(), {}).get("type", "").lower() == DATABRICKS_WORKSPACE
+        ]
+        if not targets:
+            return Reply(201, copy.deepcopy(endpoint))
+        self._workspaces_in_update.update(targets)
+        endpoint["properties"]["provisioningState"] = "Updating"
+
+        def finish() -> Reply | None:
+            self._workspaces_in_update.difference_update(targets)
+            endpoint["properties"]["provisioningState"] = "Succeeded"
+            return None
+
+        return self._accepted(finish, endpoint.get("location", ""), status=201, body=endpoint)
 
     def _patch(self, rid: str, rtype: str, name: str, body: Mapping[str, Any]) -> Reply:
         old = self.resources.get(rid.lower())
@@ -623,6 +674,8 @@ class FakeArm:
                 "properties": {"provisioningState": "Succeeded"},
             }
             workspace["properties"]["provisioningState"] = "Succeeded"
+            # Databricks' network intent policy writes its rules into the subnets' NSG.
+            workspace_rules.write_network_intent_rules(self.resources, workspace)
             return None
 
         return self._accepted(finish, workspace.get("location", ""), status=201, body=workspace)
