@@ -1,5 +1,9 @@
 """Scenario 8: Databricks private link, full: the workspace private-only, its endpoints and zone,
-the policy pack satisfied, and a destroy that removes the endpoints before the workspace."""
+the policy pack satisfied, and a destroy that removes the endpoints before the workspace.
+
+The two endpoints connect to one workspace, and Azure refuses a second connection while one is
+being made (409 ConcurrentUpdateError; the fake ARM does too,
+tests/fakecloud/arm_workspace_rules.py): the stack creates them one after the other."""
 
 from __future__ import annotations
 
@@ -36,6 +40,16 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
         for connection in r["properties"]["privateLinkServiceConnections"]
     )
     assert groups == ["browser_authentication", "databricks_ui_api"]
+    # one at a time: the second endpoint's PUT follows the end of the first's operation
+    puts = [
+        (i, c.path.lower())
+        for i, c in enumerate(cloud.arm.calls())
+        if c.method == "PUT" and "/privateendpoints/" in c.path.lower() and c.path.count("/") == 8
+    ]
+    [(ui_api, _), (browser, _)] = sorted(puts, key=lambda put: "browser" in put[1])
+    assert ui_api < browser
+    between = cloud.arm.calls()[ui_api:browser]
+    assert any("/operationstatuses/" in c.path.lower() for c in between)
     zones = [
         r["name"] for r in resources if r["type"].lower() == "microsoft.network/privatednszones"
     ]

@@ -12,6 +12,13 @@ kind, zones and extendedLocation stay top-level; every other input goes under `p
 (or, for types whose SDK input is itself the properties object, that input is `properties`).
 Outputs are ARM's answer with `properties` flattened back, as the SDK reads them.
 
+Refresh (Read) records inputs as pulumi-azure-native's Read does (provider/pkg/provider/
+provider.go): it projects the old and the new outputs onto the type's inputs (read-only
+properties dropped; the input names come from the installed SDK's `<Type>Args`), and applies
+their difference to the old inputs. Sub-resource properties the old inputs left unset (an NSG's
+`securityRules`, a VNet's `subnets`: MaintainSubResourceIfUnset in its metadata) stay out of the
+new inputs, and an update keeps the live ones (MaintainSubResourcePropertiesIfNotSet).
+
 Not modelled: the real provider's per-property `forceNew` metadata. Here a change of a name
 input, the scope or the location replaces; every other change is a PUT, which the fake ARM
 refuses where Azure marks a property as unchangeable.
@@ -19,6 +26,9 @@ refuses where Azure marks a property as unchangeable.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import json
 import re
 import subprocess
@@ -124,6 +134,63 @@ TYPES: dict[str, ArmType] = {
         "2022-04-01",
     ),
 }
+
+
+# Sub-resource properties azure-native keeps when the inputs leave them unset
+# (MaintainSubResourceIfUnset in pulumi-azure-native's resource metadata).
+MAINTAINED_SUB_RESOURCES: dict[str, tuple[str, ...]] = {
+    "azure-native:network:NetworkSecurityGroup": ("securityRules",),
+    "azure-native:network:VirtualNetwork": ("subnets",),
+}
+_MISSING = object()
+
+
+@functools.cache
+def _args_names(module: str, args_class: str) -> dict[str, str | None]:
+    """Input name (wire, camelCase) -> the name of its nested `*Args` class, if any."""
+    package = importlib.import_module(f"pulumi_azure_native.{module.replace('/', '.')}")
+    names: dict[str, str | None] = {}
+    for attribute in vars(getattr(package, args_class)).values():
+        name = getattr(getattr(attribute, "fget", None), "_pulumi_name", None)
+        if isinstance(attribute, property) and name:
+            hint = str(inspect.signature(attribute.fget).return_annotation)
+            nested = re.search(r"ForwardRef\('(\w+Args)'\)", hint)
+            names[name] = nested.group(1) if nested else None
+    return names
+
+
+def input_projection(type_: str, outputs: dict[str, Any]) -> dict[str, Any]:
+    """`outputs` in the shape of the type's inputs: read-only properties dropped (for the
+    object that is ARM's `properties`, one level down too)."""
+    module, name = type_.split(":")[1:]
+    names = _args_names(module, f"{name}Args")
+    nested_input = arm_type(type_).properties_input
+    projected: dict[str, Any] = {}
+    for key, value in outputs.items():
+        if key not in names:
+            continue
+        nested = names[key]
+        if key == nested_input and nested and isinstance(value, dict):
+            inner = _args_names(module, nested)
+            value = {k: v for k, v in value.items() if k in inner}
+        projected[key] = value
+    return projected
+
+
+def apply_changes(inputs: dict[str, Any], old: dict[str, Any], new: dict[str, Any]) -> dict:
+    """`inputs` with what changed from `old` to `new` applied, key by key, objects deeply."""
+    result = dict(inputs)
+    for key in set(old) | set(new):
+        before, after = old.get(key, _MISSING), new.get(key, _MISSING)
+        if before == after:
+            continue
+        if after is _MISSING:
+            result.pop(key, None)
+        elif isinstance(before, dict) and isinstance(after, dict):
+            result[key] = apply_changes(dict(result.get(key) or {}), before, after)
+        else:
+            result[key] = after
+    return result
 
 
 def arm_type(type_: str) -> ArmType:
@@ -289,13 +356,16 @@ class AzureNative(StandInProvider):
                 news[own] = olds.get(own) or f"{name}{uuid.uuid4().hex[:8]}"
         return news
 
-    def _put(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _put(
+        self, type_: str, inputs: dict[str, Any], *, update: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         kind = arm_type(type_)
         rid = self.resource_id(type_, inputs)
         what = f"PUT {rid}"
-        answer = self.arm(
-            "PUT", f"{rid}?api-version={kind.api_version}", body_from_inputs(kind, inputs)
-        )
+        body = body_from_inputs(kind, inputs)
+        if update:
+            self._keep_sub_resources(type_, rid, inputs, body)
+        answer = self.arm("PUT", f"{rid}?api-version={kind.api_version}", body)
         if answer.status >= 400:
             raise ProviderError(f"{what}: {arm_message(answer)}")
         self.wait(answer, what)
@@ -315,7 +385,20 @@ class AzureNative(StandInProvider):
     def update(
         self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._put(type_, news)[1]
+        return self._put(type_, news, update=True)[1]
+
+    def _keep_sub_resources(
+        self, type_: str, rid: str, inputs: dict[str, Any], body: dict[str, Any]
+    ) -> None:
+        """Sub-resource properties the inputs leave unset keep their live value."""
+        unset = [p for p in MAINTAINED_SUB_RESOURCES.get(type_, ()) if p not in inputs]
+        if not unset:
+            return
+        live = self.arm("GET", f"{rid}?api-version={arm_type(type_).api_version}")
+        properties = (live.body or {}).get("properties") or {} if live.status == 200 else {}
+        for name in unset:
+            if name in properties:
+                body.setdefault("properties", {})[name] = properties[name]
 
     def read(self, type_: str, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
         kind = arm_type(type_)
@@ -325,6 +408,21 @@ class AzureNative(StandInProvider):
         if answer.status >= 400:
             raise ProviderError(f"GET {id_}: {arm_message(answer)}")
         return outputs_from_arm(kind, answer.body)
+
+    def read_inputs(
+        self,
+        type_: str,
+        inputs: dict[str, Any],
+        old_outputs: dict[str, Any],
+        outputs: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not inputs:  # an import: azure-native builds inputs from the response instead
+            return inputs
+        unset = [p for p in MAINTAINED_SUB_RESOURCES.get(type_, ()) if p not in inputs]
+        kept = {k: v for k, v in outputs.items() if k not in unset}
+        return apply_changes(
+            inputs, input_projection(type_, old_outputs), input_projection(type_, kept)
+        )
 
     def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
         kind = arm_type(type_)

@@ -176,6 +176,17 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def read_inputs(
+        self,
+        type_: str,
+        inputs: dict[str, Any],
+        old_outputs: dict[str, Any],
+        outputs: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The inputs a refresh records, from the old inputs and outputs and the new outputs;
+        by default the old inputs, unchanged."""
+        return inputs
+
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         raise ProviderError(f"{self.name}: no function {token} in the stand-in")
 
@@ -259,8 +270,12 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
         if found is None:
             return provider_pb2.ReadResponse()  # no id: the resource is gone
+        inputs = self._call(
+            context, self.read_inputs, request.type, to_dict(request.inputs),
+            to_dict(request.properties), found,
+        )  # fmt: skip
         return provider_pb2.ReadResponse(
-            id=request.id, properties=to_struct(found), inputs=request.inputs
+            id=request.id, properties=to_struct(found), inputs=to_struct(inputs)
         )
 
     def Update(self, request: Any, context: Any) -> Any:  # noqa: N802
