@@ -83,7 +83,9 @@ def test_traffic_stays_on_the_live_deployment_after_refresh_version_bump_and_a_t
     # a version bump moves traffic to a new deployment and deletes the first
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "2")
     pulumi("up", "--yes", "--skip-preview")
-    [second] = [r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == DEPLOYMENTS]
+    [second] = [
+        r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == DEPLOYMENTS
+    ]
     assert second != first
     assert arm_resource(cloud, ENDPOINTS)["properties"]["traffic"] == {second: 100}
 
