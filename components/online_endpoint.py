@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -64,6 +65,8 @@ class OnlineEndpointArgs:
     endpoint_name: pulumi.Input[str]
     spec: EndpointSpec
     private_link: bool  # public network access Disabled: scoring only via the workspace PE
+    # What must exist before the deployment (the provisioned managed network).
+    after: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -111,7 +114,9 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 description=f"{spec.model} version {spec.version}",
             ),
             sku=ml.SkuArgs(name="Default", capacity=spec.instance_count),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=False, depends_on=list(args.after)
+            ),
         )
         EndpointTraffic(
             f"{name}-traffic",

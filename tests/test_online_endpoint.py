@@ -122,7 +122,7 @@ def test_stack_outputs_name_the_endpoint_and_its_scoring_uri():
 
 
 def test_private_link_turns_public_network_access_off():
-    s = serving(run(MODEL, PRIVATE))
+    s = serving(run(MODEL, with_values(PRIVATE, amlManagedNetwork="allowOnlyApprovedOutbound")))
     assert s.endpoint.inputs["properties"]["publicNetworkAccess"] == "Disabled"
 
 
