@@ -61,7 +61,7 @@ def test_batch_endpoint_on_a_live_stack_version_bump_removal_and_one_way_network
     before = len(cloud.arm.calls())
     steps = applied_steps(deployer)
     assert [op for urn, op in steps.items() if "BatchDeployment" in urn] == ["replace"]
-    assert not [op for urn, op in steps.items() if "Compute" in urn]  # same cluster
+    assert [op for urn, op in steps.items() if "Compute" in urn] == ["same"]  # same cluster
     [second] = names(cloud, DEPLOYMENTS)
     assert second != first
     endpoint = one(cloud, ENDPOINTS)
