@@ -17,10 +17,17 @@ from components.azureml_workspace import (
     AzureMLWorkspaceArgs,
     private_link_groups,
 )
+from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs
 from components.databricks_workspace import (
     PRIVATE_LINK_GROUPS,
     DatabricksWorkspace,
     DatabricksWorkspaceArgs,
+)
+from components.managed_network import (
+    ManagedNetworkGuard,
+    ManagedNetworkProvision,
+    ManagedNetworkProvisionArgs,
+    managed_network_settings,
 )
 from components.network import Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
@@ -28,7 +35,15 @@ from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zon
 from components.private_endpoint import EndpointPlacement
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
-from core.config import DatabricksPrivateLink, StackConfig, endpoint_name
+from core.config import (
+    ISOLATION_MODES,
+    ONE_WAY_NOTE,
+    DatabricksPrivateLink,
+    ManagedNetworkMode,
+    StackConfig,
+    batch_endpoint_name,
+    endpoint_name,
+)
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
     DATABRICKS,
@@ -69,7 +84,9 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
     cluster = _tracking_cluster(ctx, workspace, settings)
-    serving = _serving(ctx, aml) if config.endpoint is not None else None
+    provisioned = _managed_network(ctx, aml)
+    serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
+    batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
     return {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
@@ -91,6 +108,8 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "secretScope": cluster.secret_scope,
         "endpointName": serving.endpoint_name if serving else None,
         "endpointScoringUri": serving.scoring_uri if serving else None,
+        "batchEndpointName": batch.endpoint_name if batch else None,
+        "batchEndpointUri": batch.invocation_uri if batch else None,
     }
 
 
@@ -104,12 +123,15 @@ def _context(config: StackConfig) -> _Context:
             naming.unique_suffix(sub, names.resource_group, config.stack),
         )
     )
+    # Before every resource: refuses turning the AzureML managed network off again.
+    guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
     group = resources.ResourceGroup(
         "main-rg",
         resource_group_name=names.resource_group,
         location=config.location,
         opts=pulumi.ResourceOptions(
             protect=config.protect,
+            depends_on=[guard],
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
@@ -188,6 +210,7 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             private_endpoints=endpoints,
             data_scientist=principal.object_id if principal else None,
             protect=config.protect,
+            managed_network=managed_network_settings(config.aml_managed_network),
         ),
     )
 
@@ -263,7 +286,9 @@ def _tracking_cluster(
     )
 
 
-def _serving(ctx: _Context, aml: AzureMLWorkspace) -> OnlineEndpoint:
+def _serving(
+    ctx: _Context, aml: AzureMLWorkspace, provisioned: list[pulumi.Resource]
+) -> OnlineEndpoint:
     """A model registered in AzureML, served from a managed online endpoint."""
     config, spec = ctx.config, ctx.config.endpoint
     assert spec is not None
@@ -288,6 +313,64 @@ def _serving(ctx: _Context, aml: AzureMLWorkspace) -> OnlineEndpoint:
             private_link=config.private_link,
             # what the stack's tagging transform gives the endpoint, for EndpointTraffic
             tags=stack_tags(config.stack, config.tags),
+            inside_workspace=aml.inside_workspace,
+            after=provisioned,
+        ),
+    )
+
+
+def _managed_network(ctx: _Context, aml: AzureMLWorkspace) -> list[pulumi.Resource]:
+    """The workspace's managed network, provisioned before any deployment (none when off)."""
+    mode = ctx.config.aml_managed_network
+    if mode is ManagedNetworkMode.OFF:
+        return []
+    pulumi.log.warn(
+        f"amlManagedNetwork {mode.value}: the AzureML workspace's managed network is one-way, "
+        f"{ONE_WAY_NOTE}; enabling it on a live workspace needs its computes and online "
+        "endpoints removed first (Learn, Managed virtual network isolation)"
+    )
+    return [
+        ManagedNetworkProvision(
+            "aml-managed-network",
+            ManagedNetworkProvisionArgs(
+                subscription_id=ctx.client.subscription_id,
+                workspace_id=aml.id,
+                isolation_mode=ISOLATION_MODES[mode],
+            ),
+        )
+    ]
+
+
+def _batch_serving(
+    ctx: _Context, aml: AzureMLWorkspace, provisioned: list[pulumi.Resource]
+) -> BatchEndpoint:
+    """A model registered in AzureML, scored in batch on a cluster that scales to zero.
+
+    Who may invoke it: "AzureML Data Scientist" on the workspace, granted to the service
+    principal by the AzureML component; a team's principals get the same role where the stack
+    grants team access (the workspace-scope role covers batch jobs and datastores).
+    """
+    config, spec = ctx.config, ctx.config.batch_endpoint
+    assert spec is not None
+    return BatchEndpoint(
+        "batch",
+        BatchEndpointArgs(
+            resource_group_name=ctx.group.name,
+            location=config.location,
+            workspace_name=aml.name,
+            workspace_id=aml.id,
+            subscription_id=ctx.client.subscription_id,
+            storage_account_id=aml.storage_account_id,
+            endpoint_name=ctx.client.subscription_id.apply(
+                lambda sub: batch_endpoint_name(
+                    spec,
+                    config.prefix,
+                    config.stack,
+                    naming.unique_suffix(sub, ctx.names.resource_group, config.stack),
+                )
+            ),
+            spec=spec,
+            after=provisioned,
             inside_workspace=aml.inside_workspace,
         ),
     )

@@ -72,6 +72,8 @@ class AzureMLWorkspaceArgs:
     private_endpoints: EndpointPlacement | None  # None: public network access
     data_scientist: str | None = None  # a service principal's object id: AzureML Data Scientist
     protect: bool = False  # protect=True on the AzureML workspace
+    # managedNetwork (components/managed_network.py); None: not declared (no managed network)
+    managed_network: machinelearningservices.ManagedNetworkSettingsArgs | None = None
 
 
 class AzureMLWorkspace(pulumi.ComponentResource):
@@ -80,6 +82,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
     mlflow_tracking_uri: pulumi.Output[str]  # the resource's own ml_flow_tracking_uri
     # The options of every resource that lives inside the workspace (serving): replaced with it.
     inside_workspace: pulumi.ResourceOptions
+    storage_account_id: pulumi.Output[str]  # the default datastore's account
 
     def __init__(
         self, name: str, args: AzureMLWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -123,8 +126,14 @@ class AzureMLWorkspace(pulumi.ComponentResource):
         self.name = workspace.name
         self.id = workspace.id
         self.mlflow_tracking_uri = workspace.ml_flow_tracking_uri
+        self.storage_account_id = account.id
         self.register_outputs(
-            {"name": self.name, "id": self.id, "mlflow_tracking_uri": self.mlflow_tracking_uri}
+            {
+                "name": self.name,
+                "id": self.id,
+                "mlflow_tracking_uri": self.mlflow_tracking_uri,
+                "storage_account_id": self.storage_account_id,
+            }
         )
 
     def _storage(self, private: bool, workspace_id: pulumi.Input[str]) -> storage.StorageAccount:
@@ -323,6 +332,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 if private
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
+            managed_network=args.managed_network,
             opts=pulumi.ResourceOptions.merge(
                 self._child,
                 pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),

@@ -40,7 +40,7 @@ and the old version keeps serving. A changed instance count scales the deploymen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,8 @@ class OnlineEndpointArgs:
     tags: Mapping[str, str] = field(default_factory=dict)  # the stack's tags (core/tagging.py)
     # The AzureML workspace's `inside_workspace` options: all three are replaced with it.
     inside_workspace: pulumi.ResourceOptions | None = None
+    # What must exist before the deployment (the provisioned managed network).
+    after: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -129,7 +131,9 @@ class OnlineEndpoint(pulumi.ComponentResource):
                 description=f"{spec.model} version {spec.version}",
             ),
             sku=ml.SkuArgs(name="Default", capacity=spec.instance_count),
-            opts=child.merge(pulumi.ResourceOptions(delete_before_replace=False)),
+            opts=child.merge(
+                pulumi.ResourceOptions(delete_before_replace=False, depends_on=list(args.after))
+            ),
         )
         EndpointTraffic(
             f"{name}-traffic",

@@ -55,6 +55,14 @@ class EndpointAuthMode(StrEnum):
     KEY = "Key"
 
 
+class ManagedNetworkMode(StrEnum):
+    """The AzureML workspace's managed network (config spelling; ARM's isolationMode: ISOLATION)."""
+
+    OFF = "off"
+    ALLOW_INTERNET_OUTBOUND = "allowInternetOutbound"
+    ALLOW_ONLY_APPROVED_OUTBOUND = "allowOnlyApprovedOutbound"
+
+
 @dataclass(frozen=True)
 class NetworkPlan:
     address_space: IPv4Network
@@ -117,6 +125,8 @@ class StackConfig:
     purge_on_destroy: bool
     tags: Mapping[str, str]
     endpoint: EndpointSpec | None = None
+    batch_endpoint: BatchEndpointSpec | None = None
+    aml_managed_network: ManagedNetworkMode = ManagedNetworkMode.OFF
 
 
 NETWORK_DEFAULTS = {
@@ -145,6 +155,7 @@ DEFAULTS: dict[str, Any] = {
     "containerRegistry": False,
     "protect": False,
     "purgeOnDestroy": True,
+    "amlManagedNetwork": "off",
 }
 SERVICE_PRINCIPAL_FIELDS = ("clientId", "objectId", "tenantId")
 ENDPOINT_FIELDS = ("model", "version", "instanceType", "instanceCount", "name", "authMode")
@@ -163,6 +174,8 @@ KNOWN_KEYS = (
     "purgeOnDestroy",
     "tags",
     "endpoint",
+    "batchEndpoint",
+    "amlManagedNetwork",
 )
 
 
@@ -234,6 +247,10 @@ def parse_config(
         purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
         tags=_tags(ours),
         endpoint=_endpoint(ours, prefix, stack, model_registry),
+        batch_endpoint=_batch_endpoint(ours, model_registry),
+        aml_managed_network=_managed_network(
+            ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
+        ),
     )
 
 
@@ -628,3 +645,153 @@ def _positive(key: str, value: Any, high: int) -> int:
     if value > high:
         raise ConfigError(key, value, f"is above {high}; allowed: 1..{high}")
     return value
+
+
+# --- batch endpoint -----------------------------------------------------------------------
+
+
+class BatchOutputAction(StrEnum):
+    """What a batch deployment writes (ARM BatchOutputAction)."""
+
+    APPEND_ROW = "AppendRow"  # every prediction, appended to one file (predictions.csv)
+    SUMMARY_ONLY = "SummaryOnly"  # only the job's status; the scoring writes its own output
+
+
+@dataclass(frozen=True)
+class BatchEndpointSpec:
+    """A batch endpoint scoring files with one version of a model registered in AzureML."""
+
+    model: str
+    version: int
+    instance_type: str  # the compute cluster's VM size
+    max_instances: int  # the cluster's maximum node count (it scales to zero when idle)
+    name: str | None  # None: batch_endpoint_name() builds it from prefix, stack and suffix
+    mini_batch_size: int | None  # files per scoring call; None: AzureML's default (10)
+    output_action: BatchOutputAction
+
+
+BATCH_ENDPOINT_FIELDS = (
+    "model",
+    "version",
+    "instanceType",
+    "maxInstances",
+    "name",
+    "miniBatchSize",
+    "outputAction",
+)
+BATCH_ENDPOINT_DEFAULTS: dict[str, Any] = {
+    # General purpose, what Learn's batch examples size their clusters with.
+    "instanceType": "Standard_DS3_v2",
+    "maxInstances": 2,
+    "outputAction": BatchOutputAction.APPEND_ROW.value,
+}
+# Learn, "Deploy models for scoring in batch endpoints": endpoint names are unique within the
+# Azure region (the invocation URI is https://<name>.<region>.inference.ml.azure.com/jobs),
+# 3-32 characters, a letter first, then letters, digits and '-'.
+BATCH_ENDPOINT_NAME_RULE = naming.NameRule(
+    "batch endpoint",
+    3,
+    32,
+    re.compile(r"[A-Za-z][A-Za-z0-9-]*"),
+    "letters, digits and '-', starting with a letter; unique within the Azure region",
+)
+_MAX_BATCH_INSTANCES = 100
+_MAX_MINI_BATCH_SIZE = 10_000
+
+
+def batch_endpoint_name(spec: BatchEndpointSpec, prefix: str, stack: str, suffix: str) -> str:
+    """`batchEndpoint.name`, or prefix, stack and the stack's unique suffix ('-be-')."""
+    return spec.name or f"{prefix}-{naming.stack_slug(stack)}-be-{suffix}"
+
+
+def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEndpointSpec | None:
+    given = _object(ours, "batchEndpoint")
+    if given is None:
+        return None
+    _reject_unknown("batchEndpoint.", given, BATCH_ENDPOINT_FIELDS)
+    if registry is not ModelRegistry.AZUREML:
+        raise ConfigError(
+            "batchEndpoint",
+            json.dumps(given),
+            f"needs modelRegistry azureml (it is {registry.value}): only models registered in "
+            f"AzureML can be deployed to it; set `pulumi config set {NAMESPACE}:modelRegistry "
+            "azureml`, register the model again, then set batchEndpoint",
+        )
+    values = {**BATCH_ENDPOINT_DEFAULTS, **given}
+    model = values.get("model")
+    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
+        what = "is required" if model is None else "is not a model name"
+        raise ConfigError(
+            "batchEndpoint.model",
+            model,
+            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
+            "letters, digits, '-', '_' and '.')",
+        )
+    version = _positive("batchEndpoint.version", values.get("version"), _MAX_MODEL_VERSION)
+    instance_type = values["instanceType"]
+    if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
+        raise ConfigError(
+            "batchEndpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
+        )
+    max_instances = _positive(
+        "batchEndpoint.maxInstances", values["maxInstances"], _MAX_BATCH_INSTANCES
+    )
+    mini_batch = values.get("miniBatchSize")
+    if mini_batch is not None:
+        mini_batch = _positive("batchEndpoint.miniBatchSize", mini_batch, _MAX_MINI_BATCH_SIZE)
+    try:
+        output_action = BatchOutputAction(values["outputAction"])
+    except ValueError:
+        allowed = ", ".join(m.value for m in BatchOutputAction)
+        raise ConfigError(
+            "batchEndpoint.outputAction",
+            values["outputAction"],
+            f"is not allowed; allowed: {allowed}",
+        ) from None
+    name = values.get("name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise ConfigError("batchEndpoint.name", name, "is not a string")
+        problem = BATCH_ENDPOINT_NAME_RULE.problem(name)
+        if problem:
+            raise ConfigError("batchEndpoint.name", name, f"is not allowed: {problem}")
+    return BatchEndpointSpec(
+        model, version, instance_type, max_instances, name, mini_batch, output_action
+    )
+
+
+# --- the AzureML workspace's managed network ----------------------------------------------
+
+# ARM's spelling (workspaceRP ManagedNetworkSettings.isolationMode).
+ISOLATION_MODES: Mapping[ManagedNetworkMode, str] = MappingProxyType(
+    {
+        ManagedNetworkMode.OFF: "Disabled",
+        ManagedNetworkMode.ALLOW_INTERNET_OUTBOUND: "AllowInternetOutbound",
+        ManagedNetworkMode.ALLOW_ONLY_APPROVED_OUTBOUND: "AllowOnlyApprovedOutbound",
+    }
+)
+ONE_WAY_NOTE = (
+    "it cannot be turned off again (Learn, Managed virtual network isolation: once enabled, "
+    "a workspace's managed network cannot be disabled)"
+)
+
+
+def _managed_network(
+    ours: Mapping[str, Any], private_link: bool, *, serving: bool
+) -> ManagedNetworkMode:
+    mode = _enum(
+        ours,
+        "amlManagedNetwork",
+        ManagedNetworkMode,
+        ManagedNetworkMode(DEFAULTS["amlManagedNetwork"]),
+    )
+    if private_link and serving and mode is ManagedNetworkMode.OFF:
+        raise ConfigError(
+            "amlManagedNetwork",
+            mode.value,
+            "is not allowed with privateLink and an endpoint or batchEndpoint: deployments reach "
+            "the private workspace only through its managed network; set `pulumi config set "
+            f"{NAMESPACE}:amlManagedNetwork allowOnlyApprovedOutbound` (or "
+            f"allowInternetOutbound); {ONE_WAY_NOTE}",
+        )
+    return mode

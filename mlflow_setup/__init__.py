@@ -6,8 +6,10 @@ outputs = load_outputs()          # file, cluster environment or Pulumi CLI
 configure_mlflow(outputs)         # tracking + registry URIs for the stack's mode
 mlflow.set_experiment(experiment_name(outputs, "iris-classifier", user=...))
 predictions = score(frame, endpoint_scoring_uri(outputs))   # with an `endpoint`
+output = batch_score("azureml://datastores/workspaceblobstore/paths/in/").wait()  # `batchEndpoint`
 """
 
+from mlflow_setup.batch import BatchJob, BatchScoringError, batch_endpoint_uri, batch_score
 from mlflow_setup.configure import (
     AzureMLPluginMissingError,
     ExperimentNameError,
@@ -42,6 +44,8 @@ __all__ = [
     "OUTPUT_NAMES",
     "AzureMLPluginMissingError",
     "AzureMLUri",
+    "BatchJob",
+    "BatchScoringError",
     "EndpointScoringError",
     "ExperimentNameError",
     "MlflowSetupError",
@@ -51,6 +55,8 @@ __all__ = [
     "StackOutputsError",
     "TrackingMode",
     "azureml_plugin_installed",
+    "batch_endpoint_uri",
+    "batch_score",
     "configure_mlflow",
     "endpoint_scoring_uri",
     "experiment_name",

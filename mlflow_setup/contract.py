@@ -71,5 +71,10 @@ OUTPUT_NAMES = (
     "clusterId",
     "secretScope",
 )
-# Exported too, null without an online endpoint.
-OPTIONAL_OUTPUT_NAMES = ("endpointName", "endpointScoringUri")
+# Exported too, null without an online endpoint / a batch endpoint.
+OPTIONAL_OUTPUT_NAMES = (
+    "endpointName",
+    "endpointScoringUri",
+    "batchEndpointName",
+    "batchEndpointUri",
+)

@@ -93,6 +93,8 @@ class StackOutputs:
     secret_scope: str | None = None
     endpoint_name: str | None = None  # None: the stack serves no model (no `endpoint` config)
     endpoint_scoring_uri: str | None = None
+    batch_endpoint_name: str | None = None  # None: no `batchEndpoint` config
+    batch_endpoint_uri: str | None = None  # https://<name>.<region>.inference.ml.azure.com/jobs
 
 
 # Output name -> StackOutputs field, in the spec's order.
@@ -193,6 +195,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         )
 
     endpoint = _endpoint_outputs(raw, problems)
+    batch = _batch_endpoint_outputs(raw, problems)
 
     if problems or tracking_mode is None or model_registry is None or registry_uri is None:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
@@ -206,6 +209,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         secret_scope=secret_scope,
         **strings,
         **endpoint,
+        **batch,
     )
 
 
@@ -229,6 +233,30 @@ def _endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, 
         )
         return {}
     return {"endpoint_name": name, "endpoint_scoring_uri": uri}
+
+
+def _batch_endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str | None]:
+    """`batchEndpointName` and `batchEndpointUri`: both strings, or both absent or null."""
+    name, uri = raw.get("batchEndpointName"), raw.get("batchEndpointUri")
+    for key, value in (("batchEndpointName", name), ("batchEndpointUri", uri)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"stack output '{key}' is {value!r}, expected a non-empty string")
+            return {}
+    if (name is None) != (uri is None):
+        given, missing = (
+            ("batchEndpointName", "batchEndpointUri")
+            if uri is None
+            else ("batchEndpointUri", "batchEndpointName")
+        )
+        problems.append(f"stack output '{given}' is set but '{missing}' is missing")
+        return {}
+    if uri is not None and not (uri.startswith("https://") and urlsplit(uri).netloc):
+        problems.append(
+            f"stack output 'batchEndpointUri' is {uri!r}, expected "
+            "https://<endpoint>.<region>.inference.ml.azure.com/jobs"
+        )
+        return {}
+    return {"batch_endpoint_name": name, "batch_endpoint_uri": uri}
 
 
 def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:

@@ -11,7 +11,8 @@
 # MAGIC    with `registered_model_name`,
 # MAGIC 4. load it back from the registry (`models:/<name>/latest`) and score a Spark DataFrame with
 # MAGIC    `mlflow.pyfunc.spark_udf`,
-# MAGIC 5. when the stack serves the model (config `endpoint`), score the AzureML online endpoint.
+# MAGIC 5. when the stack serves the model (config `endpoint`), score the AzureML online endpoint;
+# MAGIC    with `batchEndpoint`, score files in a batch job.
 # MAGIC
 # MAGIC Run it on the stack's cluster: its environment carries the MLflow settings. Elsewhere, set
 # MAGIC `STACK_OUTPUTS_FILE` to a file written by `pulumi stack output --json`.
@@ -148,5 +149,30 @@ else:
     print(
         "the stack serves no model: pulumi config set --path "
         f"databricks-azureml:endpoint.model {MODEL_NAME}, ... endpoint.version "
+        f"{model_info.registered_model_version}, then pulumi up"
+    )
+
+# COMMAND ----------
+
+# MAGIC %md
+# MAGIC ## Score files with the batch endpoint
+# MAGIC With config `batchEndpoint` the stack scores files in batch: a job reads CSV files from a
+# MAGIC datastore folder (or one file), runs the registered version on a cluster that starts for the
+# MAGIC job and scales back to zero, and writes `predictions.csv` to the job's `score` output. Upload
+# MAGIC the files first (e.g. `az storage blob upload-batch` to the workspace storage account's
+# MAGIC datastore container), then name the folder in `BATCH_INPUT_URI`.
+
+# COMMAND ----------
+
+BATCH_INPUT = os.environ.get(
+    "BATCH_INPUT_URI", "azureml://datastores/workspaceblobstore/paths/batch/input/"
+)
+if outputs.batch_endpoint_uri:
+    job = mlflow_setup.batch_score(BATCH_INPUT, stack=outputs)
+    print(f"{outputs.batch_endpoint_name}: job {job.name}, predictions in {job.wait()}")
+else:
+    print(
+        "the stack has no batch endpoint: pulumi config set --path "
+        f"databricks-azureml:batchEndpoint.model {MODEL_NAME}, ... batchEndpoint.version "
         f"{model_info.registered_model_version}, then pulumi up"
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import guard_rules as rules
+import guard_serving
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -205,6 +206,21 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "A Databricks workspace with publicNetworkAccess Disabled has a browser_authentication "
         "private endpoint, and one that such an endpoint connects to has public access Disabled.",
         rules.databricks_private_link_full,
+    ),
+]
+
+# Serving under private link: the AzureML workspace's managed network.
+POLICIES += [
+    _stack_policy(
+        "private-link-serving-has-managed-network",
+        "A private-link AzureML workspace in a stack with an online or batch endpoint has a "
+        "managed network (managedNetwork.isolationMode not Disabled).",
+        guard_serving.private_link_serving_has_managed_network,
+    ),
+    _stack_policy(
+        "private-link-managed-network-not-off",
+        "A private-link AzureML workspace never declares its managed network Disabled.",
+        guard_serving.private_link_managed_network_not_off,
     ),
 ]
 

@@ -67,7 +67,8 @@ def test_every_field_is_read_numbers_given_as_strings_too():
 
 
 def test_private_link_stack_takes_an_endpoint():
-    assert config_with(MODEL, PRIVATE).endpoint is not None
+    private = with_values(PRIVATE, amlManagedNetwork="allowInternetOutbound")
+    assert config_with(MODEL, private).endpoint is not None
 
 
 def test_endpoint_with_the_databricks_registry_is_rejected_with_what_to_set():

@@ -91,7 +91,10 @@ def test_public_endpoint_without_private_link_passes(pack):
 def test_private_stack_serving_a_model_raises_no_violation(deployed):
     model = {"model": "track-with-azureml-classifier", "version": 1}
     run = run_program(
-        with_values(PRIVATE, endpoint=model), "dev", deployed=deployed, secret_keys=SECRET_KEYS
+        with_values(PRIVATE, endpoint=model, amlManagedNetwork="allowOnlyApprovedOutbound"),
+        "dev",
+        deployed=deployed,
+        secret_keys=SECRET_KEYS,
     )
     assert run.error is None
     resources = engine_resources(run)

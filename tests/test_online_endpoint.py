@@ -124,7 +124,7 @@ def test_stack_outputs_name_the_endpoint_and_its_scoring_uri():
 
 
 def test_private_link_turns_public_network_access_off():
-    s = serving(run(MODEL, PRIVATE))
+    s = serving(run(MODEL, with_values(PRIVATE, amlManagedNetwork="allowOnlyApprovedOutbound")))
     assert s.endpoint.inputs["properties"]["publicNetworkAccess"] == "Disabled"
 
 
@@ -268,10 +268,15 @@ def provider_for(fake: FakeArm) -> EndpointTrafficProvider:
 
 
 def seed(fake: FakeArm, traffic: dict[str, int]) -> None:
+    """The endpoint with `traffic`, and the deployments it and the declared one name (ARM
+    refuses traffic naming a deployment the endpoint does not have)."""
     fake.put(PATH.rsplit("/onlineEndpoints/", 1)[0], {"location": "westeurope", "properties": {}})
-    endpoint = arm_endpoint(traffic)
-    fake.put(PATH, {key: endpoint[key] for key in ("location", "tags", "identity", "kind")}
-             | {"properties": endpoint["properties"]})  # fmt: skip
+    endpoint = arm_endpoint({})
+    body = {key: endpoint[key] for key in ("location", "tags", "identity", "kind")}
+    fake.put(PATH, body | {"properties": endpoint["properties"]})
+    for deployment in {*traffic, PROPS["deployment_name"]}:
+        fake.put(f"{PATH}/deployments/{deployment}", {"location": "westeurope", "properties": {}})
+    fake.put(PATH, body | {"properties": endpoint["properties"] | {"traffic": traffic}})
 
 
 def puts(fake: FakeArm) -> list[Any]:

@@ -160,6 +160,21 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "deploymentName",
         ("workspaceName", "endpointName"),
     ),
+    "azure-native:machinelearningservices:Compute": (
+        "Microsoft.MachineLearningServices/workspaces/{}/computes",
+        "computeName",
+        ("workspaceName",),
+    ),
+    "azure-native:machinelearningservices:BatchEndpoint": (
+        "Microsoft.MachineLearningServices/workspaces/{}/batchEndpoints",
+        "endpointName",
+        ("workspaceName",),
+    ),
+    "azure-native:machinelearningservices:BatchDeployment": (
+        "Microsoft.MachineLearningServices/workspaces/{}/batchEndpoints/{}/deployments",
+        "deploymentName",
+        ("workspaceName", "endpointName"),
+    ),
 }
 
 
@@ -237,6 +252,19 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
                     "tenantId": TENANT_ID,
                 },
             )
+        elif type_ == "azure-native:machinelearningservices:BatchEndpoint":
+            host = f"https://{state['name']}.{inputs.get('location', 'westeurope')}"
+            state["properties"] = {
+                **inputs.get("properties", {}),
+                "scoringUri": f"{host}.inference.ml.azure.com/jobs",
+                "provisioningState": "Succeeded",
+            }
+        elif type_ == "azure-native:machinelearningservices:Compute":
+            state["identity"] = {
+                **inputs.get("identity", {}),
+                "principalId": _guid(rid, "identity"),
+                "tenantId": TENANT_ID,
+            }
         elif type_ == "azure-native:machinelearningservices:OnlineDeployment":
             state["properties"] = {
                 **inputs.get("properties", {}),

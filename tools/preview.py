@@ -60,7 +60,11 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "keyVault",
         "applicationInsights",
         "containerRegistry",
+        "managedNetwork",
     ),
+    "azure-native:machinelearningservices:Compute": ("computeName", "identity.type", "properties"),
+    "azure-native:machinelearningservices:BatchEndpoint": ("endpointName", "properties"),
+    "azure-native:machinelearningservices:BatchDeployment": ("deploymentName", "properties"),
     "azure-native:storage:StorageAccount": (
         "accountName",
         "kind",
@@ -100,6 +104,9 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
         "managed_resource_group_name",
     ),
     "pulumi-python:dynamic/serving:EndpointTraffic": ("endpoint_name", "deployment_name"),
+    "pulumi-python:dynamic/serving:BatchEndpointDefault": ("endpoint_name", "deployment_name"),
+    "pulumi-python:dynamic/network:ManagedNetworkProvision": ("isolation_mode",),
+    "pulumi-python:dynamic/network:ManagedNetworkGuard": ("isolation_mode",),
     "databricks:index/secretScope:SecretScope": ("name", "backendType"),
     "databricks:index/secret:Secret": ("scope", "key", "stringValue"),
     "databricks:index/cluster:Cluster": (
@@ -199,7 +206,21 @@ def notes(resources: list[DeclaredResource]) -> list[str]:
                 "the Databricks workspace's public network access is off: run `pulumi up` from "
                 "a network that reaches its private endpoint (a runner in or peered with the VNet)"
             )
+    found += managed_network_notes(resources)
     return found
+
+
+def managed_network_notes(resources: list[DeclaredResource]) -> list[str]:
+    """The AzureML managed network is one-way: say so whenever the stack turns it on."""
+    return [
+        f"the AzureML workspace's managed network is {mode}: one-way, it cannot be turned off "
+        "again once applied (Learn, Managed virtual network isolation); on a live workspace, "
+        "remove its computes and online endpoints before the first `pulumi up` with it"
+        for workspace in resources
+        if workspace.type == "azure-native:machinelearningservices:Workspace"
+        and (mode := (workspace.inputs.get("managedNetwork") or {}).get("isolationMode"))
+        and mode != "Disabled"
+    ]
 
 
 def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:

@@ -53,6 +53,10 @@ TENANT = "8d1f3b2a-6c4e-4f7a-9b0d-2e5c7a9f1b3d"
 
 AML_WORKSPACE = "microsoft.machinelearningservices/workspaces"
 AML_ONLINE_ENDPOINT = "microsoft.machinelearningservices/workspaces/onlineendpoints"
+AML_ONLINE_DEPLOYMENT = AML_ONLINE_ENDPOINT + "/deployments"
+AML_COMPUTE = "microsoft.machinelearningservices/workspaces/computes"
+AML_BATCH_ENDPOINT = "microsoft.machinelearningservices/workspaces/batchendpoints"
+AML_BATCH_DEPLOYMENT = AML_BATCH_ENDPOINT + "/deployments"
 DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
@@ -327,7 +331,7 @@ class FakeArm:
             )
         rest = parts[5:]  # namespace, type, name, [type, name]...
         if len(rest) % 2 == 0:
-            return arm_error(501, "FakeArmNoRoute", f"no action {rest[-1]} in the fake")
+            return self._action(method, "/" + "/".join(parts[:-1]), rest, body)
         resource_id = "/" + "/".join(parts)
         rtype = "/".join([rest[0], *rest[1::2]])
         if method in ("GET", "HEAD"):
@@ -482,8 +486,10 @@ class FakeArm:
             refused = _changed_immutable(kind, old.get("properties") or {}, props)
             if refused:
                 return refused
-        refused = self._refuse(kind, name, rid, props, old) or self._refuse_in_workspace(
-            kind, name, rid, props, old
+        refused = (
+            self._refuse(kind, name, rid, props, old)
+            or self._refuse_in_workspace(kind, name, rid, props, old)
+            or self._refuse_serving(kind, key, body, props, old)
         )
         if refused:
             return refused
@@ -620,6 +626,7 @@ class FakeArm:
             identity["principalId"] = kept.get("principalId") or str(uuid.uuid4())
             identity["tenantId"] = TENANT
         location = resource.get("location", "")
+        self._computed_serving(kind, resource, before)
         if kind == AML_WORKSPACE:
             props["workspaceId"] = before.get("workspaceId") or str(uuid.uuid4())
             props["discoveryUrl"] = f"https://{location}.api.azureml.ms/discovery"
@@ -768,6 +775,147 @@ class FakeArm:
             )
         return arm_error(405, "MethodNotAllowed", f"{method} is not supported here")
 
+    # --- AzureML serving: managed network, computes, batch endpoints -------------------------
+
+    def _action(self, method: str, rid: str, rest: list[str], body: Any) -> Reply:
+        """POST {resource}/{action}: the actions the fake knows."""
+        rtype = "/".join([rest[0], *rest[1:-1:2]]).lower()
+        action = rest[-1].lower()
+        if method == "POST" and rtype == AML_WORKSPACE and action == "provisionmanagednetwork":
+            return self._provision_managed_network(rid)
+        return arm_error(501, "FakeArmNoRoute", f"no action {rest[-1]} in the fake")
+
+    def _provision_managed_network(self, rid: str) -> Reply:
+        # workspaceRP ManagedNetworkProvisions_ProvisionManagedNetwork: 202, then the
+        # ManagedNetworkProvisionStatus ({status: Active}); Learn, "Manually provision a managed
+        # VNet". A workspace without a managed network has nothing to provision.
+        workspace = self.resources.get(rid.lower())
+        if workspace is None:
+            return _not_found(
+                "Microsoft.MachineLearningServices/workspaces", rid, rid.split("/")[4]
+            )
+        network = workspace["properties"].get("managedNetwork") or {}
+        if _isolation(network) == "disabled":
+            return arm_error(
+                400,
+                "BadRequest",
+                "Managed network is not enabled for this workspace; set "
+                "managedNetwork.isolationMode before provisioning it.",
+            )
+
+        def finish() -> Reply | None:
+            network["status"] = {"status": "Active", "sparkReady": False}
+            workspace["properties"]["managedNetwork"] = network
+            return None
+
+        return self._accepted(finish, workspace.get("location", ""), body=None)
+
+    def _refuse_serving(
+        self, kind: str, key: str, body: Mapping[str, Any], props: Mapping[str, Any], old: Any
+    ) -> Reply | None:
+        """AzureML's rules for managed networks, computes and endpoints; None lets it through."""
+        if kind == AML_WORKSPACE and old is not None:
+            # Learn, "Managed virtual network isolation", Limitations: once managed virtual
+            # network isolation is enabled, it can't be disabled.
+            before = _isolation(old["properties"].get("managedNetwork") or {})
+            after = _isolation(props.get("managedNetwork") or {}, default=None)
+            if before != "disabled" and after == "disabled":
+                return arm_error(
+                    400,
+                    "BadRequest",
+                    "Managed network isolation cannot be disabled once it is enabled.",
+                )
+        workspace_key = (
+            key.split("/providers/", 1)[0]
+            + "/providers/"
+            + "/".join(key.split("/providers/", 1)[1].split("/")[:3])
+            if "/providers/microsoft.machinelearningservices/" in key
+            else ""
+        )
+        workspace = self.resources.get(workspace_key) or {}
+        if kind == AML_ONLINE_DEPLOYMENT and old is None:
+            # Learn, "Network isolation with managed online endpoints": a deployment reaches a
+            # workspace with public network access disabled only through the workspace's
+            # managed VNet, which must be provisioned first (Learn, "Manually provision a
+            # managed VNet": it is not created for online endpoints on its own).
+            wprops = workspace.get("properties") or {}
+            if str(wprops.get("publicNetworkAccess", "")).lower() == "disabled":
+                network = wprops.get("managedNetwork") or {}
+                if (
+                    _isolation(network) == "disabled"
+                    or (network.get("status") or {}).get("status") != "Active"
+                ):
+                    return arm_error(
+                        400,
+                        "BadRequest",
+                        "The workspace has public network access disabled and its managed "
+                        "network is not provisioned; enable managedNetwork and provision it "
+                        "before creating deployments.",
+                    )
+        if kind == AML_COMPUTE:
+            return _refuse_compute(props, old)
+        if kind == AML_BATCH_ENDPOINT:
+            return self._refuse_batch_endpoint(key, props)
+        if kind == AML_BATCH_DEPLOYMENT:
+            return self._refuse_batch_deployment(body, props, workspace_key)
+        return None
+
+    def _refuse_batch_endpoint(self, key: str, props: Mapping[str, Any]) -> Reply | None:
+        # machinelearningservices BatchEndpointProperties.authMode is required; batch endpoints
+        # take Microsoft Entra tokens only (Learn, "Authorization on batch endpoints").
+        if props.get("authMode") != "AADToken":
+            return arm_error(
+                400,
+                "BadRequest",
+                f"authMode {props.get('authMode')!r} is not supported for batch endpoints; "
+                "use AADToken.",
+            )
+        # Learn, "Deploy models for scoring in batch endpoints": the default deployment is a
+        # deployment of the endpoint (set after it is created).
+        default = (props.get("defaults") or {}).get("deploymentName")
+        if default and f"{key}/deployments/{default.lower()}" not in self.resources:
+            return arm_error(
+                400,
+                "BadRequest",
+                f"Default deployment {default} does not exist on this endpoint.",
+            )
+        return None
+
+    def _refuse_batch_deployment(
+        self, body: Mapping[str, Any], props: Mapping[str, Any], workspace_key: str
+    ) -> Reply | None:
+        # BatchDeploymentProperties: a model deployment names its model and a compute of the
+        # workspace (ARM id); a tracked resource needs its location.
+        model = props.get("model") or {}
+        compute = str(props.get("compute") or "").lower()
+        if not body.get("location"):
+            return arm_error(400, "LocationRequired", "The location property is required.")
+        if model.get("referenceType") != "Id" or not model.get("assetId"):
+            return arm_error(400, "BadRequest", "properties.model must reference a model by id.")
+        if not compute.startswith(workspace_key + "/computes/") or compute not in self.resources:
+            return arm_error(
+                400, "BadRequest", f"Compute {props.get('compute')!r} not found in the workspace."
+            )
+        return None
+
+    def _computed_serving(self, kind: str, resource: dict[str, Any], before: Any) -> None:
+        props = resource["properties"]
+        if kind == AML_WORKSPACE:
+            network = props.get("managedNetwork")
+            if network is None and before.get("managedNetwork"):
+                props["managedNetwork"] = before["managedNetwork"]  # omitted: kept as it is
+            elif network is not None:
+                kept = (before.get("managedNetwork") or {}).get("status")
+                same = _isolation(network) == _isolation(before.get("managedNetwork") or {})
+                network["status"] = kept if kept and same else {"status": "Inactive"}
+        elif kind == AML_BATCH_ENDPOINT:
+            # Learn, "Invoke batch endpoints with REST": https://<name>.<region>.inference.
+            # ml.azure.com/jobs.
+            location = resource.get("location", "")
+            base = f"https://{resource['name']}.{location}.inference.ml.azure.com"
+            props["scoringUri"] = f"{base}/jobs"
+            props["swaggerUri"] = f"{base}/swagger.json"
+
     # --- long-running operations -----------------------------------------------------------
 
     def _accepted(
@@ -831,6 +979,30 @@ def _changed_immutable(
                 "PropertyChangeNotAllowed",
                 f"Changing property '{name}' is not allowed.",
             )
+    return None
+
+
+def _isolation(network: Mapping[str, Any], default: str | None = "disabled") -> str | None:
+    mode = network.get("isolationMode")
+    return str(mode).lower() if mode else default
+
+
+def _refuse_compute(props: Mapping[str, Any], old: Any) -> Reply | None:
+    # AmlCompute: computeType and properties.vmSize / scaleSettings.maxNodeCount are required;
+    # the VM size of a cluster cannot be changed after creation (Learn, "Create an Azure Machine
+    # Learning compute cluster": delete and recreate it to change its VM size).
+    inner = props.get("properties") or {}
+    if props.get("computeType") != "AmlCompute":
+        return arm_error(
+            400, "BadRequest", f"computeType {props.get('computeType')!r} is not served"
+        )
+    if not inner.get("vmSize") or "maxNodeCount" not in (inner.get("scaleSettings") or {}):
+        return arm_error(400, "BadRequest", "vmSize and scaleSettings.maxNodeCount are required.")
+    before = ((old or {}).get("properties") or {}).get("properties") or {}
+    if before and str(before.get("vmSize")).lower() != str(inner["vmSize"]).lower():
+        return arm_error(
+            400, "PropertyChangeNotAllowed", "Changing property 'vmSize' is not allowed."
+        )
     return None
 
 

@@ -126,6 +126,17 @@ TYPES: dict[str, ArmType] = {
         "2024-04-01",
         "properties",
     ),
+    "azure-native:machinelearningservices:Compute": ArmType(
+        AML + "/computes/{computeName}", "2025-12-01", "properties"
+    ),
+    "azure-native:machinelearningservices:BatchEndpoint": ArmType(
+        AML + "/batchEndpoints/{endpointName}", "2025-12-01", "properties"
+    ),
+    "azure-native:machinelearningservices:BatchDeployment": ArmType(
+        AML + "/batchEndpoints/{endpointName}/deployments/{deploymentName}",
+        "2025-12-01",
+        "properties",
+    ),
     "azure-native:databricks:Workspace": ArmType(
         RG + "/providers/Microsoft.Databricks/workspaces/{workspaceName}", "2024-05-01"
     ),

@@ -1,0 +1,219 @@
+"""Batch scoring: an AzureML batch endpoint with one no-code MLflow deployment, on a cluster
+that scales to zero.
+
+Resources: an AmlCompute cluster (`minNodeCount` 0: no node, no cost while no job runs; nodes
+start when a job arrives and leave after the idle time), a batch endpoint (Microsoft Entra
+tokens: batch endpoints take no keys, authMode AADToken), and one deployment of the registered
+MLflow model by the ARM id of its version (`<workspace id>/models/<name>/versions/<version>`),
+with no scoring script or environment: AzureML runs MLflow models itself (Learn, "Deploy MLflow
+models in batch deployments"). `outputAction` AppendRow writes every prediction to one file,
+`predictions.csv`, in the job's `score` output.
+
+The default deployment. A batch endpoint's `defaults.deploymentName` must name a deployment of
+the endpoint, and a deployment needs its endpoint first, so the endpoint cannot name its
+default itself (a cycle). As the online endpoint does with its traffic
+(components/online_endpoint.py), three writes in dependency order:
+
+    endpoint (no defaults; Pulumi ignores them) <- deployment <- BatchEndpointDefault
+
+BatchEndpointDefault (components/batch_default.py) sets the default through ARM once the
+deployment exists and clears it when it is deleted.
+
+A version bump. The deployment's name comes from model, version and VM size, so a new version
+is a new ARM deployment, replaced create-before-delete (Pulumi's default): 1. the new deployment
+is created; 2. BatchEndpointDefault moves the default to it in one write; 3. the old deployment
+is deleted, after every create and update of the run. A job submitted meanwhile always finds a
+default deployment. A new VM size is likewise a new cluster (AmlCompute's vmSize cannot change).
+
+Identity. The cluster has a system-assigned identity with "Storage Blob Data Contributor" on the
+workspace's storage account: the job reads inputs and writes `predictions.csv` with it wherever
+a datastore holds no credentials (Learn, "Authorization on batch endpoints": jobs access data
+with the compute cluster's identity where the invoker's identity or datastore credentials do not
+apply). Who invokes needs "AzureML Data Scientist" on the workspace (it covers
+batchEndpoints/deployments/jobs/write and the datastores); the stack grants it to the service
+principal (components/azureml_workspace.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import authorization
+from pulumi_azure_native import machinelearningservices as ml
+
+from components.azureml_workspace import role_assignment_name
+from components.batch_default import BatchEndpointDefault, BatchEndpointDefaultArgs
+from core.config import BatchEndpointSpec
+
+# Pulumi owns everything on the endpoint except its default, which BatchEndpointDefault writes.
+ENDPOINT_IGNORED = ["properties.defaults"]
+# Built-in role "Storage Blob Data Contributor" (Learn, Azure built-in roles, Storage).
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+OUTPUT_FILE = "predictions.csv"
+IDLE_BEFORE_SCALE_DOWN = "PT10M"  # nodes stay this long after a job, for the next one
+
+
+def batch_deployment_name(spec: BatchEndpointSpec) -> str:
+    """`v<version>-<hash>`: a new version, model or VM size is a new deployment name."""
+    return f"v{spec.version}-{_digest(spec.model, str(spec.version), spec.instance_type)}"
+
+
+def compute_name(spec: BatchEndpointSpec) -> str:
+    """`batch-<hash of the VM size>`: AmlCompute names are 2-16 characters, and a new VM size
+    needs a new cluster."""
+    return f"batch-{_digest(spec.instance_type)}"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:6]
+
+
+@dataclass(frozen=True)
+class BatchEndpointArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    workspace_name: pulumi.Input[str]
+    workspace_id: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    storage_account_id: pulumi.Input[str]  # the workspace's default datastore lives there
+    endpoint_name: pulumi.Input[str]
+    spec: BatchEndpointSpec
+    # What must exist before any compute or deployment (the provisioned managed network).
+    after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # The AzureML workspace's `inside_workspace` options: every child is replaced with it.
+    inside_workspace: pulumi.ResourceOptions | None = None
+
+
+class BatchEndpoint(pulumi.ComponentResource):
+    endpoint_name: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
+    invocation_uri: pulumi.Output[str]  # https://<name>.<region>.inference.ml.azure.com/jobs
+    deployment_name: pulumi.Output[str]
+    compute_principal_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: BatchEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("databricks-azureml:serving:BatchEndpoint", name, None, opts)
+        spec = args.spec
+        after = list(args.after)
+        child = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(parent=self), args.inside_workspace
+        )
+        compute = ml.Compute(
+            f"{name}-compute",
+            compute_name=compute_name(spec),
+            resource_group_name=args.resource_group_name,
+            workspace_name=args.workspace_name,
+            location=args.location,
+            identity=ml.ManagedServiceIdentityArgs(
+                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+            ),
+            properties=ml.AmlComputeArgs(
+                compute_type="AmlCompute",
+                description=f"Batch scoring of {spec.model}; scales to zero when idle",
+                disable_local_auth=True,
+                properties=ml.AmlComputePropertiesArgs(
+                    vm_size=spec.instance_type,
+                    vm_priority=ml.VmPriority.DEDICATED,
+                    os_type=ml.OsType.LINUX,
+                    enable_node_public_ip=False,
+                    remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
+                    scale_settings=ml.ScaleSettingsArgs(
+                        min_node_count=0,
+                        max_node_count=spec.max_instances,
+                        node_idle_time_before_scale_down=IDLE_BEFORE_SCALE_DOWN,
+                    ),
+                ),
+            ),
+            opts=child.merge(pulumi.ResourceOptions(depends_on=after)),
+        )
+        principal_id = compute.identity.apply(lambda identity: identity.principal_id)
+        role_definition_id = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id,
+            "/providers/Microsoft.Authorization/roleDefinitions/", STORAGE_BLOB_DATA_CONTRIBUTOR,
+        )  # fmt: skip
+        authorization.RoleAssignment(
+            f"{name}-compute-storage",
+            scope=args.storage_account_id,
+            role_definition_id=role_definition_id,
+            principal_id=principal_id,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_assignment_name=pulumi.Output.all(args.storage_account_id, principal_id).apply(
+                lambda ids: role_assignment_name(ids[0], ids[1], STORAGE_BLOB_DATA_CONTRIBUTOR)
+            ),
+            description="Lets batch scoring jobs read inputs and write predictions",
+            opts=child,
+        )
+        endpoint = ml.BatchEndpoint(
+            f"{name}-endpoint",
+            endpoint_name=args.endpoint_name,
+            resource_group_name=args.resource_group_name,
+            workspace_name=args.workspace_name,
+            location=args.location,
+            properties=ml.BatchEndpointPropertiesArgs(
+                # Batch endpoints take Microsoft Entra tokens only (Learn, "Authorization on
+                # batch endpoints").
+                auth_mode=ml.EndpointAuthMode.AAD_TOKEN,
+                description=f"Batch scoring of {spec.model} from the AzureML registry",
+            ),
+            opts=child.merge(pulumi.ResourceOptions(ignore_changes=ENDPOINT_IGNORED)),
+        )
+        deployment = ml.BatchDeployment(
+            f"{name}-deployment",
+            deployment_name=batch_deployment_name(spec),
+            endpoint_name=endpoint.name,
+            resource_group_name=args.resource_group_name,
+            workspace_name=args.workspace_name,
+            location=args.location,
+            properties=ml.BatchDeploymentPropertiesArgs(
+                compute=compute.id,
+                model=ml.IdAssetReferenceArgs(
+                    reference_type="Id",
+                    asset_id=pulumi.Output.from_input(args.workspace_id).apply(
+                        lambda workspace_id: (
+                            f"{workspace_id}/models/{spec.model}/versions/{spec.version}"
+                        )
+                    ),
+                ),
+                resources=ml.DeploymentResourceConfigurationArgs(instance_count=spec.max_instances),
+                mini_batch_size=spec.mini_batch_size,
+                output_action=spec.output_action.value,
+                output_file_name=OUTPUT_FILE,
+                description=f"{spec.model} version {spec.version}",
+            ),
+            opts=child.merge(pulumi.ResourceOptions(delete_before_replace=False, depends_on=after)),
+        )
+        BatchEndpointDefault(
+            f"{name}-default",
+            BatchEndpointDefaultArgs(
+                subscription_id=args.subscription_id,
+                resource_group_name=args.resource_group_name,
+                workspace_name=args.workspace_name,
+                endpoint_name=endpoint.name,
+                deployment_name=deployment.name,
+                endpoint_revision=pulumi.Output.all(endpoint.tags, endpoint.properties).apply(
+                    lambda values: hashlib.sha256(
+                        repr((values[0], getattr(values[1], "auth_mode", None))).encode()
+                    ).hexdigest()
+                ),
+            ),
+            child,
+        )
+        self.endpoint_name = endpoint.name
+        self.resource_id = endpoint.id
+        self.invocation_uri = endpoint.properties.apply(lambda properties: properties.scoring_uri)
+        self.deployment_name = deployment.name
+        self.compute_principal_id = principal_id
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "resource_id": self.resource_id,
+                "invocation_uri": self.invocation_uri,
+                "deployment_name": self.deployment_name,
+                "compute_principal_id": self.compute_principal_id,
+            }
+        )
