@@ -53,11 +53,12 @@ def test_private_link_stack_serves_online_and_in_batch_behind_its_managed_networ
     calls = [(c.method, c.path.lower()) for c in cloud.arm.calls()]
     workspace_path = result["amlWorkspaceId"].lower()
     provisioned = calls.index(("POST", f"{workspace_path}/provisionmanagednetwork"))
-    for kind in ("/onlineendpoints/", "/computes/", "/batchendpoints/"):
+    for kind, child in (("/onlineendpoints/", "/deployments/"), ("/computes/", ""),
+                        ("/batchendpoints/", "/deployments/")):  # fmt: skip
         first = next(
             i
             for i, (m, p) in enumerate(calls)
-            if m == "PUT" and p.startswith(workspace_path + kind)
+            if m == "PUT" and p.startswith(workspace_path + kind) and child in p
         )
         assert provisioned < first, kind
 
