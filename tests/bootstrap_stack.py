@@ -38,6 +38,7 @@ CONTAINER = "azure-native:storage:BlobContainer"
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
 GROUP = "azure-native:resources:ResourceGroup"
+KEY_VERSION = "0123456789abcdef0123456789abcdef"  # what Key Vault names the key's first version
 ROLE = "azure-native:authorization:RoleAssignment"
 
 
@@ -55,6 +56,9 @@ class StateMocks(offline.StackMocks):
         if args.typ == KEY:
             vault = offline.arm_id(VAULT, "", inputs)
             rid = f"{vault}/keys/{inputs['keyName']}"
+            uri = f"https://{inputs['vaultName']}.vault.azure.net/keys/{inputs['keyName']}"
+            read = {"keyUri": uri, "keyUriWithVersion": f"{uri}/{KEY_VERSION}"}
+            return rid, {**inputs, **read, "id": rid, "name": inputs["keyName"]}
         else:
             service = f"{_account_id(inputs)}/blobServices/default"
             rid = (
