@@ -1,9 +1,13 @@
 """Who may use the backend, and what the workflow's two identities may do in the subscription.
 
 Every configured principal and both CI identities get data-plane roles on exactly the state
-container and the secrets key, nothing wider. The preview identity, which runs the code of any
-pull-request branch, reads the subscription (Reader); only the deploy identity, reachable from
-the protected GitHub environments alone, may create resources and assign roles.
+container and the secrets key, nothing wider. Previews need write access to the container too:
+the CLI's self-managed backend takes the stack's lock, a blob, for a preview as for an update
+(pulumi pkg/backend/diy/backend.go, `Preview` calls `Lock`).
+
+The preview identity, which runs the code of any pull-request branch, reads the subscription
+(Reader); only the deploy identity, reachable from the protected GitHub environments alone, may
+create resources and assign roles.
 """
 
 from __future__ import annotations
