@@ -148,3 +148,17 @@ def test_an_endpoint_reaches_the_account_its_id_names_when_there_are_two():
 def test_nothing_public_is_said_plainly():
     found = [Exposure("key vault", "kv", "kv", PRIVATE_REACH, "public network access disabled")]
     assert summary(found).startswith("Nothing listed here is reachable from the internet")
+
+
+def test_a_setting_known_only_after_deploy_counts_as_public():
+    [vault] = exposures(
+        [
+            declared(
+                "azure-native:keyvault:Vault",
+                "kv",
+                {"properties": {"publicNetworkAccess": UNKNOWN}},
+            )
+        ]
+    )
+    assert vault.reach == PUBLIC
+    assert vault.through.startswith("public network access (known after deploy)")

@@ -97,6 +97,14 @@ def _known(value: Any) -> bool:
     return value is not None and value is not UNKNOWN and not isinstance(value, Unknown)
 
 
+def _setting(value: Any, default: str) -> str:
+    """A setting as words: Azure's default when left out; an unknown one says so (and counts
+    as public, the cautious reading)."""
+    if value is None:
+        return default
+    return str(value) if _known(value) else "(known after deploy)"
+
+
 def _get(props: Mapping[str, Any], *path: str) -> Any:
     value: Any = props
     for part in path:
@@ -157,7 +165,7 @@ def _firewall(
 ) -> tuple[Any, int, str]:
     """(default action, number of allow rules, words) of a firewall rule set."""
     acls = acls if isinstance(acls, Mapping) else {}
-    action = acls.get("defaultAction") or "Allow"  # Azure's default when no rule set is given
+    action = _setting(acls.get("defaultAction"), "Allow")  # Azure's default without a rule set
     rules = list(acls.get(addresses) or []) + list(acls.get(networks) or [])
     words = f"firewall default action {action}"
     if _known(acls.get("bypass")) and acls.get("bypass") not in ("None", None):
@@ -171,7 +179,7 @@ def _firewall(
 
 
 def _storage(r: DeclaredResource, groups: list[str]) -> Exposure:
-    access = r.inputs.get("publicNetworkAccess") or "Enabled"
+    access = _setting(r.inputs.get("publicNetworkAccess"), "Enabled")
     action, allowed, firewall = _firewall(
         r.inputs.get("networkRuleSet"), "ipRules", "virtualNetworkRules"
     )
@@ -186,7 +194,7 @@ def _storage(r: DeclaredResource, groups: list[str]) -> Exposure:
 
 def _vault(r: DeclaredResource, groups: list[str]) -> Exposure:
     props = r.inputs.get("properties") or {}
-    access = props.get("publicNetworkAccess") or "enabled"
+    access = _setting(props.get("publicNetworkAccess"), "enabled")
     action, allowed, firewall = _firewall(
         props.get("networkAcls"), "ipRules", "virtualNetworkRules"
     )
@@ -195,7 +203,7 @@ def _vault(r: DeclaredResource, groups: list[str]) -> Exposure:
 
 
 def _registry(r: DeclaredResource, groups: list[str]) -> Exposure:
-    access = r.inputs.get("publicNetworkAccess") or "Enabled"
+    access = _setting(r.inputs.get("publicNetworkAccess"), "Enabled")
     action, allowed, firewall = _firewall(r.inputs.get("networkRuleSet"), "ipRules", "")
     anonymous = (
         "anonymous pull on" if r.inputs.get("anonymousPullEnabled") else "anonymous pull off"
@@ -205,7 +213,7 @@ def _registry(r: DeclaredResource, groups: list[str]) -> Exposure:
 
 
 def _workspace(r: DeclaredResource, groups: list[str]) -> Exposure:
-    access = r.inputs.get("publicNetworkAccess") or "Enabled"
+    access = _setting(r.inputs.get("publicNetworkAccess"), "Enabled")
     through = f"public network access {access}, {_endpoints(groups)}"
     if r.type == DATABRICKS_WORKSPACE:
         through = f"UI and REST API: {through}"
@@ -215,7 +223,7 @@ def _workspace(r: DeclaredResource, groups: list[str]) -> Exposure:
 
 
 def _online_endpoint(r: DeclaredResource) -> Exposure:
-    access = _get(r.inputs, "properties", "publicNetworkAccess") or "Enabled"
+    access = _setting(_get(r.inputs, "properties", "publicNetworkAccess"), "Enabled")
     auth = _get(r.inputs, "properties", "authMode") or "Key"
     through = f"scoring URI: public network access {access}, auth {auth}"
     return _exposure(r, _reach(access), through)
