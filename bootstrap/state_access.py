@@ -27,13 +27,32 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 # Role Based Access Control Administrator
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 
-# On the subscription, per CI identity. The deploy identity assigns roles too: the main stack
-# gives its service principal "AzureML Data Scientist" on the workspace.
+AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+
+# On the subscription, per CI identity. The deploy identity assigns roles too (the main stack
+# gives its service principal "AzureML Data Scientist" on the workspace), but only the roles
+# the main stack assigns: unconditioned, RBAC Administrator could make anyone, itself included,
+# Owner.
 PREVIEW_ROLES = ((READER, "preview pull requests (read only)"),)
 DEPLOY_ROLES = (
     (CONTRIBUTOR, "deploy the main stack"),
-    (RBAC_ADMINISTRATOR, "assign the main stack's roles"),
+    (RBAC_ADMINISTRATOR, "assign the main stack's roles, and no other"),
 )
+DEPLOY_ASSIGNABLE_ROLES = (AZUREML_DATA_SCIENTIST, READER)
+
+
+def assignable_roles_condition(roles: tuple[str, ...]) -> str:
+    """An ABAC condition that lets RBAC Administrator create and delete assignments of `roles`
+    only (Learn, "Delegate Azure role assignment management to others with conditions")."""
+    guids = ", ".join(sorted(set(roles)))
+    return (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {{{guids}}})) AND "
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
+        "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
+    )
 
 
 def role_assignment_name(scope: str, principal_id: str, role_definition: str) -> str:
@@ -85,7 +104,13 @@ class StateAccess(pulumi.ComponentResource):
                 principal = Principal(object_id, PrincipalType.SERVICE_PRINCIPAL)
                 for role, purpose in roles:
                     resource_name = f"{name}-{grant}-{role[:8]}-{object_id}"
-                    self._assign(resource_name, args, subscription, role, principal, purpose)
+                    condition = None
+                    if role == RBAC_ADMINISTRATOR:
+                        assignable = (*DEPLOY_ASSIGNABLE_ROLES, *args.ci.assignable_roles)
+                        condition = assignable_roles_condition(assignable)
+                    self._assign(
+                        resource_name, args, subscription, role, principal, purpose, condition
+                    )
         self.register_outputs({})
 
     def _assign(
@@ -96,6 +121,7 @@ class StateAccess(pulumi.ComponentResource):
         role: str,
         principal: Principal,
         purpose: str,
+        condition: str | None = None,
     ) -> None:
         authorization.RoleAssignment(
             resource_name,
@@ -112,5 +138,7 @@ class StateAccess(pulumi.ComponentResource):
                 lambda s: role_assignment_name(s, principal.object_id, role)
             ),
             description=f"Pulumi team backend: {purpose}",
+            condition=condition,
+            condition_version="2.0" if condition else None,
             opts=pulumi.ResourceOptions(parent=self),
         )

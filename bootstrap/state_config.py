@@ -34,7 +34,7 @@ KNOWN_KEYS = (
     "tags",
 )
 PRINCIPAL_FIELDS = ("objectId", "type")
-CI_FIELDS = ("previewObjectId", "deployObjectId")
+CI_FIELDS = ("previewObjectId", "deployObjectId", "assignableRoles")
 KEY_SIZES = (2048, 3072, 4096)
 STORAGE_SKUS = (
     "Standard_LRS",
@@ -95,6 +95,7 @@ class CiIdentities:
 
     preview: str  # object ids, lowercase GUIDs
     deploy: str
+    assignable_roles: tuple[str, ...] = ()  # role definition GUIDs beyond the main stack's own
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def _ci(value: Any) -> CiIdentities | None:
                 f"is set for an unknown field; known fields: {', '.join(CI_FIELDS)}",
             )
     ids = []
-    for field in CI_FIELDS:
+    for field in CI_FIELDS[:2]:
         object_id = given.get(field)
         if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
             raise ConfigError(
@@ -304,7 +305,17 @@ def _ci(value: Any) -> CiIdentities | None:
             "is the deploy identity too: pull-request previews would run with the rights to "
             "deploy; use a second app registration",
         )
-    return CiIdentities(preview=preview, deploy=deploy)
+    roles = given.get("assignableRoles", [])
+    if not isinstance(roles, list) or not all(
+        isinstance(role, str) and _GUID.fullmatch(role) for role in roles
+    ):
+        raise ConfigError(
+            "ci.assignableRoles",
+            roles,
+            "is not a list of role definition GUIDs (az role definition list --name <role> "
+            "--query [].name)",
+        )
+    return CiIdentities(preview, deploy, tuple(role.lower() for role in roles))
 
 
 def _int(key: str, value: Any, low: int, high: int) -> int:

@@ -20,7 +20,8 @@ BOOTSTRAP_DIR = Path(__file__).resolve().parent.parent / "bootstrap"
 if str(BOOTSTRAP_DIR) not in sys.path:
     sys.path.insert(0, str(BOOTSTRAP_DIR))
 
-import state_config  # noqa: E402  (bootstrap/, importable once on sys.path)
+import state_access  # noqa: E402, F401  (bootstrap/, importable once on sys.path; re-exported)
+import state_config  # noqa: E402
 
 PROJECT = "databricks-azureml-state"
 NS = state_config.NAMESPACE

@@ -312,3 +312,10 @@ def test_one_identity_for_preview_and_deploy_is_rejected():
 )
 def test_malformed_ci_identities_are_rejected(ci, expected):
     assert rejected(raw(ci=ci)).startswith(expected)
+
+
+def test_assignable_roles_must_be_role_definition_guids():
+    ci = {"previewObjectId": PREVIEW_ID, "deployObjectId": DEPLOY_ID, "assignableRoles": ["Owner"]}
+    assert rejected(raw(ci=ci)).startswith(
+        f'{NS}:ci.assignableRoles: ["Owner"] is not a list of role definition GUIDs'
+    )

@@ -20,6 +20,7 @@ from tests.bootstrap_stack import (
     TEAM,
     VAULT,
     run_bootstrap,
+    state_access,
     state_config,
 )
 from tools.offline import SUBSCRIPTION_ID, TENANT_ID, UNKNOWN, ProgramResult
@@ -32,6 +33,8 @@ RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 PREVIEW_ID = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
 DEPLOY_ID = "2c3d4e5f-6071-4829-93a4-b5c6d7e8f90a"
 SUBSCRIPTION = f"/subscriptions/{SUBSCRIPTION_ID}"
+AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+TEAM_LOCATION = {"azure-native:location": "westeurope"}
 NAMES = state_config.state_names("mlflow", SUBSCRIPTION_ID)
 
 
@@ -162,6 +165,50 @@ def test_only_the_deploy_identity_may_create_resources_and_assign_roles(with_ci)
     writers = {g[0] for g in grants(with_ci) if g[2] in (CONTRIBUTOR, RBAC_ADMINISTRATOR)}
     assert writers == {DEPLOY_ID}
     assert grants(with_ci) >= grants(run_bootstrap(TEAM))
+
+
+def test_the_deploy_identity_may_assign_only_the_roles_the_main_stack_assigns(with_ci):
+    [admin] = [
+        r for r in with_ci.of_type(ROLE)
+        if r.inputs["roleDefinitionId"].endswith(RBAC_ADMINISTRATOR)
+    ]  # fmt: skip
+    assert admin.inputs["principalId"] == DEPLOY_ID
+    assert admin.inputs["conditionVersion"] == "2.0"
+    allowed = f"{{{READER}, {AZUREML_DATA_SCIENTIST}}}"  # sorted
+    assert admin.inputs["condition"] == (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {allowed})) AND "
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
+        "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {allowed}))"
+    )
+    others = [r for r in with_ci.of_type(ROLE) if r is not admin]
+    assert all("condition" not in r.inputs for r in others)
+
+
+def test_assignable_roles_from_config_are_added_to_the_condition():
+    extra = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"  # User Access Administrator, say
+    ci = (
+        f'{{"previewObjectId": "{PREVIEW_ID}", "deployObjectId": "{DEPLOY_ID}", '
+        f'"assignableRoles": ["{extra.upper()}"]}}'
+    )
+    run = run_bootstrap({**TEAM, f"{NS}:ci": ci})
+    [condition] = [r.inputs["condition"] for r in run.of_type(ROLE) if "condition" in r.inputs]
+    assert f"GuidEquals {{{extra}, {READER}, {AZUREML_DATA_SCIENTIST}}}" in condition
+
+
+def test_every_role_the_main_stack_assigns_is_one_the_deploy_identity_may_assign():
+    from tests.conftest import program
+    from tests.stacks import PRIVATE, SERVICE_PRINCIPAL, with_values
+
+    assigned = {
+        r.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        for raw in (with_values({**SERVICE_PRINCIPAL, **TEAM_LOCATION}), PRIVATE)
+        for r in program(raw).of_type(ROLE)
+    }
+    assert assigned
+    assert assigned <= set(state_access.DEPLOY_ASSIGNABLE_ROLES)
 
 
 def test_nothing_is_granted_on_the_storage_account_or_the_vault(with_ci):
