@@ -15,7 +15,12 @@ install = if [ "$$(cat $(VENV)/.installer)" = uv ]; then \
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1); \
 	else $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1); fi
 
-.PHONY: preview preview-json test e2e lint lock teardown-check clean
+.PHONY: help preview preview-json test e2e lint lock teardown-check clean
+.DEFAULT_GOAL := help
+
+help:  ## this list of targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  %-16s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +40,11 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.installer
 preview: $(VENV)/.runtime  ## what `pulumi up` would create, offline (STACK=dev)
 	$(PY) -m tools.preview --stack $(STACK)
 
-preview-json: $(VENV)/.runtime
-	$(PY) -m tools.preview --stack $(STACK) --json
+# Only the JSON on stdout: the install's output goes to stderr, the command is not echoed
+# (from another folder: make --no-print-directory -C <repo> preview-json).
+preview-json:  ## the same as JSON on stdout, for CI diffs (STACK=dev)
+	@$(MAKE) -s --no-print-directory $(VENV)/.runtime >&2
+	@$(PY) -m tools.preview --stack $(STACK) --json
 
 test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
@@ -72,7 +80,7 @@ $(AZURITE):
 .PHONY: azurite
 azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev  ## ruff: lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 lock: $(VENV)/bin/python  ## recompile requirements*.txt from requirements*.in (newest allowed versions)
@@ -84,5 +92,5 @@ lock: $(VENV)/bin/python  ## recompile requirements*.txt from requirements*.in (
 	$(COMPILE) -c requirements-dev.txt requirements-notebooks.in -o requirements-notebooks.txt
 	$(COMPILE) -c requirements-dev.txt policy/requirements.in -o policy/requirements.txt
 
-clean:
+clean:  ## remove venv/ and the tools' caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

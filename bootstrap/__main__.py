@@ -57,7 +57,9 @@ key = StateKey(
 )
 StateAccess(
     "access",
-    StateAccessArgs(client.subscription_id, store.container_id, key.key_id, config.principals),
+    StateAccessArgs(
+        client.subscription_id, store.container_id, key.key_id, config.principals, config.ci
+    ),
 )
 
 backend = store.account_name.apply(backend_url)
@@ -65,4 +67,4 @@ pulumi.export("resourceGroupName", store.resource_group_name)
 pulumi.export("storageAccountName", store.account_name)
 pulumi.export("backendUrl", backend)
 pulumi.export("login", backend.apply(lambda url: f"pulumi login {url}"))
-pulumi.export("secretsProvider", key.vault_uri.apply(secrets_provider))
+pulumi.export("secretsProvider", key.key_uri_with_version.apply(secrets_provider))

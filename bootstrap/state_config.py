@@ -23,8 +23,18 @@ SECRETS_KEY_NAME = "pulumi-secrets"
 SUFFIX_LENGTH = 6
 STACK_TAG_KEYS = ("environment", "managed-by")
 MAX_TAGS = 15  # storage accounts take at most 15 tags
-KNOWN_KEYS = ("prefix", "principals", "softDeleteDays", "keySize", "storageSku", "protect", "tags")
+KNOWN_KEYS = (
+    "prefix",
+    "principals",
+    "ci",
+    "softDeleteDays",
+    "keySize",
+    "storageSku",
+    "protect",
+    "tags",
+)
 PRINCIPAL_FIELDS = ("objectId", "type")
+CI_FIELDS = ("previewObjectId", "deployObjectId", "assignableRoles")
 KEY_SIZES = (2048, 3072, 4096)
 STORAGE_SKUS = (
     "Standard_LRS",
@@ -41,6 +51,8 @@ _PREFIX = re.compile(r"[a-z][a-z0-9]{1,9}")
 _LOCATION = re.compile(r"[a-z][a-z0-9]+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
+# A versioned Key Vault key identifier, as the key's `keyUriWithVersion` reads.
+_KEY_URI_WITH_VERSION = re.compile(r"https://([^/]+)/keys/([^/]+)/([0-9a-fA-F]{32})")
 
 
 class ConfigError(Exception):
@@ -77,11 +89,22 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class CiIdentities:
+    """The two service principals of the workflow: pull-request previews run as `preview`
+    (Reader), deployments behind the GitHub environments as `deploy`."""
+
+    preview: str  # object ids, lowercase GUIDs
+    deploy: str
+    assignable_roles: tuple[str, ...] = ()  # role definition GUIDs beyond the main stack's own
+
+
+@dataclass(frozen=True)
 class StateConfig:
     stack: str
     location: str
     prefix: str
     principals: tuple[Principal, ...]
+    ci: CiIdentities | None
     soft_delete_days: int
     key_size: int
     storage_sku: str
@@ -120,11 +143,20 @@ def backend_url(storage_account: str, container: str = STATE_CONTAINER) -> str:
     return f"azblob://{container}?storage_account={storage_account}"
 
 
-def secrets_provider(vault_uri: str, key: str = SECRETS_KEY_NAME) -> str:
-    """What `--secrets-provider` takes, from the vault's URI (`https://<vault>.vault.azure.net/`),
-    so a sovereign cloud's vault domain comes out right too."""
-    host = vault_uri.removeprefix("https://").rstrip("/")
-    return f"azurekeyvault://{host}/keys/{key}"
+def secrets_provider(key_uri_with_version: str) -> str:
+    """What `--secrets-provider` takes, from the key's versioned URI
+    (`https://<vault>.vault.azure.net/keys/<key>/<version>`), so a sovereign cloud's vault domain
+    comes out right too.
+
+    The version is pinned: without it gocloud's keeper encrypts and decrypts with the key's
+    latest version (gocloud.dev secrets/azurekeyvault, "the /{key-version} suffix is optional;
+    it defaults to the latest version"), so rotating the key would leave every stack's data key
+    undecryptable."""
+    match = _KEY_URI_WITH_VERSION.fullmatch(key_uri_with_version)
+    if not match:
+        raise ValueError(f"{key_uri_with_version!r} is not a versioned Key Vault key URI")
+    host, key, version = match.groups()
+    return f"azurekeyvault://{host}/keys/{key}/{version}"
 
 
 def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
@@ -161,6 +193,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
         location=location,
         prefix=prefix,
         principals=_principals(ours.get("principals")),
+        ci=_ci(ours.get("ci")),
         soft_delete_days=_int(
             "softDeleteDays",
             ours.get("softDeleteDays", 30),
@@ -201,7 +234,7 @@ def _json(key: str, value: Any) -> Any:
 def _principals(value: Any) -> tuple[Principal, ...]:
     how = (
         "a list of {objectId, type} with type Group, ServicePrincipal or User: the deployers' "
-        "group and the CI identity"
+        "group (the CI identities go in ci)"
     )
     if value is None:
         raise ConfigError("principals", None, f"is required: {how}")
@@ -238,6 +271,51 @@ def _principals(value: Any) -> tuple[Principal, ...]:
             raise ConfigError(f"{path}.objectId", object_id, "is listed twice")
         principals.append(Principal(object_id.lower(), principal_type))
     return tuple(principals)
+
+
+def _ci(value: Any) -> CiIdentities | None:
+    if value is None:
+        return None
+    given = _json("ci", value)
+    if not isinstance(given, dict):
+        raise ConfigError("ci", value, "is not an object with previewObjectId and deployObjectId")
+    for field in given:
+        if field not in CI_FIELDS:
+            raise ConfigError(
+                f"ci.{field}",
+                given[field],
+                f"is set for an unknown field; known fields: {', '.join(CI_FIELDS)}",
+            )
+    ids = []
+    for field in CI_FIELDS[:2]:
+        object_id = given.get(field)
+        if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
+            raise ConfigError(
+                f"ci.{field}",
+                object_id,
+                "is not a GUID: the service principal's object id (az ad sp show --id <appId> "
+                "--query id)",
+            )
+        ids.append(object_id.lower())
+    preview, deploy = ids
+    if preview == deploy:
+        raise ConfigError(
+            "ci.previewObjectId",
+            given["previewObjectId"],
+            "is the deploy identity too: pull-request previews would run with the rights to "
+            "deploy; use a second app registration",
+        )
+    roles = given.get("assignableRoles", [])
+    if not isinstance(roles, list) or not all(
+        isinstance(role, str) and _GUID.fullmatch(role) for role in roles
+    ):
+        raise ConfigError(
+            "ci.assignableRoles",
+            roles,
+            "is not a list of role definition GUIDs (az role definition list --name <role> "
+            "--query [].name)",
+        )
+    return CiIdentities(preview, deploy, tuple(role.lower() for role in roles))
 
 
 def _int(key: str, value: Any, low: int, high: int) -> int:

@@ -1,8 +1,12 @@
 """The key that encrypts stack secrets: a key vault (RBAC) holding one RSA key.
 
-Pulumi's `azurekeyvault://` secrets provider wraps each stack's data key with this key, so
-losing it makes every stack's secrets unreadable: purge protection is on and the key vault
-is protected, unlike the main stack's vault, which is purged on destroy.
+Pulumi's `azurekeyvault://` secrets provider encrypts each stack's data key with this key
+through Key Vault's encrypt and decrypt operations, RSA-OAEP-256 (gocloud.dev
+secrets/azurekeyvault: `Encrypt`/`Decrypt`, default algorithm `EncryptionAlgorithmRSAOAEP256`),
+so the key allows exactly those two operations. Losing it makes every stack's secrets
+unreadable: purge protection is on and the key vault is protected, unlike the main stack's
+vault, which is purged on destroy. The stacks name one version of the key (`key_uri_with_version`),
+so a new version never changes what they decrypt with.
 """
 
 from __future__ import annotations
@@ -13,12 +17,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import keyvault
 
-KEY_OPERATIONS = (
-    keyvault.JsonWebKeyOperation.ENCRYPT,
-    keyvault.JsonWebKeyOperation.DECRYPT,
-    keyvault.JsonWebKeyOperation.WRAP_KEY,
-    keyvault.JsonWebKeyOperation.UNWRAP_KEY,
-)
+# What the keeper calls; wrapKey/unwrapKey are never used.
+KEY_OPERATIONS = (keyvault.JsonWebKeyOperation.ENCRYPT, keyvault.JsonWebKeyOperation.DECRYPT)
 SOFT_DELETE_DAYS = 90  # the most Azure allows
 
 
@@ -37,6 +37,7 @@ class StateKeyArgs:
 class StateKey(pulumi.ComponentResource):
     vault_uri: pulumi.Output[str]
     key_id: pulumi.Output[str]  # the key's ARM id: the scope of its role assignments
+    key_uri_with_version: pulumi.Output[str]  # https://<vault>.vault.azure.net/keys/<key>/<ver>
 
     def __init__(
         self, name: str, args: StateKeyArgs, opts: pulumi.ResourceOptions | None = None
@@ -75,4 +76,11 @@ class StateKey(pulumi.ComponentResource):
         )
         self.vault_uri = vault.properties.apply(lambda p: p.vault_uri)
         self.key_id = key.id
-        self.register_outputs({"vault_uri": self.vault_uri, "key_id": self.key_id})
+        self.key_uri_with_version = key.key_uri_with_version
+        self.register_outputs(
+            {
+                "vault_uri": self.vault_uri,
+                "key_id": self.key_id,
+                "key_uri_with_version": self.key_uri_with_version,
+            }
+        )

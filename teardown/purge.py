@@ -24,8 +24,8 @@ Only the target's identity (subscription, resource group, name) forces a replace
 replaced resource's delete acts on the old target: that must never be the live one.
 
 Deployed state records each resource's type token and, through dill, the module path of its
-provider class (`components.purge` for stacks deployed before this package existed): both are
-pinned by tests, and `components/purge.py` stays importable for the old path.
+provider class (`teardown.purge`): both are pinned by tests, since `pulumi destroy` loads the
+provider from that path.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ BOOTSTRAP_DIR = Path(__file__).resolve().parent.parent / "bootstrap"
 if str(BOOTSTRAP_DIR) not in sys.path:
     sys.path.insert(0, str(BOOTSTRAP_DIR))
 
-import state_config  # noqa: E402  (bootstrap/, importable once on sys.path)
+import state_access  # noqa: E402, F401  (bootstrap/, importable once on sys.path; re-exported)
+import state_config  # noqa: E402
 
 PROJECT = "databricks-azureml-state"
 NS = state_config.NAMESPACE
@@ -38,6 +39,7 @@ CONTAINER = "azure-native:storage:BlobContainer"
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
 GROUP = "azure-native:resources:ResourceGroup"
+KEY_VERSION = "0123456789abcdef0123456789abcdef"  # what Key Vault names the key's first version
 ROLE = "azure-native:authorization:RoleAssignment"
 
 
@@ -55,6 +57,9 @@ class StateMocks(offline.StackMocks):
         if args.typ == KEY:
             vault = offline.arm_id(VAULT, "", inputs)
             rid = f"{vault}/keys/{inputs['keyName']}"
+            uri = f"https://{inputs['vaultName']}.vault.azure.net/keys/{inputs['keyName']}"
+            read = {"keyUri": uri, "keyUriWithVersion": f"{uri}/{KEY_VERSION}"}
+            return rid, {**inputs, **read, "id": rid, "name": inputs["keyName"]}
         else:
             service = f"{_account_id(inputs)}/blobServices/default"
             rid = (

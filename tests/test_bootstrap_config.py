@@ -252,12 +252,70 @@ def test_backend_url_is_what_pulumi_login_takes():
     )
 
 
-def test_secrets_provider_is_built_from_the_vault_uri():
-    uri = "https://mlflow-state-1a2b3c.vault.azure.net/"
+VERSION = "78deebed173b48e48f55abf87ed4cf71"
+PREVIEW_ID = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
+DEPLOY_ID = "2c3d4e5f-6071-4829-93a4-b5c6d7e8f90a"
+
+
+def test_secrets_provider_pins_the_key_version_of_the_vault_uri():
+    uri = f"https://mlflow-state-1a2b3c.vault.azure.net/keys/pulumi-secrets/{VERSION}"
     assert secrets_provider(uri) == (
-        "azurekeyvault://mlflow-state-1a2b3c.vault.azure.net/keys/pulumi-secrets"
+        f"azurekeyvault://mlflow-state-1a2b3c.vault.azure.net/keys/pulumi-secrets/{VERSION}"
     )
     assert (
-        secrets_provider("https://v.vault.azure.cn/", "k")
-        == "azurekeyvault://v.vault.azure.cn/keys/k"
+        secrets_provider(f"https://v.vault.azure.cn/keys/k/{VERSION}")
+        == f"azurekeyvault://v.vault.azure.cn/keys/k/{VERSION}"
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://mlflow-state-1a2b3c.vault.azure.net/keys/pulumi-secrets",
+        "https://mlflow-state-1a2b3c.vault.azure.net/keys/pulumi-secrets/",
+        "https://mlflow-state-1a2b3c.vault.azure.net/",
+    ],
+)
+def test_secrets_provider_refuses_a_key_uri_without_a_version(uri):
+    with pytest.raises(ValueError, match="not a versioned Key Vault key URI"):
+        secrets_provider(uri)
+
+
+def test_ci_identities_are_read_as_lowercase_object_ids():
+    config = parse_config(
+        raw(ci={"previewObjectId": PREVIEW_ID.upper(), "deployObjectId": DEPLOY_ID}), "team"
+    )
+    assert config.ci is not None
+    assert (config.ci.preview, config.ci.deploy) == (PREVIEW_ID, DEPLOY_ID)
+    assert parse_config(raw(), "team").ci is None
+
+
+def test_one_identity_for_preview_and_deploy_is_rejected():
+    message = rejected(raw(ci={"previewObjectId": DEPLOY_ID, "deployObjectId": DEPLOY_ID}))
+    assert message.startswith(f"{NS}:ci.previewObjectId: {DEPLOY_ID} is the deploy identity too")
+
+
+@pytest.mark.parametrize(
+    ("ci", "expected"),
+    [
+        ("[]", f"{NS}:ci: [] is not an object with previewObjectId and deployObjectId"),
+        ({"previewObjectId": PREVIEW_ID}, f"{NS}:ci.deployObjectId: (not set) is not a GUID"),
+        (
+            {"previewObjectId": "ci-preview", "deployObjectId": DEPLOY_ID},
+            f"{NS}:ci.previewObjectId: ci-preview is not a GUID",
+        ),
+        (
+            {"previewObjectId": PREVIEW_ID, "deployObjectId": DEPLOY_ID, "readerObjectId": "x"},
+            f"{NS}:ci.readerObjectId: x is set for an unknown field",
+        ),
+    ],
+)
+def test_malformed_ci_identities_are_rejected(ci, expected):
+    assert rejected(raw(ci=ci)).startswith(expected)
+
+
+def test_assignable_roles_must_be_role_definition_guids():
+    ci = {"previewObjectId": PREVIEW_ID, "deployObjectId": DEPLOY_ID, "assignableRoles": ["Owner"]}
+    assert rejected(raw(ci=ci)).startswith(
+        f'{NS}:ci.assignableRoles: ["Owner"] is not a list of role definition GUIDs'
     )

@@ -14,17 +14,27 @@ from tests.bootstrap_stack import (
     GROUP,
     GROUP_ID,
     KEY,
+    KEY_VERSION,
     NS,
     ROLE,
     TEAM,
     VAULT,
     run_bootstrap,
+    state_access,
     state_config,
 )
 from tools.offline import SUBSCRIPTION_ID, TENANT_ID, UNKNOWN, ProgramResult
 
 BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+PREVIEW_ID = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9"
+DEPLOY_ID = "2c3d4e5f-6071-4829-93a4-b5c6d7e8f90a"
+SUBSCRIPTION = f"/subscriptions/{SUBSCRIPTION_ID}"
+AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+TEAM_LOCATION = {"azure-native:location": "westeurope"}
 NAMES = state_config.state_names("mlflow", SUBSCRIPTION_ID)
 
 
@@ -83,13 +93,13 @@ def test_vault_uses_rbac_and_keeps_deleted_keys_under_purge_protection(team):
     assert props["enablePurgeProtection"] is True
 
 
-def test_secrets_key_is_rsa_for_wrapping_and_encryption(team):
+def test_secrets_key_is_rsa_and_allows_only_the_keepers_encrypt_and_decrypt(team):
     key = team.one(KEY).inputs
     assert key["vaultName"] == NAMES.key_vault
     assert key["keyName"] == "pulumi-secrets"
     assert key["properties"]["kty"] == "RSA"
     assert key["properties"]["keySize"] == 3072
-    assert sorted(key["properties"]["keyOps"]) == ["decrypt", "encrypt", "unwrapKey", "wrapKey"]
+    assert sorted(key["properties"]["keyOps"]) == ["decrypt", "encrypt"]
 
 
 def test_each_principal_gets_blob_data_on_the_container_and_crypto_on_the_key(team):
@@ -110,6 +120,100 @@ def test_each_principal_gets_blob_data_on_the_container_and_crypto_on_the_key(te
         assert role.inputs["roleDefinitionId"].startswith(
             f"/subscriptions/{SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/"
         )
+
+
+def grants(run: ProgramResult) -> set[tuple[str, str, str]]:
+    return {
+        (
+            r.inputs["principalId"],
+            r.inputs["scope"],
+            r.inputs["roleDefinitionId"].rsplit("/", 1)[-1],
+        )
+        for r in run.of_type(ROLE)
+    }
+
+
+@pytest.fixture(scope="module")
+def with_ci() -> ProgramResult:
+    ci = f'{{"previewObjectId": "{PREVIEW_ID}", "deployObjectId": "{DEPLOY_ID}"}}'
+    run = run_bootstrap({**TEAM, f"{NS}:ci": ci})
+    assert run.error is None, run.error
+    return run
+
+
+def test_preview_identity_reads_the_subscription_and_uses_the_backend_only(with_ci):
+    container_id = with_ci.one(CONTAINER).id
+    key_id = with_ci.one(KEY).id
+    preview = {g for g in grants(with_ci) if g[0] == PREVIEW_ID}
+    assert preview == {
+        (PREVIEW_ID, SUBSCRIPTION, READER),
+        (PREVIEW_ID, container_id, BLOB_DATA_CONTRIBUTOR),
+        (PREVIEW_ID, key_id, CRYPTO_USER),
+    }
+
+
+def test_only_the_deploy_identity_may_create_resources_and_assign_roles(with_ci):
+    container_id = with_ci.one(CONTAINER).id
+    key_id = with_ci.one(KEY).id
+    deploy = {g for g in grants(with_ci) if g[0] == DEPLOY_ID}
+    assert deploy == {
+        (DEPLOY_ID, SUBSCRIPTION, CONTRIBUTOR),
+        (DEPLOY_ID, SUBSCRIPTION, RBAC_ADMINISTRATOR),
+        (DEPLOY_ID, container_id, BLOB_DATA_CONTRIBUTOR),
+        (DEPLOY_ID, key_id, CRYPTO_USER),
+    }
+    writers = {g[0] for g in grants(with_ci) if g[2] in (CONTRIBUTOR, RBAC_ADMINISTRATOR)}
+    assert writers == {DEPLOY_ID}
+    assert grants(with_ci) >= grants(run_bootstrap(TEAM))
+
+
+def test_the_deploy_identity_may_assign_only_the_roles_the_main_stack_assigns(with_ci):
+    [admin] = [
+        r for r in with_ci.of_type(ROLE)
+        if r.inputs["roleDefinitionId"].endswith(RBAC_ADMINISTRATOR)
+    ]  # fmt: skip
+    assert admin.inputs["principalId"] == DEPLOY_ID
+    assert admin.inputs["conditionVersion"] == "2.0"
+    allowed = f"{{{READER}, {AZUREML_DATA_SCIENTIST}}}"  # sorted
+    assert admin.inputs["condition"] == (
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
+        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {allowed})) AND "
+        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
+        "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
+        f"ForAnyOfAnyValues:GuidEquals {allowed}))"
+    )
+    others = [r for r in with_ci.of_type(ROLE) if r is not admin]
+    assert all("condition" not in r.inputs for r in others)
+
+
+def test_assignable_roles_from_config_are_added_to_the_condition():
+    extra = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"  # User Access Administrator, say
+    ci = (
+        f'{{"previewObjectId": "{PREVIEW_ID}", "deployObjectId": "{DEPLOY_ID}", '
+        f'"assignableRoles": ["{extra.upper()}"]}}'
+    )
+    run = run_bootstrap({**TEAM, f"{NS}:ci": ci})
+    [condition] = [r.inputs["condition"] for r in run.of_type(ROLE) if "condition" in r.inputs]
+    assert f"GuidEquals {{{extra}, {READER}, {AZUREML_DATA_SCIENTIST}}}" in condition
+
+
+def test_every_role_the_main_stack_assigns_is_one_the_deploy_identity_may_assign():
+    from tests.conftest import program
+    from tests.stacks import PRIVATE, SERVICE_PRINCIPAL, with_values
+
+    assigned = {
+        r.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+        for raw in (with_values({**SERVICE_PRINCIPAL, **TEAM_LOCATION}), PRIVATE)
+        for r in program(raw).of_type(ROLE)
+    }
+    assert assigned
+    assert assigned <= set(state_access.DEPLOY_ASSIGNABLE_ROLES)
+
+
+def test_nothing_is_granted_on_the_storage_account_or_the_vault(with_ci):
+    scopes = {r.inputs["scope"] for r in with_ci.of_type(ROLE)}
+    assert scopes == {with_ci.one(CONTAINER).id, with_ci.one(KEY).id, SUBSCRIPTION}
 
 
 def test_role_assignment_names_are_deterministic_uuids(team):
@@ -144,7 +248,7 @@ def test_outputs_are_the_exact_login_and_secrets_provider_strings(team):
     assert team.outputs["backendUrl"] == f"azblob://pulumi-state?storage_account={account}"
     assert team.outputs["login"] == f"pulumi login azblob://pulumi-state?storage_account={account}"
     assert team.outputs["secretsProvider"] == (
-        f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-secrets"
+        f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-secrets/{KEY_VERSION}"
     )
     assert team.outputs["resourceGroupName"] == "mlflow-pulumi-state-rg"
 

@@ -90,6 +90,9 @@ def test_dev_preview_shows_outputs_only_azure_knows_as_known_after_deploy(dev_js
     outputs = dev_json["outputs"]
     for key in ("amlWorkspaceId", "mlflowTrackingUri", "databricksWorkspaceUrl", "clusterId"):
         assert outputs[key] == "(known after deploy)"
+    # Names the program gives are known before deploy, as the resource settings above show.
+    assert outputs["resourceGroupName"] == "mlflow-dev-rg"
+    assert outputs["amlWorkspaceName"] == "mlflow-dev-mlw"
     assert outputs["trackingMode"] == "dual"
     assert outputs["mlflowRegistryUri"] == "databricks"
     assert outputs["privateLink"] is False
@@ -110,11 +113,67 @@ def test_private_preview_shows_the_secret_as_secret_and_the_private_endpoints():
     assert document["outputs"]["trackingMode"] == "exclusive"
 
 
-def test_text_preview_ends_with_the_count_and_outputs():
+def test_text_preview_ends_with_the_count_outputs_and_exposure():
     done = run_preview()
     assert done.returncode == 0, done.stderr
-    assert "Resources: " in done.stdout and " to create" in done.stdout
+    assert (
+        "Resources: 24 to create: 13 Azure resources, 2 Databricks workspace objects, 1 provider, "
+        "4 helpers (dynamic resources that purge or wait on Azure), 4 components"
+    ) in done.stdout
     assert '    mlflowTrackingUri: "(known after deploy)"' in done.stdout
+    exposure = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]
+    lines = exposure.splitlines()
+    assert lines[0].split()[:4] == ["PUBLIC", "AzureML", "workspace", "mlflow-dev-mlw:"]
+    assert lines[-1].startswith("    Public, reachable from the internet")
+    assert "the Databricks workspace mlflow-dev-dbw" in lines[-1]
+
+
+def test_json_counts_azure_resources_apart_from_providers_helpers_and_components(dev_json):
+    assert dev_json["counts"] == {
+        "azure": 13,
+        "databricks": 2,
+        "providers": 1,
+        "helpers": 4,  # two purges, the forced delete, the managed-network guard
+        "components": 4,
+    }
+    assert sum(dev_json["counts"].values()) == dev_json["count"]
+
+
+def test_json_ends_with_the_exposure_of_each_workspace_store_and_vault(dev_json):
+    exposure = dev_json["exposure"]
+    assert [(e["kind"], e["reach"]) for e in exposure["resources"]] == [
+        ("AzureML workspace", "public"),
+        ("storage account", "public"),
+        ("key vault", "public"),
+        ("Databricks workspace", "public"),
+    ]
+    assert exposure["resources"][0]["name"] == "mlflow-dev-mlw"
+    assert exposure["resources"][1]["name"] is None  # carries the subscription's suffix
+    assert exposure["summary"].startswith("Public, reachable from the internet")
+
+
+def test_private_text_preview_says_what_stays_public():
+    done = run_preview("--stack", "private")
+    assert done.returncode == 0, done.stderr
+    tail = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]
+    assert "PRIVATE    AzureML workspace mlflow-private-mlw: public network access Disabled" in tail
+    assert tail.splitlines()[-1] == (
+        "    Public, reachable from the internet (Entra ID and RBAC decide who gets in): "
+        "the Databricks workspace mlflow-private-dbw."
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["--no-print-directory", "-C", str(ROOT)]])
+def test_make_preview_json_prints_only_json_on_stdout(args, tmp_path):
+    done = subprocess.run(
+        ["make", *args, "preview-json"],
+        cwd=ROOT if not args else tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stack"] == "dev"
 
 
 def test_config_error_prints_one_line_to_stderr_and_exits_2(tmp_path):

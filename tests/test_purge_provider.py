@@ -73,12 +73,6 @@ DATABRICKS_PROPS = {
     "environment": "public",
     "metadata_host": "",
 }
-# Providers as `pulumi up` pickled them into stacks deployed before they moved to teardown.purge
-# (serialize_provider of components.purge's classes): `pulumi destroy` must still load them.
-OLD_STATE_PROVIDERS = {
-    AmlWorkspacePurgeProvider: "gASVTAAAAAAAAACMEGNvbXBvbmVudHMucHVyZ2WUjBlBbWxXb3Jrc3BhY2VQdXJnZVByb3ZpZGVylJOUKYGUfZSMD19jbGllbnRfZmFjdG9yeZROc2Iu",
-    KeyVaultPurgeProvider: "gASVSAAAAAAAAACMEGNvbXBvbmVudHMucHVyZ2WUjBVLZXlWYXVsdFB1cmdlUHJvdmlkZXKUk5QpgZR9lIwPX2NsaWVudF9mYWN0b3J5lE5zYi4=",
-}
 
 
 @pytest.fixture
@@ -272,20 +266,6 @@ def test_provider_is_pickled_by_reference_to_teardown_purge_without_a_client(pro
     assert restored._client_factory is None  # no credential or connection lands in the state
     assert b"teardown.purge" in base64.b64decode(blob)
     assert len(blob) < 200  # a reference, not the class's code
-
-
-@pytest.mark.parametrize(("provider_class", "blob"), OLD_STATE_PROVIDERS.items())
-def test_provider_pickled_before_the_move_still_loads_and_purges(provider_class, blob, fake):
-    restored = dill.loads(base64.b64decode(blob))
-    assert type(restored) is provider_class
-    seed_workspace(fake)
-    seed_vault(fake)
-    restored._client_factory = factory(fake)
-
-    props = WORKSPACE_PROPS if provider_class is AmlWorkspacePurgeProvider else VAULT_PROPS
-    restored.delete("id", props)
-
-    assert fake.get(WORKSPACE_ID if props is WORKSPACE_PROPS else VAULT_ID) is None
 
 
 # --- registration and destroy order -----------------------------------------------------------

@@ -3,6 +3,7 @@ proof that the linters `make lint-workflows` runs do fail on the mistakes they e
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -66,7 +67,77 @@ def test_azure_login_is_openid_connect_without_a_secret():
     for job in ("preview", "deploy"):
         env = workflow()["jobs"][job]["env"]
         assert env["ARM_USE_OIDC"] == "true"
-        assert env["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+
+
+PREVIEW_CLIENT = "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"
+DEPLOY_CLIENT = "${{ vars.AZURE_DEPLOY_CLIENT_ID }}"
+
+
+def client_ids(job: dict) -> set[str]:
+    """Every Azure client id a job signs in with: pulumi-azure-native's and azure/login's."""
+    ids = {job.get("env", {}).get("ARM_CLIENT_ID")}
+    for step in job.get("steps", []):
+        if step.get("uses", "").startswith("azure/login@"):
+            ids.add(step.get("with", {}).get("client-id"))
+    return ids
+
+
+def identity_problems(flow: dict) -> list[str]:
+    """What breaks the split between the preview and the deploy identity."""
+    problems = []
+    for name, job in flow["jobs"].items():
+        ids = client_ids(job) - {None}
+        runs_up = any(
+            s.get("uses", "").startswith("pulumi/actions@") and s["with"]["command"] != "preview"
+            for s in job.get("steps", [])
+        )
+        if DEPLOY_CLIENT in ids and "environment" not in job:
+            problems.append(f"{name}: the deploy identity outside a protected environment")
+        if runs_up and ids != {DEPLOY_CLIENT}:
+            problems.append(f"{name}: changes stacks as {sorted(ids)}, not the deploy identity")
+        if "pull_request" in job.get("if", "") and ids != {PREVIEW_CLIENT}:
+            problems.append(f"{name}: previews pull requests as {sorted(ids)}")
+        if PREVIEW_CLIENT in ids and "environment" in job:
+            problems.append(f"{name}: the preview identity inside a deploy environment")
+    return problems
+
+
+def test_pull_requests_preview_as_the_preview_identity_and_only_environments_deploy():
+    flow = workflow()
+    assert identity_problems(flow) == []
+    assert client_ids(flow["jobs"]["preview"]) == {PREVIEW_CLIENT}
+    assert "environment" not in flow["jobs"]["preview"]
+    assert client_ids(flow["jobs"]["deploy"]) == {DEPLOY_CLIENT}
+    assert "vars.AZURE_CLIENT_ID" not in WORKFLOW.read_text()
+
+
+def test_a_pull_request_job_signing_in_as_the_deployer_is_caught():
+    flow = copy.deepcopy(workflow())
+    preview = flow["jobs"]["preview"]
+    [login] = [s for s in preview["steps"] if s.get("uses", "").startswith("azure/login@")]
+    login["with"]["client-id"] = DEPLOY_CLIENT
+    assert identity_problems(flow) == [
+        "preview: the deploy identity outside a protected environment",
+        f"preview: previews pull requests as {sorted({PREVIEW_CLIENT, DEPLOY_CLIENT})}",
+    ]
+
+
+def test_a_deploy_job_without_its_environment_is_caught():
+    flow = copy.deepcopy(workflow())
+    del flow["jobs"]["deploy"]["environment"]
+    assert identity_problems(flow) == [
+        "deploy: the deploy identity outside a protected environment"
+    ]
+
+
+def test_a_deploy_job_running_as_the_preview_identity_is_caught():
+    flow = copy.deepcopy(workflow())
+    flow["jobs"]["deploy"]["env"]["ARM_CLIENT_ID"] = PREVIEW_CLIENT
+    assert identity_problems(flow) == [
+        f"deploy: changes stacks as {sorted({PREVIEW_CLIENT, DEPLOY_CLIENT})}, not the deploy "
+        "identity",
+        "deploy: the preview identity inside a deploy environment",
+    ]
 
 
 def test_preview_and_up_run_the_policy_pack_with_the_pinned_cli():

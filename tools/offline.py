@@ -8,8 +8,9 @@ parent, wire-named inputs, outputs) and the stack outputs. The tests, the policy
 Two answer styles:
 - `deployed=True` (tests): Azure's read-only outputs filled in as a real deployment returns them
   (ARM ids, `mlFlowTrackingUri`, `workspaceUrl`, principal ids).
-- `deployed=False` (preview): only the inputs come back, so everything Azure computes stays
-  unknown, as in `pulumi preview`.
+- `deployed=False` (preview): the inputs come back, plus the `name` of an Azure resource whose
+  name input is known (ARM's `name` is the last segment of the id it is created under);
+  everything else Azure computes stays unknown, as in `pulumi preview`.
 """
 
 from __future__ import annotations
@@ -207,6 +208,19 @@ def arm_id(type_: str, name: str, inputs: Mapping[str, Any]) -> str:
     return f"{subscription}/resourceGroups/{group}/providers/{path}/{inputs.get(name_key, name)}"
 
 
+def preview_outputs(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What is known of Azure's answer before deployment: the `name` a resource is created
+    under, when its name input is a plain string (not an output of another resource)."""
+    if type_ == "azure-native:resources:ResourceGroup":
+        name_key = "resourceGroupName"
+    elif type_ in ARM_TYPES:
+        name_key = ARM_TYPES[type_][1]
+    else:
+        return {}
+    name = inputs.get(name_key)
+    return {"name": name} if isinstance(name, str) else {}
+
+
 def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(id, state) as Azure and Databricks return them after a deployment."""
     state = dict(inputs)
@@ -337,7 +351,7 @@ class StackMocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = self.transformed(args)
         if not self.deployed:
-            return "", inputs
+            return "", {**inputs, **preview_outputs(args.typ, inputs)}
         return azure_outputs(args.typ, args.name, inputs)
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:

@@ -4,9 +4,9 @@
 
 Reads `Pulumi.<stack>.yaml` (and the defaults declared in `Pulumi.yaml`), runs the real program
 under the SDK's mocks (tools/offline.py) and prints the resource tree with key settings, a count
-and the stack outputs. `secure:` values are shown as [secret] and never decrypted; values only
-Azure knows after deployment read "(known after deploy)". A config error prints its one-line
-message and exits 2.
+and the stack outputs, then what the stack leaves reachable from the internet (tools/exposure.py).
+`secure:` values are shown as [secret] and never decrypted; values only Azure knows after
+deployment read "(known after deploy)". A config error prints its one-line message and exits 2.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import yaml
 from pulumi.output import Unknown
 
 from core.stack_file import SECRET, read_stack_config
+from tools.exposure import exposures, summary
 from tools.offline import ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
 
 AFTER_DEPLOY = "(known after deploy)"
@@ -223,6 +224,52 @@ def managed_network_notes(resources: list[DeclaredResource]) -> list[str]:
     ]
 
 
+# What a resource count separates: Azure's resources from what only Pulumi sees.
+RESOURCE_KINDS = (
+    ("azure", "Azure resource", "Azure resources"),
+    ("databricks", "Databricks workspace object", "Databricks workspace objects"),
+    ("providers", "provider", "providers"),
+    ("helpers", "helper", "helpers (dynamic resources that purge or wait on Azure)"),
+    ("components", "component", "components"),
+)
+
+
+def resource_kind(resource: DeclaredResource) -> str:
+    if not resource.custom:
+        return "components"
+    if resource.type.startswith("pulumi:providers:"):
+        return "providers"
+    if resource.type.startswith("azure-native:"):
+        return "azure"
+    if resource.type.startswith("databricks:"):
+        return "databricks"
+    return "helpers"  # dynamic providers (pulumi-python:dynamic/...)
+
+
+def resource_counts(resources: list[DeclaredResource]) -> dict[str, int]:
+    counts = dict.fromkeys((kind for kind, _, _ in RESOURCE_KINDS), 0)
+    for resource in resources:
+        counts[resource_kind(resource)] += 1
+    return counts
+
+
+def count_line(resources: list[DeclaredResource]) -> str:
+    counts = resource_counts(resources)
+    parts = [
+        f"{counts[kind]} {one if counts[kind] == 1 else many}"
+        for kind, one, many in RESOURCE_KINDS
+        if counts[kind]
+    ]
+    return f"Resources: {len(resources)} to create: {', '.join(parts)}"
+
+
+def exposure_lines(resources: list[DeclaredResource]) -> list[str]:
+    found = exposures(resources)
+    lines = ["Exposure (what the internet can reach once deployed):"]
+    lines += [f"    {e.line()}" for e in found]
+    return [*lines, f"    {summary(found)}"]
+
+
 def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
     lines = [f"Preview of stack {stack!r} (offline, what `pulumi up` would create):", ""]
     for depth, r in _tree(resources):
@@ -230,14 +277,13 @@ def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str
         lines.append(f"{indent}+ {r.type}  {r.name}")
         for key, value in settings_of(r).items():
             lines.append(f"{indent}      {key}: {json.dumps(value, sort_keys=True)}")
-    custom = sum(1 for r in resources if r.custom)
-    lines += ["", f"Resources: {len(resources)} to create ({custom} cloud resources, "
-              f"{len(resources) - custom} components)", "", "Outputs:"]  # fmt: skip
+    lines += ["", count_line(resources), "", "Outputs:"]
     for key in sorted(outputs):
         lines.append(f"    {key}: {json.dumps(plain(outputs[key]))}")
     found = notes(resources)
     if found:
         lines += ["", "Notes:", *(f"    - {note}" for note in found)]
+    lines += ["", *exposure_lines(resources)]
     return "\n".join(lines)
 
 
@@ -251,8 +297,13 @@ def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str
         "stack": stack,
         "resources": tree,
         "count": len(resources),
+        "counts": resource_counts(resources),
         "outputs": {k: plain(outputs[k]) for k in sorted(outputs)},
         "notes": notes(resources),
+        "exposure": {
+            "resources": [e.as_dict() for e in exposures(resources)],
+            "summary": summary(exposures(resources)),
+        },
     }
     return json.dumps(document, indent=2, sort_keys=True)
 
