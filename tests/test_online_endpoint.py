@@ -268,10 +268,15 @@ def provider_for(fake: FakeArm) -> EndpointTrafficProvider:
 
 
 def seed(fake: FakeArm, traffic: dict[str, int]) -> None:
+    """The endpoint with `traffic`, and the deployments it and PROPS name (ARM refuses traffic
+    to a deployment that does not exist)."""
     fake.put(PATH.rsplit("/onlineEndpoints/", 1)[0], {"location": "westeurope", "properties": {}})
     endpoint = arm_endpoint(traffic)
-    fake.put(PATH, {key: endpoint[key] for key in ("location", "tags", "identity", "kind")}
-             | {"properties": endpoint["properties"]})  # fmt: skip
+    body = {key: endpoint[key] for key in ("location", "tags", "identity", "kind")}
+    fake.put(PATH, body | {"properties": {**endpoint["properties"], "traffic": {}}})
+    for deployment in {*traffic, PROPS["deployment_name"]}:
+        fake.put(f"{PATH}/deployments/{deployment}", {"location": "westeurope", "properties": {}})
+    fake.put(PATH, body | {"properties": endpoint["properties"]})
 
 
 def puts(fake: FakeArm) -> list[Any]:
