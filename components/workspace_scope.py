@@ -17,9 +17,9 @@ works for every provider, dynamic resources included.
 The Databricks provider takes the same option, so the old cluster is deleted through a provider
 still configured for the old workspace before that workspace goes, never through the new one.
 
-A component that declares resources inside a workspace takes `inside_workspace` (the options
-below) and merges them into every such child; Unity Catalog objects and batch endpoints do
-the same.
+Each workspace component exposes `inside_workspace` (the options below); a component that
+declares resources inside that workspace takes them and merges them into every such child, and
+so does every resource added inside a workspace later.
 """
 
 from __future__ import annotations
