@@ -53,6 +53,7 @@ PACKAGE = Path("mlflow_setup")
 DEFAULT_TIMEOUT = 40 * 60.0  # a cold cluster start plus the notebook's %pip install and run
 PROGRESS_EVERY = 15.0  # seconds between progress lines while waiting
 CONNECT_TIMEOUT = 10.0
+CLOCK_SKEW_MS = 120_000  # a run that started this long before the submit is still ours
 PASS, FAIL, SKIP = "pass", "fail", "skipped"
 
 # ARM api-versions of the reads (the ones teardown/ uses for the same resources).
@@ -330,8 +331,10 @@ class Smoke:
         state = run.state
         result = _state(state.result_state) if state else "UNKNOWN"
         if result != "SUCCESS":
-            message = (state.state_message if state else "") or "no message"
-            raise StepError(f"run {self.job_run_id} {result}: {message} ({run.run_page_url})")
+            message = self._task_error(run) or (state.state_message if state else "")
+            raise StepError(
+                f"run {self.job_run_id} {result}: {message or 'no message'} ({run.run_page_url})"
+            )
         return f"run {self.job_run_id} succeeded: {run.run_page_url}"
 
     def step_mlflow_run(self) -> str:
@@ -342,12 +345,12 @@ class Smoke:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
             raise StepError(f"no experiment {name!r} at {self._uris().tracking_uri}")
-        runs = client.search_runs(
-            [experiment.experiment_id],
-            filter_string=f"attributes.start_time >= {self.submitted_ms}",
-            order_by=["attributes.start_time DESC"],
-            max_results=5,
+        # The newest runs, filtered here: the cluster's clock may be a little off ours.
+        newest = client.search_runs(
+            [experiment.experiment_id], order_by=["attributes.start_time DESC"], max_results=5
         )
+        since = self.submitted_ms - CLOCK_SKEW_MS
+        runs = [run for run in newest if (run.info.start_time or 0) >= since]
         if not runs:
             raise StepError(
                 f"no run in experiment {name!r} since the notebook was submitted "
@@ -525,6 +528,18 @@ class Smoke:
             raise StepError(f"{self.model_name} has no input signature to build test rows from")
         data = np.random.default_rng(7).normal(size=(3, len(columns)))
         return pd.DataFrame(data, columns=columns)
+
+    def _task_error(self, run: Any) -> str:
+        """The notebook's error: a failed run says only "Workload failed, see run output for
+        details"; the task run's output (Jobs runs/get-output) carries the exception."""
+        for task in run.tasks or []:
+            try:
+                output = self.client.jobs.get_run_output(task.run_id)
+            except Exception:  # the output may be gone or not yet written: keep the state's
+                continue
+            if output.error:
+                return str(output.error)
+        return ""
 
     def _waiting(self, what: str) -> Iterator[tuple[float, bool]]:
         """(elapsed seconds, whether a progress line is due), once per poll, until the
