@@ -305,9 +305,10 @@ def test_a_workspace_that_cannot_be_reached_says_so_under_full_private_link(
     code, lines = run_smoke(services)
 
     assert code == 1
-    [line] = [line for line in lines if line.startswith("FAIL")]
+    [line] = [line for line in lines if line.startswith("FAIL    databricks api: ")]
     assert line.startswith("FAIL    databricks api: cannot reach adb-")
     assert "databricksPrivateLink full" in line and "private endpoint" in line
+    assert verdicts(lines)["cluster"] == "skipped"
 
 
 # --- single steps -----------------------------------------------------------------------------
@@ -505,3 +506,26 @@ def test_without_the_pulumi_cli_the_outputs_step_says_what_to_install() -> None:
 
     with pytest.raises(smoke.StepError, match="the Pulumi CLI is not on PATH"):
         run.step_outputs()
+
+
+# --- the optional CI workflow -----------------------------------------------------------------
+
+
+def test_the_smoke_workflow_runs_up_smoke_destroy_and_the_check_on_demand_only() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "smoke.yml").read_text())
+    [job] = workflow["jobs"].values()
+    runs = [step for step in job["steps"] if "run" in step]
+
+    assert list(workflow[True]) == ["workflow_dispatch"]  # YAML reads `on:` as True
+    assert [step["name"] for step in runs][-4:] == [
+        "pulumi up (a throwaway stack)",
+        "make smoke",
+        "pulumi destroy",
+        "make teardown-check",
+    ]
+    assert "pulumi up --stack" in runs[-4]["run"] and "make smoke STACK=" in runs[-3]["run"]
+    # Whatever smoke says, the stack goes and the check runs.
+    assert [step.get("if") for step in runs[-2:]] == ["always()", "always()"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}

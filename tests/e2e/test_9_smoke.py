@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Deployer, Result
-from tests.e2e.helpers import init_stack, outputs
+from tests.e2e.helpers import init_stack, outputs, set_service_principal
 from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
 from tests.fakecloud.mlflow_routes import ROUTES_ENV
 from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
@@ -58,6 +58,7 @@ def test_smoke_passes_after_up_and_fails_at_the_broken_step(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:trackingMode", "exclusive")
+    set_service_principal(deployer)  # exclusive: the cluster signs in to AzureML as it
     pulumi("up", "--yes")
     raw = outputs(deployer)
     wait_healthy(server)
