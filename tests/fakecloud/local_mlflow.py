@@ -71,7 +71,14 @@ def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
     (home / "artifacts").mkdir(parents=True, exist_ok=True)
     with (home / "server.log").open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=home,
+            # No background job runner (its huey consumers serve GenAI jobs): tracking and
+            # the registry do not need it, and each would be a process more per server.
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return Server(process, f"http://127.0.0.1:{port}", home)
 
