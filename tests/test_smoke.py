@@ -529,3 +529,34 @@ def test_the_smoke_workflow_runs_up_smoke_destroy_and_the_check_on_demand_only()
     # Whatever smoke says, the stack goes and the check runs.
     assert [step.get("if") for step in runs[-2:]] == ["always()", "always()"]
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def test_private_endpoints_read_through_arm_are_approved_as_azure_auto_approves_them() -> None:
+    from tests.fakecloud.arm import FakeArm
+
+    endpoint_id = f"{GROUP_ID}/providers/Microsoft.Network/privateEndpoints/mlflow-dev-pe-aml"
+    with FakeArm() as fake:
+        fake.put(GROUP_ID, {"location": "westeurope"})
+        fake.put(
+            endpoint_id,
+            {
+                "location": "westeurope",
+                "properties": {
+                    "privateLinkServiceConnections": [
+                        {"name": "aml", "properties": {"privateLinkServiceId": AML_ID,
+                                                       "groupIds": ["amlworkspace"]}}
+                    ]
+                },
+            },
+        )  # fmt: skip
+        fake.put(f"{GROUP_ID}/providers/Microsoft.Network/virtualNetworks/vnet", {
+            "location": "westeurope", "properties": {}})  # fmt: skip
+        cloud = ArmCloud(fake.base_url, "https://management.azure.com/.default", "")
+        arm = Arm(
+            SUBSCRIPTION, cloud=cloud, credential=StaticCredential(), transport=fake.transport()
+        )
+        reader = smoke._ArmReader(arm)
+        run = smoke_with(parsed_outputs(), {})
+        run._arm_reader = reader
+
+        assert run.step_private_endpoints() == "1 approved: mlflow-dev-pe-aml"

@@ -647,7 +647,8 @@ class _ArmReader:
         found = self._arm.resources.resources.list_by_resource_group(
             resource_group, filter=f"resourceType eq '{resource_type}'"
         )
-        return [item.as_dict() for item in found]
+        # The type again here: the filter is a hint some ARM endpoints ignore.
+        return [item.as_dict() for item in found if str(item.type).lower() == resource_type.lower()]
 
 
 def arm_reader(subscription: str, config: Mapping[str, str]) -> ArmReader:
