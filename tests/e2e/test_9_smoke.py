@@ -105,7 +105,7 @@ def test_smoke_passes_after_up_and_fails_at_the_broken_step(
     broken = smoke(deployer, cloud, server, ok=False)
     [failed] = [line for line in step_lines(broken) if line.startswith("FAIL")]
     assert failed.startswith("FAIL    cluster: ") and f"tracks to {wrong}" in failed
-    assert "smoke FAILED: 5 passed, 1 failed, 7 skipped (dev)" in broken.stdout
+    assert "smoke FAILED: 4 passed, 1 failed, 8 skipped (dev)" in broken.stdout
 
     # The environment repaired, a notebook that raises fails the run step with its error.
     cluster["spark_env_vars"].update(
