@@ -560,3 +560,9 @@ def test_private_endpoints_read_through_arm_are_approved_as_azure_auto_approves_
         run._arm_reader = reader
 
         assert run.step_private_endpoints() == "1 approved: mlflow-dev-pe-aml"
+
+
+def test_a_change_to_smoke_alone_deploys_no_stack() -> None:
+    from tools import ci_stacks
+
+    assert ci_stacks.touched_stacks(["tools/smoke.py"], ["dev", "private"]) == []

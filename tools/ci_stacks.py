@@ -30,6 +30,7 @@ NOT_DEPLOYED = (
     "tests/*",
     "notebooks/*",
     "mlflow_setup/*",
+    "tools/smoke.py",  # runs against a deployed stack, never part of one
     "bootstrap/*",
     "requirements-dev.txt",
     "requirements-notebooks.txt",
