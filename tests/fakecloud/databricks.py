@@ -12,20 +12,41 @@ What it enforces, each from the REST API reference (docs.databricks.com/api/azur
 - clusters: `spark_version` and `node_type_id` required, `autotermination_minutes` 0 or
   10..10000, `num_workers` or `autoscale` with 0 < min <= max (Clusters API, "Create new
   cluster"); permanent-delete removes the cluster for good;
-- a request without a bearer token is 401 (Authentication for Azure Databricks automation).
+- a request without a bearer token is 401 (Authentication for Azure Databricks automation);
+- workspace objects (Workspace API): `import` needs an existing parent folder and `overwrite`
+  to replace (RESOURCE_ALREADY_EXISTS), `SOURCE` needs a `language`, `AUTO` makes a notebook of
+  a file with the `# Databricks notebook source` header (dropping `.py`) and a workspace file of
+  anything else; `delete` of a non-empty folder needs `recursive` (DIRECTORY_NOT_EMPTY);
+- clusters start only from TERMINATED (Clusters API, "Start terminated cluster": a running
+  cluster answers INVALID_STATE), and go PENDING, then RUNNING;
+- one-time runs (Jobs API, "Create and trigger a one-time run"): tasks with a `task_key` and an
+  existing cluster; a run of a terminated cluster starts it; a missing notebook fails the task
+  with RESOURCE_DOES_NOT_EXIST. A failed task reports "Workload failed, see run output for
+  details" and its error in `runs/get-output`, as Databricks does.
+
+Notebooks run for real when a `runner` is set (tests/fakecloud/notebook_runner.py): it gets the
+notebook's folder, the cluster's `spark_env_vars` with `{{secrets/<scope>/<key>}}` resolved, and
+the submitting user; without one a run ends in INTERNAL_ERROR.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import itertools
+import posixpath
 import re
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
+USER = "deployer@contoso.com"  # who every token signs in as (SCIM Me)
+NOTEBOOK_HEADER = b"# Databricks notebook source"
+SECRET_REFERENCE = re.compile(r"^\{\{secrets/([^/}]+)/([^/}]+)\}\}$")
+FAILED_TASK_MESSAGE = "Workload failed, see run output for details"
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,37 @@ class Workspace:
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
     permissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     libraries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # path -> {"object_type": NOTEBOOK | FILE | DIRECTORY, "language", "content" (bytes)}
+    objects: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"/": {"object_type": "DIRECTORY"}}
+    )
+    runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[int, dict[str, Any]] = field(default_factory=dict)  # task run id -> output
+    host: str = ""
+    runner: NotebookRunner | None = None
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    """What a notebook run needs: its folder (relative path -> bytes), the notebook's relative
+    path in it, the cluster's environment and the user it runs as."""
+
+    files: dict[str, bytes]
+    notebook: str
+    env: dict[str, str]
+    user: str
+    host: str
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    ok: bool
+    error: str = ""  # the exception's last line, as runs/get-output shows it
+    error_trace: str = ""
+
+
+class NotebookRunner(Protocol):
+    def __call__(self, job: NotebookJob) -> NotebookResult: ...
 
 
 class FakeDatabricks:
@@ -54,6 +106,8 @@ class FakeDatabricks:
         self._exists = workspace_exists
         self.workspaces: dict[str, Workspace] = {}
         self._lock = threading.RLock()
+        self.runner: NotebookRunner | None = None  # runs submitted notebooks when set
+        self.threads: list[threading.Thread] = []
 
     def handle(
         self, method: str, host: str, path: str, query: dict[str, str], body: Any, token: str
@@ -65,8 +119,15 @@ class FakeDatabricks:
                 return error(404, "WORKSPACE_NOT_FOUND", f"no workspace at {host}")
             if not token:
                 return error(401, "UNAUTHENTICATED", "a bearer token is required")
-            ws = self.workspaces.setdefault(host, Workspace())
-            route = _ROUTES.get((method, re.sub(r"^/api/2\.[01]/", "/", path)))
+            ws = self.workspaces.setdefault(host, Workspace(host=host))
+            ws.runner = self.runner
+            route = _ROUTES.get((method, re.sub(r"^/api/2\.[012]/", "/", path)))
+            if route is _submit_run:
+                answer, thread = _submit_run(ws, {**query, **(body or {})}, self._lock)
+                if thread is not None:
+                    self.threads.append(thread)
+                    thread.start()
+                return answer
             if route is not None:
                 return route(ws, {**query, **(body or {})})
             match = re.fullmatch(r"/api/2\.0/permissions/clusters/([^/]+)", path)
@@ -82,6 +143,8 @@ class FakeDatabricks:
                     "secrets": sorted(f"{s}/{k}" for s, k in ws.secrets),
                     "clusters": copy.deepcopy(ws.clusters),
                     "permissions": copy.deepcopy(ws.permissions),
+                    "objects": sorted(ws.objects),
+                    "runs": copy.deepcopy(ws.runs),
                 }
                 for host, ws in self.workspaces.items()
             }
@@ -228,6 +291,255 @@ def _cluster_permissions(ws: Workspace, method: str, cluster_id: str, body: Any)
     )
 
 
+def _start_cluster(ws: Workspace, args: dict[str, Any]) -> Answer:
+    cluster_id = args.get("cluster_id", "")
+    if cluster_id not in ws.clusters:
+        return error(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster_id} does not exist")
+    state = ws.clusters[cluster_id]["state"]
+    if state != "TERMINATED":
+        return error(
+            400,
+            "INVALID_STATE",
+            f"Cluster {cluster_id} is in unexpected state {state.capitalize()}.",
+        )
+    ws.clusters[cluster_id]["state"] = "PENDING"  # RUNNING at the next clusters/get
+    return Answer(200, {})
+
+
+def _terminate_cluster(ws: Workspace, args: dict[str, Any]) -> Answer:
+    """clusters/delete: terminates (auto-termination does the same); the cluster stays."""
+    cluster_id = args.get("cluster_id", "")
+    if cluster_id not in ws.clusters:
+        return error(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster_id} does not exist")
+    ws.clusters[cluster_id]["state"] = "TERMINATED"
+    return Answer(200, {})
+
+
+def _get_cluster_and_advance(ws: Workspace, args: dict[str, Any]) -> Answer:
+    answer = _get_cluster(ws, args)
+    cluster = ws.clusters.get(args.get("cluster_id", ""))
+    if cluster is not None and cluster["state"] == "PENDING":
+        cluster["state"] = "RUNNING"
+    return answer
+
+
+def _me(_ws: Workspace, _args: dict[str, Any]) -> Answer:
+    return Answer(200, {"id": "1001", "userName": USER, "active": True})
+
+
+def _parent(path: str) -> str:
+    return posixpath.dirname(path.rstrip("/")) or "/"
+
+
+def _path_error(path: Any) -> Answer | None:
+    if not isinstance(path, str) or not path.startswith("/") or path != posixpath.normpath(path):
+        return error(400, "INVALID_PARAMETER_VALUE", f"Path ({path!r}) must be absolute")
+    return None
+
+
+def _mkdirs(ws: Workspace, args: dict[str, Any]) -> Answer:
+    path = args.get("path")
+    if (bad := _path_error(path)) is not None:
+        return bad
+    parts = path.strip("/").split("/")
+    for depth in range(1, len(parts) + 1):
+        here = "/" + "/".join(parts[:depth])
+        found = ws.objects.setdefault(here, {"object_type": "DIRECTORY"})
+        if found["object_type"] != "DIRECTORY":
+            return error(400, "RESOURCE_ALREADY_EXISTS", f"{here} exists and is not a directory")
+    return Answer(200, {})
+
+
+def _import(ws: Workspace, args: dict[str, Any]) -> Answer:
+    path, fmt = args.get("path"), args.get("format", "SOURCE")
+    if (bad := _path_error(path)) is not None:
+        return bad
+    try:
+        content = base64.b64decode(args.get("content") or "", validate=True)
+    except ValueError:
+        return error(400, "MALFORMED_REQUEST", "content is not base64")
+    if fmt == "SOURCE":
+        if not args.get("language"):
+            return error(400, "INVALID_PARAMETER_VALUE", "language is required with SOURCE")
+        kind = "NOTEBOOK"
+    elif fmt == "AUTO":
+        kind = "NOTEBOOK" if content.startswith(NOTEBOOK_HEADER) else "FILE"
+        if kind == "NOTEBOOK" and path.endswith(".py"):
+            path = path[: -len(".py")]
+    else:
+        return error(400, "INVALID_PARAMETER_VALUE", f"the fake imports SOURCE or AUTO, not {fmt}")
+    parent = ws.objects.get(_parent(path))
+    if parent is None or parent["object_type"] != "DIRECTORY":
+        return error(
+            404, "RESOURCE_DOES_NOT_EXIST", f"The parent folder ({_parent(path)}) does not exist."
+        )
+    if path in ws.objects and not args.get("overwrite"):
+        return error(400, "RESOURCE_ALREADY_EXISTS", f"{path} already exists.")
+    language = args.get("language") or ("PYTHON" if kind == "NOTEBOOK" else None)
+    ws.objects[path] = {"object_type": kind, "language": language, "content": content}
+    return Answer(200, {})
+
+
+def _get_status(ws: Workspace, args: dict[str, Any]) -> Answer:
+    path = args.get("path", "")
+    found = ws.objects.get(path)
+    if found is None:
+        return error(404, "RESOURCE_DOES_NOT_EXIST", f"Path ({path}) doesn't exist.")
+    return Answer(
+        200, {"path": path, "object_type": found["object_type"], "language": found.get("language")}
+    )
+
+
+def _delete_object(ws: Workspace, args: dict[str, Any]) -> Answer:
+    path = args.get("path", "")
+    if path not in ws.objects or path == "/":
+        return error(404, "RESOURCE_DOES_NOT_EXIST", f"Path ({path}) doesn't exist.")
+    below = [p for p in ws.objects if p.startswith(path.rstrip("/") + "/")]
+    if below and not args.get("recursive"):
+        return error(400, "DIRECTORY_NOT_EMPTY", f"Folder ({path}) is not empty.")
+    for gone in [path, *below]:
+        del ws.objects[gone]
+    return Answer(200, {})
+
+
+_RUN_IDS = itertools.count(1000)
+
+
+def _submit_run(
+    ws: Workspace, args: dict[str, Any], lock: threading.RLock
+) -> tuple[Answer, threading.Thread | None]:
+    tasks = args.get("tasks") or []
+    if len(tasks) != 1:
+        return error(400, "INVALID_PARAMETER_VALUE", "the fake runs exactly one task"), None
+    task = tasks[0]
+    if not task.get("task_key"):
+        return error(400, "INVALID_PARAMETER_VALUE", "Missing required field: task_key"), None
+    cluster_id = task.get("existing_cluster_id", "")
+    if cluster_id not in ws.clusters:
+        return error(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster_id} does not exist"), None
+    notebook = (task.get("notebook_task") or {}).get("notebook_path")
+    if not notebook:
+        return error(400, "INVALID_PARAMETER_VALUE", "the fake runs notebook tasks only"), None
+    run_id, task_run_id = next(_RUN_IDS), next(_RUN_IDS)
+    page = f"https://{ws.host}/?o=0#job/0/run/{run_id}"
+    ws.runs[run_id] = {
+        "run_id": run_id,
+        "run_name": args.get("run_name", "Untitled"),
+        "run_page_url": page,
+        "state": {"life_cycle_state": "PENDING", "state_message": ""},
+        "tasks": [
+            {
+                "run_id": task_run_id,
+                "task_key": task["task_key"],
+                "existing_cluster_id": cluster_id,
+                "notebook_task": task["notebook_task"],
+                "state": {"life_cycle_state": "PENDING"},
+            }
+        ],
+    }
+    thread = threading.Thread(
+        target=_execute, args=(ws, run_id, task_run_id, cluster_id, notebook, lock), daemon=True
+    )
+    return Answer(200, {"run_id": run_id}), thread
+
+
+def _execute(
+    ws: Workspace,
+    run_id: int,
+    task_run_id: int,
+    cluster_id: str,
+    notebook: str,
+    lock: threading.RLock,
+) -> None:
+    def finish(life: str, result: str | None, message: str, output: dict[str, Any]) -> None:
+        with lock:
+            state = {"life_cycle_state": life, "state_message": message}
+            if result:
+                state["result_state"] = result
+            ws.runs[run_id]["state"] = dict(state)
+            ws.runs[run_id]["tasks"][0]["state"] = dict(state)
+            ws.outputs[task_run_id] = {"metadata": {"run_id": task_run_id}, **output}
+
+    with lock:
+        found = ws.objects.get(notebook)
+        cluster = ws.clusters.get(cluster_id)
+        if found is None or found["object_type"] != "NOTEBOOK" or cluster is None:
+            missing = (
+                f"Notebook not found: {notebook}" if cluster else f"Cluster {cluster_id} is gone"
+            )
+            finish("INTERNAL_ERROR", "FAILED", missing, {"error": missing})
+            return
+        cluster["state"] = "RUNNING"  # a job run starts a terminated cluster
+        folder = _parent(notebook)
+        files = {
+            posixpath.relpath(path, folder)
+            + (".py" if obj["object_type"] == "NOTEBOOK" else ""): obj["content"]
+            for path, obj in ws.objects.items()
+            if path.startswith(folder.rstrip("/") + "/") and obj["object_type"] != "DIRECTORY"
+        }
+        env = {
+            key: _resolve_secret(ws, str(value))
+            for key, value in (cluster.get("spark_env_vars") or {}).items()
+        }
+        env["DATABRICKS_RUNTIME_VERSION"] = str(cluster.get("spark_version", ""))
+        ws.runs[run_id]["state"] = {"life_cycle_state": "RUNNING", "state_message": ""}
+        runner = ws.runner
+    if runner is None:
+        finish(
+            "INTERNAL_ERROR",
+            "FAILED",
+            "the fake executes no notebooks (no runner)",
+            {"error": "no runner"},
+        )
+        return
+    job = NotebookJob(files, posixpath.relpath(notebook, folder) + ".py", env, USER, ws.host)
+    try:
+        result = runner(job)
+    except Exception as crash:  # the runner itself broke: Databricks' internal error
+        finish("INTERNAL_ERROR", "FAILED", f"runner crashed: {crash}", {"error": str(crash)})
+        return
+    if result.ok:
+        finish("TERMINATED", "SUCCESS", "", {"notebook_output": {}})
+    else:
+        finish(
+            "TERMINATED",
+            "FAILED",
+            FAILED_TASK_MESSAGE,
+            {"error": result.error, "error_trace": result.error_trace},
+        )
+
+
+def _resolve_secret(ws: Workspace, value: str) -> str:
+    """`{{secrets/<scope>/<key>}}` in spark_env_vars becomes the secret's value at cluster start
+    (Databricks, "Reference a secret in an environment variable")."""
+    match = SECRET_REFERENCE.match(value)
+    if match is None:
+        return value
+    return ws.secrets.get((match.group(1), match.group(2)), "")
+
+
+def _get_run(ws: Workspace, args: dict[str, Any]) -> Answer:
+    run = ws.runs.get(int(args.get("run_id", 0) or 0))
+    if run is None:
+        return error(400, "INVALID_PARAMETER_VALUE", f"Run {args.get('run_id')} does not exist.")
+    return Answer(200, copy.deepcopy(run))
+
+
+def _get_run_output(ws: Workspace, args: dict[str, Any]) -> Answer:
+    task_run_id = int(args.get("run_id", 0) or 0)
+    if task_run_id in ws.runs:  # a multitask run's id: Databricks wants the task run's
+        return error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "Retrieving the output of runs with multiple tasks is not supported. "
+            "Please retrieve the output of each individual task run instead.",
+        )
+    output = ws.outputs.get(task_run_id)
+    if output is None:
+        return error(400, "INVALID_PARAMETER_VALUE", f"Run {task_run_id} does not exist.")
+    return Answer(200, copy.deepcopy(output))
+
+
 _ROUTES: dict[tuple[str, str], Callable[[Workspace, dict[str, Any]], Answer]] = {
     ("POST", "/secrets/scopes/create"): _create_scope,
     ("GET", "/secrets/scopes/list"): _list_scopes,
@@ -237,7 +549,17 @@ _ROUTES: dict[tuple[str, str], Callable[[Workspace, dict[str, Any]], Answer]] = 
     ("POST", "/secrets/delete"): _delete_secret,
     ("POST", "/clusters/create"): _create_cluster,
     ("POST", "/clusters/edit"): _edit_cluster,
-    ("GET", "/clusters/get"): _get_cluster,
+    ("GET", "/clusters/get"): _get_cluster_and_advance,
+    ("POST", "/clusters/start"): _start_cluster,
+    ("POST", "/clusters/delete"): _terminate_cluster,
     ("POST", "/clusters/permanent-delete"): _delete_cluster,
     ("POST", "/libraries/install"): _install_libraries,
+    ("GET", "/preview/scim/v2/Me"): _me,
+    ("POST", "/workspace/mkdirs"): _mkdirs,
+    ("POST", "/workspace/import"): _import,
+    ("GET", "/workspace/get-status"): _get_status,
+    ("POST", "/workspace/delete"): _delete_object,
+    ("GET", "/jobs/runs/get"): _get_run,
+    ("GET", "/jobs/runs/get-output"): _get_run_output,
 }
+_ROUTES[("POST", "/jobs/runs/submit")] = _submit_run  # type: ignore[assignment]  # needs the lock

@@ -1,0 +1,136 @@
+"""A loopback `mlflow server` and a local SparkSession: what the example notebook runs on here.
+
+Shared by tests/test_notebook_e2e.py (the notebook in-process) and the fake Databricks'
+notebook runner (tests/fakecloud/notebook_runner.py, the notebook as a submitted job).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SERVER_START_SECONDS = 120
+
+
+class ServerError(RuntimeError):
+    """The server exited or did not answer /health in time; the message carries its log."""
+
+
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    uri: str
+    home: Path  # its SQLite database, log and artifact folder
+
+    @property
+    def artifacts(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def log(self) -> str:
+        return (self.home / "server.log").read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
+    """`mlflow server` on 127.0.0.1 (SQLite backend, artifacts under home), not yet waited for.
+
+    serve_artifacts: the server proxies artifacts (`mlflow-artifacts:/` URIs, reached through
+    the tracking URI's host); False: clients write them to a local folder themselves (file://),
+    which clients whose tracking URI is not the server's own http URI need.
+    """
+    port = free_port()
+    artifacts = ["--artifacts-destination", str(home / "artifacts")]
+    if not serve_artifacts:
+        artifacts = [
+            "--default-artifact-root",
+            (home / "artifacts").as_uri(),
+            "--no-serve-artifacts",
+        ]
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
+        *artifacts,
+        "--workers", "1",
+    ]  # fmt: skip
+    (home / "artifacts").mkdir(parents=True, exist_ok=True)
+    with (home / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=home,
+            # No background job runner (its huey consumers serve GenAI jobs): tracking and
+            # the registry do not need it, and each would be a process more per server.
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(process, f"http://127.0.0.1:{port}", home)
+
+
+def wait_healthy(server: Server, timeout: float = SERVER_START_SECONDS) -> Server:
+    """The server once /health answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise ServerError(f"mlflow server exited ({server.process.returncode}):\n{server.log}")
+        try:
+            with urllib.request.urlopen(f"{server.uri}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise ServerError(f"mlflow server not healthy in {timeout:.0f} s:\n{server.log}")
+        time.sleep(0.25)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End the server and the workers it started (its own process group)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def spark_env() -> dict[str, str]:
+    """What a local Spark needs in the environment: this interpreter for the UDF workers,
+    loopback only."""
+    return {"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+
+
+def spark_session(app_name: str) -> Any:
+    """A small local[2] SparkSession on loopback, no UI (set spark_env() first)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

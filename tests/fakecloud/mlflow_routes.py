@@ -1,0 +1,93 @@
+"""Where the fake cloud's MLflow URIs lead: loopback `mlflow server`s stand in for the stores.
+
+A route maps a store URI the stack hands out (an AzureML workspace's
+`azureml://<region>.api.azureml.ms/mlflow/v1.0/subscriptions/.../workspaces/<name>`, or
+`databricks` for the workspace's own tracking) to the http URI of a loopback server.
+`install(routes)` registers MLflow store builders for those schemes, in place of the
+azureml-mlflow plugin's and MLflow's Databricks ones, so code that sets the stack's URIs (the
+notebook, `make smoke`) talks to the loopback servers unchanged. A URI with no route fails at
+once, naming it, as a workspace that does not exist does on Azure (404), instead of reaching
+for the network.
+
+Between processes the routes travel as JSON in DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES
+(`install_from_env()`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+ROUTES_ENV = "DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES"
+
+
+def scheme_of(uri: str) -> str:
+    return uri.split(":", 1)[0].lower()
+
+
+def target(routes: Mapping[str, str], store_uri: str) -> str:
+    """The loopback server for `store_uri`, or an MlflowException naming it."""
+    from mlflow.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
+
+    wanted = store_uri.rstrip("/").lower()
+    for uri, server in routes.items():
+        if uri.rstrip("/").lower() == wanted:
+            return server
+    raise MlflowException(
+        f"{store_uri}: no such MLflow store in the fake cloud (it has {sorted(routes)})",
+        error_code=RESOURCE_DOES_NOT_EXIST,
+    )
+
+
+def install(routes: Mapping[str, str]) -> Callable[[], None]:
+    """Register tracking and registry store builders for every scheme in `routes`; returns
+    what puts the previous builders back."""
+    from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
+    from mlflow.store.tracking.rest_store import RestStore
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+    from mlflow.utils.rest_utils import MlflowHostCreds
+
+    routes = dict(routes)
+
+    def creds(store_uri: str) -> MlflowHostCreds:
+        return MlflowHostCreds(target(routes, store_uri))
+
+    def tracking(store_uri: str, **_: Any) -> RestStore:
+        target(routes, store_uri)  # fail now, not at the first call
+        return RestStore(partial(creds, store_uri))
+
+    def registry(store_uri: str, **_: Any) -> RegistryRestStore:
+        target(routes, store_uri)
+        return RegistryRestStore(partial(creds, store_uri))
+
+    registries = (tracking_utils._tracking_store_registry, registry_utils._get_store_registry())
+    before = [dict(r._registry) for r in registries]
+    for scheme in {scheme_of(uri) for uri in routes}:
+        registries[0].register(scheme, tracking)
+        registries[1].register(scheme, registry)
+
+    def forget() -> None:
+        for store_registry in registries:
+            store_registry._get_store_with_resolved_uri.cache_clear()
+
+    def restore() -> None:
+        for store_registry, builders in zip(registries, before, strict=True):
+            store_registry._registry.clear()
+            store_registry._registry.update(builders)
+        forget()
+
+    forget()
+    return restore
+
+
+def install_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    """`install` the routes in DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES; False when unset."""
+    text = environ.get(ROUTES_ENV)
+    if not text:
+        return False
+    install(json.loads(text))
+    return True

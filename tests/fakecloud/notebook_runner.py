@@ -1,0 +1,136 @@
+"""Runs a notebook submitted to the fake Databricks for real, in a local Python process.
+
+    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, server.uri)
+
+What a Databricks cluster gives a notebook, the runner gives it locally:
+- the notebook's workspace folder as the working directory, first on sys.path (modules
+  uploaded beside the notebook import, as on Databricks);
+- the cluster's `spark_env_vars` (secrets resolved by the fake) and DATABRICKS_RUNTIME_VERSION
+  in the environment, nothing of the test's own MLflow settings;
+- `spark`: a local[2] SparkSession, started at the notebook's first use of it; `current_user()`
+  is the submitting user (SPARK_USER);
+- MLflow stores: every AzureML workspace that the fake ARM holds, by its `mlFlowTrackingUri`,
+  and `databricks`, lead to one loopback `mlflow server` (tests/fakecloud/mlflow_routes.py);
+  any other URI fails at once, as a missing workspace does.
+
+The notebook's `# MAGIC` lines are comments to Python (%pip: the venv already has the pins), and
+`dbutils` and `display` are absent, which the notebook allows for. A raised exception fails the
+run with its last line as the error, as Databricks reports a notebook's exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tests.fakecloud.arm import AML_WORKSPACE, FakeArm
+from tests.fakecloud.databricks import NotebookJob, NotebookResult
+from tests.fakecloud.local_mlflow import spark_env, spark_session
+from tests.fakecloud.mlflow_routes import ROUTES_ENV, install_from_env
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_SECONDS = 600
+
+
+def mlflow_routes(arm: FakeArm, server_uri: str) -> dict[str, str]:
+    """Each provisioned AzureML workspace's tracking URI, and `databricks`, to `server_uri`."""
+    with arm._lock:
+        workspaces = [r for r in arm.resources.values() if r["type"].lower() == AML_WORKSPACE]
+    routes = {"databricks": server_uri}
+    for workspace in workspaces:
+        props = workspace.get("properties") or {}
+        if props.get("provisioningState") == "Succeeded" and props.get("mlFlowTrackingUri"):
+            routes[props["mlFlowTrackingUri"]] = server_uri
+    return routes
+
+
+class LocalNotebookRunner:
+    """The fake Databricks' runner: one Python process per submitted notebook."""
+
+    def __init__(self, arm: FakeArm, server_uri: str) -> None:
+        self.arm = arm
+        self.server_uri = server_uri
+        self.logs: list[str] = []  # each run's output, for a failing test to show
+
+    def __call__(self, job: NotebookJob) -> NotebookResult:
+        with tempfile.TemporaryDirectory(prefix="fake-databricks-run-") as folder:
+            root = Path(folder)
+            for relative, content in job.files.items():
+                path = root / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            result_file = root.parent / f"{root.name}.result.json"
+            env = {
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith("MLFLOW_") and key != "STACK_OUTPUTS_FILE"
+            }
+            env.update(job.env)
+            env.update(spark_env())
+            env.update(
+                {
+                    ROUTES_ENV: json.dumps(mlflow_routes(self.arm, self.server_uri)),
+                    "PYTHONPATH": str(REPO),
+                    "SPARK_USER": job.user,
+                    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+                }
+            )
+            command = [sys.executable, "-m", __name__, str(root / job.notebook), str(result_file)]
+            try:
+                done = subprocess.run(
+                    command, cwd=root, env=env, capture_output=True, text=True, timeout=RUN_SECONDS
+                )
+            except subprocess.TimeoutExpired:
+                return NotebookResult(False, f"the notebook ran longer than {RUN_SECONDS} s")
+            self.logs.append(done.stdout + done.stderr)
+            try:
+                result = json.loads(result_file.read_text())
+            except (OSError, ValueError):
+                tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                return NotebookResult(False, f"the notebook process died: {tail}", done.stderr)
+            finally:
+                result_file.unlink(missing_ok=True)
+        return NotebookResult(result["ok"], result.get("error", ""), result.get("trace", ""))
+
+
+class LazySpark:
+    """`spark` for the notebook: a local SparkSession, started at its first use (a notebook
+    that fails before then costs no Spark start)."""
+
+    def __init__(self) -> None:
+        self.session: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.session is None:
+            self.session = spark_session("fake-databricks-notebook")
+        return getattr(self.session, name)
+
+
+def main(argv: list[str]) -> int:
+    notebook, result_file = Path(argv[0]), Path(argv[1])
+    sys.path.insert(0, str(notebook.parent))
+    install_from_env()
+    spark = LazySpark()
+    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(notebook), "spark": spark}
+    result: dict[str, Any] = {"ok": True}
+    try:
+        exec(compile(notebook.read_text(encoding="utf-8"), str(notebook), "exec"), namespace)
+    except BaseException as error:  # the notebook's failure is the run's result
+        lines = traceback.format_exception_only(type(error), error)
+        result = {"ok": False, "error": lines[-1].strip(), "trace": traceback.format_exc()}
+        print(result["trace"], file=sys.stderr)
+    finally:
+        if spark.session is not None:
+            spark.session.stop()
+    result_file.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

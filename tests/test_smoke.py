@@ -1,0 +1,568 @@
+"""`make smoke` (tools/smoke.py): its steps against the loopback cloud, and each verdict.
+
+The loopback cloud here is the fake ARM and Databricks REST API of the e2e tests, reached
+through databricks-sdk, azure-mgmt-resource and MLflow as on Azure; a submitted notebook runs
+for real in a local process (tests/fakecloud/notebook_runner.py). To keep these tests free of
+Spark, the project smoke uploads is a copy whose notebook is a small one that logs and
+registers a model without Spark; the example notebook itself runs in tests/e2e/test_13_smoke.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.pipeline.transport import RequestsTransport
+
+from teardown.arm import Arm
+from teardown.cloud import ArmCloud
+from tests.fakecloud import dns, mlflow_routes
+from tests.fakecloud.arm import SUBSCRIPTION, StaticCredential
+from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
+from tests.fakecloud.notebook_runner import LocalNotebookRunner
+from tests.fakecloud.notebook_runner import mlflow_routes as routes_for
+from tests.fakecloud.serve import FakeCloud
+from tools import smoke
+
+ROOT = Path(__file__).resolve().parent.parent
+RG = "mlflow-smoke-rg"
+GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}"
+AML_ID = f"{GROUP_ID}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-smoke-aml"
+DBX_ID = f"{GROUP_ID}/providers/Microsoft.Databricks/workspaces/mlflow-smoke-adb"
+MANAGED_GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-smoke-managed-rg"
+
+# Stands in for notebooks/track_with_azureml.py: the same MLflow calls, no Spark, no data.
+SMALL_NOTEBOOK = """# Databricks notebook source
+import mlflow
+import mlflow_setup
+from sklearn.dummy import DummyClassifier
+
+EXPERIMENT = "track-with-azureml"
+MODEL_NAME = "track-with-azureml-classifier"
+
+outputs = mlflow_setup.load_outputs()
+mlflow_setup.configure_mlflow(outputs)
+mlflow.set_experiment(mlflow_setup.experiment_name(outputs, EXPERIMENT, user="x"))
+with mlflow.start_run():
+    mlflow.log_param("epochs", 20)
+    mlflow.log_metric("accuracy", 0.9)
+    model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
+    mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL_NAME)
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = start_server(tmp_path_factory.mktemp("smoke-mlflow"), serve_artifacts=False)
+    try:
+        yield wait_healthy(started, timeout=300)
+    finally:
+        stop(started.process)
+
+
+restore: list[Any] = []  # what puts MLflow's own store builders back after each test
+
+
+@pytest.fixture(autouse=True)
+def mlflow_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """MLflow's process-wide URIs and store builders as they were before each test."""
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "DATABRICKS_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    while restore:
+        restore.pop()()
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch, server: Server) -> Iterator[FakeCloud]:
+    with FakeCloud() as fake:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_file)
+        monkeypatch.setattr("socket.getaddrinfo", dns.loopback_resolver(fake.address))
+        fake.databricks.runner = LocalNotebookRunner(fake.arm, server.uri)
+        yield fake
+
+
+def deploy(cloud: FakeCloud, *, tracking: str = "exclusive") -> dict[str, Any]:
+    """What `pulumi up` leaves: the workspaces in ARM, the cluster in Databricks; the outputs."""
+    arm = cloud.arm
+    arm.put(GROUP_ID, {"location": "westeurope"})
+    aml = arm.put(
+        AML_ID,
+        {"location": "westeurope", "identity": {"type": "SystemAssigned"}, "properties": {}},
+    )
+    parameters = {"amlWorkspaceId": {"value": AML_ID}} if tracking == "dual" else {}
+    dbx = arm.put(
+        DBX_ID,
+        {
+            "location": "westeurope",
+            "sku": {"name": "premium"},
+            "properties": {"managedResourceGroupId": MANAGED_GROUP, "parameters": parameters},
+        },
+    )
+    uri = aml["properties"]["mlFlowTrackingUri"]
+    host = dbx["properties"]["workspaceUrl"]
+    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri} if tracking != "dual" else {}
+    cluster = cloud.databricks.handle(
+        "POST",
+        host,
+        "/api/2.1/clusters/create",
+        {},
+        {"spark_version": "17.3.x-scala2.13", "node_type_id": "Standard_DS3_v2",
+         "autotermination_minutes": 30, "spark_env_vars": env},
+        "token",
+    )  # fmt: skip
+    exclusive = tracking == "exclusive"
+    return {
+        "resourceGroupName": RG,
+        "location": "westeurope",
+        "trackingMode": tracking,
+        "modelRegistry": "azureml" if exclusive else "databricks",
+        "privateLink": False,
+        "amlWorkspaceName": "mlflow-smoke-aml",
+        "amlWorkspaceId": AML_ID,
+        "mlflowTrackingUri": uri,
+        "mlflowRegistryUri": uri if exclusive else "databricks",
+        "databricksWorkspaceUrl": f"https://{host}",
+        "databricksWorkspaceId": DBX_ID,
+        "clusterId": cluster.body["cluster_id"],
+        "secretScope": "mlflow-smoke-scope",
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """What smoke uploads: mlflow_setup as it is, the small notebook in the example's place."""
+    shutil.copytree(ROOT / "mlflow_setup", tmp_path / "mlflow_setup", ignore=_pycache)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "track_with_azureml.py").write_text(SMALL_NOTEBOOK)
+    return tmp_path
+
+
+def _pycache(_folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if name == "__pycache__"]
+
+
+def services_for(cloud: FakeCloud, outputs: dict[str, Any], project: Path, **extra: Any) -> Any:
+    from databricks.sdk import WorkspaceClient
+
+    arm_cloud = ArmCloud(cloud.base_url, "https://management.azure.com/.default", "")
+
+    def arm(subscription: str, _config: Any) -> smoke.ArmReader:
+        client = Arm(
+            subscription,
+            cloud=arm_cloud,
+            credential=StaticCredential(),
+            transport=RequestsTransport(connection_verify=cloud.ca_file),
+        )
+        return smoke._ArmReader(client)
+
+    def workspace(stack_outputs: Any) -> Any:
+        return WorkspaceClient(host=stack_outputs.databricks_workspace_url, token="dapi-smoke")
+
+    def client(stack_outputs: Any, uris: Any) -> Any:
+        # This process reads the stores through the routes the notebook's process has.
+        server_uri = cloud.databricks.runner.server_uri  # type: ignore[union-attr]
+        restore.append(mlflow_routes.install(routes_for(cloud.arm, server_uri)))
+        return smoke.mlflow_client(stack_outputs, uris)
+
+    return smoke.Services(
+        stack_output=lambda _stack: json.dumps(outputs),
+        stack_config=lambda _stack: {},
+        arm=arm,
+        workspace=workspace,
+        mlflow_client=client,
+        sleep=lambda _seconds: None,
+        project_dir=project,
+        **extra,
+    )
+
+
+def run_smoke(services: Any, *args: str) -> tuple[int, list[str]]:
+    out = io.StringIO()
+    code = smoke.main(["--stack", "dev", "--timeout", "300", *args], services=services, stdout=out)
+    return code, out.getvalue().splitlines()
+
+
+def verdicts(lines: list[str]) -> dict[str, str]:
+    """step name -> its line's status word."""
+    found = {}
+    for line in lines:
+        word, _, rest = line.partition(" ")
+        if word in ("pass", "FAIL", "skipped") and ":" in rest:
+            found[rest.strip().split(":", 1)[0]] = word
+    return found
+
+
+# --- the whole run, on the loopback cloud -----------------------------------------------------
+
+
+def test_smoke_passes_on_a_healthy_exclusive_stack_and_reads_back_what_the_notebook_made(
+    cloud: FakeCloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    cluster = cloud.databricks.workspaces[host].clusters[outputs["clusterId"]]
+    cluster["state"] = "TERMINATED"  # auto-terminated since `up`
+
+    code, lines = run_smoke(services_for(cloud, outputs, project))
+
+    assert code == 0, "\n".join(lines)
+    assert verdicts(lines) == {
+        "stack outputs": "pass",
+        "azureml workspace": "pass",
+        "databricks link": "pass",
+        "private endpoints": "skipped",
+        "databricks api": "pass",
+        "cluster": "pass",
+        "notebook upload": "pass",
+        "notebook run": "pass",
+        "mlflow run": "pass",
+        "model version": "pass",
+        "online endpoint": "skipped",
+        "batch endpoint": "skipped",
+        "cleanup": "pass",
+    }
+    text = "\n".join(lines)
+    assert "is terminated: starting it" in text  # and waited for: the run found it running
+    assert cluster["state"] == "RUNNING"
+    assert "epochs=20" in text and "accuracy=0.900" in text
+    assert "track-with-azureml-classifier version 1" in text
+    assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in text
+    state = cloud.databricks.snapshot()[host]
+    [run] = state["runs"].values()
+    assert run["state"]["result_state"] == "SUCCESS"
+    assert f"https://{host}/" in run["run_page_url"] and run["run_page_url"] in text
+    # By default the uploaded folder is gone; the version it made is named for removal.
+    assert not [path for path in state["objects"] if "databricks-azureml-smoke/" in path]
+    assert "delete_model_version('track-with-azureml-classifier', '1')" in text
+
+
+def test_a_cluster_tracking_elsewhere_fails_the_cluster_step_and_runs_nothing(
+    cloud: FakeCloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    wrong = outputs["mlflowTrackingUri"].replace("mlflow-smoke-aml", "someone-elses-aml")
+    env = cloud.databricks.workspaces[host].clusters[outputs["clusterId"]]["spark_env_vars"]
+    env.update(MLFLOW_TRACKING_URI=wrong, MLFLOW_REGISTRY_URI=wrong)
+
+    code, lines = run_smoke(services_for(cloud, outputs, project))
+
+    assert code == 1
+    [line] = [line for line in lines if line.startswith("FAIL")]
+    assert line.startswith("FAIL    cluster: ")
+    assert f"tracks to {wrong}" in line and "run `pulumi up`" in line
+    assert verdicts(lines)["notebook run"] == "skipped"
+    assert cloud.databricks.snapshot()[host]["runs"] == {}
+
+
+def test_a_notebook_that_raises_fails_the_run_step_with_its_error_and_keep_keeps_it(
+    cloud: FakeCloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+    notebook = project / "notebooks" / "track_with_azureml.py"
+    header, body = notebook.read_text().split("\n", 1)
+    notebook.write_text(f'{header}\nraise RuntimeError("the data is gone")\n{body}')
+
+    code, lines = run_smoke(services_for(cloud, outputs, project), "--keep")
+
+    assert code == 1
+    [line] = [line for line in lines if line.startswith("FAIL")]
+    assert line.startswith("FAIL    notebook run: run ")
+    assert "FAILED: RuntimeError: the data is gone" in line
+    assert verdicts(lines)["mlflow run"] == "skipped"
+    assert verdicts(lines)["cleanup"] == "pass"
+    # --keep: the notebook and the modules beside it stay, and the summary says where.
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    objects = cloud.databricks.snapshot()[host]["objects"]
+    prefix = "/Users/deployer@contoso.com/databricks-azureml-smoke/dev-"
+    kept = sorted(path.rsplit("/", 2)[-2:] for path in objects if path.startswith(prefix))
+    assert ["mlflow_setup", "outputs.py"] in kept
+    assert [name for _, name in kept if name == "track_with_azureml"] == ["track_with_azureml"]
+    assert any(line.startswith("left behind:") and "workspace folder" in line for line in lines)
+
+
+def test_a_workspace_that_cannot_be_reached_says_so_under_full_private_link(
+    cloud: FakeCloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+
+    def unreachable(host: str, port: int, timeout: float) -> None:
+        raise TimeoutError("timed out")
+
+    services = services_for(cloud, outputs, project, connect=unreachable)
+    services.stack_config = lambda _stack: {"databricks-azureml:databricksPrivateLink": "full"}
+    code, lines = run_smoke(services)
+
+    assert code == 1
+    [line] = [line for line in lines if line.startswith("FAIL    databricks api: ")]
+    assert line.startswith("FAIL    databricks api: cannot reach adb-")
+    assert "databricksPrivateLink full" in line and "private endpoint" in line
+    assert verdicts(lines)["cluster"] == "skipped"
+
+
+# --- single steps -----------------------------------------------------------------------------
+
+
+class FakeArmReader:
+    def __init__(self, resources: dict[str, dict[str, Any]]) -> None:
+        self.resources = {key.lower(): value for key, value in resources.items()}
+
+    def get(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        return self.resources.get(resource_id.lower())
+
+    def list_group(self, resource_group: str, resource_type: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources.values() if r.get("type") == resource_type]
+
+
+def parsed_outputs(**changes: Any) -> Any:
+    uri = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{AML_ID}"
+    raw = {
+        "resourceGroupName": RG,
+        "location": "westeurope",
+        "trackingMode": "exclusive",
+        "modelRegistry": "azureml",
+        "privateLink": True,
+        "amlWorkspaceName": "mlflow-smoke-aml",
+        "amlWorkspaceId": AML_ID,
+        "mlflowTrackingUri": uri,
+        "mlflowRegistryUri": uri,
+        "databricksWorkspaceUrl": "https://adb-1.2.azuredatabricks.net",
+        "databricksWorkspaceId": DBX_ID,
+        "clusterId": "0101-120000-abcdefgh",
+        "secretScope": "scope",
+        **changes,
+    }
+    return raw
+
+
+def smoke_with(raw: dict[str, Any], resources: dict[str, Any], **extra: Any) -> smoke.Smoke:
+    services = smoke.Services(
+        stack_output=lambda _stack: json.dumps(raw),
+        stack_config=lambda _stack: {},
+        arm=lambda _sub, _config: FakeArmReader(resources),
+        **extra,
+    )
+    run = smoke.Smoke(stack="dev", services=services, out=io.StringIO())
+    run.step_outputs()
+    return run
+
+
+def endpoint(name: str, status: str) -> dict[str, Any]:
+    state = {"status": status, "description": "Auto-Approved" if status == "Approved" else "x"}
+    return {
+        "id": f"{GROUP_ID}/providers/Microsoft.Network/privateEndpoints/{name}",
+        "name": name,
+        "type": smoke.PRIVATE_ENDPOINTS,
+        "properties": {
+            "privateLinkServiceConnections": [
+                {"properties": {"privateLinkServiceConnectionState": state}}
+            ]
+        },
+    }
+
+
+def test_private_endpoints_pass_when_every_connection_is_approved() -> None:
+    run = smoke_with(parsed_outputs(), {"a": endpoint("pe-aml", "Approved")})
+
+    assert run.step_private_endpoints() == "1 approved: pe-aml"
+
+
+def test_a_pending_private_endpoint_fails_naming_it_and_its_state() -> None:
+    run = smoke_with(
+        parsed_outputs(),
+        {"a": endpoint("pe-aml", "Approved"), "b": endpoint("pe-adb", "Pending")},
+    )
+
+    with pytest.raises(smoke.StepError, match=r"not approved: pe-adb is 'Pending'"):
+        run.step_private_endpoints()
+
+
+def test_private_link_without_any_private_endpoint_fails() -> None:
+    run = smoke_with(parsed_outputs(), {})
+
+    with pytest.raises(smoke.StepError, match=f"no private endpoint in resource group {RG}"):
+        run.step_private_endpoints()
+
+
+def databricks_workspace(parameters: dict[str, Any], state: str = "Succeeded") -> dict[str, Any]:
+    return {DBX_ID: {"properties": {"provisioningState": state, "parameters": parameters}}}
+
+
+def test_dual_tracking_needs_the_databricks_workspace_linked_to_the_azureml_one() -> None:
+    raw = parsed_outputs(
+        trackingMode="dual", modelRegistry="databricks", privateLink=False,
+        mlflowRegistryUri="databricks",
+    )  # fmt: skip
+    linked = smoke_with(raw, databricks_workspace({"amlWorkspaceId": {"value": AML_ID}}))
+    unlinked = smoke_with(raw, databricks_workspace({}))
+
+    assert linked.step_databricks_link().endswith("linked to mlflow-smoke-aml")
+    with pytest.raises(smoke.StepError, match="dual tracking needs mlflow-smoke-adb linked"):
+        unlinked.step_databricks_link()
+
+
+def test_exclusive_tracking_refuses_a_linked_databricks_workspace() -> None:
+    run = smoke_with(parsed_outputs(), databricks_workspace({"amlWorkspaceId": {"value": AML_ID}}))
+
+    with pytest.raises(smoke.StepError, match="exclusive tracking, yet mlflow-smoke-adb is linked"):
+        run.step_databricks_link()
+
+
+def test_a_workspace_still_provisioning_fails_with_its_state() -> None:
+    run = smoke_with(parsed_outputs(), databricks_workspace({}, state="Updating"))
+
+    with pytest.raises(smoke.StepError, match="is 'Updating', not Succeeded"):
+        run.step_databricks_link()
+
+
+def test_the_batch_step_is_skipped_when_mlflow_setup_has_no_batch_score() -> None:
+    raw = parsed_outputs(batchEndpointName="smoke-batch", batchEndpointUri="https://x/jobs")
+    run = smoke_with(raw, {}, batch_score=None)
+    run.batch_input = "azureml://datastores/workspaceblobstore/paths/smoke/"
+
+    with pytest.raises(
+        smoke.NotApplicableError, match="this version of mlflow_setup has no batch_score"
+    ):
+        run.step_batch_endpoint()
+
+
+def test_the_batch_step_starts_a_job_on_the_input_and_waits_for_it() -> None:
+    calls: list[str] = []
+
+    class Job:
+        def wait(self) -> str:
+            calls.append("wait")
+            return "azureml://datastores/workspaceblobstore/paths/out/"
+
+    def batch_score(input_uri: str) -> Job:
+        calls.append(input_uri)
+        return Job()
+
+    raw = parsed_outputs(batchEndpointName="smoke-batch", batchEndpointUri="https://x/jobs")
+    run = smoke_with(raw, {}, batch_score=batch_score)
+    run.batch_input = "azureml://datastores/workspaceblobstore/paths/in/"
+
+    detail = run.step_batch_endpoint()
+
+    assert calls == ["azureml://datastores/workspaceblobstore/paths/in/", "wait"]
+    assert detail.startswith("smoke-batch scored azureml://datastores/")
+    assert detail.endswith("paths/out/")
+
+
+def test_a_batch_job_that_fails_fails_the_step_with_its_error() -> None:
+    class Job:
+        def wait(self) -> str:
+            raise RuntimeError("batch job smoke-1 Failed: no input files")
+
+    raw = parsed_outputs(batchEndpointName="smoke-batch", batchEndpointUri="https://x/jobs")
+    run = smoke_with(raw, {}, batch_score=lambda _uri: Job())
+    run.batch_input = "azureml://datastores/workspaceblobstore/paths/in/"
+
+    result = smoke._run_step("batch endpoint", run.step_batch_endpoint)
+
+    assert result.status == smoke.FAIL
+    assert result.line() == (
+        "FAIL    batch endpoint: RuntimeError: batch job smoke-1 Failed: no input files"
+    )
+
+
+def test_without_an_online_endpoint_the_scoring_step_is_skipped_and_says_why() -> None:
+    run = smoke_with(parsed_outputs(), {})
+
+    with pytest.raises(smoke.NotApplicableError, match=r"no online endpoint \(config `endpoint`\)"):
+        run.step_online_endpoint()
+
+
+def test_bad_outputs_fail_the_first_step_and_skip_every_other() -> None:
+    raw = parsed_outputs(trackingMode="both")
+    services = smoke.Services(stack_output=lambda _stack: json.dumps(raw))
+    out = io.StringIO()
+
+    code = smoke.Smoke(stack="dev", services=services, out=out).run()
+
+    lines = out.getvalue().splitlines()
+    assert code == 1
+    assert lines[0].startswith("FAIL    stack outputs: ")
+    assert "'trackingMode' is 'both'" in lines[0]
+    assert all(line.startswith("skipped ") for line in lines[1:13])
+    assert lines[13] == "smoke FAILED: 0 passed, 1 failed, 12 skipped (dev)"
+
+
+def test_without_the_pulumi_cli_the_outputs_step_says_what_to_install() -> None:
+    run = smoke.Smoke(
+        stack="dev", services=smoke.Services(stack_output=lambda _stack: None), out=io.StringIO()
+    )
+
+    with pytest.raises(smoke.StepError, match="the Pulumi CLI is not on PATH"):
+        run.step_outputs()
+
+
+# --- the optional CI workflow -----------------------------------------------------------------
+
+
+def test_the_smoke_workflow_runs_up_smoke_destroy_and_the_check_on_demand_only() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "smoke.yml").read_text())
+    [job] = workflow["jobs"].values()
+    runs = [step for step in job["steps"] if "run" in step]
+
+    assert list(workflow[True]) == ["workflow_dispatch"]  # YAML reads `on:` as True
+    assert [step["name"] for step in runs][-4:] == [
+        "pulumi up (a throwaway stack)",
+        "make smoke",
+        "pulumi destroy",
+        "make teardown-check",
+    ]
+    assert "pulumi up --stack" in runs[-4]["run"] and "make smoke STACK=" in runs[-3]["run"]
+    # Whatever smoke says, the stack goes and the check runs.
+    assert [step.get("if") for step in runs[-2:]] == ["always()", "always()"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def test_private_endpoints_read_through_arm_are_approved_as_azure_auto_approves_them() -> None:
+    from tests.fakecloud.arm import FakeArm
+
+    endpoint_id = f"{GROUP_ID}/providers/Microsoft.Network/privateEndpoints/mlflow-dev-pe-aml"
+    with FakeArm() as fake:
+        fake.put(GROUP_ID, {"location": "westeurope"})
+        fake.put(
+            endpoint_id,
+            {
+                "location": "westeurope",
+                "properties": {
+                    "privateLinkServiceConnections": [
+                        {"name": "aml", "properties": {"privateLinkServiceId": AML_ID,
+                                                       "groupIds": ["amlworkspace"]}}
+                    ]
+                },
+            },
+        )  # fmt: skip
+        fake.put(f"{GROUP_ID}/providers/Microsoft.Network/virtualNetworks/vnet", {
+            "location": "westeurope", "properties": {}})  # fmt: skip
+        cloud = ArmCloud(fake.base_url, "https://management.azure.com/.default", "")
+        arm = Arm(
+            SUBSCRIPTION, cloud=cloud, credential=StaticCredential(), transport=fake.transport()
+        )
+        reader = smoke._ArmReader(arm)
+        run = smoke_with(parsed_outputs(), {})
+        run._arm_reader = reader
+
+        assert run.step_private_endpoints() == "1 approved: mlflow-dev-pe-aml"
+
+
+def test_a_change_to_smoke_alone_deploys_no_stack() -> None:
+    from tools import ci_stacks
+
+    assert ci_stacks.touched_stacks(["tools/smoke.py"], ["dev", "private"]) == []
