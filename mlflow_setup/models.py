@@ -41,6 +41,7 @@ def log_model_files(
     Returns the model's `runs:/<run>/<artifact_path>` URI.
     """
     import mlflow  # here, so reading outputs works without MLflow installed
+    from mlflow.models import Model
 
     run = mlflow.active_run()
     if run is None:
@@ -55,6 +56,11 @@ def log_model_files(
                 f"{save_model!r} wrote no MLflow model (no MLmodel file): pass a flavor's "
                 "save_model, e.g. functools.partial(mlflow.sklearn.save_model, model)"
             )
+        # What log_model records: the run and path the model was logged under (lineage).
+        mlmodel = Model.load(str(local / "MLmodel"))
+        mlmodel.run_id = run.info.run_id
+        mlmodel.artifact_path = artifact_path
+        mlmodel.save(str(local / "MLmodel"))
         mlflow.log_artifacts(str(local), artifact_path)
     return f"runs:/{run.info.run_id}/{artifact_path}"
 

@@ -357,11 +357,15 @@ def read_outputs_file(path: str | os.PathLike[str]) -> StackOutputs:
     return parse_outputs(raw, f"stack outputs file {str(path)!r}")
 
 
-def pulumi_stack_output(stack: str | None = None, cwd: Path = PROJECT_DIR) -> str | None:
+def pulumi_stack_output(stack: str | None = None, cwd: Path | None = None) -> str | None:
     """`pulumi stack output --json` of the project's selected (or given) stack.
 
-    None when the Pulumi CLI is not on PATH; a StackOutputsError when it fails.
+    Run in `cwd`, by default this repository when the helper runs from it, else the current
+    folder (the helper installed with pip). None when the Pulumi CLI is not on PATH; a
+    StackOutputsError when it fails.
     """
+    if cwd is None and (PROJECT_DIR / "Pulumi.yaml").is_file():
+        cwd = PROJECT_DIR
     exe = shutil.which("pulumi")
     if exe is None:
         return None
