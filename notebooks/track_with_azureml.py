@@ -156,6 +156,11 @@ else:
 if outputs.endpoint_scoring_uri:
     endpoint_predictions = mlflow_setup.score(X_test.head(10), outputs.endpoint_scoring_uri)
     print(f"{outputs.endpoint_name}: {endpoint_predictions}")
+elif outputs.model_registry != mlflow_setup.ModelRegistry.AZUREML:
+    print(
+        f"{registered_name} is in the {outputs.model_registry} registry: AzureML serves only "
+        "models registered in AzureML (pulumi config set databricks-azureml:modelRegistry azureml)"
+    )
 else:
     print(
         "the stack serves no model: pulumi config set --path "

@@ -11,8 +11,12 @@ POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 if str(POLICY_DIR) not in sys.path:
     sys.path.insert(0, str(POLICY_DIR))
 
+import guard_engine  # noqa: E402
 import guard_policies  # noqa: E402
+import guard_rules as rules  # noqa: E402
 from guard_unity_catalog import cluster_fits_unity_catalog_models  # noqa: E402
+
+from tests.test_policy_rules import run_resource_policy  # noqa: E402
 
 UC_ENV = {"MLFLOW_REGISTRY_URI": "databricks-uc"}
 
@@ -61,3 +65,21 @@ def test_ml_runtime_in_dedicated_access_mode_passes():
 
 def test_rule_is_registered_in_the_pack():
     assert "cluster-fits-unity-catalog-models" in {p.name for p in guard_policies.POLICIES}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    """The pack, started as the CLI starts it."""
+    with guard_engine.PackProcess() as started:
+        yield started
+
+
+def test_the_pack_reports_a_unity_catalog_cluster_without_access_mode(pack):
+    props = {"sparkVersion": "17.3.x-scala2.13", "sparkEnvVars": UC_ENV}
+
+    messages = run_resource_policy(
+        pack, "cluster-fits-unity-catalog-models", rules.DATABRICKS_CLUSTER, props
+    )
+
+    assert len(messages) == 1
+    assert "dataSecurityMode is not set" in messages[0]
