@@ -46,10 +46,11 @@ from core.config import (
 )
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
-    DATABRICKS,
-    ModelRegistry,
+    MODEL_SCHEMA_OUTPUT,
     TrackingMode,
     TrackingSettings,
+    databricks_registry_uri,
+    stack_env,
     tracking_settings,
 )
 
@@ -96,12 +97,12 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "amlWorkspaceName": aml.name,
         "amlWorkspaceId": aml.id,
         "mlflowTrackingUri": aml.mlflow_tracking_uri,
-        # "databricks" is known before deployment, so the preview shows it
+        # "databricks-uc" and "databricks" are known before deployment: the preview shows them
         "mlflowRegistryUri": (
-            settings.apply(lambda s: s.registry_uri)
-            if config.model_registry is ModelRegistry.AZUREML
-            else DATABRICKS
+            databricks_registry_uri(config.model_registry)
+            or settings.apply(lambda s: s.registry_uri)
         ),
+        MODEL_SCHEMA_OUTPUT: _model_schema(config),
         "databricksWorkspaceUrl": workspace.url,
         "databricksWorkspaceId": workspace.id,
         "clusterId": cluster.cluster_id,
@@ -276,7 +277,12 @@ def _tracking_cluster(
             access_mode=spec.access_mode.value,
             single_user=spec.single_user,
             users=spec.users,
-            mlflow_env=settings.apply(lambda s: dict(s.cluster_env)),
+            mlflow_env=settings.apply(
+                lambda s: {
+                    **s.cluster_env,
+                    **stack_env(ctx.config.stack, _model_schema(ctx.config)),
+                }
+            ),
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
             client_id=principal.client_id if principal else None,
             client_secret=pulumi.Output.secret(secret) if secret else None,
@@ -284,6 +290,11 @@ def _tracking_cluster(
         ),
         pulumi.ResourceOptions(providers={"databricks": provider}),
     )
+
+
+def _model_schema(config: StackConfig) -> str | None:
+    """`<catalog>.<schema>` under unity-catalog, else None."""
+    return config.unity_catalog.model_schema if config.unity_catalog else None
 
 
 def _serving(

@@ -108,6 +108,18 @@ class EndpointSpec:
 
 
 @dataclass(frozen=True)
+class UnityCatalogSpec:
+    """Where unity-catalog registers models: `<catalog>.<schema>.<model>`."""
+
+    catalog: str
+    schema: str
+
+    @property
+    def model_schema(self) -> str:
+        return f"{self.catalog}.{self.schema}"
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     location: str
@@ -127,6 +139,7 @@ class StackConfig:
     endpoint: EndpointSpec | None = None
     batch_endpoint: BatchEndpointSpec | None = None
     aml_managed_network: ManagedNetworkMode = ManagedNetworkMode.OFF
+    unity_catalog: UnityCatalogSpec | None = None  # with modelRegistry unity-catalog
 
 
 NETWORK_DEFAULTS = {
@@ -176,6 +189,7 @@ KNOWN_KEYS = (
     "endpoint",
     "batchEndpoint",
     "amlManagedNetwork",
+    "unityCatalog",
 )
 
 
@@ -197,7 +211,7 @@ def parse_config(
     default_registry = (
         ModelRegistry.AZUREML
         if tracking_mode is TrackingMode.EXCLUSIVE
-        else ModelRegistry.DATABRICKS
+        else ModelRegistry.UNITY_CATALOG
     )
     model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
     if private_link and tracking_mode is TrackingMode.DUAL:
@@ -218,6 +232,7 @@ def parse_config(
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
     cluster = _cluster(ours)
+    _check_cluster_runtime(cluster, model_registry)
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
     _check_credentials(tracking_mode, model_registry, service_principal, secret)
@@ -251,6 +266,7 @@ def parse_config(
         aml_managed_network=_managed_network(
             ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
         ),
+        unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
     )
 
 
@@ -581,12 +597,13 @@ def _endpoint(
     if given is None:
         return None
     _reject_unknown("endpoint.", given, ENDPOINT_FIELDS)
-    if registry is ModelRegistry.DATABRICKS:
+    if registry is not ModelRegistry.AZUREML:
         raise ConfigError(
             "endpoint",
             json.dumps(given),
-            "needs modelRegistry azureml: with modelRegistry databricks the notebook registers "
-            "models in Databricks, and only models registered in AzureML can be deployed to it; "
+            f"needs modelRegistry azureml: with modelRegistry {registry.value} the notebook "
+            "registers models in Databricks, and only models registered in AzureML can be "
+            "deployed to it; "
             f"set `pulumi config set {NAMESPACE}:modelRegistry azureml`, register the model "
             "again, then set endpoint",
         )
@@ -795,3 +812,76 @@ def _managed_network(
             f"allowInternetOutbound); {ONE_WAY_NOTE}",
         )
     return mode
+
+
+# --- Unity Catalog models -------------------------------------------------------------------
+
+UNITY_CATALOG_FIELDS = ("catalog", "schema")
+# Automatic enablement gives every new workspace a workspace catalog named after the workspace,
+# whose `default` schema all workspace users may USE and CREATE MODEL in (Learn, "Manage
+# privileges in Unity Catalog", Workspace catalog privileges; "Get started with Unity Catalog").
+DEFAULT_MODEL_SCHEMA = "default"
+# Unity Catalog names: no '.', ' ', '/' or control characters, at most 255 characters, stored in
+# lowercase (Learn, "Names"); lowercase here, so the three-level name MLflow gets is the stored one.
+_UC_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
+# Unity Catalog needs Databricks Runtime 11.3 LTS or above (Learn, "Unity Catalog requirements").
+UC_MIN_RUNTIME = (11, 3)
+_RUNTIME = re.compile(r"(?P<major>\d+)\.(?P<minor>\d+)\.x-(?P<flavor>[a-z0-9-]+)")
+
+
+def workspace_catalog(prefix: str, stack: str) -> str:
+    """The workspace catalog automatic enablement creates: the Databricks workspace's name, in
+    the form Unity Catalog stores (lowercase, '_' for '-')."""
+    return naming.resource_names(prefix, stack).databricks_workspace.replace("-", "_").lower()
+
+
+def _unity_catalog(
+    ours: Mapping[str, Any], prefix: str, stack: str, registry: ModelRegistry
+) -> UnityCatalogSpec | None:
+    given = _object(ours, "unityCatalog")
+    if registry is not ModelRegistry.UNITY_CATALOG:
+        if given is not None:
+            raise ConfigError(
+                "unityCatalog",
+                json.dumps(given),
+                f"is only used with modelRegistry unity-catalog, not {registry.value}; "
+                f"remove it (pulumi config rm {NAMESPACE}:unityCatalog)",
+            )
+        return None
+    given = given or {}
+    _reject_unknown("unityCatalog.", given, UNITY_CATALOG_FIELDS)
+    values = {"catalog": workspace_catalog(prefix, stack), "schema": DEFAULT_MODEL_SCHEMA}
+    values.update(given)
+    for key, value in values.items():
+        if not isinstance(value, str) or not _UC_NAME.fullmatch(value):
+            raise ConfigError(
+                f"unityCatalog.{key}",
+                value,
+                "is not a Unity Catalog name: 1-255 lowercase letters, digits, '_' or '-'",
+            )
+    return UnityCatalogSpec(catalog=values["catalog"], schema=values["schema"])
+
+
+def _check_cluster_runtime(cluster: ClusterSpec, registry: ModelRegistry) -> None:
+    """Refuse a runtime and access mode that cannot run the notebook or reach Unity Catalog."""
+    match = _RUNTIME.match(cluster.spark_version)
+    if match is None:
+        return  # other checks own the runtime key's shape
+    ml_runtime = "-ml-" in f"-{match['flavor']}-"
+    # Standard access mode does not support Databricks Runtime for ML (Learn, "Standard compute
+    # requirements and limitations"); the ML runtime needs dedicated access mode.
+    if ml_runtime and cluster.access_mode is AccessMode.STANDARD:
+        raise ConfigError(
+            "cluster.sparkVersion",
+            cluster.spark_version,
+            "is a Databricks Runtime for ML, which cluster.accessMode standard does not support; "
+            "set cluster.accessMode dedicated (with cluster.singleUser) or a runtime without ML",
+        )
+    version = (int(match["major"]), int(match["minor"]))
+    if registry is ModelRegistry.UNITY_CATALOG and version < UC_MIN_RUNTIME:
+        raise ConfigError(
+            "cluster.sparkVersion",
+            cluster.spark_version,
+            "cannot use Unity Catalog (modelRegistry unity-catalog): it needs Databricks Runtime "
+            "11.3 LTS or above; set a current runtime such as " + DEFAULT_SPARK_VERSION,
+        )

@@ -5,6 +5,9 @@ from mlflow_setup import configure_mlflow, experiment_name, load_outputs
 outputs = load_outputs()          # file, cluster environment or Pulumi CLI
 configure_mlflow(outputs)         # tracking + registry URIs for the stack's mode
 mlflow.set_experiment(experiment_name(outputs, "iris-classifier", user=...))
+with mlflow.start_run():          # log the model's files, register a version (any registry)
+    log_and_register_model(partial(mlflow.sklearn.save_model, model),
+                           registered_model_name(outputs, "iris-classifier"))
 predictions = score(frame, endpoint_scoring_uri(outputs))   # with an `endpoint`
 output = batch_score("azureml://datastores/workspaceblobstore/paths/in/").wait()  # `batchEndpoint`
 """
@@ -14,17 +17,21 @@ from mlflow_setup.configure import (
     AzureMLPluginMissingError,
     ExperimentNameError,
     MlflowUris,
+    ModelNameError,
     azureml_plugin_installed,
     configure_mlflow,
     experiment_name,
     mlflow_uris,
+    registered_model_name,
 )
 from mlflow_setup.contract import (
+    MODEL_SCHEMA_OUTPUT,
     OPTIONAL_OUTPUT_NAMES,
     OUTPUT_NAMES,
     ModelRegistry,
     TrackingMode,
 )
+from mlflow_setup.models import ModelLoggingError, log_and_register_model, log_model_files
 from mlflow_setup.outputs import (
     OUTPUTS_FILE_ENV,
     AzureMLUri,
@@ -39,6 +46,7 @@ from mlflow_setup.outputs import (
 from mlflow_setup.scoring import EndpointScoringError, endpoint_scoring_uri, score, scoring_request
 
 __all__ = [
+    "MODEL_SCHEMA_OUTPUT",
     "OPTIONAL_OUTPUT_NAMES",
     "OUTPUTS_FILE_ENV",
     "OUTPUT_NAMES",
@@ -50,6 +58,8 @@ __all__ = [
     "ExperimentNameError",
     "MlflowSetupError",
     "MlflowUris",
+    "ModelLoggingError",
+    "ModelNameError",
     "ModelRegistry",
     "StackOutputs",
     "StackOutputsError",
@@ -61,10 +71,13 @@ __all__ = [
     "endpoint_scoring_uri",
     "experiment_name",
     "load_outputs",
+    "log_and_register_model",
+    "log_model_files",
     "mlflow_uris",
     "parse_azureml_uri",
     "parse_outputs",
     "pulumi_stack_output",
+    "registered_model_name",
     "score",
     "scoring_request",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from mlflow_setup.contract import TrackingMode, tracking_settings
+from mlflow_setup.contract import ModelRegistry, TrackingMode, tracking_settings
 from mlflow_setup.outputs import MlflowSetupError, StackOutputs
 
 AZUREML_SCHEME = "azureml://"
@@ -22,6 +22,10 @@ class AzureMLPluginMissingError(MlflowSetupError, ImportError):
 
 class ExperimentNameError(MlflowSetupError, ValueError):
     """An experiment name or user that cannot name an experiment in this tracking mode."""
+
+
+class ModelNameError(MlflowSetupError, ValueError):
+    """A model name that cannot name a registered model in the stack's registry."""
 
 
 @dataclass(frozen=True)
@@ -98,3 +102,25 @@ def experiment_name(outputs: StackOutputs, name: str, user: str | None = None) -
             f"user {user!r} must be the Databricks user name (e.g. 'alice@contoso.com')"
         )
     return f"/Users/{user}/{name}"
+
+
+def registered_model_name(outputs: StackOutputs, name: str) -> str:
+    """The name to register `name` under in the stack's registry.
+
+    unity-catalog: the three-level `<catalog>.<schema>.<name>` Unity Catalog requires (the
+    stack's `modelSchema`); databricks and azureml: `name` itself.
+    """
+    if not name or name.strip() != name or any(c in name for c in "./ "):
+        raise ModelNameError(
+            f"model name {name!r} must be a plain name: not empty, no '.', '/' or spaces "
+            "(e.g. 'iris-classifier')"
+        )
+    if outputs.model_registry is not ModelRegistry.UNITY_CATALOG:
+        return name
+    if not outputs.model_schema:
+        raise ModelNameError(
+            f"{outputs.source}: modelRegistry unity-catalog without the <catalog>.<schema> "
+            "to register models in (stack output 'modelSchema')"
+        )
+    # Unity Catalog stores names in lowercase (Learn, "Names").
+    return f"{outputs.model_schema}.{name}".lower()

@@ -14,6 +14,12 @@ from enum import StrEnum
 from types import MappingProxyType
 
 DATABRICKS = "databricks"  # MLflow's URI for the Databricks workspace's own tracking/registry
+DATABRICKS_UC = "databricks-uc"  # MLflow's URI for Databricks Models in Unity Catalog
+# Set on the stack's cluster only: the stack's name, so the notebook helper can tell the stack's
+# cluster from any other cluster of the workspace.
+STACK_ENV = "DATABRICKS_AZUREML_STACK"
+# Under unity-catalog: `<catalog>.<schema>` where models are registered.
+MODEL_SCHEMA_ENV = "DATABRICKS_AZUREML_MODEL_SCHEMA"
 
 
 class TrackingMode(StrEnum):
@@ -22,8 +28,20 @@ class TrackingMode(StrEnum):
 
 
 class ModelRegistry(StrEnum):
+    # Databricks Models in Unity Catalog: what workspaces of new accounts have (docs, "Manage
+    # model lifecycle in Unity Catalog"); three-level names `<catalog>.<schema>.<model>`.
+    UNITY_CATALOG = "unity-catalog"
+    # The legacy Workspace Model Registry, disabled on workspaces of accounts created since
+    # April 2024 whose default catalog is in Unity Catalog (docs, "Workspace Model Registry").
     DATABRICKS = "databricks"
     AZUREML = "azureml"
+
+
+# The registry URI of each Databricks registry (the AzureML one is the workspace's URI).
+_DATABRICKS_REGISTRY_URIS = {
+    ModelRegistry.UNITY_CATALOG: DATABRICKS_UC,
+    ModelRegistry.DATABRICKS: DATABRICKS,
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +49,8 @@ class TrackingSettings:
     """Where MLflow tracks and registers, and what the cluster's environment says so with."""
 
     tracking_uri: str  # "databricks" in dual mode, the AzureML URI in exclusive mode
-    registry_uri: str  # "databricks" or the AzureML URI
-    cluster_env: Mapping[str, str]  # MLFLOW_TRACKING_URI / MLFLOW_REGISTRY_URI, where needed
+    registry_uri: str  # "databricks-uc", "databricks" or the AzureML URI
+    cluster_env: Mapping[str, str]  # MLFLOW_REGISTRY_URI, and MLFLOW_TRACKING_URI where needed
 
 
 def tracking_settings(
@@ -41,18 +59,31 @@ def tracking_settings(
     """The URIs for the mode and registry; `azureml_uri` is the workspace's mlFlowTrackingUri.
 
     dual: Databricks tracks and mirrors to the linked AzureML workspace, the cluster needs no
-    tracking URI. exclusive: MLFLOW_TRACKING_URI is AzureML's. The registry is named explicitly
-    whenever it is not where MLflow tracks: exclusive tracking with the Databricks registry sets
-    MLFLOW_REGISTRY_URI=databricks, since MLflow would otherwise register where it tracks.
+    tracking URI. exclusive: MLFLOW_TRACKING_URI is AzureML's. The registry is always named:
+    MLflow would otherwise register where it tracks, and MLflow 3 on Databricks defaults to Unity
+    Catalog (mlflow/mlflow#16135), so the legacy registry only answers when asked for by name.
     """
     tracking = azureml_uri if mode is TrackingMode.EXCLUSIVE else DATABRICKS
-    registry_uri = azureml_uri if registry is ModelRegistry.AZUREML else DATABRICKS
+    registry_uri = _DATABRICKS_REGISTRY_URIS.get(registry, azureml_uri)
     env: dict[str, str] = {}
     if mode is TrackingMode.EXCLUSIVE:
         env["MLFLOW_TRACKING_URI"] = tracking
-    if mode is TrackingMode.EXCLUSIVE or registry is ModelRegistry.AZUREML:
-        env["MLFLOW_REGISTRY_URI"] = registry_uri
+    env["MLFLOW_REGISTRY_URI"] = registry_uri
     return TrackingSettings(tracking, registry_uri, MappingProxyType(env))
+
+
+def databricks_registry_uri(registry: ModelRegistry) -> str | None:
+    """ "databricks-uc" or "databricks", known before deployment; None for AzureML's registry."""
+    return _DATABRICKS_REGISTRY_URIS.get(registry)
+
+
+def stack_env(stack: str, model_schema: str | None) -> Mapping[str, str]:
+    """What the stack's cluster carries beside MLflow's URIs: the marker naming the stack and,
+    under unity-catalog, the `<catalog>.<schema>` models are registered in."""
+    env = {STACK_ENV: stack}
+    if model_schema is not None:
+        env[MODEL_SCHEMA_ENV] = model_schema
+    return MappingProxyType(env)
 
 
 # The stack outputs notebooks read (camelCase, stable: renaming one breaks notebooks).
@@ -78,3 +109,5 @@ OPTIONAL_OUTPUT_NAMES = (
     "batchEndpointName",
     "batchEndpointUri",
 )
+# Under unity-catalog, `<catalog>.<schema>` where models are registered; null otherwise.
+MODEL_SCHEMA_OUTPUT = "modelSchema"

@@ -3,9 +3,12 @@
 Sources, first match wins (`load_outputs`):
 1. the `path` argument: a file written by `pulumi stack output --json > outputs.json`;
 2. the file named by the environment variable `STACK_OUTPUTS_FILE`;
-3. on a Databricks cluster (`DATABRICKS_RUNTIME_VERSION` is set), the `spark_env_vars` the stack
-   set there: `MLFLOW_TRACKING_URI` (exclusive tracking only) and `MLFLOW_REGISTRY_URI` (AzureML
-   registry only). They carry the MLflow settings, not the Azure resource names: those are None;
+3. on the stack's Databricks cluster (`DATABRICKS_RUNTIME_VERSION` and the stack's marker
+   `DATABRICKS_AZUREML_STACK` are set), the `spark_env_vars` the stack set there:
+   `MLFLOW_TRACKING_URI` (exclusive tracking only), `MLFLOW_REGISTRY_URI` and, under Unity Catalog,
+   `DATABRICKS_AZUREML_MODEL_SCHEMA`. They carry the MLflow settings, not the Azure resource names:
+   those are None. On any other cluster (no marker) this is an error that says what to do: the
+   cluster's environment cannot tell which stack, mode or registry a run belongs to;
 4. `pulumi stack output --json` when the Pulumi CLI is on PATH.
 """
 
@@ -23,7 +26,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mlflow_setup.contract import DATABRICKS, ModelRegistry, TrackingMode, tracking_settings
+from mlflow_setup.contract import (
+    DATABRICKS,
+    DATABRICKS_UC,
+    MODEL_SCHEMA_ENV,
+    MODEL_SCHEMA_OUTPUT,
+    STACK_ENV,
+    ModelRegistry,
+    TrackingMode,
+    tracking_settings,
+)
 
 OUTPUTS_FILE_ENV = "STACK_OUTPUTS_FILE"
 DATABRICKS_RUNTIME_ENV = "DATABRICKS_RUNTIME_VERSION"
@@ -81,7 +93,7 @@ class StackOutputs:
     tracking_mode: TrackingMode
     model_registry: ModelRegistry
     mlflow_tracking_uri: str | None  # the AzureML URI (None: dual mode, read from the cluster)
-    mlflow_registry_uri: str  # "databricks" or the AzureML URI
+    mlflow_registry_uri: str  # "databricks-uc", "databricks" or the AzureML URI
     private_link: bool | None = None
     resource_group_name: str | None = None
     location: str | None = None
@@ -95,6 +107,8 @@ class StackOutputs:
     endpoint_scoring_uri: str | None = None
     batch_endpoint_name: str | None = None  # None: no `batchEndpoint` config
     batch_endpoint_uri: str | None = None  # https://<name>.<region>.inference.ml.azure.com/jobs
+    model_schema: str | None = None  # `<catalog>.<schema>` under unity-catalog
+    stack: str | None = None  # the stack's name, read from its cluster's marker
 
 
 # Output name -> StackOutputs field, in the spec's order.
@@ -196,6 +210,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
 
     endpoint = _endpoint_outputs(raw, problems)
     batch = _batch_endpoint_outputs(raw, problems)
+    model_schema = _model_schema_output(raw, model_registry, problems)
 
     if problems or tracking_mode is None or model_registry is None or registry_uri is None:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
@@ -210,7 +225,33 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         **strings,
         **endpoint,
         **batch,
+        model_schema=model_schema,
     )
+
+
+def _model_schema_output(
+    raw: Mapping[str, Any], registry: ModelRegistry | None, problems: list[str]
+) -> str | None:
+    """`modelSchema`: `<catalog>.<schema>` under unity-catalog, absent or null otherwise."""
+    value = raw.get(MODEL_SCHEMA_OUTPUT)
+    if registry is ModelRegistry.UNITY_CATALOG:
+        if not _is_model_schema(value):
+            problems.append(
+                f"stack output '{MODEL_SCHEMA_OUTPUT}' is {value!r}, expected "
+                "'<catalog>.<schema>' with modelRegistry 'unity-catalog'"
+            )
+            return None
+        return value
+    if value is not None and registry is not None:
+        problems.append(
+            f"stack output '{MODEL_SCHEMA_OUTPUT}' is {value!r}, but modelRegistry "
+            f"{registry.value!r} registers no models in Unity Catalog"
+        )
+    return None
+
+
+def _is_model_schema(value: Any) -> bool:
+    return isinstance(value, str) and len(value.split(".")) == 2 and all(value.split("."))
 
 
 def _endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str | None]:
@@ -260,13 +301,22 @@ def _batch_endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict
 
 
 def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
-    """The MLflow settings the stack put into the cluster's `spark_env_vars`."""
-    source = "the cluster's environment"
+    """The MLflow settings the stack put into its cluster's `spark_env_vars`."""
+    stack = env.get(STACK_ENV, "").strip()
+    if not stack:
+        raise StackOutputsError(
+            "this Databricks cluster is not the stack's (no "
+            f"{STACK_ENV} in its environment), so its environment does not say where runs and "
+            "models go: attach the notebook to the stack's cluster (stack output 'clusterId'), "
+            f"or set {OUTPUTS_FILE_ENV} to a file written by `pulumi stack output --json` "
+            "(or pass its path to load_outputs)"
+        )
+    source = f"the environment of stack {stack!r}'s cluster"
     problems: list[str] = []
     uris: dict[str, str | None] = {}
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
         value = env.get(name, "").strip()
-        if value in ("", DATABRICKS):
+        if value in ("", DATABRICKS, DATABRICKS_UC):
             uris[name] = None
         elif parse_azureml_uri(value) is None and not _is_tracking_server(value):
             problems.append(
@@ -277,10 +327,28 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
             uris[name] = value
     tracking_uri = uris.get("MLFLOW_TRACKING_URI")
     registry_uri = uris.get("MLFLOW_REGISTRY_URI")
+    registry_value = env.get("MLFLOW_REGISTRY_URI", "").strip()
+    if not registry_value:
+        problems.append(
+            "MLFLOW_REGISTRY_URI is not set; the stack sets it on its cluster: run `pulumi up`"
+        )
     if tracking_uri and registry_uri and tracking_uri != registry_uri:
         problems.append(
             f"MLFLOW_REGISTRY_URI is {registry_uri!r}, but the stack sets it to the tracking URI "
             f"{tracking_uri!r}"
+        )
+    registry = (
+        ModelRegistry.AZUREML
+        if registry_uri
+        else ModelRegistry.UNITY_CATALOG
+        if registry_value == DATABRICKS_UC
+        else ModelRegistry.DATABRICKS
+    )
+    model_schema = env.get(MODEL_SCHEMA_ENV, "").strip() or None
+    if registry is ModelRegistry.UNITY_CATALOG and not _is_model_schema(model_schema):
+        problems.append(
+            f"{MODEL_SCHEMA_ENV} is {model_schema!r}, expected '<catalog>.<schema>' with "
+            f"MLFLOW_REGISTRY_URI {DATABRICKS_UC}"
         )
     if problems:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
@@ -288,11 +356,13 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
     return StackOutputs(
         source=source,
         tracking_mode=TrackingMode.EXCLUSIVE if tracking_uri else TrackingMode.DUAL,
-        model_registry=ModelRegistry.AZUREML if registry_uri else ModelRegistry.DATABRICKS,
+        model_registry=registry,
         mlflow_tracking_uri=tracking_uri or registry_uri,
-        mlflow_registry_uri=registry_uri or DATABRICKS,
+        mlflow_registry_uri=registry_uri or registry_value,
         resource_group_name=parsed.resource_group if parsed else None,
         aml_workspace_name=parsed.workspace if parsed else None,
+        model_schema=model_schema if registry is ModelRegistry.UNITY_CATALOG else None,
+        stack=stack,
     )
 
 
@@ -315,11 +385,15 @@ def read_outputs_file(path: str | os.PathLike[str]) -> StackOutputs:
     return parse_outputs(raw, f"stack outputs file {str(path)!r}")
 
 
-def pulumi_stack_output(stack: str | None = None, cwd: Path = PROJECT_DIR) -> str | None:
+def pulumi_stack_output(stack: str | None = None, cwd: Path | None = None) -> str | None:
     """`pulumi stack output --json` of the project's selected (or given) stack.
 
-    None when the Pulumi CLI is not on PATH; a StackOutputsError when it fails.
+    Run in `cwd`, by default this repository when the helper runs from it, else the current
+    folder (the helper installed with pip). None when the Pulumi CLI is not on PATH; a
+    StackOutputsError when it fails.
     """
+    if cwd is None and (PROJECT_DIR / "Pulumi.yaml").is_file():
+        cwd = PROJECT_DIR
     exe = shutil.which("pulumi")
     if exe is None:
         return None

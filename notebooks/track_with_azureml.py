@@ -7,10 +7,10 @@
 # MAGIC
 # MAGIC 1. point MLflow at the stack's tracking and registry URIs (`mlflow_setup`),
 # MAGIC 2. set the experiment, named the way the tracking mode expects,
-# MAGIC 3. train a small scikit-learn model, log a parameter, a metric and the model, registering it
-# MAGIC    with `registered_model_name`,
-# MAGIC 4. load it back from the registry (`models:/<name>/latest`) and score a Spark DataFrame with
-# MAGIC    `mlflow.pyfunc.spark_udf`,
+# MAGIC 3. train a small scikit-learn model, log a parameter, a metric and the model, and register
+# MAGIC    it in the stack's registry (Unity Catalog: `<catalog>.<schema>.<name>`),
+# MAGIC 4. load the registered version back (`models:/<name>/<version>`) and score a Spark DataFrame
+# MAGIC    with `mlflow.pyfunc.spark_udf`,
 # MAGIC 5. when the stack serves the model (config `endpoint`), score the AzureML online endpoint;
 # MAGIC    with `batchEndpoint`, score files in a batch job.
 # MAGIC
@@ -30,6 +30,7 @@ if "dbutils" in globals():  # Databricks: load the packages %pip just installed
 
 import os
 import sys
+from functools import partial
 
 import mlflow
 import pandas as pd
@@ -64,6 +65,8 @@ uris = mlflow_setup.configure_mlflow(outputs)
 print(f"tracking mode {outputs.tracking_mode}, from {outputs.source}")
 print(f"tracking URI  {uris.tracking_uri}")
 print(f"registry URI  {uris.registry_uri}")
+registered_name = mlflow_setup.registered_model_name(outputs, MODEL_NAME)
+print(f"model         {registered_name}")
 
 # COMMAND ----------
 
@@ -84,7 +87,10 @@ print(f"experiment {experiment.name} ({experiment.experiment_id})")
 
 # MAGIC %md
 # MAGIC ## Train, log and register
-# MAGIC The data is generated here, so the notebook runs anywhere.
+# MAGIC The data is generated here, so the notebook runs anywhere. The model is saved with
+# MAGIC `mlflow.sklearn.save_model`, its files logged into the run and the run's `model` folder
+# MAGIC registered (`mlflow_setup.log_and_register_model`): AzureML's tracking server lacks the
+# MAGIC logged-models API that `mlflow.sklearn.log_model` calls first in MLflow 3.
 
 # COMMAND ----------
 
@@ -100,14 +106,19 @@ with mlflow.start_run() as run:
     model.fit(X_train, y_train)
     accuracy = accuracy_score(y_test, model.predict(X_test))
     mlflow.log_metric("accuracy", accuracy)
-    model_info = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        registered_model_name=MODEL_NAME,
-        signature=infer_signature(X_train, model.predict(X_train)),
-        input_example=X_train.head(3),
+    model_version = mlflow_setup.log_and_register_model(
+        partial(
+            mlflow.sklearn.save_model,
+            model,
+            signature=infer_signature(X_train, model.predict(X_train)),
+            input_example=X_train.head(3),
+        ),
+        registered_name,
     )
-print(f"run {run.info.run_id}: accuracy {accuracy:.3f}, registered {MODEL_NAME}")
+print(
+    f"run {run.info.run_id}: accuracy {accuracy:.3f}, "
+    f"registered {registered_name} version {model_version.version}"
+)
 
 # COMMAND ----------
 
@@ -116,7 +127,8 @@ print(f"run {run.info.run_id}: accuracy {accuracy:.3f}, registered {MODEL_NAME}"
 
 # COMMAND ----------
 
-model_uri = f"models:/{MODEL_NAME}/latest"
+# By version: Unity Catalog has no `latest` (it has aliases), every registry has versions.
+model_uri = f"models:/{registered_name}/{model_version.version}"
 loaded = mlflow.pyfunc.load_model(model_uri)
 print(f"loaded {model_uri}: {loaded.metadata.run_id}")
 
@@ -145,11 +157,16 @@ else:
 if outputs.endpoint_scoring_uri:
     endpoint_predictions = mlflow_setup.score(X_test.head(10), outputs.endpoint_scoring_uri)
     print(f"{outputs.endpoint_name}: {endpoint_predictions}")
+elif outputs.model_registry != mlflow_setup.ModelRegistry.AZUREML:
+    print(
+        f"{registered_name} is in the {outputs.model_registry} registry: AzureML serves only "
+        "models registered in AzureML (pulumi config set databricks-azureml:modelRegistry azureml)"
+    )
 else:
     print(
         "the stack serves no model: pulumi config set --path "
         f"databricks-azureml:endpoint.model {MODEL_NAME}, ... endpoint.version "
-        f"{model_info.registered_model_version}, then pulumi up"
+        f"{model_version.version}, then pulumi up"
     )
 
 # COMMAND ----------
@@ -174,5 +191,5 @@ else:
     print(
         "the stack has no batch endpoint: pulumi config set --path "
         f"databricks-azureml:batchEndpoint.model {MODEL_NAME}, ... batchEndpoint.version "
-        f"{model_info.registered_model_version}, then pulumi up"
+        f"{model_version.version}, then pulumi up"
     )

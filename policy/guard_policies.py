@@ -10,6 +10,7 @@ from typing import Any
 
 import guard_rules as rules
 import guard_serving
+import guard_unity_catalog
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -223,6 +224,15 @@ POLICIES += [
         guard_serving.private_link_managed_network_not_off,
     ),
 ]
+POLICIES.append(
+    _resource_policy(
+        "cluster-fits-unity-catalog-models",
+        "A Databricks cluster registering in Unity Catalog (MLFLOW_REGISTRY_URI databricks-uc) "
+        "runs in a Unity Catalog access mode; an ML runtime runs in dedicated access mode.",
+        rules.DATABRICKS_CLUSTER,
+        guard_unity_catalog.cluster_fits_unity_catalog_models,
+    )
+)
 
 # The state bootstrap (bootstrap/) held to the same bar: recoverable state, Entra-only access,
 # an unpurgeable secrets key.

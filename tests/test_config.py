@@ -25,7 +25,7 @@ def test_dev_defaults_follow_the_spec():
     config = parse_config(DEV, "dev")
     assert config.prefix == "mlflow"
     assert config.tracking_mode is TrackingMode.DUAL
-    assert config.model_registry is ModelRegistry.DATABRICKS
+    assert config.model_registry is ModelRegistry.UNITY_CATALOG
     assert config.private_link is False
     assert str(config.network.address_space) == "10.139.0.0/16"
     assert str(config.network.host_subnet) == "10.139.0.0/22"
@@ -108,7 +108,7 @@ def test_prefix_and_long_stack_that_break_an_azure_name_limit_are_rejected():
     ("key", "value", "allowed"),
     [
         ("trackingMode", "both", "allowed: dual, exclusive"),
-        ("modelRegistry", "mlflow", "allowed: databricks, azureml"),
+        ("modelRegistry", "mlflow", "allowed: unity-catalog, databricks, azureml"),
         ("privateLink", "yes", "allowed: true, false"),
         ("containerRegistry", "1", "allowed: true, false"),
         ("protect", "on", "allowed: true, false"),

@@ -71,9 +71,11 @@ def test_private_link_stack_takes_an_endpoint():
     assert config_with(MODEL, private).endpoint is not None
 
 
-def test_endpoint_with_the_databricks_registry_is_rejected_with_what_to_set():
-    message = rejected(MODEL, {**DEV, **SERVICE_PRINCIPAL})
+@pytest.mark.parametrize("registry", ["unity-catalog", "databricks"])
+def test_endpoint_with_a_databricks_registry_is_rejected_with_what_to_set(registry):
+    message = rejected(MODEL, with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry=registry))
     assert message.startswith("databricks-azureml:endpoint: ")
+    assert f"with modelRegistry {registry} the notebook registers models in Databricks" in message
     assert "only models registered in AzureML can be deployed" in message
     assert "pulumi config set databricks-azureml:modelRegistry azureml" in message
 

@@ -19,14 +19,18 @@ from mlflow_setup import (
     OUTPUT_NAMES,
     AzureMLPluginMissingError,
     ExperimentNameError,
+    ModelLoggingError,
+    ModelNameError,
     ModelRegistry,
     StackOutputsError,
     TrackingMode,
     configure_mlflow,
     experiment_name,
     load_outputs,
+    log_model_files,
     parse_azureml_uri,
     pulumi_stack_output,
+    registered_model_name,
 )
 from mlflow_setup.outputs import outputs_from_cluster_env, parse_outputs
 
@@ -66,6 +70,13 @@ def stack_outputs(**overrides: Any) -> dict[str, Any]:
 
 
 EXCLUSIVE = {"trackingMode": "exclusive", "modelRegistry": "azureml", "mlflowRegistryUri": AML_URI}
+# The environment of the stack's cluster (dev stack): the marker and, per registry, the rest.
+STACK_CLUSTER = {"DATABRICKS_RUNTIME_VERSION": "17.3", "DATABRICKS_AZUREML_STACK": "dev"}
+UC_CLUSTER = {
+    **STACK_CLUSTER,
+    "MLFLOW_REGISTRY_URI": "databricks-uc",
+    "DATABRICKS_AZUREML_MODEL_SCHEMA": "mlflow_dev_dbw.default",
+}
 
 
 def write(path: Path, outputs: Any) -> Path:
@@ -145,7 +156,7 @@ def test_outputs_the_helper_does_not_know_are_ignored() -> None:
     ("name", "value", "expected"),
     [
         ("trackingMode", "both", "'trackingMode' is 'both', expected 'dual' or 'exclusive'"),
-        ("modelRegistry", "mlflow", "'modelRegistry' is 'mlflow', expected 'databricks' or "),
+        ("modelRegistry", "mlflow", "'modelRegistry' is 'mlflow', expected 'unity-catalog' or "),
         ("privateLink", "false", "'privateLink' is 'false', expected true or false"),
         ("clusterId", 42, "'clusterId' is 42, expected a non-empty string"),
         ("location", "  ", "'location' is '  ', expected a non-empty string"),
@@ -270,7 +281,7 @@ def test_outputs_file_variable_wins_over_the_cluster_environment(tmp_path: Path)
 
 def test_exclusive_cluster_environment_gives_azureml_tracking_and_registry() -> None:
     env = {
-        "DATABRICKS_RUNTIME_VERSION": "17.3",
+        **STACK_CLUSTER,
         "MLFLOW_TRACKING_URI": AML_URI,
         "MLFLOW_REGISTRY_URI": AML_URI,
     }
@@ -283,12 +294,13 @@ def test_exclusive_cluster_environment_gives_azureml_tracking_and_registry() -> 
     assert outputs.aml_workspace_name == WS
     assert outputs.resource_group_name == RG
     assert outputs.cluster_id is None  # the cluster's env does not carry it
-    assert outputs.source == "the cluster's environment"
+    assert outputs.source == "the environment of stack 'dev''s cluster"
+    assert outputs.stack == "dev"
 
 
 def test_exclusive_cluster_registering_in_databricks_keeps_the_databricks_registry() -> None:
     env = {
-        "DATABRICKS_RUNTIME_VERSION": "17.3",
+        **STACK_CLUSTER,
         "MLFLOW_TRACKING_URI": AML_URI,
         "MLFLOW_REGISTRY_URI": "databricks",
     }
@@ -300,17 +312,64 @@ def test_exclusive_cluster_registering_in_databricks_keeps_the_databricks_regist
     assert outputs.mlflow_registry_uri == "databricks"
 
 
-def test_cluster_without_mlflow_variables_is_dual_with_the_databricks_registry() -> None:
-    outputs = load_outputs(env={"DATABRICKS_RUNTIME_VERSION": "17.3"}, run_cli=no_cli)
+def test_dual_cluster_with_the_legacy_registry_is_dual_with_the_databricks_registry() -> None:
+    env = {**STACK_CLUSTER, "MLFLOW_REGISTRY_URI": "databricks"}
+
+    outputs = load_outputs(env=env, run_cli=no_cli)
 
     assert outputs.tracking_mode is TrackingMode.DUAL
     assert outputs.model_registry is ModelRegistry.DATABRICKS
     assert outputs.mlflow_registry_uri == "databricks"
     assert outputs.mlflow_tracking_uri is None
+    assert outputs.model_schema is None
+
+
+def test_dual_cluster_with_unity_catalog_registers_in_the_stacks_schema() -> None:
+    env = {**UC_CLUSTER}
+
+    outputs = load_outputs(env=env, run_cli=no_cli)
+
+    assert outputs.tracking_mode is TrackingMode.DUAL
+    assert outputs.model_registry is ModelRegistry.UNITY_CATALOG
+    assert outputs.mlflow_registry_uri == "databricks-uc"
+    assert outputs.model_schema == "mlflow_dev_dbw.default"
+    assert registered_model_name(outputs, "Iris") == "mlflow_dev_dbw.default.iris"
+
+
+def test_unity_catalog_cluster_without_its_schema_is_rejected() -> None:
+    env = {**STACK_CLUSTER, "MLFLOW_REGISTRY_URI": "databricks-uc"}
+
+    with pytest.raises(StackOutputsError, match=r"DATABRICKS_AZUREML_MODEL_SCHEMA is None"):
+        load_outputs(env=env, run_cli=no_cli)
+
+
+def test_stack_cluster_without_registry_variable_is_rejected_not_guessed() -> None:
+    with pytest.raises(StackOutputsError, match=r"MLFLOW_REGISTRY_URI is not set.*pulumi up"):
+        load_outputs(env=STACK_CLUSTER, run_cli=no_cli)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABRICKS_RUNTIME_VERSION": "17.3"},
+        {"DATABRICKS_RUNTIME_VERSION": "17.3", "MLFLOW_REGISTRY_URI": "databricks-uc"},
+        {"DATABRICKS_RUNTIME_VERSION": "17.3", "MLFLOW_TRACKING_URI": AML_URI},
+    ],
+    ids=["bare", "registry-only", "tracking-only"],
+)
+def test_a_cluster_that_is_not_the_stacks_is_refused_with_what_to_do(env) -> None:
+    """A personal cluster says nothing about the stack's mode: no guess, an instruction."""
+    with pytest.raises(StackOutputsError) as caught:
+        load_outputs(env=env, run_cli=lambda: pytest.fail("the CLI is not asked on a cluster"))
+
+    message = str(caught.value)
+    assert "not the stack's (no DATABRICKS_AZUREML_STACK" in message
+    assert "stack output 'clusterId'" in message
+    assert "STACK_OUTPUTS_FILE" in message
 
 
 def test_dual_cluster_with_registry_variable_registers_in_azureml() -> None:
-    env = {"DATABRICKS_RUNTIME_VERSION": "17.3", "MLFLOW_REGISTRY_URI": AML_URI}
+    env = {**STACK_CLUSTER, "MLFLOW_REGISTRY_URI": AML_URI}
 
     outputs = load_outputs(env=env, run_cli=no_cli)
 
@@ -320,7 +379,10 @@ def test_dual_cluster_with_registry_variable_registers_in_azureml() -> None:
 
 
 def test_cluster_tracking_uri_that_is_not_azureml_is_rejected() -> None:
-    env = {"MLFLOW_TRACKING_URI": "azureml://westeurope.api.azureml.ms/mlflow/v1.0"}
+    env = {
+        **STACK_CLUSTER,
+        "MLFLOW_TRACKING_URI": "azureml://westeurope.api.azureml.ms/mlflow/v1.0",
+    }
 
     with pytest.raises(StackOutputsError, match=r"MLFLOW_TRACKING_URI is 'azureml://westeurope"):
         outputs_from_cluster_env(env)
@@ -328,7 +390,7 @@ def test_cluster_tracking_uri_that_is_not_azureml_is_rejected() -> None:
 
 def test_cluster_registry_uri_other_than_the_tracking_uri_is_rejected() -> None:
     other = AML_URI.replace(WS, "other-ws")
-    env = {"MLFLOW_TRACKING_URI": AML_URI, "MLFLOW_REGISTRY_URI": other}
+    env = {**STACK_CLUSTER, "MLFLOW_TRACKING_URI": AML_URI, "MLFLOW_REGISTRY_URI": other}
 
     with pytest.raises(StackOutputsError, match=r"MLFLOW_REGISTRY_URI is .*other-ws"):
         outputs_from_cluster_env(env)
@@ -464,11 +526,11 @@ def test_dual_mode_with_azureml_registry_tracks_in_databricks_and_registers_in_a
 
 @pytest.mark.usefixtures("mlflow_state")
 def test_dual_cluster_environment_configures_mlflow_for_databricks() -> None:
-    outputs = outputs_from_cluster_env({"DATABRICKS_RUNTIME_VERSION": "17.3"})
+    outputs = outputs_from_cluster_env(UC_CLUSTER)
 
     uris = configure_mlflow(outputs, plugin_installed=lambda: False)
 
-    assert (uris.tracking_uri, uris.registry_uri) == ("databricks", "databricks")
+    assert (uris.tracking_uri, uris.registry_uri) == ("databricks", "databricks-uc")
 
 
 @pytest.mark.usefixtures("mlflow_state")
@@ -548,3 +610,68 @@ def test_dual_mode_rejects_a_user_that_is_no_user_name(user: str) -> None:
 def test_experiment_names_follow_the_mode(name: str, user: str) -> None:
     assert experiment_name(EXCLUSIVE_OUTPUTS, name, user=user) == name
     assert experiment_name(DUAL_OUTPUTS, name, user=user) == f"/Users/{user}/{name}"
+
+
+# --- Unity Catalog names and logging the model ----------------------------------------------
+
+UC = {"modelRegistry": "unity-catalog", "mlflowRegistryUri": "databricks-uc"}
+
+
+def test_unity_catalog_outputs_give_three_level_model_names() -> None:
+    outputs = parse_outputs(stack_outputs(**UC, modelSchema="ml.models"), "test")
+
+    assert outputs.model_registry is ModelRegistry.UNITY_CATALOG
+    assert registered_model_name(outputs, "track-with-azureml-classifier") == (
+        "ml.models.track-with-azureml-classifier"
+    )
+
+
+def test_unity_catalog_outputs_without_model_schema_are_rejected() -> None:
+    with pytest.raises(StackOutputsError, match=r"'modelSchema' is None, expected '<catalog>"):
+        parse_outputs(stack_outputs(**UC), "test")
+
+
+def test_unity_catalog_outputs_with_the_legacy_registry_uri_are_rejected() -> None:
+    raw = stack_outputs(**{**UC, "mlflowRegistryUri": "databricks"}, modelSchema="ml.models")
+
+    with pytest.raises(StackOutputsError, match=r"'mlflowRegistryUri' is 'databricks'.*"):
+        parse_outputs(raw, "test")
+
+
+def test_model_schema_with_another_registry_is_rejected() -> None:
+    with pytest.raises(StackOutputsError, match=r"'modelSchema' is 'ml.models', but modelRegistry"):
+        parse_outputs(stack_outputs(modelSchema="ml.models"), "test")
+
+
+@pytest.mark.parametrize("registry", ["databricks", "azureml"])
+def test_other_registries_take_the_plain_model_name(registry: str) -> None:
+    uri = AML_URI if registry == "azureml" else "databricks"
+    outputs = parse_outputs(stack_outputs(modelRegistry=registry, mlflowRegistryUri=uri), "test")
+
+    assert registered_model_name(outputs, "iris") == "iris"
+
+
+@pytest.mark.parametrize("name", ["", " iris", "ml.iris", "a/b", "two words"])
+def test_model_names_that_cannot_be_registered_are_refused(name: str) -> None:
+    outputs = parse_outputs(stack_outputs(), "test")
+
+    with pytest.raises(ModelNameError, match="must be a plain name"):
+        registered_model_name(outputs, name)
+
+
+@pytest.mark.usefixtures("mlflow_state")
+def test_logging_model_files_needs_an_active_run() -> None:
+    with pytest.raises(ModelLoggingError, match=r"inside `with mlflow\.start_run"):
+        log_model_files(lambda path: None)
+
+
+def test_a_save_function_that_writes_no_mlflow_model_is_refused(monkeypatch) -> None:
+    class Run:
+        class info:  # noqa: N801
+            run_id = "0123"
+
+    monkeypatch.setattr(mlflow, "active_run", lambda: Run)
+    monkeypatch.setattr(mlflow, "log_artifacts", lambda *a: pytest.fail("nothing to log"))
+
+    with pytest.raises(ModelLoggingError, match="wrote no MLflow model"):
+        log_model_files(lambda path: os.makedirs(path))

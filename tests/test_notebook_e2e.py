@@ -4,13 +4,21 @@ The stack-outputs file says exclusive tracking with the AzureML registry, its UR
 `mlflow server` (SQLite backend, artifacts in a temp folder, bound to 127.0.0.1). The notebook
 reads it through `mlflow_setup` (STACK_OUTPUTS_FILE), as it would read the cluster's environment
 on Databricks, and runs with a local[2] SparkSession as its `spark`.
+
+Every test runs twice, once per tracking server (`NOTEBOOK_SERVERS`, default both):
+- `azureml`: the server behind tests/fakecloud/azureml_mlflow.py, which answers as AzureML does
+  for the MLflow APIs AzureML lacks (logged models: 404, empty body);
+- `stock`: the MLflow server as it is, logged models and all.
+One Spark session serves both; the two servers start together, beside Spark.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +27,14 @@ import mlflow.tracking._model_registry.utils as registry_utils
 import mlflow.tracking._tracking_service.utils as tracking_utils
 import mlflow.tracking.fluent as fluent
 import pytest
+import yaml
 from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
 from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
 from packaging.requirements import Requirement
 
-from mlflow_setup import MlflowUris, TrackingMode
+from mlflow_setup import MlflowUris, TrackingMode, score
+from tests.fakecloud.azureml_mlflow import AzureMLFilter
 from tests.fakecloud.local_mlflow import (
-    SERVER_START_SECONDS,
     Server,
     ServerError,
     spark_env,
@@ -34,29 +43,61 @@ from tests.fakecloud.local_mlflow import (
     stop,
     wait_healthy,
 )
+from tests.test_scoring import TOKEN, FakeDeployment, _handler
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "track_with_azureml.py"
 REQUIREMENTS = ROOT / "requirements-notebooks.in"
+SERVER_START_SECONDS = 300  # Spark starts meanwhile
+MODEL_NAME = "track-with-azureml-classifier"
+AZUREML, STOCK = "azureml", "stock"
+# Which tracking servers the notebook runs against: NOTEBOOK_SERVERS=azureml,stock (default).
+SERVERS = [
+    name.strip()
+    for name in os.environ.get("NOTEBOOK_SERVERS", f"{AZUREML},{STOCK}").split(",")
+    if name.strip()
+]
+if not set(SERVERS) <= {AZUREML, STOCK} or not SERVERS:
+    raise ValueError(f"NOTEBOOK_SERVERS={SERVERS}: allowed azureml, stock")
+
+
+@dataclass(frozen=True)
+class Tracking(Server):
+    """A tracking server as clients see it: `uri` is the MLflow server's own or, for azureml,
+    the AzureML filter's in front of it."""
+
+    kind: str = STOCK
+    front: AzureMLFilter | None = None  # the AzureML filter, for the azureml kind
 
 
 @pytest.fixture(scope="session")
-def server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`mlflow server` launched, not yet waited for: Spark starts meanwhile."""
-    server = start_server(tmp_path_factory.mktemp("mlflow-server"))
+def server_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
+    """One `mlflow server` per kind, launched, not yet waited for: Spark starts meanwhile."""
+    servers: dict[str, Server] = {}
     try:
-        yield server
+        for kind in SERVERS:
+            servers[kind] = start_server(tmp_path_factory.mktemp(f"mlflow-{kind}"))
+        yield servers
     finally:
-        stop(server.process)
+        for server in servers.values():
+            stop(server.process)
 
 
-@pytest.fixture(scope="session")
-def tracking_server(server_process: Server, spark: Any) -> Server:
-    """The server once /health answers (after Spark is up, which takes as long)."""
+@pytest.fixture(scope="session", params=SERVERS)
+def tracking_server(
+    request: pytest.FixtureRequest, server_processes: dict[str, Server], spark: Any
+) -> Iterator[Tracking]:
+    """The server of this kind once healthy; for azureml, seen through the AzureML filter."""
+    server = server_processes[request.param]
     try:
-        return wait_healthy(server_process, SERVER_START_SECONDS)
+        wait_healthy(server, SERVER_START_SECONDS)
     except ServerError as error:
         pytest.fail(str(error))
+    if request.param == STOCK:
+        yield Tracking(server.process, server.uri, server.home)
+        return
+    with AzureMLFilter(server.uri, server.artifacts) as front:
+        yield Tracking(server.process, front.uri, server.home, AZUREML, front)
 
 
 @pytest.fixture(scope="session")
@@ -77,10 +118,10 @@ def forget_stores() -> None:
 
 @pytest.fixture(scope="session")
 def notebook(
-    tracking_server: Server, spark: Any, tmp_path_factory: pytest.TempPathFactory
+    tracking_server: Tracking, spark: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """The notebook's globals after running it top to bottom against the stand-in outputs."""
-    outputs_file = tmp_path_factory.mktemp("stack") / "outputs.json"
+    outputs_file = tmp_path_factory.mktemp(f"stack-{tracking_server.kind}") / "outputs.json"
     outputs_file.write_text(json.dumps(stack_outputs(tracking_server.uri)), encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STACK_OUTPUTS_FILE", str(outputs_file))
@@ -92,6 +133,9 @@ def notebook(
         forget_stores()
         namespace: dict[str, Any] = {"__name__": "__main__", "spark": spark}
         exec(compile(NOTEBOOK.read_text(encoding="utf-8"), str(NOTEBOOK), "exec"), namespace)
+        # what the filter refused while the notebook ran (AzureML would have refused it too)
+        refused = tracking_server.front.rules.refused if tracking_server.front else []
+        namespace["refused_requests"] = list(refused)
         yield namespace
         forget_stores()
 
@@ -117,7 +161,7 @@ def stack_outputs(server_uri: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def client(tracking_server: Server) -> mlflow.MlflowClient:
+def client(tracking_server: Tracking) -> mlflow.MlflowClient:
     """A client of its own, independent of the notebook's process-wide MLflow settings."""
     return mlflow.MlflowClient(tracking_uri=tracking_server.uri, registry_uri=tracking_server.uri)
 
@@ -157,7 +201,7 @@ def test_notebook_pip_install_pins_what_the_tests_run() -> None:
 
 
 def test_notebook_configures_mlflow_from_the_outputs_file(
-    notebook: dict[str, Any], tracking_server: Server
+    notebook: dict[str, Any], tracking_server: Tracking
 ) -> None:
     assert notebook["outputs"].tracking_mode is TrackingMode.EXCLUSIVE
     assert "outputs.json" in notebook["outputs"].source
@@ -185,23 +229,43 @@ def test_run_logs_epochs_and_accuracy(
     assert run.data.metrics["accuracy"] > 0.75  # well above chance on the generated data
 
 
-def test_model_is_registered_as_version_1_of_the_run(
-    notebook: dict[str, Any], client: mlflow.MlflowClient, tracking_server: Server
-) -> None:
-    versions = client.search_model_versions("name = 'track-with-azureml-classifier'")
+def test_notebook_asks_the_server_for_nothing_azureml_lacks(notebook: dict[str, Any]) -> None:
+    assert notebook["refused_requests"] == []
 
+
+def test_model_is_registered_as_version_1_of_the_run(
+    notebook: dict[str, Any], client: mlflow.MlflowClient, tracking_server: Tracking
+) -> None:
+    versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
+
+    assert notebook["registered_name"] == MODEL_NAME  # AzureML's registry: the plain name
+    assert notebook["model_version"].version == "1"
     assert [(v.version, v.run_id, v.status) for v in versions] == [
         ("1", notebook["run"].info.run_id, "READY")
     ]
-    # The model's files went through the server into its artifact folder.
-    assert list(tracking_server.artifacts.rglob("MLmodel"))
 
 
-def test_latest_registered_model_loads_and_predicts_like_the_trained_one(
+def test_registered_version_is_the_run_model_folder_with_mlmodel_at_its_root(
+    notebook: dict[str, Any], client: mlflow.MlflowClient, tracking_server: Tracking
+) -> None:
+    """What AzureML's no-code deployment loads: the version's folder, MLmodel and files in it."""
+    source = client.get_model_version(MODEL_NAME, "1").source
+    run_id = notebook["run"].info.run_id
+
+    assert source.startswith("mlflow-artifacts:/") and source.endswith(f"/{run_id}/artifacts/model")
+    folder = tracking_server.artifacts / source.removeprefix("mlflow-artifacts:/")
+    mlmodel = yaml.safe_load((folder / "MLmodel").read_text())
+    assert (folder / mlmodel["flavors"]["sklearn"]["pickled_model"]).is_file()
+    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
+    assert mlmodel["signature"]["inputs"]  # what the deployment validates requests with
+
+
+def test_registered_version_loads_and_predicts_like_the_trained_one(
     notebook: dict[str, Any],
 ) -> None:
     loaded, model, x_test = notebook["loaded"], notebook["model"], notebook["X_test"]
 
+    assert notebook["model_uri"] == f"models:/{MODEL_NAME}/1"
     assert loaded.metadata.run_id == notebook["run"].info.run_id
     assert list(loaded.predict(x_test)) == list(model.predict(x_test))
 
@@ -215,3 +279,75 @@ def test_spark_udf_scores_every_row_with_the_registered_model(notebook: dict[str
     expected = model.predict(scored[notebook["FEATURES"]])
     assert scored["prediction"].tolist() == expected.tolist()
     assert set(scored["prediction"]) == {0, 1}
+
+
+# --- serving the registered version, and what AzureML refuses -------------------------------
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    notebook: dict[str, Any], client: mlflow.MlflowClient, tracking_server: Tracking
+) -> Iterator[FakeDeployment]:
+    """The registered version served on loopback as AzureML's no-code deployment serves it:
+    its folder downloaded from the registry and loaded with mlflow.pyfunc."""
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    uri = client.get_model_version_download_uri(MODEL_NAME, "1")
+    local = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=tracking_server.uri)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(mlflow.pyfunc.load_model(local)))
+    fake = FakeDeployment(f"http://127.0.0.1:{server.server_address[1]}/score", TOKEN)
+    server.fake = fake  # type: ignore[attr-defined]
+    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_endpoint_serving_the_registered_version_scores_like_the_trained_model(
+    notebook: dict[str, Any], deployment: FakeDeployment
+) -> None:
+    model, x_test = notebook["model"], notebook["X_test"].head(10)
+
+    predictions = score(x_test, deployment.uri, key=TOKEN)
+
+    assert predictions == model.predict(x_test).tolist()
+    assert len(deployment.requests) == 1
+
+
+def test_sklearn_log_model_alone_fails_only_where_logged_models_are_missing(
+    notebook: dict[str, Any], tracking_server: Tracking, client: mlflow.MlflowClient
+) -> None:
+    """The filter is strict: the MLflow 3 call the notebook avoids fails on it, as on AzureML."""
+    name = "log-model-probe"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tracking_utils, "_tracking_uri", None)
+        patch.setattr(registry_utils, "_registry_uri", None)
+        patch.setattr(fluent, "_active_experiment_id", None)
+        mlflow.set_tracking_uri(tracking_server.uri)
+        mlflow.set_registry_uri(tracking_server.uri)
+        mlflow.set_experiment(name)
+        with mlflow.start_run() as run:
+            if tracking_server.kind == AZUREML:
+                with pytest.raises(mlflow.MlflowException) as failure:
+                    mlflow.sklearn.log_model(
+                        notebook["model"], name="model", registered_model_name=name
+                    )
+            else:
+                mlflow.sklearn.log_model(
+                    notebook["model"], name="model", registered_model_name=name
+                )
+        forget_stores()
+
+    versions = client.search_model_versions(f"name = '{name}'")
+    if tracking_server.kind == AZUREML:
+        assert "/api/2.0/mlflow/logged-models failed with error code 404" in str(failure.value)
+        assert "POST /api/2.0/mlflow/logged-models" in tracking_server.front.rules.refused
+        assert versions == []
+        assert client.get_run(run.info.run_id).info.run_id == run.info.run_id  # the run exists
+    else:
+        assert [v.version for v in versions] == ["1"]

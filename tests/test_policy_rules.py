@@ -99,6 +99,11 @@ CLUSTER = {
         "AZURE_CLIENT_SECRET": "{{secrets/mlflow-dev-azureml/client-secret}}",
     },
 }
+UC_CLUSTER = {
+    **CLUSTER,
+    "dataSecurityMode": "USER_ISOLATION",
+    "sparkEnvVars": {**CLUSTER["sparkEnvVars"], "MLFLOW_REGISTRY_URI": "databricks-uc"},
+}
 AML_PRIVATE_ENDPOINT = {
     "privateEndpointName": "mlflow-dev-mlw-pe",
     "subnet": {"id": f"{VNET_ID}/subnets/endpoints"},
@@ -197,6 +202,7 @@ COMPLIANT = [
     ("key-vault-soft-delete", rules.KEY_VAULT, KEY_VAULT),
     ("databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, CLUSTER),
     ("databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, CLUSTER),
+    ("cluster-fits-unity-catalog-models", rules.DATABRICKS_CLUSTER, UC_CLUSTER),
     ("azure-resources-tagged", rules.DATABRICKS_WORKSPACE, DATABRICKS_WORKSPACE),
 ]
 

@@ -94,8 +94,25 @@ def test_dev_preview_shows_outputs_only_azure_knows_as_known_after_deploy(dev_js
     assert outputs["resourceGroupName"] == "mlflow-dev-rg"
     assert outputs["amlWorkspaceName"] == "mlflow-dev-mlw"
     assert outputs["trackingMode"] == "dual"
-    assert outputs["mlflowRegistryUri"] == "databricks"
+    assert outputs["mlflowRegistryUri"] == "databricks-uc"
+    assert outputs["modelSchema"] == "mlflow_dev_dbw.default"
     assert outputs["privateLink"] is False
+
+
+def test_dev_preview_notes_where_unity_catalog_registers_models(dev_json):
+    assert any(
+        "registered in Unity Catalog as mlflow_dev_dbw.default.<model>" in note
+        for note in dev_json["notes"]
+    )
+
+
+def test_preview_of_the_legacy_registry_warns_about_new_accounts():
+    notes = preview.registry_notes({"modelRegistry": "databricks"})
+
+    assert len(notes) == 1
+    assert "legacy workspace model registry is disabled" in notes[0]
+    assert "created since April 2024" in notes[0]
+    assert preview.registry_notes({"modelRegistry": "azureml"}) == []
 
 
 def test_private_preview_shows_the_secret_as_secret_and_the_private_endpoints():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from core.tagging import is_taggable
-from mlflow_setup.contract import OPTIONAL_OUTPUT_NAMES, OUTPUT_NAMES
+from mlflow_setup.contract import MODEL_SCHEMA_OUTPUT, OPTIONAL_OUTPUT_NAMES, OUTPUT_NAMES
 from teardown.purge import AML_WORKSPACE_PURGE_TYPE, KEY_VAULT_PURGE_TYPE
 from tests.conftest import program
 from tests.stacks import (
@@ -36,8 +36,9 @@ AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"  # built-in role
 
 # (name, config, tracking mode, registry, private link)
 COMBINATIONS = [
-    ("dual-databricks", DEV, "dual", "databricks", False),
-    ("dual-databricks-sp", {**DEV, **SERVICE_PRINCIPAL}, "dual", "databricks", False),
+    ("dual-unity-catalog", DEV, "dual", "unity-catalog", False),
+    ("dual-unity-catalog-sp", {**DEV, **SERVICE_PRINCIPAL}, "dual", "unity-catalog", False),
+    ("dual-databricks", with_values(DEV, modelRegistry="databricks"), "dual", "databricks", False),
     (
         "dual-azureml",
         with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml"),
@@ -114,13 +115,12 @@ def test_every_allowed_combination_wires_link_role_provider_env_and_outputs(
 
     # the cluster's environment, library, workers and auto-termination
     env = cluster.inputs.get("sparkEnvVars", {})
-    expected = {}
+    registry_uri = {"azureml": uri, "unity-catalog": "databricks-uc"}.get(registry, "databricks")
+    expected = {"MLFLOW_REGISTRY_URI": registry_uri, "DATABRICKS_AZUREML_STACK": "dev"}
     if mode == "exclusive":
         expected["MLFLOW_TRACKING_URI"] = uri
-    if registry == "azureml":
-        expected["MLFLOW_REGISTRY_URI"] = uri
-    elif mode == "exclusive":
-        expected["MLFLOW_REGISTRY_URI"] = "databricks"
+    if registry == "unity-catalog":
+        expected["DATABRICKS_AZUREML_MODEL_SCHEMA"] = "mlflow_dev_dbw.default"
     if has_sp:
         expected |= {
             "AZURE_TENANT_ID": TENANT_ID,
@@ -135,12 +135,13 @@ def test_every_allowed_combination_wires_link_role_provider_env_and_outputs(
 
     # the outputs notebooks read
     out = result.outputs
-    assert set(out) == {*OUTPUT_NAMES, *OPTIONAL_OUTPUT_NAMES}
+    assert set(out) == {*OUTPUT_NAMES, *OPTIONAL_OUTPUT_NAMES, MODEL_SCHEMA_OUTPUT}
     assert out["trackingMode"] == mode
     assert out["modelRegistry"] == registry
     assert out["privateLink"] is private
     assert out["mlflowTrackingUri"] == uri
-    assert out["mlflowRegistryUri"] == (uri if registry == "azureml" else "databricks")
+    assert out["mlflowRegistryUri"] == registry_uri
+    assert out["modelSchema"] == ("mlflow_dev_dbw.default" if registry == "unity-catalog" else None)
     assert out["amlWorkspaceId"] == aml.id
     assert out["amlWorkspaceName"] == "mlflow-dev-mlw"
     assert out["databricksWorkspaceId"] == dbw.id

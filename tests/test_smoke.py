@@ -19,6 +19,13 @@ from typing import Any
 import pytest
 from azure.core.pipeline.transport import RequestsTransport
 
+from mlflow_setup.contract import (
+    STACK_ENV,
+    ModelRegistry,
+    TrackingMode,
+    stack_env,
+    tracking_settings,
+)
 from teardown.arm import Arm
 from teardown.cloud import ArmCloud
 from tests.fakecloud import dns, mlflow_routes
@@ -111,7 +118,10 @@ def deploy(cloud: FakeCloud, *, tracking: str = "exclusive") -> dict[str, Any]:
     )
     uri = aml["properties"]["mlFlowTrackingUri"]
     host = dbx["properties"]["workspaceUrl"]
-    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri} if tracking != "dual" else {}
+    registry = ModelRegistry.AZUREML if tracking == "exclusive" else ModelRegistry.DATABRICKS
+    # the cluster's environment as the stack declares it (stack.py)
+    env = {**tracking_settings(TrackingMode(tracking), registry, uri).cluster_env}
+    env |= stack_env("dev", None)
     cluster = cloud.databricks.handle(
         "POST",
         host,
@@ -263,6 +273,23 @@ def test_a_cluster_tracking_elsewhere_fails_the_cluster_step_and_runs_nothing(
     assert line.startswith("FAIL    cluster: ")
     assert f"tracks to {wrong}" in line and "run `pulumi up`" in line
     assert verdicts(lines)["notebook run"] == "skipped"
+    assert cloud.databricks.snapshot()[host]["runs"] == {}
+
+
+def test_a_cluster_marked_for_another_stack_fails_the_cluster_step(
+    cloud: FakeCloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    env = cloud.databricks.workspaces[host].clusters[outputs["clusterId"]]["spark_env_vars"]
+    env[STACK_ENV] = "prod"
+
+    code, lines = run_smoke(services_for(cloud, outputs, project))
+
+    assert code == 1
+    [line] = [line for line in lines if line.startswith("FAIL")]
+    assert line.startswith("FAIL    cluster: ")
+    assert "marked as stack 'prod''s, not 'dev''s" in line
     assert cloud.databricks.snapshot()[host]["runs"] == {}
 
 

@@ -40,7 +40,14 @@ def cluster(raw: dict[str, str]):
 @pytest.mark.parametrize(
     ("mode", "registry", "tracking", "registry_uri", "env"),
     [
-        ("dual", "databricks", "databricks", "databricks", {}),
+        (
+            "dual",
+            "unity-catalog",
+            "databricks",
+            "databricks-uc",
+            {"MLFLOW_REGISTRY_URI": "databricks-uc"},
+        ),
+        ("dual", "databricks", "databricks", "databricks", {"MLFLOW_REGISTRY_URI": "databricks"}),
         ("dual", "azureml", "databricks", URI, {"MLFLOW_REGISTRY_URI": URI}),
         (
             "exclusive",
@@ -55,6 +62,13 @@ def cluster(raw: dict[str, str]):
             URI,
             "databricks",
             {"MLFLOW_TRACKING_URI": URI, "MLFLOW_REGISTRY_URI": "databricks"},
+        ),
+        (
+            "exclusive",
+            "unity-catalog",
+            URI,
+            "databricks-uc",
+            {"MLFLOW_TRACKING_URI": URI, "MLFLOW_REGISTRY_URI": "databricks-uc"},
         ),
     ],
 )
@@ -88,8 +102,24 @@ def test_exclusive_tracking_points_the_cluster_at_the_workspaces_own_tracking_ur
     assert program_run.outputs["mlflowRegistryUri"] == uri
 
 
-def test_dual_tracking_without_principal_sets_no_environment():
-    assert cluster(DEV).inputs.get("sparkEnvVars", {}) == {}
+def test_dual_tracking_registers_in_unity_catalog_and_marks_the_stacks_cluster():
+    assert cluster(DEV).inputs["sparkEnvVars"] == {
+        "MLFLOW_REGISTRY_URI": "databricks-uc",
+        "DATABRICKS_AZUREML_STACK": "dev",
+        "DATABRICKS_AZUREML_MODEL_SCHEMA": "mlflow_dev_dbw.default",
+    }
+
+
+def test_legacy_databricks_registry_is_named_so_mlflow_3_does_not_pick_unity_catalog():
+    env = cluster(with_values(DEV, modelRegistry="databricks")).inputs["sparkEnvVars"]
+    assert env == {"MLFLOW_REGISTRY_URI": "databricks", "DATABRICKS_AZUREML_STACK": "dev"}
+
+
+def test_unity_catalog_schema_from_config_reaches_the_cluster_and_the_outputs():
+    run = program(with_values(DEV, unityCatalog={"catalog": "ml", "schema": "models"}))
+    assert run.one(CLUSTER).inputs["sparkEnvVars"]["DATABRICKS_AZUREML_MODEL_SCHEMA"] == "ml.models"
+    assert run.outputs["modelSchema"] == "ml.models"
+    assert run.outputs["mlflowRegistryUri"] == "databricks-uc"
 
 
 def test_dual_tracking_with_azureml_registry_sets_only_the_registry_uri():

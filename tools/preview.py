@@ -270,6 +270,28 @@ def exposure_lines(resources: list[DeclaredResource]) -> list[str]:
     return [*lines, f"    {summary(found)}"]
 
 
+def registry_notes(outputs: Mapping[str, Any]) -> list[str]:
+    """What the chosen model registry means on today's Databricks accounts."""
+    registry = outputs.get("modelRegistry")
+    if registry == "databricks":
+        # Databricks docs, "Workspace Model Registry": disabled since April 2024 for workspaces
+        # of new accounts whose default catalog is in Unity Catalog.
+        return [
+            "modelRegistry databricks is the legacy Workspace Model Registry: on a workspace of "
+            "a Databricks account created since April 2024 (Unity Catalog by default) "
+            "registering fails with PERMISSION_DENIED, the legacy workspace model registry is "
+            "disabled; use modelRegistry unity-catalog there (README, Model registries)"
+        ]
+    if registry == "unity-catalog":
+        schema = outputs.get("modelSchema")
+        return [
+            f"models are registered in Unity Catalog as {plain(schema)}.<model>: the catalog "
+            "must exist and the cluster's users need USE CATALOG, USE SCHEMA and CREATE MODEL "
+            "on it (README, Model registries)"
+        ]
+    return []
+
+
 def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
     lines = [f"Preview of stack {stack!r} (offline, what `pulumi up` would create):", ""]
     for depth, r in _tree(resources):
@@ -280,7 +302,7 @@ def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str
     lines += ["", count_line(resources), "", "Outputs:"]
     for key in sorted(outputs):
         lines.append(f"    {key}: {json.dumps(plain(outputs[key]))}")
-    found = notes(resources)
+    found = notes(resources) + registry_notes(outputs)
     if found:
         lines += ["", "Notes:", *(f"    - {note}" for note in found)]
     lines += ["", *exposure_lines(resources)]
@@ -299,7 +321,7 @@ def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str
         "count": len(resources),
         "counts": resource_counts(resources),
         "outputs": {k: plain(outputs[k]) for k in sorted(outputs)},
-        "notes": notes(resources),
+        "notes": notes(resources) + registry_notes(outputs),
         "exposure": {
             "resources": [e.as_dict() for e in exposures(resources)],
             "summary": summary(exposures(resources)),

@@ -259,9 +259,15 @@ class Smoke:
         env = dict(cluster.spark_env_vars or {})
         expected = mlflow_setup.mlflow_uris(out)
         try:
-            found = mlflow_setup.mlflow_uris(outputs_from_cluster_env(env))
+            from_env = outputs_from_cluster_env(env)
         except mlflow_setup.MlflowSetupError as error:
             raise StepError(f"cluster {cluster_id}: {error}") from None
+        if from_env.stack != self.stack:
+            raise StepError(
+                f"cluster {cluster_id} is marked as stack {from_env.stack!r}'s, not "
+                f"{self.stack!r}'s: the stack output 'clusterId' names another stack's cluster"
+            )
+        found = mlflow_setup.mlflow_uris(from_env)
         if found != expected:
             raise StepError(
                 f"cluster {cluster_id} tracks to {found.tracking_uri} (registry "
