@@ -128,7 +128,7 @@ def test_application_insights_is_workspace_based_on_the_log_analytics_workspace(
     logs = built.one(LOGS)
     assert logs.inputs["workspaceName"] == built.names.log_analytics
     assert logs.inputs["sku"] == {"name": "PerGB2018"}
-    assert logs.inputs["retentionInDays"] == 30
+    assert logs.inputs["retentionInDays"] == 90  # diagnostics.retentionDays default
     insights = built.one(INSIGHTS).inputs
     assert insights["resourceName"] == built.names.application_insights
     assert insights["workspaceResourceId"] == logs.id

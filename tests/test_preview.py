@@ -106,7 +106,8 @@ def test_private_preview_shows_the_secret_as_secret_and_the_private_endpoints():
         for r in document["resources"]
         if r["type"] == "azure-native:network:PrivateEndpoint"
     }
-    assert groups == {"amlworkspace", "blob", "file", "vault"}
+    # blob and dfs also for the firewalled Databricks workspace storage
+    assert groups == {"amlworkspace", "blob", "file", "vault", "dfs"}
     assert document["outputs"]["trackingMode"] == "exclusive"
 
 

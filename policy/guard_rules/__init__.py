@@ -10,6 +10,11 @@ MISSING / UNKNOWN markers, `Declared`, `StackViolation`). This package re-export
 constant, so `import guard_rules as rules` sees one flat namespace.
 """
 
+from .access import (
+    ROLE_ASSIGNMENT,
+    WORKSPACE_ADMIN_ROLES,
+    role_assignment_not_databricks_admin,
+)
 from .azureml import (
     AML_PRIVATE_LINK_GROUP,
     aml_private_endpoints,
@@ -60,6 +65,17 @@ from .databricks import (
     databricks_workspace_premium_sku,
     databricks_workspace_vnet_injection,
 )
+from .diagnostics import (
+    DIAGNOSTIC_SETTING,
+    LOGGED_TYPES,
+    diagnostic_settings_to_workspace,
+)
+from .locks import (
+    GROUP_LOCK,
+    LOCK_LEVELS,
+    RESOURCE_GROUP,
+    protected_group_locked,
+)
 from .state_backend import (
     BLOB_CONTAINER,
     BLOB_SERVICE_PROPERTIES,
@@ -100,8 +116,12 @@ __all__ = [
     "DATABRICKS_UI_API_GROUP",
     "DATABRICKS_WORKSPACE",
     "DEFAULT_AUTOTERMINATION_LIMIT",
+    "DIAGNOSTIC_SETTING",
+    "GROUP_LOCK",
     "KEY_VAULT",
     "KEY_VAULT_KEY",
+    "LOCK_LEVELS",
+    "LOGGED_TYPES",
     "MAX_AUTOTERMINATION_MINUTES",
     "MIN_AUTOTERMINATION_MINUTES",
     "MIN_STATE_SOFT_DELETE_DAYS",
@@ -110,12 +130,15 @@ __all__ = [
     "ONLINE_ENDPOINT",
     "PRIVATE_ENDPOINT",
     "REQUIRED_TAGS",
+    "RESOURCE_GROUP",
+    "ROLE_ASSIGNMENT",
     "SECRET_NAME_PARTS",
     "SECRET_REFERENCE",
     "STATE_CONTAINER_NAME",
     "STORAGE_ACCOUNT",
     "UNKNOWN",
     "VNET_INJECTION_PARAMETERS",
+    "WORKSPACE_ADMIN_ROLES",
     "WORKSPACE_USERS_GROUP",
     "Declared",
     "StackViolation",
@@ -132,6 +155,7 @@ __all__ = [
     "databricks_workspace_no_public_ip",
     "databricks_workspace_premium_sku",
     "databricks_workspace_vnet_injection",
+    "diagnostic_settings_to_workspace",
     "is_secret_name",
     "is_taggable",
     "key_vault_rbac_authorization",
@@ -139,7 +163,9 @@ __all__ = [
     "lookup",
     "no_dual_tracking_with_private_link",
     "online_endpoint_private_when_private_link",
+    "protected_group_locked",
     "required_tags",
+    "role_assignment_not_databricks_admin",
     "state_backend_blob_recovery",
     "state_backend_entra_only",
     "state_containers",

@@ -134,6 +134,7 @@ class Declared:
     props: Mapping[str, Any] = field(default_factory=dict)
     urn: str = ""
     dependencies: tuple[str, ...] = ()  # urns of the resources it depends on, when the engine says
+    protect: bool = False  # the resource option, as the engine reports it
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Scenario 3: `protect: true` makes destroy refuse; turned off and applied, destroy succeeds."""
+"""Scenario 3: `protect: true` makes destroy refuse and puts a CanNotDelete lock on the resource
+group, created before everything else; turned off and applied, the lock goes, then destroy
+succeeds."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
 
+LOCK_PATH = "/providers/microsoft.authorization/locks/"
+
 
 def test_protected_stack_refuses_destroy_until_unprotected(
     deployer: Deployer, cloud: FakeCloud
@@ -19,11 +23,30 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     pulumi("config", "set", "databricks-azureml:protect", "true")
     pulumi("up", "--yes", "--skip-preview")
 
+    state = cloud.arm.dump()["resources"]
+    [lock] = [r for r in state if LOCK_PATH in r["id"].lower()]
+    assert lock["properties"]["level"] == "CanNotDelete"
+    group = lock["id"].lower().split(LOCK_PATH)[0]
+    # Created first: after its group, before any other resource of the stack.
+    puts = [c.path.lower() for c in cloud.arm.calls("PUT") if "/resourcegroups/" in c.path.lower()]
+    lock_at = puts.index(lock["id"].lower())
+    assert all(p == group for p in puts[:lock_at]), puts[:lock_at]
+    assert len(puts) > lock_at + 10
+    # ARM refuses a delete from outside Pulumi (the portal, the CLI) under the lock.
+    vault = next(r["id"] for r in state if "/microsoft.keyvault/vaults/" in r["id"].lower())
+    refused_by_arm = cloud.arm.request("DELETE", vault, query={"api-version": "2024-11-01"})
+    assert refused_by_arm.status == 409
+    assert refused_by_arm.body["error"]["code"] == "ScopeLocked"
+
     refused = pulumi("destroy", "--yes", ok=False)
     assert "protected" in refused.output
     assert cloud.arm.dump()["resources"], "a refused destroy must leave the stack in place"
 
     pulumi("config", "set", "databricks-azureml:protect", "false")
+    before = len(cloud.arm.calls("DELETE"))
     pulumi("up", "--yes", "--skip-preview")
+    removed = [c.path.lower() for c in cloud.arm.calls("DELETE")[before:]]
+    assert removed == [lock["id"].lower()], "unprotecting removes the lock and nothing else"
+
     pulumi("destroy", "--yes", "--skip-preview")
     assert cloud.arm.dump()["resources"] == []

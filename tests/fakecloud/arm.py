@@ -54,6 +54,12 @@ AML_ONLINE_ENDPOINT = "microsoft.machinelearningservices/workspaces/onlineendpoi
 DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
+LOCK = "microsoft.authorization/locks"
+BUDGET = "microsoft.consumption/budgets"
+DIAGNOSTIC_SETTINGS = "/providers/microsoft.insights/diagnosticsettings/"
+LOG_ANALYTICS = "/providers/microsoft.operationalinsights/workspaces/"
+# Learn, "Diagnostic settings in Azure Monitor": each resource takes up to five.
+MAX_DIAGNOSTIC_SETTINGS = 5
 
 # Properties Azure refuses to change after creation (lower-case type -> property names), as the
 # specs say (azure-rest-api-specs; the same text is in pulumi-azure-native's docstrings):
@@ -448,6 +454,9 @@ class FakeArm:
                 return arm_error(
                     404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found."
                 )
+            locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
+            if locked:
+                return locked
             found["properties"]["provisioningState"] = "Deleting"
             return self._accepted(lambda: self._delete_group(key), found["location"])
         return arm_error(405, "MethodNotAllowed", f"{method} is not supported on a group")
@@ -471,9 +480,12 @@ class FakeArm:
             # An extension resource ({scope}/providers/{ns}/{type}/{name}, e.g. a role
             # assignment on a workspace): its parent is the resource it extends.
             parent = scope
-        if kind.count("/") > 1 and parent not in self.resources:
+        if kind.count("/") > 1 and parent not in self.resources and not self._implicit(parent):
             return arm_error(404, "ParentResourceNotFound", f"the parent of {name} does not exist")
         old = self.resources.get(key)
+        locked = self._locked(key, "write", ("ReadOnly",))
+        if locked:
+            return locked
         props = dict(body.get("properties") or {})
         if old is not None:
             refused = _changed_immutable(kind, old.get("properties") or {}, props)
@@ -494,6 +506,33 @@ class FakeArm:
         if kind == DATABRICKS_WORKSPACE and old is None:
             return self._create_databricks(resource)
         return Reply(200 if old else 201, copy.deepcopy(resource))
+
+    def _implicit(self, key: str) -> bool:
+        """Child resources Azure has for every parent: a storage account's one blob service,
+        `default` (storage spec, BlobServices: "Blob Service Name must be 'default'")."""
+        account, _, service = key.rpartition("/blobservices/")
+        return service == "default" and account in self.resources
+
+    def _locked(self, key: str, operation: str, levels: tuple[str, ...]) -> Reply | None:
+        """ARM's answer when a management lock at `key` or above forbids `operation`: a
+        CanNotDelete lock refuses deletes, a ReadOnly one deletes and writes, to everyone, on
+        the scope and all it contains; the lock itself stays removable (Learn, "Lock your
+        resources to protect your infrastructure"; the 409 ScopeLocked answer as quoted in
+        Azure/azure-cli #20232 and Azure/apiops #606)."""
+        for rid, resource in self.resources.items():
+            if str(resource.get("type", "")).lower() != LOCK or rid == key:
+                continue
+            level = (resource.get("properties") or {}).get("level")
+            scope = rid.rsplit("/providers/", 1)[0]
+            if level in levels and (key == scope or key.startswith(scope + "/")):
+                return arm_error(
+                    409,
+                    "ScopeLocked",
+                    f"The scope '{key}' cannot perform {operation} operation because following "
+                    f"scope(s) are locked: '{resource['id'].rsplit('/providers/', 1)[0]}'. "
+                    "Please remove the lock and try again.",
+                )
+        return None
 
     def _patch(self, rid: str, rtype: str, name: str, body: Mapping[str, Any]) -> Reply:
         old = self.resources.get(rid.lower())
@@ -546,6 +585,10 @@ class FakeArm:
                 "Conflict",
                 f"Workspace {name} is soft-deleted; recover or permanently delete it first.",
             )
+        if DIAGNOSTIC_SETTINGS in rid.lower():
+            return self._refuse_diagnostic_setting(rid, props, old)
+        if kind == BUDGET:
+            return _refuse_budget(props)
         if kind == DATABRICKS_WORKSPACE and old is None:
             # databricks WorkspaceProperties.managedResourceGroupId: "Required in Hybrid
             # ComputeMode workspace. Not allowed in Serverless ComputeMode workspace."
@@ -557,6 +600,52 @@ class FakeArm:
                     "managedResourceGroupId is required in a Hybrid workspace and not allowed "
                     "in a Serverless one",
                 )
+        return None
+
+    def _refuse_diagnostic_setting(
+        self, rid: str, props: Mapping[str, Any], old: Any
+    ) -> Reply | None:
+        # Learn, "Diagnostic settings in Azure Monitor": a setting names at least one
+        # destination, which must exist; up to five settings per resource.
+        workspace = str(props.get("workspaceId") or "")
+        if (
+            not workspace
+            and not props.get("storageAccountId")
+            and not props.get("eventHubAuthorizationRuleId")
+        ):
+            return arm_error(
+                400,
+                "BadRequest",
+                "At least one storage account, event hub or workspace is required.",
+            )
+        ours = workspace.lower().startswith(f"/subscriptions/{SUBSCRIPTION}/")
+        if workspace and ours and workspace.lower() not in self.resources:
+            return arm_error(
+                400, "BadRequest", f"Resource '{workspace}' was not found (the log destination)."
+            )
+        if LOG_ANALYTICS not in workspace.lower() and workspace:
+            return arm_error(
+                400, "BadRequest", f"'{workspace}' is not a Log Analytics workspace id."
+            )
+        if not any(
+            log.get("enabled") for log in props.get("logs") or [] if isinstance(log, dict)
+        ) and not any(
+            metric.get("enabled")
+            for metric in props.get("metrics") or []
+            if isinstance(metric, dict)
+        ):
+            return arm_error(400, "BadRequest", "At least one log or metric must be enabled.")
+        for log in props.get("logs") or []:
+            if bool(log.get("category")) == bool(log.get("categoryGroup")):
+                return arm_error(
+                    400, "BadRequest", "Each log setting names a category or a categoryGroup."
+                )
+        scope = rid.lower().rsplit(DIAGNOSTIC_SETTINGS, 1)[0]
+        siblings = [k for k in self.resources if k.startswith(scope + DIAGNOSTIC_SETTINGS)]
+        if old is None and len(siblings) >= MAX_DIAGNOSTIC_SETTINGS:
+            return arm_error(
+                400, "BadRequest", f"At most {MAX_DIAGNOSTIC_SETTINGS} diagnostic settings."
+            )
         return None
 
     def _computed(self, kind: str, resource: dict[str, Any], old: Any) -> None:
@@ -636,6 +725,9 @@ class FakeArm:
             return _not_found(rtype, rid.rsplit("/", 1)[1], rid.split("/")[4])
         if found is None:
             return Reply(204)  # ARM's answer to deleting what is not there
+        locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
+        if locked:
+            return locked
         if kind in (AML_WORKSPACE, DATABRICKS_WORKSPACE):
             found["properties"]["provisioningState"] = "Deleting"
             return self._accepted(lambda: self._remove(key, query), found.get("location", ""))
@@ -765,6 +857,31 @@ class FakeArm:
 
 
 _OPERATION_KINDS = ("operationstatuses", "operationresults")
+
+
+def _refuse_budget(props: Mapping[str, Any]) -> Reply | None:
+    """azure-rest-api-specs consumption 2024-08-01 Budget: a start date on the first of a
+    month; up to five notifications, each threshold 0..1000 percent, and at resource group
+    scope at least one contact e-mail or group."""
+    start = str((props.get("timePeriod") or {}).get("startDate", ""))
+    if not start[:10].endswith("-01"):
+        return arm_error(
+            400, "InvalidTimePeriod", "The start date of the budget must be the first of a month."
+        )
+    notifications = props.get("notifications") or {}
+    if len(notifications) > 5:
+        return arm_error(400, "BadRequest", "A budget can have up to five notifications.")
+    for key, notification in notifications.items():
+        threshold = notification.get("threshold")
+        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1000:
+            return arm_error(
+                400, "BadRequest", f"Notification '{key}': the threshold must be 0 to 1000."
+            )
+        if not notification.get("contactEmails") and not notification.get("contactGroups"):
+            return arm_error(
+                400, "BadRequest", f"Notification '{key}' needs a contact e-mail or group."
+            )
+    return None
 
 
 def _changed_immutable(
