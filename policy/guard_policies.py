@@ -213,6 +213,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         rules.diagnostic_settings_to_workspace,
     ),
     _stack_policy(
+        "databricks-storage-firewall-whole",
+        "A Databricks workspace with defaultStorageFirewall Enabled has an access connector and "
+        "blob and dfs private endpoints to its storage account.",
+        rules.databricks_storage_firewall_whole,
+    ),
+    _stack_policy(
         "protected-resource-group-locked",
         "A resource group declared with protect has a CanNotDelete management lock.",
         rules.protected_group_locked,

@@ -174,3 +174,62 @@ def test_every_role_assignment_of_the_program_passes():
     assert len(assignments) >= 3
     for assignment in assignments:
         assert rules.role_assignment_not_databricks_admin(assignment.inputs) == []
+
+
+# --- the workspace storage firewall comes whole ----------------------------------------------
+
+
+def test_the_private_program_has_its_storage_firewall_whole():
+    assert rules.databricks_storage_firewall_whole(declared(PRIVATE)) == []
+
+
+@pytest.mark.parametrize("group", ["blob", "dfs"])
+def test_a_firewalled_workspace_without_a_storage_endpoint_is_a_violation(group):
+    [violation] = rules.databricks_storage_firewall_whole(
+        declared(PRIVATE, drop=f"databricks-storage-{group}")
+    )
+    assert f"no '{group}' private endpoint to its storage account" in violation.message
+
+
+def test_a_firewalled_workspace_without_its_access_connector_is_a_violation():
+    workspace = rules.Declared(
+        rules.DATABRICKS_WORKSPACE,
+        "dbw",
+        {
+            "defaultStorageFirewall": "Enabled",
+            "managedResourceGroupId": "/subscriptions/s/resourceGroups/m",
+        },
+        "urn:dbw",
+    )
+    [violation] = rules.databricks_storage_firewall_whole([workspace])
+    assert "no accessConnector.id" in violation.message
+    assert "no 'blob' or 'dfs' private endpoint" in violation.message
+
+
+def test_a_workspace_without_the_firewall_is_not_checked():
+    assert rules.databricks_storage_firewall_whole(declared(DEV)) == []
+
+
+# --- after deployment: outputs carry the ARM id, not the path inputs -------------------------
+
+
+def test_deployed_settings_and_locks_are_matched_by_their_ids():
+    """azure-native's outputs for extension resources hold no resourceUri / resourceGroupName
+    (path parameters); the rules read the target from the id instead."""
+    resources = []
+    for r in declared(with_values(DEV, protect=True)):
+        props = dict(r.props)
+        if r.resource_type == rules.DIAGNOSTIC_SETTING:
+            props.pop("resourceUri")
+        if r.resource_type == rules.GROUP_LOCK:
+            props.pop("resourceGroupName")
+        if r.resource_type == rules.RESOURCE_GROUP:
+            props.pop("resourceGroupName")
+        resources.append(
+            rules.Declared(r.resource_type, r.name, props, r.urn, r.dependencies, r.protect)
+        )
+    assert rules.diagnostic_settings_to_workspace(resources) == []
+    assert rules.protected_group_locked(resources) == []
+    missing = [r for r in resources if r.name != "diagnostics-blob"]
+    [violation] = rules.diagnostic_settings_to_workspace(missing)
+    assert violation.message.startswith("storage account")

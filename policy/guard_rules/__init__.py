@@ -94,6 +94,10 @@ from .storage import (
     storage_account_minimum_tls,
     storage_account_no_public_blob_access,
 )
+from .storage_firewall import (
+    FIREWALL_GROUPS,
+    databricks_storage_firewall_whole,
+)
 from .tags import (
     REQUIRED_TAGS,
     azure_native_accepts_tags,
@@ -117,6 +121,7 @@ __all__ = [
     "DATABRICKS_WORKSPACE",
     "DEFAULT_AUTOTERMINATION_LIMIT",
     "DIAGNOSTIC_SETTING",
+    "FIREWALL_GROUPS",
     "GROUP_LOCK",
     "KEY_VAULT",
     "KEY_VAULT_KEY",
@@ -152,6 +157,7 @@ __all__ = [
     "cluster_secret_env_vars",
     "databricks_private_link_backend",
     "databricks_private_link_full",
+    "databricks_storage_firewall_whole",
     "databricks_workspace_no_public_ip",
     "databricks_workspace_premium_sku",
     "databricks_workspace_vnet_injection",

@@ -16,6 +16,7 @@ from .common import (
     AML_WORKSPACE,
     DATABRICKS_WORKSPACE,
     KEY_VAULT,
+    MISSING,
     ONLINE_ENDPOINT,
     STORAGE_ACCOUNT,
     UNKNOWN,
@@ -27,6 +28,7 @@ from .common import (
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 BLOB_SERVICE_SUFFIX = "/blobservices/default"
+SETTING_MARKER = "/providers/microsoft.insights/diagnosticsettings/"
 # type -> (the input naming the resource, the end of its ARM id before the name, the suffix
 # a diagnostic setting's resourceUri adds to that id)
 LOGGED_TYPES: dict[str, tuple[str, str, str]] = {
@@ -49,7 +51,7 @@ LOGGED_TYPES: dict[str, tuple[str, str, str]] = {
 def _targets(setting: Declared, resource: Declared) -> bool:
     """Whether the setting's resourceUri is `resource` (plus the blob service for an account):
     by id or by name when known; in preview, when the uri is unknown, by dependency."""
-    uri = lookup(setting.props, "resourceUri")
+    uri = _resource_uri(setting)
     name_input, segment, suffix = LOGGED_TYPES[resource.resource_type]
     if isinstance(uri, str):
         wanted = uri.lower().rstrip("/")
@@ -64,6 +66,18 @@ def _targets(setting: Declared, resource: Declared) -> bool:
     if uri is UNKNOWN:
         return bool(resource.urn) and resource.urn in setting.dependencies
     return False
+
+
+def _resource_uri(setting: Declared) -> object:
+    """The resource a setting is on: its `resourceUri` input, or after deployment (the outputs
+    carry no resourceUri) the part of its id before `/providers/Microsoft.Insights/...`."""
+    uri = lookup(setting.props, "resourceUri")
+    if uri is not MISSING:
+        return uri
+    rid = lookup(setting.props, "id")
+    if isinstance(rid, str) and SETTING_MARKER in rid.lower():
+        return rid[: rid.lower().rindex(SETTING_MARKER)]
+    return rid if rid is UNKNOWN else MISSING
 
 
 def _has_destination(setting: Declared) -> bool:

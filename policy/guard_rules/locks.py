@@ -4,6 +4,7 @@ resources to protect your infrastructure")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .common import UNKNOWN, Declared, StackViolation, lookup
@@ -14,11 +15,19 @@ LOCK_LEVELS = ("CanNotDelete", "ReadOnly")
 
 
 def _group_name(resource: Declared) -> object:
+    """The resource group's name (a group's own, or the group a lock is on): the
+    `resourceGroupName` input, else from the ARM id in the outputs (a group's `name`)."""
     value = lookup(resource.props, "resourceGroupName")
     if isinstance(value, str) or value is UNKNOWN:
         return value
+    rid = lookup(resource.props, "id")
+    found = (
+        re.search(r"/resourcegroups/([^/]+)", rid, re.IGNORECASE) if isinstance(rid, str) else None
+    )
+    if found:
+        return found.group(1)
     name = lookup(resource.props, "name")
-    return name if isinstance(name, str) else UNKNOWN
+    return name if isinstance(name, str) and resource.resource_type == RESOURCE_GROUP else UNKNOWN
 
 
 def protected_group_locked(resources: Sequence[Declared]) -> list[StackViolation]:

@@ -589,6 +589,10 @@ class FakeArm:
             return self._refuse_diagnostic_setting(rid, props, old)
         if kind == BUDGET:
             return _refuse_budget(props)
+        if kind == DATABRICKS_WORKSPACE:
+            refused = self._refuse_storage_firewall(props)
+            if refused:
+                return refused
         if kind == DATABRICKS_WORKSPACE and old is None:
             # databricks WorkspaceProperties.managedResourceGroupId: "Required in Hybrid
             # ComputeMode workspace. Not allowed in Serverless ComputeMode workspace."
@@ -600,6 +604,28 @@ class FakeArm:
                     "managedResourceGroupId is required in a Hybrid workspace and not allowed "
                     "in a Serverless one",
                 )
+        return None
+
+    def _refuse_storage_firewall(self, props: Mapping[str, Any]) -> Reply | None:
+        # databricks WorkspaceProperties.defaultStorageFirewall: "Not allowed in Serverless
+        # ComputeMode workspace"; Learn, "Enable firewall support for your workspace storage
+        # account": the firewall needs the workspace's access connector.
+        if str(props.get("defaultStorageFirewall", "")).lower() != "enabled":
+            return None
+        if str(props.get("computeMode", "")).lower() == "serverless":
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "defaultStorageFirewall is not allowed in a Serverless workspace",
+            )
+        connector = str((props.get("accessConnector") or {}).get("id", ""))
+        if not connector or connector.lower() not in self.resources:
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "defaultStorageFirewall Enabled needs accessConnector naming an existing access "
+                f"connector; got '{connector}'",
+            )
         return None
 
     def _refuse_diagnostic_setting(
@@ -667,6 +693,18 @@ class FakeArm:
                 f"azureml://{location}.api.azureml.ms/mlflow/v1.0{resource['id']}"
             )
         elif kind == DATABRICKS_WORKSPACE:
+            # The workspace (DBFS root) storage account's name: the one given, else Azure's
+            # `dbstorage<random>` (databricks WorkspaceCustomParameters.storageAccountName).
+            parameters = props.setdefault("parameters", {})
+            kept = (before.get("parameters") or {}).get("storageAccountName")
+            parameters["storageAccountName"] = (
+                parameters.get("storageAccountName")
+                or kept
+                or {
+                    "type": "String",
+                    "value": f"dbstorage{random.randrange(10**12, 10**13)}",
+                }
+            )
             workspace_id = before.get("workspaceId") or str(random.randrange(10**15, 10**16))
             props["workspaceId"] = workspace_id
             props["workspaceUrl"] = before.get("workspaceUrl") or (
@@ -709,6 +747,16 @@ class FakeArm:
                 "type": "Microsoft.Resources/resourceGroups",
                 "location": workspace.get("location", ""),
                 "managedBy": workspace["id"],
+                "properties": {"provisioningState": "Succeeded"},
+            }
+            # Azure Databricks puts the workspace storage account (DBFS root) in it.
+            account = workspace["properties"]["parameters"]["storageAccountName"]["value"]
+            account_id = f"{managed}/providers/Microsoft.Storage/storageAccounts/{account}"
+            self.resources[account_id.lower()] = {
+                "id": account_id,
+                "name": account,
+                "type": "Microsoft.Storage/storageAccounts",
+                "location": workspace.get("location", ""),
                 "properties": {"provisioningState": "Succeeded"},
             }
             workspace["properties"]["provisioningState"] = "Succeeded"
