@@ -1,5 +1,6 @@
 """Scenario 8: Databricks private link, full: the workspace private-only, its endpoints and zone,
-the policy pack satisfied, and a destroy that removes the endpoints before the workspace."""
+its storage behind the firewall (access connector, blob and dfs endpoints), the policy pack
+satisfied, and a destroy that removes the endpoints before the workspace."""
 
 from __future__ import annotations
 
@@ -29,22 +30,44 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
     [workspace] = [r for r in resources if r["type"].lower() == WORKSPACES]
     assert workspace["properties"]["publicNetworkAccess"] == "Disabled"
     assert workspace["properties"]["requiredNsgRules"] == "NoAzureDatabricksRules"
+    # The workspace storage firewall, on by default with private link.
+    assert workspace["properties"]["defaultStorageFirewall"] == "Enabled"
+    [connector] = [
+        r for r in resources if r["type"].lower() == "microsoft.databricks/accessconnectors"
+    ]
+    assert workspace["properties"]["accessConnector"]["id"] == connector["id"]
+    storage = workspace["properties"]["parameters"]["storageAccountName"]["value"]
+    storage_targets = {
+        connection.get("properties", connection)["groupIds"][0]
+        for r in resources
+        if r["type"].lower() == ENDPOINTS
+        for connection in r["properties"]["privateLinkServiceConnections"]
+        if connection.get("properties", connection)["privateLinkServiceId"].endswith(storage)
+    }
+    assert storage_targets == {"blob", "dfs"}
     groups = sorted(
         connection.get("properties", connection)["groupIds"][0]
         for r in resources
         if r["type"].lower() == ENDPOINTS
         for connection in r["properties"]["privateLinkServiceConnections"]
     )
-    assert groups == ["browser_authentication", "databricks_ui_api"]
+    assert groups == ["blob", "browser_authentication", "databricks_ui_api", "dfs"]
     zones = [
         r["name"] for r in resources if r["type"].lower() == "microsoft.network/privatednszones"
     ]
-    assert zones == ["privatelink.azuredatabricks.net"]
+    assert sorted(zones) == [
+        "privatelink.azuredatabricks.net",
+        "privatelink.blob.core.windows.net",
+        "privatelink.dfs.core.windows.net",
+    ]
 
     pulumi("destroy", "--yes", "--skip-preview")
     deletes = [c.path.lower() for c in cloud.arm.calls("DELETE")]
-    workspace_delete = next(
-        i for i, p in enumerate(deletes) if "/microsoft.databricks/workspaces/" in p
+    workspace_delete = next(  # the workspace itself, not a setting on it
+        i
+        for i, p in enumerate(deletes)
+        if "/microsoft.databricks/workspaces/" in p
+        and "/" not in p.partition("/microsoft.databricks/workspaces/")[2]
     )
     endpoint_deletes = [i for i, p in enumerate(deletes) if "/privateendpoints/" in p]
     assert endpoint_deletes and max(endpoint_deletes) < workspace_delete
