@@ -1,8 +1,10 @@
 """Scenario 3: `protect: true` makes destroy refuse and puts a CanNotDelete lock on the resource
-group, created before everything else; turned off and applied, the lock goes, then destroy
-succeeds."""
+group, created before everything else (here with a budget and team access too); turned off and
+applied, the lock goes, then destroy succeeds."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -13,6 +15,11 @@ from tests.fakecloud.serve import FakeCloud
 pytestmark = pytest.mark.e2e
 
 LOCK_PATH = "/providers/microsoft.authorization/locks/"
+BUDGET = {"amount": 500, "contactEmails": ["finops@contoso.com"]}
+ACCESS = {
+    "dataScientists": [{"objectId": "aaaaaaaa-1111-2222-3333-444444444444", "type": "Group"}],
+    "readers": [{"objectId": "bbbbbbbb-1111-2222-3333-444444444444", "type": "User"}],
+}
 
 
 def test_protected_stack_refuses_destroy_until_unprotected(
@@ -21,12 +28,19 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:protect", "true")
+    pulumi("config", "set", "databricks-azureml:budget", json.dumps(BUDGET))
+    pulumi("config", "set", "databricks-azureml:access", json.dumps(ACCESS))
     pulumi("up", "--yes", "--skip-preview")
 
     state = cloud.arm.dump()["resources"]
     [lock] = [r for r in state if LOCK_PATH in r["id"].lower()]
     assert lock["properties"]["level"] == "CanNotDelete"
     group = lock["id"].lower().split(LOCK_PATH)[0]
+    [budget] = [r for r in state if "/microsoft.consumption/budgets/" in r["id"].lower()]
+    assert budget["properties"]["amount"] == 500
+    assert len(budget["properties"]["notifications"]) == 3
+    assignments = [r for r in state if "/roleassignments/" in r["id"].lower()]
+    assert len(assignments) == 3  # AzureML Data Scientist, blob reader, Reader
     # Created first: after its group, before any other resource of the stack.
     puts = [c.path.lower() for c in cloud.arm.calls("PUT") if "/resourcegroups/" in c.path.lower()]
     lock_at = puts.index(lock["id"].lower())
