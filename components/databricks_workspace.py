@@ -156,6 +156,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                     args.host_subnet_name,
                     args.container_subnet_name,
                     *([args.aml_workspace_id] if args.aml_workspace_id is not None else []),
+                    # the workspace is deleted while its access connector still exists
+                    *([args.access_connector_id] if args.access_connector_id is not None else []),
                 ],
             ),
             opts=pulumi.ResourceOptions(parent=self),

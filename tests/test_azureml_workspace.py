@@ -25,6 +25,10 @@ VNET_ID = (
 ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/private-endpoints"
 
 REGISTRY = {**DEV, f"{NS}:containerRegistry": "true"}
+# The Databricks workspace storage firewall, on by default under private link, adds blob and
+# dfs endpoints of its own (tests/test_enterprise_controls.py): off here, where the subject is
+# the AzureML workspace's endpoints and zones.
+PRIVATE = {**PRIVATE, f"{NS}:databricksStorageFirewall": "false"}
 PRIVATE_REGISTRY = {**PRIVATE, f"{NS}:containerRegistry": "true"}
 
 STORAGE = "azure-native:storage:StorageAccount"
