@@ -6,23 +6,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pulumi
 import pulumi_databricks as databricks
 from pulumi_azure_native import authorization, resources
 
+from components.access_connector import AccessConnector, AccessConnectorArgs
 from components.azureml_workspace import (
     AzureMLWorkspace,
     AzureMLWorkspaceArgs,
     private_link_groups,
 )
 from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs
+from components.budget import Budget, BudgetArgs, month_start
 from components.databricks_workspace import (
     PRIVATE_LINK_GROUPS,
+    STORAGE_FIREWALL_GROUPS,
     DatabricksWorkspace,
     DatabricksWorkspaceArgs,
 )
+from components.diagnostics import Diagnostics, diagnostic_targets
 from components.managed_network import (
     ManagedNetworkGuard,
     ManagedNetworkProvision,
@@ -33,6 +38,8 @@ from components.network import Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
+from components.resource_lock import ResourceGroupLock, ResourceGroupLockArgs
+from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
 from core.config import (
@@ -77,6 +84,8 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     """Declare every resource for `config`, in dependency order; returns the stack outputs."""
     register_stack_tagging(stack_tags(config.stack, config.tags))
     ctx = _context(config)
+    if config.protect:
+        _lock(ctx)
     network = _network(ctx)
     endpoints = _private_dns(ctx, network)
     aml = _azureml(ctx, endpoints if config.private_link else None)
@@ -88,6 +97,7 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     provisioned = _managed_network(ctx, aml)
     serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
+    _enterprise_controls(ctx, aml, workspace, serving)
     return {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
@@ -164,6 +174,7 @@ def _private_dns(ctx: _Context, network: Network) -> EndpointPlacement | None:
     groups = (
         *(private_link_groups(config.container_registry) if config.private_link else ()),
         *PRIVATE_LINK_GROUPS[config.databricks_private_link.value],
+        *(STORAGE_FIREWALL_GROUPS if config.databricks_storage_firewall else ()),
     )
     if not groups or network.endpoint_subnet_id is None:
         return None
@@ -212,6 +223,7 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             data_scientist=principal.object_id if principal else None,
             protect=config.protect,
             managed_network=managed_network_settings(config.aml_managed_network),
+            log_retention_days=config.diagnostics.retention_days,
         ),
     )
 
@@ -245,8 +257,23 @@ def _databricks(
             private_link=config.databricks_private_link.value,
             private_endpoints=endpoints,
             protect=config.protect,
+            access_connector_id=_access_connector(ctx)
+            if config.databricks_storage_firewall
+            else None,
         ),
     )
+
+
+def _access_connector(ctx: _Context) -> pulumi.Output[str]:
+    """The workspace storage firewall's access connector (created before the workspace)."""
+    return AccessConnector(
+        "databricks-storage",
+        AccessConnectorArgs(
+            resource_group_name=ctx.group.name,
+            location=ctx.config.location,
+            connector_name=f"{ctx.names.databricks_workspace}-storage-ac",
+        ),
+    ).id
 
 
 def _tracking_cluster(
@@ -385,3 +412,61 @@ def _batch_serving(
             inside_workspace=aml.inside_workspace,
         ),
     )
+
+
+# --- enterprise controls: lock, diagnostics, team access, budget ---------------------------
+
+LOCK_NAME = "protect"  # one per resource group
+BUDGET_NAME = "monthly"  # one per resource group
+
+
+def _lock(ctx: _Context) -> None:
+    """`protect: true`: a CanNotDelete lock on the group, before (and removed after) the rest."""
+    lock = ResourceGroupLock(
+        "group-lock", ResourceGroupLockArgs(resource_group_name=ctx.group.name, lock_name=LOCK_NAME)
+    )
+    pulumi.runtime.register_resource_transform(lock.lock_first())
+
+
+def _enterprise_controls(
+    ctx: _Context,
+    aml: AzureMLWorkspace,
+    workspace: DatabricksWorkspace,
+    serving: OnlineEndpoint | None,
+) -> None:
+    config = ctx.config
+    if config.diagnostics.enabled:
+        Diagnostics(
+            "diagnostics",
+            diagnostic_targets(
+                config.diagnostics.workspace_id or aml.log_analytics_id,
+                databricks_workspace_id=workspace.id,
+                aml_workspace_id=aml.id,
+                key_vault_id=aml.key_vault_id,
+                storage_account_id=aml.storage_account_id,
+                online_endpoint_id=serving.resource_id if serving else None,
+            ),
+        )
+    access = config.access
+    if access.data_scientists or access.readers:
+        TeamAccess(
+            "team-access",
+            TeamAccessArgs(
+                subscription_id=ctx.client.subscription_id,
+                resource_group_id=ctx.group.id,
+                aml_workspace_id=aml.id,
+                aml_storage_account_id=aml.storage_account_id,
+                data_scientists=access.data_scientists,
+                readers=access.readers,
+            ),
+        )
+    if config.budget is not None:
+        Budget(
+            "cost",
+            BudgetArgs(
+                resource_group_id=ctx.group.id,
+                budget_name=BUDGET_NAME,
+                spec=config.budget,
+                start_date=month_start(date.today()),
+            ),
+        )

@@ -28,17 +28,24 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 
 AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 
 # On the subscription, per CI identity. The deploy identity assigns roles too (the main stack
-# gives its service principal "AzureML Data Scientist" on the workspace), but only the roles
-# the main stack assigns: unconditioned, RBAC Administrator could make anyone, itself included,
-# Owner.
+# gives its service principal and `access.dataScientists` "AzureML Data Scientist" and Storage
+# Blob Data Reader, `access.readers` Reader, the batch cluster Storage Blob Data Contributor on
+# the workspace's storage), but only the roles the main stack assigns: unconditioned, RBAC
+# Administrator could make anyone, itself included, Owner.
 PREVIEW_ROLES = ((READER, "preview pull requests (read only)"),)
 DEPLOY_ROLES = (
     (CONTRIBUTOR, "deploy the main stack"),
     (RBAC_ADMINISTRATOR, "assign the main stack's roles, and no other"),
 )
-DEPLOY_ASSIGNABLE_ROLES = (AZUREML_DATA_SCIENTIST, READER)
+DEPLOY_ASSIGNABLE_ROLES = (
+    AZUREML_DATA_SCIENTIST,
+    READER,
+    STORAGE_BLOB_DATA_READER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+)
 
 
 def assignable_roles_condition(roles: tuple[str, ...]) -> str:

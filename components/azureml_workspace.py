@@ -35,7 +35,8 @@ from teardown.purge import (
     purged_workspace_options,
 )
 
-LOG_RETENTION_DAYS = 30
+# The stack's config sets it (diagnostics.retentionDays); 90 days unless told.
+LOG_RETENTION_DAYS = 90
 # Key vault soft-delete retention can't be changed after creation, so it stays one value
 # whatever purgeOnDestroy says; with purgeOnDestroy the teardown purges the vault at once.
 KEY_VAULT_SOFT_DELETE_DAYS = 90
@@ -74,6 +75,7 @@ class AzureMLWorkspaceArgs:
     protect: bool = False  # protect=True on the AzureML workspace
     # managedNetwork (components/managed_network.py); None: not declared (no managed network)
     managed_network: machinelearningservices.ManagedNetworkSettingsArgs | None = None
+    log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
 
 
 class AzureMLWorkspace(pulumi.ComponentResource):
@@ -83,6 +85,9 @@ class AzureMLWorkspace(pulumi.ComponentResource):
     # The options of every resource that lives inside the workspace (serving): replaced with it.
     inside_workspace: pulumi.ResourceOptions
     storage_account_id: pulumi.Output[str]  # the default datastore's account
+    # for diagnostic settings and role assignments
+    key_vault_id: pulumi.Output[str]
+    log_analytics_id: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: AzureMLWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -100,7 +105,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
 
         account = self._storage(private, workspace_id)
         vault = self._key_vault(private)
-        insights = self._monitoring()
+        insights, logs = self._monitoring()
         registry = self._registry(private)
         dependencies: list[pulumi.Resource] = [account, vault, insights]
         targets: list[tuple[str, pulumi.Input[str]]] = [
@@ -127,12 +132,16 @@ class AzureMLWorkspace(pulumi.ComponentResource):
         self.id = workspace.id
         self.mlflow_tracking_uri = workspace.ml_flow_tracking_uri
         self.storage_account_id = account.id
+        self.key_vault_id = vault.id
+        self.log_analytics_id = logs.id
         self.register_outputs(
             {
                 "name": self.name,
                 "id": self.id,
                 "mlflow_tracking_uri": self.mlflow_tracking_uri,
                 "storage_account_id": self.storage_account_id,
+                "key_vault_id": self.key_vault_id,
+                "log_analytics_id": self.log_analytics_id,
             }
         )
 
@@ -222,7 +231,9 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._child, purged_key_vault_options(purge)),
         )
 
-    def _monitoring(self) -> applicationinsights.Component:
+    def _monitoring(
+        self,
+    ) -> tuple[applicationinsights.Component, operationalinsights.Workspace]:
         args = self._args
         logs = operationalinsights.Workspace(
             f"{self._name}-log",
@@ -232,10 +243,10 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             sku=operationalinsights.WorkspaceSkuArgs(
                 name=operationalinsights.WorkspaceSkuNameEnum.PER_GB2018
             ),
-            retention_in_days=LOG_RETENTION_DAYS,
+            retention_in_days=args.log_retention_days,
             opts=self._child,
         )
-        return applicationinsights.Component(
+        insights = applicationinsights.Component(
             f"{self._name}-appi",
             resource_group_name=args.resource_group_name,
             location=args.location,
@@ -246,6 +257,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             workspace_resource_id=logs.id,
             opts=self._child,
         )
+        return insights, logs
 
     def _registry(self, private: bool) -> containerregistry.Registry | None:
         args = self._args

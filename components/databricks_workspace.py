@@ -29,6 +29,8 @@ from teardown.purge import (
     purged_workspace_options,
 )
 
+# The workspace storage account's private endpoints under its firewall.
+STORAGE_FIREWALL_GROUPS = ("blob", "dfs")
 # Private link setting -> the endpoints' group ids (private link sub-resources).
 PRIVATE_LINK_GROUPS = {
     "none": (),
@@ -58,6 +60,9 @@ class DatabricksWorkspaceArgs:
     private_link: str = "none"  # "none", "backend" or "full"
     private_endpoints: EndpointPlacement | None = None  # required unless private_link is "none"
     protect: bool = False  # protect=True on the workspace resource
+    # The workspace storage firewall (components/access_connector.py): the connector's id turns
+    # it on, with blob and dfs private endpoints to the storage (needs `private_endpoints`).
+    access_connector_id: pulumi.Input[str] | None = None
 
 
 def _string(value: pulumi.Input[str]) -> databricks.WorkspaceCustomStringParameterArgs:
@@ -116,12 +121,23 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             if args.private_link == "none"
             else "NoAzureDatabricksRules",
             public_network_access="Disabled" if args.private_link == "full" else "Enabled",
+            default_storage_firewall="Enabled" if args.access_connector_id is not None else None,
+            access_connector=(
+                databricks.WorkspacePropertiesAccessConnectorArgs(
+                    id=args.access_connector_id,
+                    identity_type=databricks.IdentityType.SYSTEM_ASSIGNED,
+                )
+                if args.access_connector_id is not None
+                else None
+            ),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect).merge(
                 purged_workspace_options(force_delete)
             ),
         )
         self.inside_workspace = inside(workspace)
         self._private_endpoints(name, args, workspace)
+        if args.access_connector_id is not None:
+            self._storage_endpoints(name, args, workspace, managed_resource_group_id)
 
         self.id = workspace.id
         self.name = workspace.name
@@ -144,6 +160,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                     args.host_subnet_name,
                     args.container_subnet_name,
                     *([args.aml_workspace_id] if args.aml_workspace_id is not None else []),
+                    # the workspace is deleted while its access connector still exists
+                    *([args.access_connector_id] if args.access_connector_id is not None else []),
                 ],
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -177,6 +195,36 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                     group_id=group,
                     placement=args.private_endpoints,
                     endpoint_options=self.inside_workspace.merge(after),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _storage_endpoints(
+        self,
+        name: str,
+        args: DatabricksWorkspaceArgs,
+        workspace: databricks.Workspace,
+        managed_resource_group_id: pulumi.Output[str],
+    ) -> None:
+        """blob and dfs endpoints to the workspace storage account, whose name Azure picks
+        (`parameters.storageAccountName`, read back from the workspace)."""
+        if args.private_endpoints is None:
+            raise ValueError(f"{name}: the workspace storage firewall needs an endpoint subnet")
+        account = pulumi.Output.concat(
+            managed_resource_group_id,
+            "/providers/Microsoft.Storage/storageAccounts/",
+            workspace.parameters.apply(lambda p: p.storage_account_name.value),
+        )
+        for group in STORAGE_FIREWALL_GROUPS:
+            PrivateEndpoint(
+                f"{name}-storage-{group}",
+                PrivateEndpointArgs(
+                    resource_group_name=args.resource_group_name,
+                    location=args.location,
+                    endpoint_name=f"{args.workspace_name}-storage-{group}-pe",
+                    target_resource_id=account,
+                    group_id=group,
+                    placement=args.private_endpoints,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -23,6 +23,7 @@ DNS_ZONES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "amlworkspace": ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
         "blob": ("privatelink.blob.core.windows.net",),
         "file": ("privatelink.file.core.windows.net",),
+        "dfs": ("privatelink.dfs.core.windows.net",),
         "vault": ("privatelink.vaultcore.azure.net",),
         "registry": ("privatelink.azurecr.io",),
         # Azure Databricks: both sub-resources resolve through one zone (Learn: "Azure Private

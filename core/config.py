@@ -140,6 +140,10 @@ class StackConfig:
     batch_endpoint: BatchEndpointSpec | None = None
     aml_managed_network: ManagedNetworkMode = ManagedNetworkMode.OFF
     unity_catalog: UnityCatalogSpec | None = None  # with modelRegistry unity-catalog
+    diagnostics: DiagnosticsSpec = field(default_factory=lambda: DiagnosticsSpec())
+    access: AccessSpec = field(default_factory=lambda: AccessSpec())
+    budget: BudgetSpec | None = None
+    databricks_storage_firewall: bool = False
 
 
 NETWORK_DEFAULTS = {
@@ -190,6 +194,10 @@ KNOWN_KEYS = (
     "batchEndpoint",
     "amlManagedNetwork",
     "unityCatalog",
+    "diagnostics",
+    "access",
+    "budget",
+    "databricksStorageFirewall",
 )
 
 
@@ -267,6 +275,10 @@ def parse_config(
             ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
         ),
         unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
+        diagnostics=_diagnostics(ours),
+        access=_access(ours),
+        budget=_budget(ours),
+        databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
     )
 
 
@@ -885,3 +897,247 @@ def _check_cluster_runtime(cluster: ClusterSpec, registry: ModelRegistry) -> Non
             "cannot use Unity Catalog (modelRegistry unity-catalog): it needs Databricks Runtime "
             "11.3 LTS or above; set a current runtime such as " + DEFAULT_SPARK_VERSION,
         )
+
+
+# --- enterprise controls: diagnostics, team access, budget, workspace storage firewall -------
+
+# Log Analytics interactive retention: 30..730 days on the PerGB2018 tier (Learn, "Manage data
+# retention in a Log Analytics workspace"). 90 days by default: a quarter of audit trail to
+# investigate from, the usual minimum of security baselines, at a modest cost beyond the 31
+# days the tier includes; a central SOC workspace (diagnostics.workspaceId) sets its own.
+DIAGNOSTICS_DEFAULTS: dict[str, Any] = {"enabled": True, "workspaceId": None, "retentionDays": 90}
+MIN_LOG_RETENTION_DAYS = 30
+MAX_LOG_RETENTION_DAYS = 730
+_LOG_ANALYTICS_ID = re.compile(
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.OperationalInsights/workspaces/[^/]+",
+    re.IGNORECASE,
+)
+ACCESS_FIELDS = ("dataScientists", "readers")
+PRINCIPAL_FIELDS = ("objectId", "type")
+BUDGET_FIELDS = ("amount", "contactEmails", "thresholds")
+THRESHOLD_FIELDS = ("percent", "type")
+# Consumption Budget notifications: threshold 0..1000 percent, at most five per budget, at most
+# 50 contact e-mails (azure-rest-api-specs consumption 2023-11-01, Notification).
+MAX_BUDGET_NOTIFICATIONS = 5
+MAX_BUDGET_THRESHOLD = 1000
+MAX_CONTACT_EMAILS = 50
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class PrincipalType(StrEnum):
+    """An Entra ID principal's kind, as role assignments spell it."""
+
+    GROUP = "Group"
+    SERVICE_PRINCIPAL = "ServicePrincipal"
+    USER = "User"
+
+
+@dataclass(frozen=True)
+class Principal:
+    object_id: str  # lowercase GUID
+    type: PrincipalType
+
+
+@dataclass(frozen=True)
+class DiagnosticsSpec:
+    enabled: bool = True
+    workspace_id: str | None = None  # None: the stack's own Log Analytics workspace
+    retention_days: int = DIAGNOSTICS_DEFAULTS["retentionDays"]  # the stack's workspace
+
+
+@dataclass(frozen=True)
+class AccessSpec:
+    data_scientists: tuple[Principal, ...] = ()  # AzureML Data Scientist + blob reader
+    readers: tuple[Principal, ...] = ()  # Reader on the resource group
+
+
+class BudgetThresholdType(StrEnum):
+    ACTUAL = "Actual"
+    FORECASTED = "Forecasted"
+
+
+@dataclass(frozen=True)
+class BudgetThreshold:
+    percent: float
+    type: BudgetThresholdType
+
+
+DEFAULT_BUDGET_THRESHOLDS = (
+    BudgetThreshold(80, BudgetThresholdType.ACTUAL),
+    BudgetThreshold(100, BudgetThresholdType.ACTUAL),
+    BudgetThreshold(100, BudgetThresholdType.FORECASTED),
+)
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    amount: float  # per month, in the billing currency
+    contact_emails: tuple[str, ...]
+    thresholds: tuple[BudgetThreshold, ...] = DEFAULT_BUDGET_THRESHOLDS
+
+
+def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
+    given = _object(ours, "diagnostics") or {}
+    _reject_unknown("diagnostics.", given, tuple(DIAGNOSTICS_DEFAULTS))
+    values = {**DIAGNOSTICS_DEFAULTS, **given}
+    workspace_id = values["workspaceId"]
+    if workspace_id is not None and (
+        not isinstance(workspace_id, str) or not _LOG_ANALYTICS_ID.fullmatch(workspace_id)
+    ):
+        raise ConfigError(
+            "diagnostics.workspaceId",
+            workspace_id,
+            "is not a Log Analytics workspace id (/subscriptions/<id>/resourceGroups/<group>/"
+            "providers/Microsoft.OperationalInsights/workspaces/<name>)",
+        )
+    return DiagnosticsSpec(
+        enabled=_bool(values, "enabled", True, "diagnostics."),
+        workspace_id=workspace_id,
+        retention_days=_int(
+            "diagnostics.retentionDays",
+            values["retentionDays"],
+            MIN_LOG_RETENTION_DAYS,
+            MAX_LOG_RETENTION_DAYS,
+        ),
+    )
+
+
+def _access(ours: Mapping[str, Any]) -> AccessSpec:
+    given = _object(ours, "access") or {}
+    _reject_unknown("access.", given, ACCESS_FIELDS)
+    return AccessSpec(
+        data_scientists=_principals("access.dataScientists", given.get("dataScientists")),
+        readers=_principals("access.readers", given.get("readers")),
+    )
+
+
+def _principals(key: str, given: Any) -> tuple[Principal, ...]:
+    """A list of {objectId, type} (as the state bootstrap's `principals`); [] when unset."""
+    value = given
+    if isinstance(given, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(given)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(
+            key, given, "is not a list of {objectId, type} with type Group, ServicePrincipal "
+            "or User",
+        )  # fmt: skip
+    found: list[Principal] = []
+    for index, entry in enumerate(value):
+        path = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(path, entry, "is not an object with objectId and type")
+        _reject_unknown(f"{path}.", entry, PRINCIPAL_FIELDS)
+        object_id = entry.get("objectId")
+        if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
+            raise ConfigError(
+                f"{path}.objectId",
+                object_id,
+                "is not a GUID: the principal's object id (az ad group show --query id)",
+            )
+        kind = entry.get("type")
+        try:
+            principal_type = PrincipalType(kind)
+        except ValueError:
+            allowed = ", ".join(t.value for t in PrincipalType)
+            raise ConfigError(f"{path}.type", kind, f"is not allowed; allowed: {allowed}") from None
+        if any(p.object_id == object_id.lower() for p in found):
+            raise ConfigError(f"{path}.objectId", object_id, "is listed twice")
+        found.append(Principal(object_id.lower(), principal_type))
+    return tuple(found)
+
+
+def _budget(ours: Mapping[str, Any]) -> BudgetSpec | None:
+    given = _object(ours, "budget")
+    if given is None:
+        return None
+    _reject_unknown("budget.", given, BUDGET_FIELDS)
+    amount = given.get("amount")
+    if isinstance(amount, str):
+        with contextlib.suppress(ValueError):
+            amount = float(amount)
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not amount > 0:
+        what = "is required" if amount is None else "is not a positive number"
+        raise ConfigError(
+            "budget.amount", amount, f"{what}: the monthly amount in the billing currency"
+        )
+    emails = given.get("contactEmails")
+    if isinstance(emails, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            emails = json.loads(emails)
+    if (
+        not isinstance(emails, list)
+        or not 1 <= len(emails) <= MAX_CONTACT_EMAILS
+        or not all(isinstance(e, str) and _EMAIL.fullmatch(e) for e in emails)
+    ):
+        raise ConfigError(
+            "budget.contactEmails",
+            emails,
+            f"is not a list of 1 to {MAX_CONTACT_EMAILS} e-mail addresses (who gets the alerts)",
+        )
+    thresholds = (
+        _thresholds(given["thresholds"])
+        if given.get("thresholds") is not None
+        else DEFAULT_BUDGET_THRESHOLDS
+    )
+    return BudgetSpec(float(amount), tuple(dict.fromkeys(emails)), thresholds)
+
+
+def _thresholds(given: Any) -> tuple[BudgetThreshold, ...]:
+    value = given
+    if isinstance(given, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(given)
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_BUDGET_NOTIFICATIONS:
+        raise ConfigError(
+            "budget.thresholds",
+            given,
+            f"is not a list of 1 to {MAX_BUDGET_NOTIFICATIONS} {{percent, type}} (a budget "
+            "takes at most five notifications)",
+        )
+    found: list[BudgetThreshold] = []
+    for index, entry in enumerate(value):
+        path = f"budget.thresholds[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(path, entry, "is not an object with percent and type")
+        _reject_unknown(f"{path}.", entry, THRESHOLD_FIELDS)
+        percent = entry.get("percent")
+        if (
+            isinstance(percent, bool)
+            or not isinstance(percent, int | float)
+            or not 0 < percent <= MAX_BUDGET_THRESHOLD
+        ):
+            raise ConfigError(
+                f"{path}.percent", percent, f"is not a percentage above 0, at most "
+                f"{MAX_BUDGET_THRESHOLD}",
+            )  # fmt: skip
+        try:
+            kind = BudgetThresholdType(entry.get("type", BudgetThresholdType.ACTUAL.value))
+        except ValueError:
+            allowed = ", ".join(t.value for t in BudgetThresholdType)
+            raise ConfigError(
+                f"{path}.type", entry.get("type"), f"is not allowed; allowed: {allowed}"
+            ) from None
+        threshold = BudgetThreshold(percent, kind)
+        if threshold in found:
+            raise ConfigError(path, json.dumps(entry), "is listed twice")
+        found.append(threshold)
+    return tuple(found)
+
+
+def _storage_firewall(ours: Mapping[str, Any], private: bool) -> bool:
+    """The Databricks workspace storage firewall: on by default only with private endpoints,
+    which the firewalled account needs for the clusters to reach it (blob and dfs)."""
+    on = _bool(ours, "databricksStorageFirewall", private)
+    if on and not private:
+        raise ConfigError(
+            "databricksStorageFirewall",
+            True,
+            "needs privateLink true or databricksPrivateLink backend/full: the firewalled "
+            "workspace storage is reached through blob and dfs private endpoints in the "
+            "endpoint subnet",
+        )
+    return on

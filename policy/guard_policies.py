@@ -55,7 +55,12 @@ def _over_stack(rule: StackRule) -> StackValidation:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         declared = [
             rules.Declared(
-                r.resource_type, r.name, r.props, r.urn, tuple(d.urn for d in r.dependencies)
+                r.resource_type,
+                r.name,
+                r.props,
+                r.urn,
+                tuple(d.urn for d in r.dependencies),
+                bool(r.opts.protect) if r.opts is not None else False,
             )
             for r in args.resources
         ]
@@ -201,6 +206,31 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "A Databricks workspace meant for private link has requiredNsgRules "
         "NoAzureDatabricksRules and a databricks_ui_api private endpoint.",
         rules.databricks_private_link_backend,
+    ),
+    _stack_policy(
+        "diagnostic-settings-to-log-analytics",
+        "In a stack with a Databricks or AzureML workspace, every Databricks workspace, AzureML "
+        "workspace, key vault, online endpoint and storage account (blob service) has a "
+        "diagnostic setting to a Log Analytics workspace.",
+        rules.diagnostic_settings_to_workspace,
+    ),
+    _stack_policy(
+        "databricks-storage-firewall-whole",
+        "A Databricks workspace with defaultStorageFirewall Enabled has an access connector and "
+        "blob and dfs private endpoints to its storage account.",
+        rules.databricks_storage_firewall_whole,
+    ),
+    _stack_policy(
+        "protected-resource-group-locked",
+        "A resource group declared with protect has a CanNotDelete management lock.",
+        rules.protected_group_locked,
+    ),
+    _resource_policy(
+        "role-assignment-not-databricks-admin",
+        "No Owner or Contributor on a subscription, resource group or Databricks workspace: "
+        "Azure Databricks makes those workspace admins, who can read every secret scope.",
+        rules.ROLE_ASSIGNMENT,
+        rules.role_assignment_not_databricks_admin,
     ),
     _stack_policy(
         "databricks-private-link-full",

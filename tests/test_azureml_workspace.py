@@ -25,6 +25,10 @@ VNET_ID = (
 ENDPOINT_SUBNET_ID = f"{VNET_ID}/subnets/private-endpoints"
 
 REGISTRY = {**DEV, f"{NS}:containerRegistry": "true"}
+# The Databricks workspace storage firewall, on by default under private link, adds blob and
+# dfs endpoints of its own (tests/test_enterprise_controls.py): off here, where the subject is
+# the AzureML workspace's endpoints and zones.
+PRIVATE = {**PRIVATE, f"{NS}:databricksStorageFirewall": "false"}
 PRIVATE_REGISTRY = {**PRIVATE, f"{NS}:containerRegistry": "true"}
 
 STORAGE = "azure-native:storage:StorageAccount"
@@ -128,7 +132,7 @@ def test_application_insights_is_workspace_based_on_the_log_analytics_workspace(
     logs = built.one(LOGS)
     assert logs.inputs["workspaceName"] == built.names.log_analytics
     assert logs.inputs["sku"] == {"name": "PerGB2018"}
-    assert logs.inputs["retentionInDays"] == 30
+    assert logs.inputs["retentionInDays"] == 90  # diagnostics.retentionDays default
     insights = built.one(INSIGHTS).inputs
     assert insights["resourceName"] == built.names.application_insights
     assert insights["workspaceResourceId"] == logs.id

@@ -174,7 +174,10 @@ def test_the_deploy_identity_may_assign_only_the_roles_the_main_stack_assigns(wi
     ]  # fmt: skip
     assert admin.inputs["principalId"] == DEPLOY_ID
     assert admin.inputs["conditionVersion"] == "2.0"
-    allowed = f"{{{READER}, {AZUREML_DATA_SCIENTIST}}}"  # sorted
+    allowed = (  # sorted: Storage Blob Data Reader, Reader, Blob Data Contributor, Data Scientist
+        "{2a2b9908-6ea1-4ae2-8e65-a410df84e7d1, acdd72a7-3385-48ef-bd42-f606fba81ae7, "
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe, f6c7c914-8db3-469d-8ca1-694a8f32e121}"
+    )
     assert admin.inputs["condition"] == (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
         "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
@@ -195,16 +198,26 @@ def test_assignable_roles_from_config_are_added_to_the_condition():
     )
     run = run_bootstrap({**TEAM, f"{NS}:ci": ci})
     [condition] = [r.inputs["condition"] for r in run.of_type(ROLE) if "condition" in r.inputs]
-    assert f"GuidEquals {{{extra}, {READER}, {AZUREML_DATA_SCIENTIST}}}" in condition
+    assert f"GuidEquals {{{extra}, {', '.join(sorted(state_access.DEPLOY_ASSIGNABLE_ROLES))}}}" in (
+        condition
+    )
 
 
 def test_every_role_the_main_stack_assigns_is_one_the_deploy_identity_may_assign():
     from tests.conftest import program
     from tests.stacks import PRIVATE, SERVICE_PRINCIPAL, with_values
 
+    group = {"objectId": PREVIEW_ID, "type": "Group"}
+    everything = with_values(
+        {**SERVICE_PRINCIPAL, **TEAM_LOCATION},
+        trackingMode="exclusive",
+        modelRegistry="azureml",
+        batchEndpoint={"model": "m", "version": 1},
+        access={"dataScientists": [group], "readers": [group]},
+    )
     assigned = {
         r.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
-        for raw in (with_values({**SERVICE_PRINCIPAL, **TEAM_LOCATION}), PRIVATE)
+        for raw in (with_values({**SERVICE_PRINCIPAL, **TEAM_LOCATION}), PRIVATE, everything)
         for r in program(raw).of_type(ROLE)
     }
     assert assigned

@@ -58,7 +58,10 @@ def test_full_also_turns_public_access_off_and_adds_browser_authentication():
 
 @pytest.mark.parametrize("setting", ["backend", "full"])
 def test_one_databricks_zone_linked_to_the_vnet_holds_every_databricks_endpoint(setting):
-    result = program(with_values(DEV, databricksPrivateLink=setting))
+    # without the workspace storage firewall's blob and dfs zones (tested on their own)
+    result = program(
+        with_values(DEV, databricksPrivateLink=setting, databricksStorageFirewall=False)
+    )
     [zone] = result.of_type(ZONE)
     assert zone.inputs["privateZoneName"] == DATABRICKS_ZONE
     [link] = result.of_type(LINK)
@@ -82,7 +85,9 @@ def test_with_azureml_private_link_both_share_the_endpoint_subnet_and_the_zones(
 def test_endpoints_and_zone_links_go_before_the_workspace_and_the_vnet_on_destroy():
     """Pulumi deletes a resource before what it depends on: the endpoint depends on the
     workspace and the subnet, the zone link on the VNet."""
-    result = program(with_values(DEV, databricksPrivateLink="full"))
+    result = program(
+        with_values(DEV, databricksPrivateLink="full", databricksStorageFirewall=False)
+    )
     workspace, vnet = result.one(WORKSPACE), result.one(VNET)
     subnet = result.one(SUBNET, "-endpoint-subnet")
     for endpoint in databricks_endpoints(result).values():

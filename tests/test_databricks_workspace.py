@@ -137,6 +137,9 @@ def test_workspace_has_no_dependency_beyond_what_its_inputs_imply(stack):
     }
     if config.tracking_mode is TrackingMode.DUAL:
         expected.add(result.one(AML).urn)
+    if config.databricks_storage_firewall:
+        # the workspace names it; its delete (force_delete) must come before the connector's
+        expected.add(result.one("azure-native:databricks:AccessConnector").urn)
     assert set(workspace.depends_on) == expected | {force_delete.urn}
     assert set(force_delete.depends_on) == expected
 

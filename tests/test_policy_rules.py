@@ -204,6 +204,16 @@ COMPLIANT = [
     ("databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, CLUSTER),
     ("cluster-fits-unity-catalog-models", rules.DATABRICKS_CLUSTER, UC_CLUSTER),
     ("azure-resources-tagged", rules.DATABRICKS_WORKSPACE, DATABRICKS_WORKSPACE),
+    (
+        "role-assignment-not-databricks-admin",
+        rules.ROLE_ASSIGNMENT,
+        {
+            "scope": "/subscriptions/s/resourceGroups/rg",
+            # Reader (Learn, "Azure built-in roles")
+            "roleDefinitionId": "/subscriptions/s/providers/Microsoft.Authorization/"
+            "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        },
+    ),
 ]
 
 
@@ -859,6 +869,9 @@ def test_engine_runs_stack_policies_and_attaches_the_workspace_urn(pack):
     assert {(f.policy, f.urn) for f in findings} == {
         ("aml-workspace-private-when-private-link", urn(rules.AML_WORKSPACE, "mlw")),
         ("no-dual-tracking-with-private-link", urn(rules.DATABRICKS_WORKSPACE, "dbw")),
+        # bare workspaces also send no logs anywhere
+        ("diagnostic-settings-to-log-analytics", urn(rules.AML_WORKSPACE, "mlw")),
+        ("diagnostic-settings-to-log-analytics", urn(rules.DATABRICKS_WORKSPACE, "dbw")),
     }
 
 

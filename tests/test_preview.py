@@ -126,7 +126,8 @@ def test_private_preview_shows_the_secret_as_secret_and_the_private_endpoints():
         for r in document["resources"]
         if r["type"] == "azure-native:network:PrivateEndpoint"
     }
-    assert groups == {"amlworkspace", "blob", "file", "vault"}
+    # blob and dfs also for the firewalled Databricks workspace storage
+    assert groups == {"amlworkspace", "blob", "file", "vault", "dfs"}
     assert document["outputs"]["trackingMode"] == "exclusive"
 
 
@@ -134,8 +135,8 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
     done = run_preview()
     assert done.returncode == 0, done.stderr
     assert (
-        "Resources: 24 to create: 13 Azure resources, 2 Databricks workspace objects, 1 provider, "
-        "4 helpers (dynamic resources that purge or wait on Azure), 4 components"
+        "Resources: 29 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
+        "4 helpers (dynamic resources that purge or wait on Azure), 5 components"
     ) in done.stdout
     assert '    mlflowTrackingUri: "(known after deploy)"' in done.stdout
     exposure = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]
@@ -147,11 +148,11 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
 
 def test_json_counts_azure_resources_apart_from_providers_helpers_and_components(dev_json):
     assert dev_json["counts"] == {
-        "azure": 13,
+        "azure": 17,  # 4 of them diagnostic settings
         "databricks": 2,
         "providers": 1,
         "helpers": 4,  # two purges, the forced delete, the managed-network guard
-        "components": 4,
+        "components": 5,
     }
     assert sum(dev_json["counts"].values()) == dev_json["count"]
 

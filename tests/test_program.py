@@ -171,7 +171,7 @@ def test_every_taggable_azure_resource_carries_the_stack_and_config_tags():
         )
     assert {r.type for r in azure if not is_taggable(r.type)} <= {
         "azure-native:network:Subnet", "azure-native:authorization:RoleAssignment",
-        "azure-native:network:PrivateDnsZoneGroup",
+        "azure-native:network:PrivateDnsZoneGroup", "azure-native:monitor:DiagnosticSetting",
     }  # fmt: skip
 
 

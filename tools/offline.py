@@ -176,6 +176,25 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "deploymentName",
         ("workspaceName", "endpointName"),
     ),
+    "azure-native:authorization:ManagementLockAtResourceGroupLevel": (
+        "Microsoft.Authorization/locks",
+        "lockName",
+        (),
+    ),
+    "azure-native:databricks:AccessConnector": (
+        "Microsoft.Databricks/accessConnectors",
+        "connectorName",
+        (),
+    ),
+}
+# Extension resources: token -> (provider path after `{scope}/providers/`, scope input, name input)
+EXTENSION_TYPES: dict[str, tuple[str, str, str]] = {
+    "azure-native:monitor:DiagnosticSetting": (
+        "Microsoft.Insights/diagnosticSettings",
+        "resourceUri",
+        "name",
+    ),
+    "azure-native:consumption:Budget": ("Microsoft.Consumption/budgets", "scope", "budgetName"),
 }
 
 
@@ -202,6 +221,9 @@ def arm_id(type_: str, name: str, inputs: Mapping[str, Any]) -> str:
     if type_ == "azure-native:authorization:RoleAssignment":
         assignment = inputs.get("roleAssignmentName", _guid(name))
         return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+    if type_ in EXTENSION_TYPES:
+        path, scope_key, name_key = EXTENSION_TYPES[type_]
+        return f"{inputs[scope_key]}/providers/{path}/{inputs.get(name_key, name)}"
     path, name_key, parent_keys = ARM_TYPES[type_]
     path = path.format(*(inputs[k] for k in parent_keys))
     group = inputs.get("resourceGroupName", "rg")
@@ -234,6 +256,12 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
                 workspaceUrl=f"adb-{number}.{number[-1]}.azuredatabricks.net",
                 provisioningState="Succeeded",
             )
+            # Azure names the workspace (DBFS root) storage account unless the inputs do.
+            parameters = dict(state.get("parameters") or {})
+            parameters.setdefault(
+                "storageAccountName", {"type": "String", "value": f"dbstorage{number[:13]}"}
+            )
+            state["parameters"] = parameters
         elif type_ == "azure-native:machinelearningservices:Workspace":
             ws_guid = _guid(rid)
             location = inputs.get("location", "westeurope")
@@ -348,6 +376,27 @@ class StackMocks(pulumi_mocks.Mocks):
                 props = dict(result.props)
         return props
 
+    def transform_dependencies(self, args: pulumi_mocks.MockResourceArgs) -> list[tuple[str, str]]:
+        """(type, name) of each resource a stack transform makes `args` depend on (the engine
+        adds them to the resource's dependencies)."""
+        found: list[tuple[str, str]] = []
+        for transform in self.transforms:
+            result = transform(
+                pulumi.ResourceTransformArgs(
+                    custom=bool(args.custom),
+                    type_=args.typ,
+                    name=args.name,
+                    props=dict(args.inputs),
+                    opts=pulumi.ResourceOptions(),
+                )
+            )
+            if asyncio.iscoroutine(result):
+                result = _sync_await(result)
+            if result is not None and result.opts is not None and result.opts.depends_on:
+                for resource in result.opts._depends_on_list():
+                    found.append((resource._type, resource._name))  # type: ignore[union-attr]
+        return found
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = self.transformed(args)
         if not self.deployed:
@@ -383,6 +432,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources[response.urn]
+        by_transform = [
+            d.urn
+            for wanted in self.mocks.transform_dependencies(_mock_args(request))
+            for d in self.declared
+            if (d.type, d.name) == wanted
+        ]
         self.declared.append(
             DeclaredResource(
                 urn=response.urn,
@@ -397,8 +452,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 aliases=list(request.aliases),
-                depends_on=list(request.dependencies),
                 replace_with=list(request.replace_with),
+                depends_on=[*request.dependencies, *by_transform],
                 provider=request.provider,
                 delete_before_replace=bool(request.deleteBeforeReplace),
             )

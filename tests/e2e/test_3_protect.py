@@ -1,6 +1,10 @@
-"""Scenario 3: `protect: true` makes destroy refuse; turned off and applied, destroy succeeds."""
+"""Scenario 3: `protect: true` makes destroy refuse and puts a CanNotDelete lock on the resource
+group, created before everything else (here with a budget and team access too); turned off and
+applied, the lock goes, then destroy succeeds."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -10,6 +14,13 @@ from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
 
+LOCK_PATH = "/providers/microsoft.authorization/locks/"
+BUDGET = {"amount": 500, "contactEmails": ["finops@contoso.com"]}
+ACCESS = {
+    "dataScientists": [{"objectId": "aaaaaaaa-1111-2222-3333-444444444444", "type": "Group"}],
+    "readers": [{"objectId": "bbbbbbbb-1111-2222-3333-444444444444", "type": "User"}],
+}
+
 
 def test_protected_stack_refuses_destroy_until_unprotected(
     deployer: Deployer, cloud: FakeCloud
@@ -17,13 +28,39 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:protect", "true")
+    pulumi("config", "set", "databricks-azureml:budget", json.dumps(BUDGET))
+    pulumi("config", "set", "databricks-azureml:access", json.dumps(ACCESS))
     pulumi("up", "--yes", "--skip-preview")
+
+    state = cloud.arm.dump()["resources"]
+    [lock] = [r for r in state if LOCK_PATH in r["id"].lower()]
+    assert lock["properties"]["level"] == "CanNotDelete"
+    group = lock["id"].lower().split(LOCK_PATH)[0]
+    [budget] = [r for r in state if "/microsoft.consumption/budgets/" in r["id"].lower()]
+    assert budget["properties"]["amount"] == 500
+    assert len(budget["properties"]["notifications"]) == 3
+    assignments = [r for r in state if "/roleassignments/" in r["id"].lower()]
+    assert len(assignments) == 3  # AzureML Data Scientist, blob reader, Reader
+    # Created first: after its group, before any other resource of the stack.
+    puts = [c.path.lower() for c in cloud.arm.calls("PUT") if "/resourcegroups/" in c.path.lower()]
+    lock_at = puts.index(lock["id"].lower())
+    assert all(p == group for p in puts[:lock_at]), puts[:lock_at]
+    assert len(puts) > lock_at + 10
+    # ARM refuses a delete from outside Pulumi (the portal, the CLI) under the lock.
+    vault = next(r["id"] for r in state if "/microsoft.keyvault/vaults/" in r["id"].lower())
+    refused_by_arm = cloud.arm.request("DELETE", vault, query={"api-version": "2024-11-01"})
+    assert refused_by_arm.status == 409
+    assert refused_by_arm.body["error"]["code"] == "ScopeLocked"
 
     refused = pulumi("destroy", "--yes", ok=False)
     assert "protected" in refused.output
     assert cloud.arm.dump()["resources"], "a refused destroy must leave the stack in place"
 
     pulumi("config", "set", "databricks-azureml:protect", "false")
+    before = len(cloud.arm.calls("DELETE"))
     pulumi("up", "--yes", "--skip-preview")
+    removed = [c.path.lower() for c in cloud.arm.calls("DELETE")[before:]]
+    assert removed == [lock["id"].lower()], "unprotecting removes the lock and nothing else"
+
     pulumi("destroy", "--yes", "--skip-preview")
     assert cloud.arm.dump()["resources"] == []

@@ -61,6 +61,12 @@ DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
 PRIVATE_ENDPOINT = "microsoft.network/privateendpoints"
+LOCK = "microsoft.authorization/locks"
+BUDGET = "microsoft.consumption/budgets"
+DIAGNOSTIC_SETTINGS = "/providers/microsoft.insights/diagnosticsettings/"
+LOG_ANALYTICS = "/providers/microsoft.operationalinsights/workspaces/"
+# Learn, "Diagnostic settings in Azure Monitor": each resource takes up to five.
+MAX_DIAGNOSTIC_SETTINGS = 5
 
 # Properties Azure refuses to change after creation (lower-case type -> property names), as the
 # specs say (azure-rest-api-specs; the same text is in pulumi-azure-native's docstrings):
@@ -456,6 +462,9 @@ class FakeArm:
                 return arm_error(
                     404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found."
                 )
+            locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
+            if locked:
+                return locked
             found["properties"]["provisioningState"] = "Deleting"
             return self._accepted(lambda: self._delete_group(key), found["location"])
         return arm_error(405, "MethodNotAllowed", f"{method} is not supported on a group")
@@ -479,9 +488,12 @@ class FakeArm:
             # An extension resource ({scope}/providers/{ns}/{type}/{name}, e.g. a role
             # assignment on a workspace): its parent is the resource it extends.
             parent = scope
-        if kind.count("/") > 1 and parent not in self.resources:
+        if kind.count("/") > 1 and parent not in self.resources and not self._implicit(parent):
             return arm_error(404, "ParentResourceNotFound", f"the parent of {name} does not exist")
         old = self.resources.get(key)
+        locked = self._locked(key, "write", ("ReadOnly",))
+        if locked:
+            return locked
         props = dict(body.get("properties") or {})
         if old is not None:
             refused = _changed_immutable(kind, old.get("properties") or {}, props)
@@ -553,6 +565,33 @@ class FakeArm:
 
         return self._accepted(finish, endpoint.get("location", ""), status=201, body=endpoint)
 
+    def _implicit(self, key: str) -> bool:
+        """Child resources Azure has for every parent: a storage account's one blob service,
+        `default` (storage spec, BlobServices: "Blob Service Name must be 'default'")."""
+        account, _, service = key.rpartition("/blobservices/")
+        return service == "default" and account in self.resources
+
+    def _locked(self, key: str, operation: str, levels: tuple[str, ...]) -> Reply | None:
+        """ARM's answer when a management lock at `key` or above forbids `operation`: a
+        CanNotDelete lock refuses deletes, a ReadOnly one deletes and writes, to everyone, on
+        the scope and all it contains; the lock itself stays removable (Learn, "Lock your
+        resources to protect your infrastructure"; the 409 ScopeLocked answer as quoted in
+        Azure/azure-cli #20232 and Azure/apiops #606)."""
+        for rid, resource in self.resources.items():
+            if str(resource.get("type", "")).lower() != LOCK or rid == key:
+                continue
+            level = (resource.get("properties") or {}).get("level")
+            scope = rid.rsplit("/providers/", 1)[0]
+            if level in levels and (key == scope or key.startswith(scope + "/")):
+                return arm_error(
+                    409,
+                    "ScopeLocked",
+                    f"The scope '{key}' cannot perform {operation} operation because following "
+                    f"scope(s) are locked: '{resource['id'].rsplit('/providers/', 1)[0]}'. "
+                    "Please remove the lock and try again.",
+                )
+        return None
+
     def _patch(self, rid: str, rtype: str, name: str, body: Mapping[str, Any]) -> Reply:
         old = self.resources.get(rid.lower())
         if old is None:
@@ -604,6 +643,14 @@ class FakeArm:
                 "Conflict",
                 f"Workspace {name} is soft-deleted; recover or permanently delete it first.",
             )
+        if DIAGNOSTIC_SETTINGS in rid.lower():
+            return self._refuse_diagnostic_setting(rid, props, old)
+        if kind == BUDGET:
+            return _refuse_budget(props)
+        if kind == DATABRICKS_WORKSPACE:
+            refused = self._refuse_storage_firewall(props)
+            if refused:
+                return refused
         if kind == DATABRICKS_WORKSPACE and old is None:
             # databricks WorkspaceProperties.managedResourceGroupId: "Required in Hybrid
             # ComputeMode workspace. Not allowed in Serverless ComputeMode workspace."
@@ -615,6 +662,74 @@ class FakeArm:
                     "managedResourceGroupId is required in a Hybrid workspace and not allowed "
                     "in a Serverless one",
                 )
+        return None
+
+    def _refuse_storage_firewall(self, props: Mapping[str, Any]) -> Reply | None:
+        # databricks WorkspaceProperties.defaultStorageFirewall: "Not allowed in Serverless
+        # ComputeMode workspace"; Learn, "Enable firewall support for your workspace storage
+        # account": the firewall needs the workspace's access connector.
+        if str(props.get("defaultStorageFirewall", "")).lower() != "enabled":
+            return None
+        if str(props.get("computeMode", "")).lower() == "serverless":
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "defaultStorageFirewall is not allowed in a Serverless workspace",
+            )
+        connector = str((props.get("accessConnector") or {}).get("id", ""))
+        if not connector or connector.lower() not in self.resources:
+            return arm_error(
+                400,
+                "InvalidParameter",
+                "defaultStorageFirewall Enabled needs accessConnector naming an existing access "
+                f"connector; got '{connector}'",
+            )
+        return None
+
+    def _refuse_diagnostic_setting(
+        self, rid: str, props: Mapping[str, Any], old: Any
+    ) -> Reply | None:
+        # Learn, "Diagnostic settings in Azure Monitor": a setting names at least one
+        # destination, which must exist; up to five settings per resource.
+        workspace = str(props.get("workspaceId") or "")
+        if (
+            not workspace
+            and not props.get("storageAccountId")
+            and not props.get("eventHubAuthorizationRuleId")
+        ):
+            return arm_error(
+                400,
+                "BadRequest",
+                "At least one storage account, event hub or workspace is required.",
+            )
+        ours = workspace.lower().startswith(f"/subscriptions/{SUBSCRIPTION}/")
+        if workspace and ours and workspace.lower() not in self.resources:
+            return arm_error(
+                400, "BadRequest", f"Resource '{workspace}' was not found (the log destination)."
+            )
+        if LOG_ANALYTICS not in workspace.lower() and workspace:
+            return arm_error(
+                400, "BadRequest", f"'{workspace}' is not a Log Analytics workspace id."
+            )
+        if not any(
+            log.get("enabled") for log in props.get("logs") or [] if isinstance(log, dict)
+        ) and not any(
+            metric.get("enabled")
+            for metric in props.get("metrics") or []
+            if isinstance(metric, dict)
+        ):
+            return arm_error(400, "BadRequest", "At least one log or metric must be enabled.")
+        for log in props.get("logs") or []:
+            if bool(log.get("category")) == bool(log.get("categoryGroup")):
+                return arm_error(
+                    400, "BadRequest", "Each log setting names a category or a categoryGroup."
+                )
+        scope = rid.lower().rsplit(DIAGNOSTIC_SETTINGS, 1)[0]
+        siblings = [k for k in self.resources if k.startswith(scope + DIAGNOSTIC_SETTINGS)]
+        if old is None and len(siblings) >= MAX_DIAGNOSTIC_SETTINGS:
+            return arm_error(
+                400, "BadRequest", f"At most {MAX_DIAGNOSTIC_SETTINGS} diagnostic settings."
+            )
         return None
 
     def _computed(self, kind: str, resource: dict[str, Any], old: Any) -> None:
@@ -637,6 +752,18 @@ class FakeArm:
                 f"azureml://{location}.api.azureml.ms/mlflow/v1.0{resource['id']}"
             )
         elif kind == DATABRICKS_WORKSPACE:
+            # The workspace (DBFS root) storage account's name: the one given, else Azure's
+            # `dbstorage<random>` (databricks WorkspaceCustomParameters.storageAccountName).
+            parameters = props.setdefault("parameters", {})
+            kept = (before.get("parameters") or {}).get("storageAccountName")
+            parameters["storageAccountName"] = (
+                parameters.get("storageAccountName")
+                or kept
+                or {
+                    "type": "String",
+                    "value": f"dbstorage{random.randrange(10**12, 10**13)}",
+                }
+            )
             workspace_id = before.get("workspaceId") or str(random.randrange(10**15, 10**16))
             props["workspaceId"] = workspace_id
             props["workspaceUrl"] = before.get("workspaceUrl") or (
@@ -689,6 +816,16 @@ class FakeArm:
                 "managedBy": workspace["id"],
                 "properties": {"provisioningState": "Succeeded"},
             }
+            # Azure Databricks puts the workspace storage account (DBFS root) in it.
+            account = workspace["properties"]["parameters"]["storageAccountName"]["value"]
+            account_id = f"{managed}/providers/Microsoft.Storage/storageAccounts/{account}"
+            self.resources[account_id.lower()] = {
+                "id": account_id,
+                "name": account,
+                "type": "Microsoft.Storage/storageAccounts",
+                "location": workspace.get("location", ""),
+                "properties": {"provisioningState": "Succeeded"},
+            }
             workspace["properties"]["provisioningState"] = "Succeeded"
             # Databricks' network intent policy writes its rules into the subnets' NSG.
             workspace_rules.write_network_intent_rules(self.resources, workspace)
@@ -705,6 +842,9 @@ class FakeArm:
             return _not_found(rtype, rid.rsplit("/", 1)[1], rid.split("/")[4])
         if found is None:
             return Reply(204)  # ARM's answer to deleting what is not there
+        locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
+        if locked:
+            return locked
         if kind in (AML_WORKSPACE, DATABRICKS_WORKSPACE):
             found["properties"]["provisioningState"] = "Deleting"
             return self._accepted(lambda: self._remove(key, query), found.get("location", ""))
@@ -975,6 +1115,31 @@ class FakeArm:
 
 
 _OPERATION_KINDS = ("operationstatuses", "operationresults")
+
+
+def _refuse_budget(props: Mapping[str, Any]) -> Reply | None:
+    """azure-rest-api-specs consumption 2024-08-01 Budget: a start date on the first of a
+    month; up to five notifications, each threshold 0..1000 percent, and at resource group
+    scope at least one contact e-mail or group."""
+    start = str((props.get("timePeriod") or {}).get("startDate", ""))
+    if not start[:10].endswith("-01"):
+        return arm_error(
+            400, "InvalidTimePeriod", "The start date of the budget must be the first of a month."
+        )
+    notifications = props.get("notifications") or {}
+    if len(notifications) > 5:
+        return arm_error(400, "BadRequest", "A budget can have up to five notifications.")
+    for key, notification in notifications.items():
+        threshold = notification.get("threshold")
+        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1000:
+            return arm_error(
+                400, "BadRequest", f"Notification '{key}': the threshold must be 0 to 1000."
+            )
+        if not notification.get("contactEmails") and not notification.get("contactGroups"):
+            return arm_error(
+                400, "BadRequest", f"Notification '{key}' needs a contact e-mail or group."
+            )
+    return None
 
 
 def _changed_immutable(

@@ -144,6 +144,19 @@ TYPES: dict[str, ArmType] = {
         "{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
         "2022-04-01",
     ),
+    "azure-native:authorization:ManagementLockAtResourceGroupLevel": ArmType(
+        RG + "/providers/Microsoft.Authorization/locks/{lockName}", "2020-05-01"
+    ),
+    "azure-native:monitor:DiagnosticSetting": ArmType(
+        "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}",
+        "2021-05-01-preview",
+    ),
+    "azure-native:consumption:Budget": ArmType(
+        "{scope}/providers/Microsoft.Consumption/budgets/{budgetName}", "2024-08-01"
+    ),
+    "azure-native:databricks:AccessConnector": ArmType(
+        RG + "/providers/Microsoft.Databricks/accessConnectors/{connectorName}", "2024-05-01"
+    ),
 }
 
 
