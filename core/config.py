@@ -252,7 +252,12 @@ def load_config() -> StackConfig:
     raw.update(runtime_config.CONFIG.get())
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secret_keys.update(k for k in raw if runtime_config.is_config_secret(k))
-    return parse_config(raw, pulumi.get_stack(), secret_keys)
+    config = parse_config(raw, pulumi.get_stack(), secret_keys)
+    if not pulumi.runtime.is_dry_run():
+        from core import placeholders
+
+        placeholders.refuse(config)  # the preview warns (tools/preview.py), `pulumi up` refuses
+    return config
 
 
 # --- readers: each turns one raw value into a typed one or raises ConfigError ------------

@@ -173,3 +173,22 @@ def test_vm_sizes_azure_names_are_accepted(size):
     assert (
         parse_config(with_values(DEV, cluster={"nodeType": size}), "dev").cluster.node_type == size
     )
+
+
+# --- values read as Pulumi hands them ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "expected"), [("True", True), ("TRUE", True), ("False", False)])
+def test_booleans_are_read_in_any_case(given, expected):
+    raw = with_values(DEV, containerRegistry=given, cluster={"waitForRunning": given})
+    config = parse_config(raw, "dev")
+    assert config.container_registry is expected
+    assert config.cluster.wait_for_running is expected
+
+
+def test_single_user_with_standard_access_is_refused_not_silently_dropped():
+    message = rejected(with_values(DEV, cluster={"singleUser": "alice@contoso.com"}))
+    assert message.startswith(
+        "databricks-azureml:cluster.singleUser: alice@contoso.com applies only with "
+        "cluster.accessMode dedicated (accessMode is standard)"
+    )

@@ -77,6 +77,8 @@ def test_endpoint_is_managed_with_system_identity_and_entra_auth():
     assert properties["authMode"] == "AADToken"
     assert properties["publicNetworkAccess"] == "Enabled"
     assert "traffic" not in properties  # written by EndpointTraffic, after the deployment
+    # EndpointTraffic owns both: without either, each `pulumi up` would reset the traffic.
+    assert {"properties.traffic", "properties.mirrorTraffic"} <= set(s.endpoint.ignore_changes)
     assert set(ENDPOINT_IGNORED) <= set(s.endpoint.ignore_changes)
     assert s.endpoint.inputs["tags"] == {"environment": "dev", "managed-by": "pulumi"}
 
