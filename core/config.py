@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core import azure_names, cidr, config_keys, naming
-from core.errors import NAMESPACE, ConfigError, hidden_keys
+from core.errors import NAMESPACE, ConfigError, hidden_keys, secret_like
 from mlflow_setup.contract import ModelRegistry, TrackingMode
 
 LOCATION_KEY = "azure-native:location"
@@ -563,6 +563,13 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
         )
     for name, value in given.items():
         key = f"tags.{name}"
+        if secret_like(key):
+            raise ConfigError(
+                key,
+                value,
+                "has a name that says it holds a secret: tags are readable by anyone who can read "
+                "the resource, and are shown by the preview; keep secrets in the key vault",
+            )
         if name.lower() in STACK_TAG_KEYS:
             raise ConfigError(
                 key, value, f"is set by the stack itself ({', '.join(STACK_TAG_KEYS)})"

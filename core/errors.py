@@ -41,9 +41,9 @@ class ConfigError(Exception):
         self.key = full_key(key)
         self.problem = problem
         self.known = known
-        shown = render_value(self.key, value, known=known)
-        # The value is kept only when it may be shown, so no log of the error's fields leaks it.
-        self.value = value if known and not _secret_key(self.key) else None
+        shown, shows_value = _render(self.key, value, known)
+        # The value is kept only when the message shows it, so no log of the error leaks it.
+        self.value = value if shows_value else None
         super().__init__(_one_line(f"{self.key}: {shown} {problem}"))
 
 
@@ -87,26 +87,31 @@ def _secret_key(key: str) -> bool:
 
 def render_value(key: str, value: Any, *, known: bool = True) -> str:
     """How a message shows `value` of `key`: the value when it is safe to, else its kind."""
+    return _render(key, value, known)[0]
+
+
+def _render(key: str, value: Any, known: bool) -> tuple[str, bool]:
+    """(the text, whether it shows the value itself)."""
     if value is None:
-        return "(not set)"
+        return "(not set)", False
     if not known:
-        return f"({_kind(value)}, not shown)"
+        return f"({_kind(value)}, not shown)", False
     if _secret_key(key):
-        return f"({_kind(value)}, value hidden)"
+        return f"({_kind(value)}, value hidden)", False
     if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            return "(a string that is not valid JSON, value not shown)"
+            return "(a string that is not valid JSON, value not shown)", False
     if isinstance(value, Mapping):
-        return f"(an object with keys {', '.join(map(str, value)) or '(none)'})"
+        return f"(an object with keys {', '.join(map(str, value)) or '(none)'})", False
     if isinstance(value, list | tuple):
         if all(_scalar(item) for item in value):
-            return json.dumps(list(value))
-        return f"(a list of {len(value)} items, not all of them names or numbers)"
+            return json.dumps(list(value), default=str), True
+        return f"(a list of {len(value)} items, not all of them names or numbers)", False
     if not _scalar(value):
-        return f"({_kind(value)}, not shown)"
-    return _plain(value)
+        return f"({_kind(value)}, not shown)", False
+    return _plain(value), True
 
 
 def _scalar(value: Any) -> bool:

@@ -192,3 +192,12 @@ def test_single_user_with_standard_access_is_refused_not_silently_dropped():
         "databricks-azureml:cluster.singleUser: alice@contoso.com applies only with "
         "cluster.accessMode dedicated (accessMode is standard)"
     )
+
+
+def test_a_tag_named_like_a_secret_is_refused_without_its_value():
+    message = rejected(with_values(DEV, tags={"db-password": "hunter2"}))
+    assert message.startswith(
+        "databricks-azureml:tags.db-password: (a string, value hidden) has a name that says it "
+        "holds a secret"
+    )
+    assert "hunter2" not in message
