@@ -85,17 +85,12 @@ def _check_namespace(full: str, namespace: str, name: str, value: Any) -> None:
 
 
 def _near_miss(namespace: str) -> str | None:
-    folded = _fold(namespace)
+    """Ours or azure-native, when `namespace` differs from it by a case, a separator or a
+    letter or two (`databricks_azureml`, `Databricks-AzureML`, `azure-nativ`)."""
     for owned in OWNED:
-        if folded == _fold(owned):
-            return owned
         if difflib.SequenceMatcher(None, namespace.lower(), owned).ratio() >= _SIMILAR:
             return owned
     return None
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def _check_provider_key(full: str, name: str, value: Any) -> None:

@@ -123,7 +123,7 @@ def _scalar(value: Any) -> bool:
 
 def _plain(value: Any) -> str:
     if isinstance(value, str):
-        return value if value and value.strip() == value else repr(value)
+        return value if value and value.strip() == value and value.isprintable() else repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -148,3 +148,8 @@ def test_name_that_is_not_a_string_is_rejected():
 
 def test_endpoint_given_a_scalar_is_rejected():
     assert rejected("yes").startswith("databricks-azureml:endpoint: yes is not an object")
+
+
+def test_a_version_below_1_is_not_told_to_remove_the_endpoint():
+    message = rejected({**MODEL, "version": 0})
+    assert message == "databricks-azureml:endpoint.version: 0 is below 1; allowed: 1..1000000000"
