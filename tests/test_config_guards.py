@@ -7,7 +7,7 @@ from core import config_keys
 from core.config import parse_config
 from core.errors import ConfigError
 from core.regions import REGIONS
-from tests.stacks import DEV, SECRET_KEYS, with_values
+from tests.stacks import DEV, PRIVATE, SECRET_KEYS, with_values
 
 
 def rejected(raw: dict, stack: str = "dev") -> str:
@@ -201,3 +201,40 @@ def test_a_tag_named_like_a_secret_is_refused_without_its_value():
         "holds a secret"
     )
     assert "hunter2" not in message
+
+
+# --- edges the mutation run found untested -------------------------------------------------
+
+
+def test_a_tag_value_of_256_characters_is_accepted_and_257_refused():
+    assert parse_config(with_values(DEV, tags={"a": "x" * 256}), "dev").tags["a"] == "x" * 256
+    message = rejected(with_values(DEV, tags={"a": "x" * 257}))
+    assert message.endswith("is not a string of at most 256 characters")
+
+
+def test_an_empty_secret_is_refused_without_showing_it():
+    raw = {**PRIVATE, "databricks-azureml:servicePrincipalSecret": ""}
+    assert rejected(raw) == (
+        "databricks-azureml:servicePrincipalSecret: (a string, value hidden) is not a non-empty "
+        "string"
+    )
+
+
+def test_an_endpoint_instance_type_of_the_wrong_case_is_refused_under_its_key():
+    raw = {
+        **PRIVATE,
+        "databricks-azureml:endpoint": '{"model": "iris", "version": 1, '
+        '"instanceType": "standard_DS3_v2"}',
+    }
+    assert rejected(raw).startswith(
+        "databricks-azureml:endpoint.instanceType: standard_DS3_v2 is not an Azure VM size"
+    )
+
+
+def test_a_service_principal_without_tenant_id_uses_the_deployers_tenant():
+    assert parse_config(PRIVATE, "dev", SECRET_KEYS).service_principal.tenant_id is None
+
+
+def test_cluster_users_given_as_json_text_are_read_as_a_list():
+    raw = with_values(DEV, cluster={"users": '["alice@contoso.com", "data-science"]'})
+    assert parse_config(raw, "dev").cluster.users == ("alice@contoso.com", "data-science")
