@@ -86,6 +86,19 @@ $(AZURITE):
 .PHONY: azurite
 azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
 
+# Mutation testing (mutmut; pyproject.toml [tool.mutmut] says what is mutated and which tests
+# run): slow, so not part of `make test` or CI. MUTANTS="core.*" mutates one part only.
+MUTANTS ?=
+MUTATION_JOBS ?= 2
+
+.PHONY: mutation
+mutation: $(VENV)/.dev  ## mutation score of core/, teardown/, components/, policy/ (slow; not CI)
+	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
+	$(VENV)/bin/mutmut export-cicd-stats
+	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
+		k, n = s["killed"], s["total"]; \
+		print(f"mutation score: {k} of {n} mutants killed ({100 * k / max(n, 1):.0f}%); the others: mutmut results")'
+
 lint: $(VENV)/.dev  ## ruff: lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 

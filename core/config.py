@@ -17,8 +17,8 @@ from ipaddress import IPv4Network
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from core import cidr, naming
-from core.errors import NAMESPACE, ConfigError
+from core import azure_names, cidr, config_keys, naming
+from core.errors import NAMESPACE, ConfigError, hidden_keys, secret_like
 from mlflow_setup.contract import ModelRegistry, TrackingMode
 
 LOCATION_KEY = "azure-native:location"
@@ -34,6 +34,9 @@ MAX_TAGS = 15
 MAX_TAG_NAME = 128
 MAX_TAG_VALUE = 256
 WORKSPACE_USERS_GROUP = "users"  # every user of the Databricks workspace
+# Names Databricks resolves to everyone in the workspace: the workspace's `users` group and the
+# account-level `account users` group. Databricks compares group names case-insensitively.
+EVERYONE_GROUPS = frozenset({WORKSPACE_USERS_GROUP, "account users"})
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -198,6 +201,7 @@ KNOWN_KEYS = (
     "access",
     "budget",
     "databricksStorageFirewall",
+    "unlistedRegion",
 )
 
 
@@ -206,12 +210,20 @@ def parse_config(
 ) -> StackConfig:
     """Validate raw config (full keys such as `databricks-azureml:prefix`) into a StackConfig.
 
-    Raises ConfigError on the first rejected value.
+    Raises ConfigError on the first rejected value; its message never shows the value of a key
+    stored `secure:` (core/errors.py).
     """
+    with hidden_keys(secret_keys):
+        return _parse_config(raw, stack, secret_keys)
+
+
+def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> StackConfig:
+    config_keys.check_keys(raw, KNOWN_KEYS, _sections())
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
     _reject_unknown("", ours, KNOWN_KEYS)
 
     location = _location(raw)
+    azure_names.check_region(LOCATION_KEY, location, ours.get("unlistedRegion"))
     prefix = _prefix(ours, stack)
     private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
     default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
@@ -244,14 +256,8 @@ def parse_config(
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
     _check_credentials(tracking_mode, model_registry, service_principal, secret)
-    if service_principal is not None and WORKSPACE_USERS_GROUP in cluster.users:
-        raise ConfigError(
-            "cluster.users",
-            list(cluster.users),
-            f"grants the workspace-wide {WORKSPACE_USERS_GROUP!r} group: anyone who can attach "
-            "to the cluster can read its environment, the service principal's secret included; "
-            "name the groups or users who need the cluster",
-        )
+    if service_principal is not None:
+        _check_no_everyone_group(cluster)
 
     return StackConfig(
         stack=stack,
@@ -291,7 +297,12 @@ def load_config() -> StackConfig:
     raw.update(runtime_config.CONFIG.get())
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secret_keys.update(k for k in raw if runtime_config.is_config_secret(k))
-    return parse_config(raw, pulumi.get_stack(), secret_keys)
+    config = parse_config(raw, pulumi.get_stack(), secret_keys)
+    if not pulumi.runtime.is_dry_run():
+        from core import placeholders
+
+        placeholders.refuse(config)  # the preview warns (tools/preview.py), `pulumi up` refuses
+    return config
 
 
 # --- readers: each turns one raw value into a typed one or raises ConfigError ------------
@@ -336,6 +347,7 @@ def _reject_unknown(path: str, given: Mapping[str, Any], known: tuple[str, ...])
                 f"{path}{key}",
                 given[key],
                 f"is set for an unknown key; known keys: {', '.join(known)}{hint}",
+                known=False,
             )
 
 
@@ -350,8 +362,8 @@ def _bool(ours: Mapping[str, Any], key: str, default: bool, path: str = "") -> b
     value = ours.get(key, default)
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
     raise ConfigError(f"{path}{key}", value, "is not a boolean; allowed: true, false")
 
 
@@ -418,6 +430,8 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
     for key in ("sparkVersion", "nodeType"):
         if not isinstance(values[key], str) or not values[key].strip():
             raise ConfigError(f"cluster.{key}", values[key], "is not a non-empty string")
+    azure_names.check_spark_version("cluster.sparkVersion", values["sparkVersion"])
+    azure_names.check_vm_size("cluster.nodeType", values["nodeType"])
     min_workers = _int("cluster.minWorkers", values["minWorkers"], 0, 10_000)
     max_workers = _int("cluster.maxWorkers", values["maxWorkers"], 0, 10_000)
     if min_workers > max_workers:
@@ -436,6 +450,14 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
         )
     if single_user is not None and not _principal_name(single_user):
         raise ConfigError("cluster.singleUser", single_user, "is not a user or group name")
+    if single_user is not None and access_mode is not AccessMode.DEDICATED:
+        raise ConfigError(
+            "cluster.singleUser",
+            single_user,
+            f"applies only with cluster.accessMode dedicated (accessMode is {access_mode.value}); "
+            f"set `pulumi config set --path {NAMESPACE}:cluster.accessMode dedicated`, or remove "
+            f"it: `pulumi config rm --path {NAMESPACE}:cluster.singleUser`",
+        )
     return ClusterSpec(
         spark_version=values["sparkVersion"],
         node_type=values["nodeType"],
@@ -460,11 +482,41 @@ def _principal_names(key: str, given: Any) -> tuple[str, ...]:
     if isinstance(given, str):
         with contextlib.suppress(json.JSONDecodeError):
             value = json.loads(given)
-    if not isinstance(value, list) or not all(_principal_name(item) for item in value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(
             key, given, "is not a list of Databricks user or group names (set with --path)"
         )
+    for item in value:
+        if not item.strip():
+            raise ConfigError(key, value, "has an empty user or group name")
+        if item != item.strip():
+            raise ConfigError(key, item, "is a user or group name with leading or trailing spaces")
     return tuple(dict.fromkeys(value))
+
+
+def everyone_group(name: str) -> bool:
+    """Whether a principal name is a group that holds every user (any case, any spacing)."""
+    return " ".join(name.split()).casefold() in EVERYONE_GROUPS
+
+
+def _check_no_everyone_group(cluster: ClusterSpec) -> None:
+    """The cluster holds the service principal's secret: whoever can attach to it can read its
+    environment, so it is never granted to a group that holds every user."""
+    why = (
+        "anyone who can attach to the cluster can read its environment, the service principal's "
+        "secret included; name the groups or users who need the cluster"
+    )
+    for name in cluster.users:
+        if everyone_group(name):
+            raise ConfigError(
+                "cluster.users", name, f"is a group of every user of the workspace: {why}"
+            )
+    if cluster.single_user is not None and everyone_group(cluster.single_user):
+        raise ConfigError(
+            "cluster.singleUser",
+            cluster.single_user,
+            f"is a group of every user of the workspace: {why}",
+        )
 
 
 def _service_principal(ours: Mapping[str, Any]) -> ServicePrincipal | None:
@@ -500,12 +552,12 @@ def _secret(ours: Mapping[str, Any], secret_keys: Set[str]) -> str | None:
     if key not in secret_keys:
         raise ConfigError(
             "servicePrincipalSecret",
-            "(plaintext value hidden)",
+            value,
             "is stored in plaintext; set it encrypted: "
             f"pulumi config set --secret {key} <client-secret>",
         )
     if not isinstance(value, str) or not value:
-        raise ConfigError("servicePrincipalSecret", "[secret]", "is not a non-empty string")
+        raise ConfigError("servicePrincipalSecret", value, "is not a non-empty string")
     return value
 
 
@@ -556,6 +608,13 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
         )
     for name, value in given.items():
         key = f"tags.{name}"
+        if secret_like(key):
+            raise ConfigError(
+                key,
+                value,
+                "has a name that says it holds a secret: tags are readable by anyone who can read "
+                "the resource, and are shown by the preview; keep secrets in the key vault",
+            )
         if name.lower() in STACK_TAG_KEYS:
             raise ConfigError(
                 key, value, f"is set by the stack itself ({', '.join(STACK_TAG_KEYS)})"
@@ -636,6 +695,7 @@ def _endpoint(
         raise ConfigError(
             "endpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
         )
+    azure_names.check_vm_size("endpoint.instanceType", instance_type)
     count = _positive("endpoint.instanceCount", values["instanceCount"], 1000)
     try:
         auth_mode = EndpointAuthMode(values["authMode"])
@@ -762,6 +822,7 @@ def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEn
         raise ConfigError(
             "batchEndpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
         )
+    azure_names.check_vm_size("batchEndpoint.instanceType", instance_type)
     max_instances = _positive(
         "batchEndpoint.maxInstances", values["maxInstances"], _MAX_BATCH_INSTANCES
     )
@@ -1141,3 +1202,19 @@ def _storage_firewall(ours: Mapping[str, Any], private: bool) -> bool:
             "endpoint subnet",
         )
     return on
+
+
+def _sections() -> dict[str, tuple[str, ...] | None]:
+    """Object keys and their fields (None: any field name), for flat keys set without --path."""
+    return {
+        "network": tuple(NETWORK_DEFAULTS),
+        "cluster": tuple(CLUSTER_DEFAULTS),
+        "servicePrincipal": SERVICE_PRINCIPAL_FIELDS,
+        "endpoint": ENDPOINT_FIELDS,
+        "batchEndpoint": BATCH_ENDPOINT_FIELDS,
+        "unityCatalog": UNITY_CATALOG_FIELDS,
+        "diagnostics": tuple(DIAGNOSTICS_DEFAULTS),
+        "access": ACCESS_FIELDS,
+        "budget": BUDGET_FIELDS,
+        "tags": None,
+    }

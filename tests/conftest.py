@@ -6,9 +6,20 @@ import functools
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS
 from tools.offline import ProgramResult, run_program
+
+# make mutation (pyproject.toml): each mutant reruns the tests on a busy machine, so examples
+# are fewer, the same each run, and never too slow.
+settings.register_profile(
+    "mutation",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @functools.cache

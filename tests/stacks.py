@@ -33,3 +33,14 @@ def with_values(base: dict[str, str], **values: object) -> dict[str, str]:
             value = json.dumps(value)
         raw[f"databricks-azureml:{key}"] = str(value)
     return raw
+
+
+def without_placeholders(raw: dict[str, str]) -> dict[str, str]:
+    """A shipped stack's config with its placeholder service principal ids replaced by the
+    tests' ids, as a user does before `pulumi up` (core/placeholders.py)."""
+    key = "databricks-azureml:servicePrincipal"
+    if key not in raw:
+        return dict(raw)
+    ids = json.loads(raw[key])
+    ids.update(clientId=CLIENT_ID, objectId=OBJECT_ID)
+    return {**raw, key: json.dumps(ids)}

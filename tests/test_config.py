@@ -189,7 +189,9 @@ def test_service_principal_ids_must_be_guids(fields, key, fragment):
 
 def test_unknown_top_level_key_is_rejected_with_a_suggestion():
     message = rejected(with_values(DEV, trakingMode="dual"))
-    assert message.startswith("databricks-azureml:trakingMode: dual is set for an unknown key")
+    assert message.startswith(
+        "databricks-azureml:trakingMode: (a string, not shown) is set for an unknown key"
+    )
     assert "did you mean trackingMode?" in message
 
 
@@ -275,7 +277,7 @@ def test_endpoint_subnet_overlapping_a_databricks_subnet_is_rejected():
         ({"users": "data-scientists"},
          "databricks-azureml:cluster.users: data-scientists is not a list of Databricks user or group names"),
         ({"users": ["ok", ""]},
-         "databricks-azureml:cluster.users: ['ok', ''] is not a list of Databricks user or group names"),
+         "databricks-azureml:cluster.users: [\"ok\", \"\"] has an empty user or group name"),
         ({"autoterminationMinutes": True},
          "databricks-azureml:cluster.autoterminationMinutes: true is not a whole number"),
         ({"sparkVersion": ""}, "databricks-azureml:cluster.sparkVersion: '' is not a non-empty string"),
@@ -293,12 +295,33 @@ def test_upper_bounds_are_inclusive():
     assert (config.cluster.max_workers, config.cluster.autotermination_minutes) == (10000, 10000)
 
 
-def test_workspace_wide_users_group_cannot_attach_to_a_cluster_holding_a_secret():
-    message = rejected(with_values({**DEV, **SERVICE_PRINCIPAL}, cluster={"users": ["users"]}))
+@pytest.mark.parametrize(
+    "name", ["users", "Users", "USERS", "account users", "Account Users", "account  users"]
+)
+def test_groups_of_every_user_cannot_attach_to_a_cluster_holding_a_secret(name):
+    raw = with_values({**DEV, **SERVICE_PRINCIPAL}, cluster={"users": ["data-science", name]})
+    message = rejected(raw)
     assert message.startswith(
-        "databricks-azureml:cluster.users: ['users'] grants the workspace-wide"
+        f"databricks-azureml:cluster.users: {name} is a group of every user of the workspace"
     )
     assert "secret" in message
+
+
+@pytest.mark.parametrize("name", ["users", "Users", "account users"])
+def test_a_cluster_holding_a_secret_cannot_be_dedicated_to_a_group_of_every_user(name):
+    cluster = {"accessMode": "dedicated", "singleUser": name}
+    message = rejected(with_values({**DEV, **SERVICE_PRINCIPAL}, cluster=cluster))
+    assert message.startswith(
+        f"databricks-azureml:cluster.singleUser: {name} is a group of every user of the workspace"
+    )
+
+
+def test_a_user_name_with_spaces_around_it_is_named_as_such_not_as_a_bad_list():
+    message = rejected(with_values({**DEV, **SERVICE_PRINCIPAL}, cluster={"users": [" users"]}))
+    assert message == (
+        "databricks-azureml:cluster.users: ' users' is a user or group name with leading or "
+        "trailing spaces"
+    )
 
 
 def test_workspace_wide_users_group_may_attach_when_the_cluster_holds_no_secret():

@@ -87,7 +87,7 @@ def test_endpoint_in_plain_dev_stack_is_rejected_for_its_registry():
 def test_unknown_endpoint_field_is_rejected_with_a_suggestion():
     message = rejected({**MODEL, "instanceCnt": 2})
     assert message.startswith(
-        "databricks-azureml:endpoint.instanceCnt: 2 is set for an unknown key"
+        "databricks-azureml:endpoint.instanceCnt: (a number, not shown) is set for an unknown key"
     )
     assert "did you mean endpoint.instanceCount?" in message
 
@@ -158,3 +158,8 @@ def test_name_that_is_not_a_string_is_rejected():
 
 def test_endpoint_given_a_scalar_is_rejected():
     assert rejected("yes").startswith("databricks-azureml:endpoint: yes is not an object")
+
+
+def test_a_version_below_1_is_not_told_to_remove_the_endpoint():
+    message = rejected({**MODEL, "version": 0})
+    assert message == "databricks-azureml:endpoint.version: 0 is below 1; allowed: 1..1000000000"

@@ -164,7 +164,11 @@ def test_preview_declares_the_serving_resources_before_azure_knows_the_names():
             "databricks-azureml:endpoint: ",
         ),
         (AZUREML, {**MODEL, "instanceCount": 0}, "databricks-azureml:endpoint.instanceCount: 0"),
-        (AZUREML, {**MODEL, "color": "blue"}, "databricks-azureml:endpoint.color: blue"),
+        (
+            AZUREML,
+            {**MODEL, "color": "blue"},
+            "databricks-azureml:endpoint.color: (a string, not shown) is set for an unknown key",
+        ),
         (AZUREML, {**MODEL, "name": "9lives"}, "databricks-azureml:endpoint.name: 9lives"),
         (AZUREML, {**MODEL, "authMode": "AMLToken"}, "databricks-azureml:endpoint.authMode"),
     ],

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from pulumi.runtime.rpc import wrap_rpc_secret
 
+from tests.stacks import without_placeholders
 from tools.offline import ProgramResult, run_program
 from tools.preview import stack_config
 
@@ -35,6 +36,8 @@ MODES = {"preview": False, "deployed": True}
 @cache
 def program_run(stack: str, deployed: bool) -> ProgramResult:
     config, secret_keys = stack_config(stack)
+    if deployed:  # as after the stack file's `pulumi config set` lines: no placeholder is deployed
+        config = without_placeholders(config)
     run = run_program(config, stack, deployed=deployed, secret_keys=secret_keys)
     assert run.error is None, f"stack {stack!r} failed: {run.error}"
     return run

@@ -34,6 +34,16 @@ def test_suffix_differs_between_subscriptions_and_stacks():
     assert first != naming.unique_suffix("3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21", group, "dev2")
 
 
+def test_suffix_of_a_known_stack_is_pinned():
+    """Every deployed stack's storage account, key vault and endpoint carry this suffix: a
+    change to how it is derived renames them, so Azure replaces them (data lost)."""
+    subscription = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
+    assert naming.unique_suffix(subscription, "mlflow-dev-rg", "dev") == "3dc9b8"
+    assert naming.unique_suffix(subscription.upper(), "mlflow-dev-rg", "dev") == "3dc9b8"
+    names = naming.global_names("mlflow", "dev", "3dc9b8")
+    assert (names.storage_account, names.key_vault) == ("mlflowdev3dc9b8", "mlflow-dev-3dc9b8")
+
+
 @given(prefixes, stacks, guids)
 def test_names_valid_for_the_zero_suffix_are_valid_for_any_suffix(prefix, stack, subscription):
     if naming.name_problems(prefix, stack):

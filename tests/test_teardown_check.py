@@ -334,6 +334,30 @@ def test_invalid_prefix_is_rejected(fake, project):
     assert fake.requests == []
 
 
+def test_a_forbidden_soft_delete_listing_fails_the_check_not_reported_as_unchecked(fake, project):
+    """Lacking the permission to list is the check failing, not ARM lacking the listing: the
+    leftovers found before it are not reported as if the rest were known."""
+    leave(fake, names_for(), group=True)
+    fake.fail(
+        f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.MachineLearningServices/"
+        "deletedWorkspaces",
+        403,
+        code="AuthorizationFailed",
+        message="denied",
+    )
+
+    code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))
+
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        "teardown-check: listing soft-deleted AzureML workspaces: permission denied (403 "
+        "AuthorizationFailed)"
+    )
+    assert "Microsoft.MachineLearningServices/workspaces/read" in err
+    assert "not checked" not in err
+
+
 def test_unavailable_soft_delete_listing_means_the_name_is_possibly_blocked(project):
     with FakeArm(serve_deleted_workspaces=False) as fake:
         code, out, err = run(fake, "--stack", "dev", "--project-dir", str(project))

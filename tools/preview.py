@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
+from core.placeholders import preview_warning
 from core.stack_file import SECRET, read_stack_config
 from tools.exposure import exposures, summary
 from tools.offline import ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
@@ -350,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     outputs = {k: (SECRET if k in run.secret_outputs else v) for k, v in run.outputs.items()}
     render = render_json if args.json else render_text
     print(render(args.stack, run.resources, outputs))
+    for line in preview_warning(args.stack, args.project_dir, config, secret_keys):
+        print(f"warning: {line}" if not line.startswith(" ") else line, file=sys.stderr)
     return 0
 
 
