@@ -252,7 +252,7 @@ def _databricks(
             vnet_id=network.vnet_id,
             host_subnet_name=network.host_subnet_name,
             container_subnet_name=network.container_subnet_name,
-            # dual tracking's link (seed)
+            # dual tracking's link (Microsoft's article: "Link Azure Machine Learning workspace")
             aml_workspace_id=aml.id if config.tracking_mode is TrackingMode.DUAL else None,
             private_link=config.databricks_private_link.value,
             private_endpoints=endpoints,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_databricks as databricks
 
-# The plugin that lets MLflow talk to AzureML (seed: "Install libraries"): the range the notebook
-# tests run (requirements-notebooks.in).
+# The plugin that lets MLflow talk to AzureML (Microsoft's article, "Install libraries"): the
+# range the notebook tests run (requirements-notebooks.in).
 AZUREML_MLFLOW = "azureml-mlflow>=1.62.0.post6,<1.63"
 SECRET_KEY = "azure-client-secret"
 # Attach and restart, not manage (Databricks "Compute ACLs").

@@ -1,4 +1,4 @@
-"""Point MLflow at the stack's tracking and registry, and name experiments for the mode (seed)."""
+"""Point MLflow at the stack's tracking and registry, and name experiments for the mode."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def configure_mlflow(
 
 
 def experiment_name(outputs: StackOutputs, name: str, user: str | None = None) -> str:
-    """The experiment name for the mode (seed).
+    """The experiment name for the mode (Microsoft's article).
 
     dual: Databricks names experiments by workspace path, `/Users/<user>/<name>`;
     exclusive: AzureML names them directly, a plain `<name>` (`user` is not used).

@@ -23,8 +23,8 @@ MODEL_SCHEMA_ENV = "DATABRICKS_AZUREML_MODEL_SCHEMA"
 
 
 class TrackingMode(StrEnum):
-    DUAL = "dual"  # Databricks workspace linked to AzureML: runs tracked in both (seed)
-    EXCLUSIVE = "exclusive"  # MLFLOW_TRACKING_URI is AzureML's: runs tracked there only (seed)
+    DUAL = "dual"  # Databricks workspace linked to AzureML: runs tracked in both
+    EXCLUSIVE = "exclusive"  # MLFLOW_TRACKING_URI is AzureML's: runs tracked there only
 
 
 class ModelRegistry(StrEnum):

@@ -111,7 +111,7 @@ class StackOutputs:
     stack: str | None = None  # the stack's name, read from its cluster's marker
 
 
-# Output name -> StackOutputs field, in the spec's order.
+# Output name -> StackOutputs field, in the order of the output contract.
 _STRING_OUTPUTS = {
     "resourceGroupName": "resource_group_name",
     "location": "location",

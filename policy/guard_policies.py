@@ -9,8 +9,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import guard_rules as rules
-import guard_serving
-import guard_unity_catalog
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -246,12 +244,12 @@ POLICIES += [
         "private-link-serving-has-managed-network",
         "A private-link AzureML workspace in a stack with an online or batch endpoint has a "
         "managed network (managedNetwork.isolationMode not Disabled).",
-        guard_serving.private_link_serving_has_managed_network,
+        rules.private_link_serving_has_managed_network,
     ),
     _stack_policy(
         "private-link-managed-network-not-off",
         "A private-link AzureML workspace never declares its managed network Disabled.",
-        guard_serving.private_link_managed_network_not_off,
+        rules.private_link_managed_network_not_off,
     ),
 ]
 POLICIES.append(
@@ -260,7 +258,7 @@ POLICIES.append(
         "A Databricks cluster registering in Unity Catalog (MLFLOW_REGISTRY_URI databricks-uc) "
         "runs in a Unity Catalog access mode; an ML runtime runs in dedicated access mode.",
         rules.DATABRICKS_CLUSTER,
-        guard_unity_catalog.cluster_fits_unity_catalog_models,
+        rules.cluster_fits_unity_catalog_models,
     )
 )
 

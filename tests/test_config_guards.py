@@ -143,7 +143,9 @@ def test_the_region_list_holds_only_region_names():
     ],
 )
 def test_documented_runtime_version_keys_are_accepted(version):
-    config = parse_config(with_values(DEV, cluster={"sparkVersion": version}), "dev")
+    # ML runtimes need dedicated access mode (tested in test_unity_catalog_config.py)
+    cluster = {"sparkVersion": version, "accessMode": "dedicated", "singleUser": "ana@contoso.com"}
+    config = parse_config(with_values(DEV, cluster=cluster), "dev")
     assert config.cluster.spark_version == version
 
 

@@ -63,6 +63,11 @@ def test_dev_stack_says_azureml_its_storage_and_vault_and_databricks_are_public(
         assert part in text
 
 
+def test_dev_workspace_storage_has_no_firewall_and_no_endpoint():
+    databricks = by_kind(exposures(program(DEV).resources))["Databricks workspace"]
+    assert databricks.through.endswith("workspace storage: firewall Disabled, no private endpoint")
+
+
 def test_private_link_makes_azureml_its_storage_and_vault_private_through_endpoints():
     for deployed in (False, True):  # ids unknown in a preview, known once deployed
         kinds = by_kind(exposures(program(PRIVATE, deployed=deployed).resources))
@@ -79,7 +84,12 @@ def test_private_link_makes_azureml_its_storage_and_vault_private_through_endpoi
         assert vault.reach == PRIVATE_REACH
         assert "public network access disabled" in vault.through
         assert "private endpoints: vault" in vault.through
-        assert kinds["Databricks workspace"].reach == PUBLIC
+        databricks = kinds["Databricks workspace"]
+        assert databricks.reach == PUBLIC
+        # its own storage's endpoints are the workspace storage's, never AzureML's account's
+        assert databricks.through.endswith(
+            "workspace storage: firewall Enabled, private endpoints: blob, dfs"
+        )
 
 
 def test_databricks_full_private_link_is_private_through_its_endpoints():

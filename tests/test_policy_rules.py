@@ -696,7 +696,7 @@ def test_manual_private_link_connection_also_makes_the_stack_private_link(pack):
     assert [u for _, u in reported] == [urn(rules.AML_WORKSPACE, "mlw")]
 
 
-# --- stack: no dual tracking with private link (seed) ------------------------------------------
+# --- stack: no dual tracking with private link ------------------------------------------------
 
 
 def test_dual_tracking_with_private_link_aml_workspace_is_rejected(pack):

@@ -14,7 +14,7 @@ if str(POLICY_DIR) not in sys.path:
 import guard_engine  # noqa: E402
 import guard_policies  # noqa: E402
 import guard_rules as rules  # noqa: E402
-from guard_unity_catalog import cluster_fits_unity_catalog_models  # noqa: E402
+from guard_rules import cluster_fits_unity_catalog_models  # noqa: E402
 
 from tests.test_policy_rules import run_resource_policy  # noqa: E402
 

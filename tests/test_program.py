@@ -1,4 +1,4 @@
-"""The whole program under mocks: every mode combination the spec allows, outputs, tags,
+"""The whole program under mocks: every mode combination the config allows, outputs, tags,
 protection, purge wiring and the secret's reach."""
 
 import json

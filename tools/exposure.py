@@ -119,17 +119,35 @@ def _exposure(r: DeclaredResource, reach: str, through: str) -> Exposure:
     return Exposure(KINDS[r.type], name if isinstance(name, str) else "", r.name, reach, through)
 
 
+WORKSPACE_STORAGE = "#workspace-storage"  # key suffix: a Databricks workspace's own storage
+
+
+def _top(r: DeclaredResource, by_urn: Mapping[str, DeclaredResource]) -> str:
+    """The URN of the outermost component `r` belongs to (the workspace component it is in)."""
+    urn = r.urn
+    while r.parent in by_urn:
+        r = by_urn[r.parent]
+        urn = r.urn
+    return urn
+
+
 def _endpoint_groups(resources: Sequence[DeclaredResource]) -> dict[str, list[str]]:
     """URN of each exposed resource -> the private-endpoint group ids that reach it.
 
     An endpoint names its target by ARM id; where the id is known only after deploy, the group
-    id names the target's type, which is enough when the stack has one resource of that type."""
+    id names the target's type, which is enough when the stack has one resource of that type in
+    the same component. Storage endpoints of the Databricks workspace's component reach the
+    workspace storage account Azure creates in the managed resource group (declared nowhere):
+    they are listed under the workspace's URN + WORKSPACE_STORAGE."""
     by_id = {r.id: r for r in resources if r.id}
+    by_urn = {r.urn: r for r in resources}
     by_type: dict[str, list[DeclaredResource]] = {}
     for r in resources:
         by_type.setdefault(r.type, []).append(r)
+    databricks = {_top(r, by_urn): r for r in by_type.get(DATABRICKS_WORKSPACE, [])}
     reached: dict[str, list[str]] = {}
     for endpoint in (r for r in resources if r.type == PRIVATE_ENDPOINT):
+        top = _top(endpoint, by_urn)
         connections = [
             *(endpoint.inputs.get("privateLinkServiceConnections") or []),
             *(endpoint.inputs.get("manualPrivateLinkServiceConnections") or []),
@@ -138,11 +156,18 @@ def _endpoint_groups(resources: Sequence[DeclaredResource]) -> dict[str, list[st
             target_id = connection.get("privateLinkServiceId")
             for group in connection.get("groupIds") or []:
                 target = by_id.get(target_id) if isinstance(target_id, str) else None
-                candidates = by_type.get(GROUP_TARGETS.get(group, ""), [])
+                candidates = [
+                    c
+                    for c in by_type.get(GROUP_TARGETS.get(group, ""), [])
+                    if _top(c, by_urn) == top
+                ]
                 if target is None and len(candidates) == 1:
                     target = candidates[0]
                 if target is not None:
                     reached.setdefault(target.urn, []).append(group)
+                elif GROUP_TARGETS.get(group) == STORAGE and top in databricks:
+                    key = databricks[top].urn + WORKSPACE_STORAGE
+                    reached.setdefault(key, []).append(group)
     return reached
 
 
@@ -212,13 +237,15 @@ def _registry(r: DeclaredResource, groups: list[str]) -> Exposure:
     return _exposure(r, _reach(access, action, allowed), through)
 
 
-def _workspace(r: DeclaredResource, groups: list[str]) -> Exposure:
+def _workspace(r: DeclaredResource, groups: list[str], storage: list[str] = ()) -> Exposure:
     access = _setting(r.inputs.get("publicNetworkAccess"), "Enabled")
     through = f"public network access {access}, {_endpoints(groups)}"
     if r.type == DATABRICKS_WORKSPACE:
         through = f"UI and REST API: {through}"
         if _get(r.inputs, "parameters", "enableNoPublicIp", "value") is True:
             through += "; clusters without public IPs"
+        firewall = _setting(r.inputs.get("defaultStorageFirewall"), "Disabled")
+        through += f"; workspace storage: firewall {firewall}, {_endpoints(list(storage))}"
     return _exposure(r, _reach(access), through)
 
 
@@ -246,7 +273,7 @@ def exposures(resources: Sequence[DeclaredResource]) -> list[Exposure]:
     for r in resources:
         reached = groups.get(r.urn, [])
         if r.type in (AML_WORKSPACE, DATABRICKS_WORKSPACE):
-            found.append(_workspace(r, reached))
+            found.append(_workspace(r, reached, groups.get(r.urn + WORKSPACE_STORAGE, [])))
             if r.type == AML_WORKSPACE:
                 workspace = found[-1]
         elif r.type == STORAGE:

@@ -76,6 +76,7 @@ from .locks import (
     RESOURCE_GROUP,
     protected_group_locked,
 )
+from .serving import private_link_managed_network_not_off, private_link_serving_has_managed_network
 from .state_backend import (
     BLOB_CONTAINER,
     BLOB_SERVICE_PROPERTIES,
@@ -104,6 +105,7 @@ from .tags import (
     is_taggable,
     required_tags,
 )
+from .unity_catalog import cluster_fits_unity_catalog_models
 
 __all__ = [
     "ACCEPTED_TLS_VERSIONS",
@@ -154,6 +156,7 @@ __all__ = [
     "azure_native_accepts_tags",
     "cluster_auto_termination",
     "cluster_credentials_not_readable_by_all_users",
+    "cluster_fits_unity_catalog_models",
     "cluster_secret_env_vars",
     "databricks_private_link_backend",
     "databricks_private_link_full",
@@ -169,6 +172,8 @@ __all__ = [
     "lookup",
     "no_dual_tracking_with_private_link",
     "online_endpoint_private_when_private_link",
+    "private_link_managed_network_not_off",
+    "private_link_serving_has_managed_network",
     "protected_group_locked",
     "required_tags",
     "role_assignment_not_databricks_admin",

@@ -22,7 +22,7 @@ from .common import (
     lookup,
 )
 
-# The group id of an AzureML workspace's private endpoint (seed: private link for the workspace).
+# The group id of an AzureML workspace's private endpoint (Learn, private link for AzureML).
 AML_PRIVATE_LINK_GROUP = "amlworkspace"
 
 
@@ -136,7 +136,7 @@ def _private_link_evidence(resources: Sequence[Declared]) -> str | None:
 
 
 def no_dual_tracking_with_private_link(resources: Sequence[Declared]) -> list[StackViolation]:
-    """(seed) Dual tracking (`amlWorkspaceId` on the Databricks workspace) is not supported with
+    """Dual tracking (`amlWorkspaceId` on the Databricks workspace) is not supported with
     a private-link AzureML workspace.
 
     Private-link evidence: a private endpoint with group `amlworkspace`, or an AzureML workspace

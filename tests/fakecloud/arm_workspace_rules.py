@@ -115,9 +115,10 @@ def private_link_targets(props: Mapping[str, Any]) -> list[str]:
     targets = []
     for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
         for connection in props.get(key) or []:
-            inner = connection.get("properties", connection)
-            if inner.get("privateLinkServiceId"):
-                targets.append(str(inner["privateLinkServiceId"]))
+            inner = connection.get("properties") or {}
+            target = inner.get("privateLinkServiceId") or connection.get("privateLinkServiceId")
+            if target:
+                targets.append(str(target))
     return targets
 
 

@@ -1,7 +1,7 @@
 """The Python language host: what the engine launches as `pulumi-language-python`.
 
 The Go language host (sdk/python/cmd/pulumi-language-python) is a nested module without tags,
-and the Go module proxy here does not serve it. This host serves the Python SDK's own
+and the Go module proxy does not serve a version of it. This host serves the Python SDK's own
 LanguageServer (the one the Automation API uses for inline programs), whose program runs the
 project's `__main__.py` with runpy, in a fresh process for each engine command. It also runs
 policy packs (RunPlugin, kind analyzer) the way the Go host does: `python -u -m pulumi.policy

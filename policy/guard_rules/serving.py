@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from guard_rules import (
+from .azureml import aml_private_endpoints
+from .common import (
     AML_WORKSPACE,
     MISSING,
+    ONLINE_ENDPOINT,
     UNKNOWN,
     Declared,
     StackViolation,
-    aml_private_endpoints,
     lookup,
 )
 
-ONLINE_ENDPOINT = "azure-native:machinelearningservices:OnlineEndpoint"
 BATCH_ENDPOINT = "azure-native:machinelearningservices:BatchEndpoint"
 DISABLED = "disabled"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from guard_rules import MISSING, UNKNOWN, lookup
+from .common import MISSING, UNKNOWN, lookup
 
 UNITY_CATALOG_REGISTRY = "databricks-uc"
 # Access modes that reach Unity Catalog: standard (USER_ISOLATION) and dedicated (SINGLE_USER);

@@ -1,4 +1,4 @@
-"""Scenario 9: the shipped private stack, its secret set but its placeholder ids left in:
+"""Scenario 14: the shipped private stack, its secret set but its placeholder ids left in:
 `pulumi up` refuses before anything is created and says what to run; no secret in the output."""
 
 from __future__ import annotations
