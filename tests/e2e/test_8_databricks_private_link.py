@@ -42,15 +42,15 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
     assert workspace["properties"]["accessConnector"]["id"] == connector["id"]
     storage = workspace["properties"]["parameters"]["storageAccountName"]["value"]
     storage_targets = {
-        connection.get("properties", connection)["groupIds"][0]
+        _connection_groups(connection)[0]
         for r in resources
         if r["type"].lower() == ENDPOINTS
         for connection in r["properties"]["privateLinkServiceConnections"]
-        if connection.get("properties", connection)["privateLinkServiceId"].endswith(storage)
+        if _target(connection).endswith(storage)
     }
     assert storage_targets == {"blob", "dfs"}
     groups = sorted(
-        connection.get("properties", connection)["groupIds"][0]
+        _connection_groups(connection)[0]
         for r in resources
         if r["type"].lower() == ENDPOINTS
         for connection in r["properties"]["privateLinkServiceConnections"]
@@ -95,8 +95,14 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
 def _groups(body: object) -> set[str]:
     """The group ids a private endpoint PUT connects to."""
     connections = (body or {}).get("properties", {}).get("privateLinkServiceConnections", [])
-    return {
-        group
-        for connection in connections
-        for group in connection.get("properties", connection).get("groupIds", [])
-    }
+    return {group for connection in connections for group in _connection_groups(connection)}
+
+
+def _connection_groups(connection: dict) -> list[str]:
+    """A connection's group ids, in either body shape (flat, or under `properties`)."""
+    return (connection.get("properties") or {}).get("groupIds") or connection["groupIds"]
+
+
+def _target(connection: dict) -> str:
+    inner = connection.get("properties") or {}
+    return inner.get("privateLinkServiceId") or connection["privateLinkServiceId"]

@@ -173,8 +173,14 @@ _MISSING = object()
 def _args_names(module: str, args_class: str) -> dict[str, str | None]:
     """Input name (wire, camelCase) -> the name of its nested `*Args` class, if any."""
     package = importlib.import_module(f"pulumi_azure_native.{module.replace('/', '.')}")
+    args = getattr(package, args_class, None)
+    if args is None:
+        # A resource's own Args class lives in the resource's module, which the package imports
+        # lazily (and not thread-safely): import it by name (import_module holds the lock).
+        resource = re.sub(r"(?<!^)(?=[A-Z])", "_", args_class.removesuffix("Args")).lower()
+        args = getattr(importlib.import_module(f"{package.__name__}.{resource}"), args_class)
     names: dict[str, str | None] = {}
-    for attribute in vars(getattr(package, args_class)).values():
+    for attribute in vars(args).values():
         name = getattr(getattr(attribute, "fget", None), "_pulumi_name", None)
         if isinstance(attribute, property) and name:
             hint = str(inspect.signature(attribute.fget).return_annotation)
