@@ -1,6 +1,7 @@
 """The offline preview: `python -m tools.preview`, what `make preview` runs."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -183,12 +184,18 @@ def test_private_text_preview_says_what_stays_public():
 
 @pytest.mark.parametrize("args", [[], ["--no-print-directory", "-C", str(ROOT)]])
 def test_make_preview_json_prints_only_json_on_stdout(args, tmp_path):
+    # As from a shell: under `make test` the inherited MAKELEVEL would make the inner make
+    # print "Entering directory" lines, which no user's `make preview-json` prints.
+    shell_env = {
+        k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    }
     done = subprocess.run(
         ["make", *args, "preview-json"],
         cwd=ROOT if not args else tmp_path,
         capture_output=True,
         text=True,
         timeout=300,
+        env=shell_env,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["stack"] == "dev"
