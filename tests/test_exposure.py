@@ -86,7 +86,10 @@ def test_private_link_makes_azureml_its_storage_and_vault_private_through_endpoi
         assert "private endpoints: vault" in vault.through
         databricks = kinds["Databricks workspace"]
         assert databricks.reach == PUBLIC
-        assert "workspace storage: firewall Enabled" in databricks.through
+        # its own storage's endpoints are the workspace storage's, never AzureML's account's
+        assert databricks.through.endswith(
+            "workspace storage: firewall Enabled, private endpoints: blob, dfs"
+        )
 
 
 def test_databricks_full_private_link_is_private_through_its_endpoints():

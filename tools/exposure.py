@@ -182,7 +182,8 @@ def _reach(public_access: Any, default_action: Any = None, allowed: int = 0) -> 
 def _endpoints(groups: list[str]) -> str:
     if not groups:
         return "no private endpoint"
-    return f"private endpoints: {', '.join(groups)}"
+    # sorted: the engine registers endpoints in no fixed order
+    return f"private endpoints: {', '.join(sorted(groups))}"
 
 
 def _firewall(
