@@ -10,13 +10,13 @@ deployment can be deleted next; an endpoint already gone is fine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi import dynamic
 
+from teardown.arm_provider import ArmProvider
 from teardown.cloud import CloudConfig, read_cloud_config
 
 BATCH_DEFAULT_TYPE = "pulumi-python:dynamic/serving:BatchEndpointDefault"
@@ -25,7 +25,6 @@ BATCH_DEFAULT_TYPE = "pulumi-python:dynamic/serving:BatchEndpointDefault"
 BATCH_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/write"
-ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 _READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 _IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
 _INPUTS = (*_IDENTITY, "deployment_name", "endpoint_revision", "environment", "metadata_host")
@@ -81,28 +80,17 @@ def set_default(arm: Any, path: str, deployment: str | None) -> None:
     )
 
 
-class BatchEndpointDefaultProvider(dynamic.ResourceProvider):
+class BatchEndpointDefaultProvider(ArmProvider):
     """Sets `defaults.deploymentName` on create and update, clears it on delete (pickled into
     the state with dill; it imports teardown.arm when it runs)."""
 
-    serialize_as_secret_always = False  # it captures no secret
-
-    def __init__(self, client_factory: ClientFactory | None = None) -> None:
-        super().__init__()
-        self._client_factory = client_factory
+    inputs = _INPUTS
+    identity = _IDENTITY
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = {key: props[key] for key in _INPUTS}
         self._apply(outs, outs["deployment_name"])
         return dynamic.CreateResult(id_=f"{_path(outs)}/defaults", outs=outs)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [key for key in _INPUTS if olds.get(key) != news.get(key)]
-        return dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=[key for key in _IDENTITY if key in changed],
-            delete_before_replace=False,
-        )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         outs = {key: news[key] for key in _INPUTS}
@@ -113,20 +101,8 @@ class BatchEndpointDefaultProvider(dynamic.ResourceProvider):
         self._apply(props, None)
 
     def _apply(self, props: dict[str, Any], deployment: str | None) -> None:
-        cloud = CloudConfig(
-            environment=props.get("environment") or "public",
-            metadata_host=props.get("metadata_host") or "",
-        )
-        with self._client(props["subscription_id"], cloud) as client:
+        with self.client(props) as client:
             set_default(client, _path(props), deployment)
-
-    def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
-        if self._client_factory is not None:
-            return self._client_factory(subscription_id, cloud)
-        from teardown.arm import Arm
-        from teardown.cloud import resolve
-
-        return Arm(subscription_id, cloud=resolve(cloud))
 
 
 def _path(props: dict[str, Any]) -> str:

@@ -14,13 +14,13 @@ deployment that has traffic); an endpoint already gone is fine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi import dynamic
 
+from teardown.arm_provider import ArmProvider
 from teardown.cloud import CloudConfig, read_cloud_config
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
@@ -30,7 +30,6 @@ ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 ONLINE_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
-ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
 _READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 _IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
 _INPUTS = (*_IDENTITY, "deployment_name", "settings", "environment", "metadata_host")
@@ -100,7 +99,7 @@ def set_traffic(
     put_by_id(arm, path, ONLINE_ENDPOINT_API_VERSION, wanted, what=what, permission=ENDPOINT_WRITE)
 
 
-class EndpointTrafficProvider(dynamic.ResourceProvider):
+class EndpointTrafficProvider(ArmProvider):
     """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
 
     Pickled into the state with dill: it holds only an optional client factory (tests inject
@@ -108,24 +107,13 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
     to, as the purge resources do (teardown/cloud.py).
     """
 
-    serialize_as_secret_always = False  # it captures no secret
-
-    def __init__(self, client_factory: ClientFactory | None = None) -> None:
-        super().__init__()
-        self._client_factory = client_factory
+    inputs = _INPUTS
+    identity = _IDENTITY
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = {key: props.get(key) for key in _INPUTS}
         self._apply(outs, {outs["deployment_name"]: 100}, outs["settings"])
         return dynamic.CreateResult(id_=f"{_path(outs)}/traffic", outs=outs)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [key for key in _INPUTS if olds.get(key) != news.get(key)]
-        return dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=[key for key in _IDENTITY if key in changed],
-            delete_before_replace=False,
-        )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         outs = {key: news.get(key) for key in _INPUTS}
@@ -141,20 +129,8 @@ class EndpointTrafficProvider(dynamic.ResourceProvider):
         traffic: dict[str, int],
         settings: dict[str, Any] | None = None,
     ) -> None:
-        cloud = CloudConfig(
-            environment=props.get("environment") or "public",
-            metadata_host=props.get("metadata_host") or "",
-        )
-        with self._client(props["subscription_id"], cloud) as client:
+        with self.client(props) as client:
             set_traffic(client, _path(props), traffic, settings)
-
-    def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
-        if self._client_factory is not None:
-            return self._client_factory(subscription_id, cloud)
-        from teardown.arm import Arm
-        from teardown.cloud import resolve
-
-        return Arm(subscription_id, cloud=resolve(cloud))
 
 
 def _path(props: dict[str, Any]) -> str:

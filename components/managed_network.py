@@ -26,7 +26,6 @@ run with a managed network on (core/config.py ONE_WAY_NOTE); the guard refuses t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +35,7 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from core.config import ISOLATION_MODES, ONE_WAY_NOTE, ManagedNetworkMode
 from core.errors import NAMESPACE
+from teardown.arm_provider import ArmProvider
 from teardown.cloud import CloudConfig, read_cloud_config
 
 # Learn, "Managed virtual network isolation", Scenario: Access public machine learning packages.
@@ -52,7 +52,6 @@ PROVISION_API_VERSION = "2025-12-01"
 PROVISION_PERMISSION = "Microsoft.MachineLearningServices/workspaces/provisionManagedNetwork/action"
 PROVISION_TYPE = "pulumi-python:dynamic/network:ManagedNetworkProvision"
 GUARD_TYPE = "pulumi-python:dynamic/network:ManagedNetworkGuard"
-ClientFactory = Callable[[str, CloudConfig], Any]
 
 
 def outbound_rule_name(host: str) -> str:
@@ -124,47 +123,24 @@ def _json(response: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-class ManagedNetworkProvisionProvider(dynamic.ResourceProvider):
+class ManagedNetworkProvisionProvider(ArmProvider):
     """Provisions on create and whenever the mode changes; delete leaves the network (it goes
     with the workspace)."""
 
-    serialize_as_secret_always = False
-
-    def __init__(self, client_factory: ClientFactory | None = None) -> None:
-        super().__init__()
-        self._client_factory = client_factory
+    inputs = ("workspace_id", "isolation_mode")
+    identity = ("workspace_id",)
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         self._provision(props)
         return dynamic.CreateResult(id_=f"{props['workspace_id']}/managedNetwork", outs=props)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [k for k in ("workspace_id", "isolation_mode") if olds.get(k) != news.get(k)]
-        return dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=["workspace_id"] if "workspace_id" in changed else [],
-            delete_before_replace=False,
-        )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         self._provision(news)
         return dynamic.UpdateResult(outs=news)
 
     def _provision(self, props: dict[str, Any]) -> None:
-        cloud = CloudConfig(
-            environment=props.get("environment") or "public",
-            metadata_host=props.get("metadata_host") or "",
-        )
-        with self._client(props["subscription_id"], cloud) as client:
+        with self.client(props) as client:
             provision_managed_network(client, props["workspace_id"])
-
-    def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
-        if self._client_factory is not None:
-            return self._client_factory(subscription_id, cloud)
-        from teardown.arm import Arm
-        from teardown.cloud import resolve
-
-        return Arm(subscription_id, cloud=resolve(cloud))
 
 
 @dataclass(frozen=True)

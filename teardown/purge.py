@@ -30,13 +30,14 @@ provider from that path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi import dynamic
 
+from teardown.arm_provider import ArmProvider
 from teardown.cloud import CloudConfig, read_cloud_config
 
 AML_WORKSPACE_PURGE_TYPE = "pulumi-python:dynamic/purge:AmlWorkspacePurge"
@@ -44,36 +45,20 @@ KEY_VAULT_PURGE_TYPE = "pulumi-python:dynamic/purge:KeyVaultPurge"
 DATABRICKS_FORCE_DELETE_TYPE = "pulumi-python:dynamic/purge:DatabricksWorkspaceForceDelete"
 _CLOUD_INPUTS = ("environment", "metadata_host")
 
-ClientFactory = Callable[[str, CloudConfig], Any]
 
-
-class _PurgeProvider(dynamic.ResourceProvider):
+class _PurgeProvider(ArmProvider):
     """Create records the inputs (no cloud call); delete acts, when purge_on_destroy is on.
 
     Pickled into the state with dill: it holds nothing but an optional client factory (tests
     inject one) and imports teardown.arm only when it runs.
     """
 
-    serialize_as_secret_always = False  # it captures no secret
     identity: tuple[str, ...] = ()  # subscription, resource group, name
-    inputs: tuple[str, ...] = ()
     resource_type = ""  # ARM's, of the target
-
-    def __init__(self, client_factory: ClientFactory | None = None) -> None:
-        super().__init__()
-        self._client_factory = client_factory
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
         outs = {key: props[key] for key in self.inputs if key in props}
         return dynamic.CreateResult(id_=self.target_id(outs), outs=outs)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = [key for key in self.inputs if olds.get(key) != news.get(key)]
-        return dynamic.DiffResult(
-            changes=bool(changed),
-            replaces=[key for key in self.identity if key in changed],
-            delete_before_replace=False,
-        )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
         return dynamic.UpdateResult(outs={key: news[key] for key in self.inputs if key in news})
@@ -81,21 +66,8 @@ class _PurgeProvider(dynamic.ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         if not props.get("purge_on_destroy", True):
             return
-        # State written before the cloud inputs existed has none: public Azure, as then.
-        cloud = CloudConfig(
-            environment=props.get("environment") or "public",
-            metadata_host=props.get("metadata_host") or "",
-        )
-        with self._client(props["subscription_id"], cloud) as client:
+        with self.client(props) as client:
             self.purge(client, props)
-
-    def _client(self, subscription_id: str, cloud: CloudConfig) -> Any:
-        if self._client_factory is not None:
-            return self._client_factory(subscription_id, cloud)
-        from teardown.arm import Arm
-        from teardown.cloud import resolve
-
-        return Arm(subscription_id, cloud=resolve(cloud))
 
     def target_id(self, props: dict[str, Any]) -> str:
         from teardown.arm import resource_id
