@@ -667,35 +667,9 @@ def _endpoint(
     given = _object(ours, "endpoint")
     if given is None:
         return None
-    _reject_unknown("endpoint.", given, ENDPOINT_FIELDS)
-    if registry is not ModelRegistry.AZUREML:
-        raise ConfigError(
-            "endpoint",
-            json.dumps(given),
-            f"needs modelRegistry azureml: with modelRegistry {registry.value} the notebook "
-            "registers models in Databricks, and only models registered in AzureML can be "
-            "deployed to it; "
-            f"set `pulumi config set {NAMESPACE}:modelRegistry azureml`, register the model "
-            "again, then set endpoint",
-        )
-    values = {**ENDPOINT_DEFAULTS, **given}
-
-    model = values.get("model")
-    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
-        what = "is required" if model is None else "is not a model name"
-        raise ConfigError(
-            "endpoint.model",
-            model,
-            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
-            "letters, digits, '-', '_' and '.')",
-        )
-    version = _positive("endpoint.version", values.get("version"), _MAX_MODEL_VERSION)
-    instance_type = values["instanceType"]
-    if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
-        raise ConfigError(
-            "endpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
-        )
-    azure_names.check_vm_size("endpoint.instanceType", instance_type)
+    values, model, version, instance_type, name = _deployment(
+        "endpoint", given, ENDPOINT_FIELDS, ENDPOINT_DEFAULTS, registry, ENDPOINT_NAME_RULE
+    )
     count = _positive("endpoint.instanceCount", values["instanceCount"], 1000)
     try:
         auth_mode = EndpointAuthMode(values["authMode"])
@@ -704,15 +678,55 @@ def _endpoint(
         raise ConfigError(
             "endpoint.authMode", values["authMode"], f"is not allowed; allowed: {allowed}"
         ) from None
+    return EndpointSpec(model, version, instance_type, count, auth_mode, name)
 
+
+def _deployment(
+    key: str,
+    given: Mapping[str, Any],
+    fields: tuple[str, ...],
+    defaults: Mapping[str, Any],
+    registry: ModelRegistry,
+    name_rule: naming.NameRule,
+) -> tuple[dict[str, Any], str, int, str, str | None]:
+    """What an online and a batch endpoint share: a model registered in AzureML, its version,
+    the VM size and an optional name; returns the values with defaults, then those four."""
+    _reject_unknown(f"{key}.", given, fields)
+    if registry is not ModelRegistry.AZUREML:
+        raise ConfigError(
+            key,
+            json.dumps(given),
+            f"needs modelRegistry azureml: with modelRegistry {registry.value} the notebook "
+            "registers models in Databricks, and only models registered in AzureML can be "
+            "deployed to it; "
+            f"set `pulumi config set {NAMESPACE}:modelRegistry azureml`, register the model "
+            f"again, then set {key}",
+        )
+    values = {**defaults, **given}
+    model = values.get("model")
+    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
+        what = "is required" if model is None else "is not a model name"
+        raise ConfigError(
+            f"{key}.model",
+            model,
+            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
+            "letters, digits, '-', '_' and '.')",
+        )
+    version = _positive(f"{key}.version", values.get("version"), _MAX_MODEL_VERSION)
+    instance_type = values["instanceType"]
+    if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
+        raise ConfigError(
+            f"{key}.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
+        )
+    azure_names.check_vm_size(f"{key}.instanceType", instance_type)
     name = values.get("name")
     if name is not None:  # the default always fits: the key vault's rule is stricter
         if not isinstance(name, str):
-            raise ConfigError("endpoint.name", name, "is not a string")
-        problem = ENDPOINT_NAME_RULE.problem(name)
+            raise ConfigError(f"{key}.name", name, "is not a string")
+        problem = name_rule.problem(name)
         if problem:
-            raise ConfigError("endpoint.name", name, f"is not allowed: {problem}")
-    return EndpointSpec(model, version, instance_type, count, auth_mode, name)
+            raise ConfigError(f"{key}.name", name, f"is not allowed: {problem}")
+    return values, model, version, instance_type, name
 
 
 def _positive(key: str, value: Any, high: int) -> int:
@@ -797,32 +811,14 @@ def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEn
     given = _object(ours, "batchEndpoint")
     if given is None:
         return None
-    _reject_unknown("batchEndpoint.", given, BATCH_ENDPOINT_FIELDS)
-    if registry is not ModelRegistry.AZUREML:
-        raise ConfigError(
-            "batchEndpoint",
-            json.dumps(given),
-            f"needs modelRegistry azureml (it is {registry.value}): only models registered in "
-            f"AzureML can be deployed to it; set `pulumi config set {NAMESPACE}:modelRegistry "
-            "azureml`, register the model again, then set batchEndpoint",
-        )
-    values = {**BATCH_ENDPOINT_DEFAULTS, **given}
-    model = values.get("model")
-    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
-        what = "is required" if model is None else "is not a model name"
-        raise ConfigError(
-            "batchEndpoint.model",
-            model,
-            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
-            "letters, digits, '-', '_' and '.')",
-        )
-    version = _positive("batchEndpoint.version", values.get("version"), _MAX_MODEL_VERSION)
-    instance_type = values["instanceType"]
-    if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
-        raise ConfigError(
-            "batchEndpoint.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
-        )
-    azure_names.check_vm_size("batchEndpoint.instanceType", instance_type)
+    values, model, version, instance_type, name = _deployment(
+        "batchEndpoint",
+        given,
+        BATCH_ENDPOINT_FIELDS,
+        BATCH_ENDPOINT_DEFAULTS,
+        registry,
+        BATCH_ENDPOINT_NAME_RULE,
+    )
     max_instances = _positive(
         "batchEndpoint.maxInstances", values["maxInstances"], _MAX_BATCH_INSTANCES
     )
@@ -838,13 +834,6 @@ def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEn
             values["outputAction"],
             f"is not allowed; allowed: {allowed}",
         ) from None
-    name = values.get("name")
-    if name is not None:
-        if not isinstance(name, str):
-            raise ConfigError("batchEndpoint.name", name, "is not a string")
-        problem = BATCH_ENDPOINT_NAME_RULE.problem(name)
-        if problem:
-            raise ConfigError("batchEndpoint.name", name, f"is not allowed: {problem}")
     return BatchEndpointSpec(
         model, version, instance_type, max_instances, name, mini_batch, output_action
     )
