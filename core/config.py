@@ -642,13 +642,15 @@ ENDPOINT_DEFAULTS: dict[str, Any] = {
 # subscription-derived suffix, like the storage account's.
 # azure-ai-ml's OnlineEndpoint name check (`^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`, 3-32
 # characters): a trailing '-' is refused.
-ENDPOINT_NAME_RULE = naming.NameRule(
-    "online endpoint",
-    3,
-    32,
-    re.compile(r"[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?"),
+# azure-ai-ml validates online and batch endpoint names alike:
+# ^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$, 3-32 characters.
+_ENDPOINT_NAME = re.compile(r"[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?")
+_ENDPOINT_NAME_ALLOWED = (
     "letters, digits and '-', starting with a letter and ending with a letter or digit; "
-    "unique within the Azure region",
+    "unique within the Azure region"
+)
+ENDPOINT_NAME_RULE = naming.NameRule(
+    "online endpoint", 3, 32, _ENDPOINT_NAME, _ENDPOINT_NAME_ALLOWED
 )
 # AzureML asset names: letters, digits, '-', '_' and '.', starting with a letter or digit.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
@@ -789,14 +791,10 @@ BATCH_ENDPOINT_DEFAULTS: dict[str, Any] = {
     "outputAction": BatchOutputAction.APPEND_ROW.value,
 }
 # Learn, "Deploy models for scoring in batch endpoints": endpoint names are unique within the
-# Azure region (the invocation URI is https://<name>.<region>.inference.ml.azure.com/jobs),
-# 3-32 characters, a letter first, then letters, digits and '-'.
+# Azure region (the invocation URI is https://<name>.<region>.inference.ml.azure.com/jobs);
+# the characters as for online endpoints.
 BATCH_ENDPOINT_NAME_RULE = naming.NameRule(
-    "batch endpoint",
-    3,
-    32,
-    re.compile(r"[A-Za-z][A-Za-z0-9-]*"),
-    "letters, digits and '-', starting with a letter; unique within the Azure region",
+    "batch endpoint", 3, 32, _ENDPOINT_NAME, _ENDPOINT_NAME_ALLOWED
 )
 _MAX_BATCH_INSTANCES = 100
 _MAX_MINI_BATCH_SIZE = 10_000

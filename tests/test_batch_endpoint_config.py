@@ -118,6 +118,7 @@ def test_unknown_batch_endpoint_field_is_rejected_with_a_suggestion():
         ("model", "my model", "batchEndpoint.model: my model is not a model name"),
         ("name", "1-batch", "batchEndpoint.name: 1-batch is not allowed: batch endpoint name"),
         ("name", "be_1", "batchEndpoint.name: be_1 is not allowed"),
+        ("name", "batch-", "batchEndpoint.name: batch- is not allowed"),
         ("name", "b" * 33, "is 33 characters, allowed 3-32"),
         ("name", 12, "batchEndpoint.name: 12 is not a string"),
     ],
