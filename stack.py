@@ -75,7 +75,8 @@ class _Context:
 
     config: StackConfig
     names: naming.ResourceNames
-    unique: pulumi.Output[naming.GlobalNames]  # worldwide-unique names, subscription suffix
+    suffix: pulumi.Output[str]  # the stack's unique suffix, from subscription, group and stack
+    unique: pulumi.Output[naming.GlobalNames]  # worldwide-unique names, with that suffix
     client: pulumi.Output[authorization.GetClientConfigResult]  # the deployer's ids
     group: resources.ResourceGroup
 
@@ -127,13 +128,10 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
 def _context(config: StackConfig) -> _Context:
     client = authorization.get_client_config_output()
     names = naming.resource_names(config.prefix, config.stack)
-    unique = client.subscription_id.apply(
-        lambda sub: naming.global_names(
-            config.prefix,
-            config.stack,
-            naming.unique_suffix(sub, names.resource_group, config.stack),
-        )
+    suffix = client.subscription_id.apply(
+        lambda sub: naming.unique_suffix(sub, names.resource_group, config.stack)
     )
+    unique = suffix.apply(lambda s: naming.global_names(config.prefix, config.stack, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
     group = resources.ResourceGroup(
@@ -146,7 +144,7 @@ def _context(config: StackConfig) -> _Context:
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
-    return _Context(config, names, unique, client, group)
+    return _Context(config, names, suffix, unique, client, group)
 
 
 def _network(ctx: _Context) -> Network:
@@ -339,13 +337,8 @@ def _serving(
             workspace_id=aml.id,
             subscription_id=ctx.client.subscription_id,
             # endpoint names are unique per region: the subscription-derived suffix
-            endpoint_name=ctx.client.subscription_id.apply(
-                lambda sub: endpoint_name(
-                    spec,
-                    config.prefix,
-                    config.stack,
-                    naming.unique_suffix(sub, ctx.names.resource_group, config.stack),
-                )
+            endpoint_name=ctx.suffix.apply(
+                lambda s: endpoint_name(spec, config.prefix, config.stack, s)
             ),
             spec=spec,
             private_link=config.private_link,
@@ -399,13 +392,8 @@ def _batch_serving(
             workspace_id=aml.id,
             subscription_id=ctx.client.subscription_id,
             storage_account_id=aml.storage_account_id,
-            endpoint_name=ctx.client.subscription_id.apply(
-                lambda sub: batch_endpoint_name(
-                    spec,
-                    config.prefix,
-                    config.stack,
-                    naming.unique_suffix(sub, ctx.names.resource_group, config.stack),
-                )
+            endpoint_name=ctx.suffix.apply(
+                lambda s: batch_endpoint_name(spec, config.prefix, config.stack, s)
             ),
             spec=spec,
             after=provisioned,
