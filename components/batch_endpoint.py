@@ -46,6 +46,7 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from components.azureml_workspace import role_assignment_name
 from components.batch_default import BatchEndpointDefault, BatchEndpointDefaultArgs
+from components.online_endpoint import deployment_name, model_asset_id
 from core.config import BatchEndpointSpec
 
 # Pulumi owns everything on the endpoint except its default, which BatchEndpointDefault writes.
@@ -56,19 +57,10 @@ OUTPUT_FILE = "predictions.csv"
 IDLE_BEFORE_SCALE_DOWN = "PT10M"  # nodes stay this long after a job, for the next one
 
 
-def batch_deployment_name(spec: BatchEndpointSpec) -> str:
-    """`v<version>-<hash>`: a new version, model or VM size is a new deployment name."""
-    return f"v{spec.version}-{_digest(spec.model, str(spec.version), spec.instance_type)}"
-
-
 def compute_name(spec: BatchEndpointSpec) -> str:
     """`batch-<hash of the VM size>`: AmlCompute names are 2-16 characters, and a new VM size
     needs a new cluster."""
-    return f"batch-{_digest(spec.instance_type)}"
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:6]
+    return f"batch-{hashlib.sha256(spec.instance_type.encode()).hexdigest()[:6]}"
 
 
 @dataclass(frozen=True)
@@ -164,7 +156,7 @@ class BatchEndpoint(pulumi.ComponentResource):
         )
         deployment = ml.BatchDeployment(
             f"{name}-deployment",
-            deployment_name=batch_deployment_name(spec),
+            deployment_name=deployment_name(spec),  # named as online deployments are
             endpoint_name=endpoint.name,
             resource_group_name=args.resource_group_name,
             workspace_name=args.workspace_name,
@@ -174,9 +166,7 @@ class BatchEndpoint(pulumi.ComponentResource):
                 model=ml.IdAssetReferenceArgs(
                     reference_type="Id",
                     asset_id=pulumi.Output.from_input(args.workspace_id).apply(
-                        lambda workspace_id: (
-                            f"{workspace_id}/models/{spec.model}/versions/{spec.version}"
-                        )
+                        lambda workspace_id: model_asset_id(workspace_id, spec)
                     ),
                 ),
                 resources=ml.DeploymentResourceConfigurationArgs(instance_count=spec.max_instances),

@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
@@ -54,13 +54,21 @@ from core.config import EndpointSpec
 ENDPOINT_IGNORED = ["tags", "properties"]
 
 
-def deployment_name(spec: EndpointSpec) -> str:
+class ModelVersion(Protocol):
+    """What names a deployment: an online or a batch endpoint's spec."""
+
+    model: str
+    version: int
+    instance_type: str
+
+
+def deployment_name(spec: ModelVersion) -> str:
     """`v<version>-<hash>`: a new version, model or VM size is a new deployment name."""
     digest = hashlib.sha256(f"{spec.model}|{spec.version}|{spec.instance_type}".encode())
     return f"v{spec.version}-{digest.hexdigest()[:6]}"
 
 
-def model_asset_id(workspace_id: str, spec: EndpointSpec) -> str:
+def model_asset_id(workspace_id: str, spec: ModelVersion) -> str:
     """The ARM id of the registered model version in the workspace."""
     return f"{workspace_id}/models/{spec.model}/versions/{spec.version}"
 

@@ -17,9 +17,9 @@ from components.batch_default import (
 from components.batch_endpoint import (
     ENDPOINT_IGNORED,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
-    batch_deployment_name,
     compute_name,
 )
+from components.online_endpoint import deployment_name
 from core import naming
 from core.config import BatchEndpointSpec, BatchOutputAction
 from tests.conftest import program
@@ -163,7 +163,7 @@ def test_new_vm_size_is_a_new_cluster_and_a_new_deployment():
 def test_names_follow_version_and_vm_size_only():
     spec = BatchEndpointSpec("m", 3, "Standard_DS3_v2", 4, None, 9, BatchOutputAction.SUMMARY_ONLY)
     same = BatchEndpointSpec("m", 3, "Standard_DS3_v2", 1, "x", None, BatchOutputAction.APPEND_ROW)
-    assert batch_deployment_name(spec) == batch_deployment_name(same)
+    assert deployment_name(spec) == deployment_name(same)
     assert len(compute_name(spec)) <= 16  # AmlCompute names: 2-16 characters
 
 
