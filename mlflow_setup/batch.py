@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mlflow_setup.outputs import MlflowSetupError, StackOutputs, load_outputs
-from mlflow_setup.scoring import SCORING_SCOPE, TokenCredential
+from mlflow_setup.scoring import SCORING_SCOPE, TokenCredential, carries_token, endpoint_token
 
 INPUT_NAME = "input_data"  # a model deployment takes one input, under any name
 OUTPUT_NAME = "score"  # the output a model deployment writes its predictions to
@@ -34,7 +34,6 @@ DEPLOYMENT_HEADER = "azureml-model-deployment"
 # Job statuses (AzureML JobStatus): these end a job; every other one means "not yet".
 SUCCEEDED = frozenset({"Completed"})
 ENDED_BADLY = frozenset({"Failed", "Canceled", "NotResponding"})
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class BatchScoringError(MlflowSetupError, RuntimeError):
@@ -144,7 +143,7 @@ def batch_score(
         )
 
     def bearer() -> str:
-        return _token(credential)
+        return endpoint_token(credential)
 
     headers = {DEPLOYMENT_HEADER: deployment} if deployment else {}
     job = _call(opener, "POST", uri, bearer(), job_request(input_uri, requested), headers)
@@ -162,22 +161,11 @@ def batch_score(
 
 
 def _check_https(uri: str) -> None:
-    parts = urlsplit(uri)
-    if not parts.netloc or not (
-        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
-    ):
+    if not carries_token(uri):
         raise BatchScoringError(
             f"batch endpoint URI {uri!r} is not https://<endpoint>.<region>.inference.ml.azure.com"
             "/jobs (a token is only sent over https)"
         )
-
-
-def _token(credential: TokenCredential | None) -> str:
-    if credential is None:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-    return str(credential.get_token(SCORING_SCOPE).token)
 
 
 def _call(

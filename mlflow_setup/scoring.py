@@ -80,14 +80,12 @@ def score(
     principal from AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET).
     """
     parts = urlsplit(scoring_uri)
-    if not parts.netloc or not (
-        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
-    ):
+    if not carries_token(scoring_uri):
         raise EndpointScoringError(
             f"scoring URI {scoring_uri!r} is not https://<endpoint>.<region>.inference.ml.azure.com"
             "/score (a token is only sent over https)"
         )
-    bearer = key if key is not None else _token(credential)
+    bearer = key if key is not None else endpoint_token(credential)
     body = json.dumps(scoring_request(frame)).encode()
     request = urllib.request.Request(
         scoring_uri,
@@ -115,7 +113,16 @@ def score(
     return _predictions(payload, len(frame), scoring_uri)
 
 
-def _token(credential: TokenCredential | None) -> str:
+def carries_token(uri: str) -> bool:
+    """Whether a bearer token may go to `uri`: https, or http on loopback (tests)."""
+    parts = urlsplit(uri)
+    return bool(parts.netloc) and (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+    )
+
+
+def endpoint_token(credential: TokenCredential | None) -> str:
+    """A Microsoft Entra token for AzureML's endpoints (online and batch)."""
     if credential is None:
         from azure.identity import DefaultAzureCredential  # only where a token is needed
 
