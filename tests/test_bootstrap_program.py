@@ -198,9 +198,10 @@ def test_assignable_roles_from_config_are_added_to_the_condition():
     )
     run = run_bootstrap({**TEAM, f"{NS}:ci": ci})
     [condition] = [r.inputs["condition"] for r in run.of_type(ROLE) if "condition" in r.inputs]
-    assert f"GuidEquals {{{extra}, {', '.join(sorted(state_access.DEPLOY_ASSIGNABLE_ROLES))}}}" in (
-        condition
-    )
+    assert (  # sorted: the extra role, then Blob Data Reader, Reader, Blob Data Contributor, ...
+        f"GuidEquals {{{extra}, 2a2b9908-6ea1-4ae2-8e65-a410df84e7d1, "
+        f"{READER}, ba92f5b4-2d11-453d-a403-e96b0029c9fe, {AZUREML_DATA_SCIENTIST}}}"
+    ) in condition
 
 
 def test_every_role_the_main_stack_assigns_is_one_the_deploy_identity_may_assign():
