@@ -11,7 +11,6 @@ import pytest
 
 from components.batch_default import (
     BATCH_DEFAULT_TYPE,
-    BATCH_ENDPOINT_API_VERSION,
     BatchEndpointDefaultProvider,
 )
 from components.batch_endpoint import (
@@ -237,7 +236,7 @@ def test_create_puts_the_endpoint_back_with_its_default_deployment(fake):
     result = provider_for(fake).create(dict(PROPS))
     assert result.id == f"{PATH}/defaults"
     [put] = fake.calls("PUT", PATH)
-    assert put.query["api-version"] == BATCH_ENDPOINT_API_VERSION
+    assert put.query["api-version"] == "2025-12-01"  # the SDK's BatchEndpoint
     assert put.body["properties"]["authMode"] == "AADToken"
     assert "scoringUri" not in put.body["properties"]
     assert default_of(fake) == "v2-abcdef"

@@ -10,7 +10,6 @@ import pytest
 from components.managed_network import (
     GUARD_TYPE,
     PACKAGE_HOSTS,
-    PROVISION_API_VERSION,
     PROVISION_TYPE,
     ManagedNetworkGuardProvider,
     ManagedNetworkProvisionProvider,
@@ -149,7 +148,7 @@ def test_provisioning_posts_the_action_and_waits_for_the_network(fake):
     workspace(fake, "AllowOnlyApprovedOutbound")
     provision_managed_network(arm_for(fake), WORKSPACE)
     [post] = fake.calls("POST", f"{WORKSPACE}/provisionManagedNetwork")
-    assert post.query["api-version"] == PROVISION_API_VERSION
+    assert post.query["api-version"] == "2025-12-01"  # the SDK's Workspace
     assert post.body == {"includeSpark": False}
     assert fake.get(WORKSPACE)["properties"]["managedNetwork"]["status"]["status"] == "Active"
 

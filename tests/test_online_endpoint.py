@@ -12,7 +12,6 @@ import pytest
 
 from components.endpoint_traffic import (
     ENDPOINT_TRAFFIC_TYPE,
-    ONLINE_ENDPOINT_API_VERSION,
     EndpointTrafficProvider,
     traffic_body,
 )
@@ -293,7 +292,7 @@ def test_create_puts_the_endpoint_back_with_all_traffic_on_the_deployment(fake):
 
     assert result.id == f"{PATH}/traffic"
     [put] = puts(fake)
-    assert put.query["api-version"] == ONLINE_ENDPOINT_API_VERSION
+    assert put.query["api-version"] == "2025-12-01"  # the SDK's OnlineEndpoint
     body = put.body
     assert body["properties"]["traffic"] == {"v2-abcdef": 100}
     assert body["properties"]["authMode"] == "AADToken"
