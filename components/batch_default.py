@@ -16,8 +16,8 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from teardown.arm_provider import ArmProvider
-from teardown.cloud import CloudConfig, read_cloud_config
+from arm.cloud import CloudConfig, read_cloud_config
+from arm.provider import ArmProvider
 
 BATCH_DEFAULT_TYPE = "pulumi-python:dynamic/serving:BatchEndpointDefault"
 # Batch Endpoints - Get / Create Or Update: the api-version pulumi-azure-native 3.x declares the
@@ -59,7 +59,7 @@ def default_body(endpoint: dict[str, Any], deployment: str | None) -> dict[str, 
 def set_default(arm: Any, path: str, deployment: str | None) -> None:
     """Make `deployment` the endpoint's default (None: no default). A missing endpoint is fine
     when clearing."""
-    from teardown.arm import ArmError, get_by_id, put_by_id
+    from arm.client import ArmError, get_by_id, put_by_id
 
     what = f"set the default deployment of {path} to {deployment}"
     endpoint = get_by_id(arm, path, BATCH_ENDPOINT_API_VERSION, what=what, permission=ENDPOINT_READ)
@@ -82,7 +82,7 @@ def set_default(arm: Any, path: str, deployment: str | None) -> None:
 
 class BatchEndpointDefaultProvider(ArmProvider):
     """Sets `defaults.deploymentName` on create and update, clears it on delete (pickled into
-    the state with dill; it imports teardown.arm when it runs)."""
+    the state with dill; it imports arm.client when it runs)."""
 
     inputs = _INPUTS
     identity = _IDENTITY

@@ -20,8 +20,8 @@ from typing import Any
 import pulumi
 from pulumi import dynamic
 
-from teardown.arm_provider import ArmProvider
-from teardown.cloud import CloudConfig, read_cloud_config
+from arm.cloud import CloudConfig, read_cloud_config
+from arm.provider import ArmProvider
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 # Online Endpoints - Get / Create Or Update with the api-version the SDK's OnlineEndpoint
@@ -82,7 +82,7 @@ def set_traffic(
 ) -> None:
     """Make the endpoint's traffic exactly `traffic` and its `settings` as given, keeping all
     else as ARM has it. Clearing a missing endpoint is a no-op."""
-    from teardown.arm import ArmError, get_by_id, put_by_id
+    from arm.client import ArmError, get_by_id, put_by_id
 
     what = f"set traffic {traffic} on {path}"
     endpoint = get_by_id(
@@ -103,8 +103,8 @@ class EndpointTrafficProvider(ArmProvider):
     """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
 
     Pickled into the state with dill: it holds only an optional client factory (tests inject
-    one) and imports teardown.arm when it runs. It reaches ARM in the cloud the stack deploys
-    to, as the purge resources do (teardown/cloud.py).
+    one) and imports arm.client when it runs. It reaches ARM in the cloud the stack deploys
+    to, as the purge resources do (arm/cloud.py).
     """
 
     inputs = _INPUTS

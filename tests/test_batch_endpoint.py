@@ -251,7 +251,7 @@ def test_update_moves_the_default_to_the_new_deployment(fake):
 
 
 def test_default_naming_a_missing_deployment_is_refused_by_arm(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     with pytest.raises(ArmError, match="does not exist on this endpoint"):
         provider_for(fake).create(dict(PROPS))

@@ -168,7 +168,7 @@ def test_the_provider_provisions_on_create_and_on_a_new_mode(fake):
 
 
 def test_provisioning_a_workspace_without_a_managed_network_fails_clearly(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     workspace(fake, None)
     with pytest.raises(ArmError, match="not enabled"):

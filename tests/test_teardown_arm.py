@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from teardown import arm
-from teardown.cloud import CloudConfig, CloudError, resolve
+from arm import client as arm
+from arm.cloud import CloudConfig, CloudError, resolve
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT, TOKEN, FakeArm, StaticCredential
 
 ROOT = Path(__file__).resolve().parent.parent
