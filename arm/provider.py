@@ -29,6 +29,11 @@ def cloud_of(props: dict[str, Any]) -> CloudConfig:
     )
 
 
+def cloud_inputs(cloud: CloudConfig) -> dict[str, str]:
+    """A resource's inputs that name its cloud (read back by `cloud_of`)."""
+    return {"environment": cloud.environment, "metadata_host": cloud.metadata_host}
+
+
 class ArmProvider(dynamic.ResourceProvider):
     """A change to any of `inputs` is an update; to any of `identity`, a replacement (the new
     one first)."""

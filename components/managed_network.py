@@ -34,7 +34,7 @@ from pulumi import dynamic
 from pulumi_azure_native import machinelearningservices as ml
 
 from arm.cloud import CloudConfig, read_cloud_config
-from arm.provider import ArmProvider
+from arm.provider import ArmProvider, cloud_inputs
 from core.config import ISOLATION_MODES, ONE_WAY_NOTE, ManagedNetworkMode
 from core.errors import NAMESPACE
 
@@ -167,8 +167,7 @@ class ManagedNetworkProvision(dynamic.Resource, module="network", name="ManagedN
                 "subscription_id": args.subscription_id,
                 "workspace_id": args.workspace_id,
                 "isolation_mode": args.isolation_mode,
-                "environment": args.cloud.environment,
-                "metadata_host": args.cloud.metadata_host,
+                **cloud_inputs(args.cloud),
             },
             opts,
         )

@@ -39,7 +39,7 @@ import pulumi
 from pulumi import dynamic
 
 from arm.cloud import CloudConfig, read_cloud_config
-from arm.provider import ArmProvider
+from arm.provider import ArmProvider, cloud_inputs
 
 AML_WORKSPACE_PURGE_TYPE = "pulumi-python:dynamic/purge:AmlWorkspacePurge"
 KEY_VAULT_PURGE_TYPE = "pulumi-python:dynamic/purge:KeyVaultPurge"
@@ -173,7 +173,7 @@ class AmlWorkspacePurge(dynamic.Resource, module="purge", name="AmlWorkspacePurg
                 "resource_group_name": args.resource_group_name,
                 "workspace_name": args.workspace_name,
                 "purge_on_destroy": args.purge_on_destroy,
-                **_cloud_inputs(args.cloud),
+                **cloud_inputs(args.cloud),
             },
             pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(depends_on=list(args.workspace_dependencies))
@@ -207,7 +207,7 @@ class KeyVaultPurge(dynamic.Resource, module="purge", name="KeyVaultPurge"):
                 "key_vault_name": args.key_vault_name,
                 "location": args.location,
                 "purge_on_destroy": args.purge_on_destroy,
-                **_cloud_inputs(args.cloud),
+                **cloud_inputs(args.cloud),
             },
             opts,
         )
@@ -247,14 +247,10 @@ class DatabricksWorkspaceForceDelete(
                 "workspace_name": args.workspace_name,
                 "managed_resource_group_name": args.managed_resource_group_name,
                 "workspace_inputs": list(args.workspace_inputs),
-                **_cloud_inputs(args.cloud),
+                **cloud_inputs(args.cloud),
             },
             opts,
         )
-
-
-def _cloud_inputs(cloud: CloudConfig) -> dict[str, str]:
-    return {"environment": cloud.environment, "metadata_host": cloud.metadata_host}
 
 
 def purged_workspace_options(
