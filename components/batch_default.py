@@ -17,11 +17,10 @@ import pulumi
 from pulumi import dynamic
 
 from components.endpoint_write import (
-    IDENTITY,
     EndpointWriteArgs,
     EndpointWriteProvider,
-    endpoint_path,
     endpoint_write_inputs,
+    provider_inputs,
     rewrite_endpoint,
     writable_body,
 )
@@ -32,13 +31,6 @@ BATCH_DEFAULT_TYPE = "pulumi-python:dynamic/serving:BatchEndpointDefault"
 BATCH_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/write"
-_INPUTS = (*IDENTITY, "deployment_name", "endpoint_revision", "environment", "metadata_host")
-
-
-def batch_endpoint_path(
-    subscription_id: str, resource_group: str, workspace: str, name: str
-) -> str:
-    return endpoint_path("batchEndpoints", subscription_id, resource_group, workspace, name)
 
 
 def default_body(endpoint: dict[str, Any], deployment: str | None) -> dict[str, Any]:
@@ -71,11 +63,9 @@ class BatchEndpointDefaultProvider(EndpointWriteProvider):
     """Sets `defaults.deploymentName` on create and update, clears it on delete (pickled into
     the state with dill; it imports arm.client when it runs)."""
 
-    inputs = _INPUTS
+    inputs = provider_inputs("endpoint_revision")
+    collection = "batchEndpoints"
     id_suffix = "defaults"
-
-    def path(self, props: dict[str, Any]) -> str:
-        return batch_endpoint_path(*(props[key] for key in IDENTITY))
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
         with self.client(props) as client:

@@ -21,11 +21,10 @@ import pulumi
 from pulumi import dynamic
 
 from components.endpoint_write import (
-    IDENTITY,
     EndpointWriteArgs,
     EndpointWriteProvider,
-    endpoint_path,
     endpoint_write_inputs,
+    provider_inputs,
     rewrite_endpoint,
     writable_body,
 )
@@ -37,15 +36,8 @@ ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 ONLINE_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
-_INPUTS = (*IDENTITY, "deployment_name", "settings", "environment", "metadata_host")
 # Settings are top-level ARM fields or `properties` ones.
 _TOP_LEVEL_SETTINGS = ("tags",)
-
-
-def online_endpoint_path(
-    subscription_id: str, resource_group: str, workspace: str, name: str
-) -> str:
-    return endpoint_path("onlineEndpoints", subscription_id, resource_group, workspace, name)
 
 
 def traffic_body(endpoint: dict[str, Any], traffic: dict[str, int]) -> dict[str, Any]:
@@ -95,11 +87,9 @@ class EndpointTrafficProvider(EndpointWriteProvider):
     to, as the purge resources do (arm/cloud.py).
     """
 
-    inputs = _INPUTS
+    inputs = provider_inputs("settings")
+    collection = "onlineEndpoints"
     id_suffix = "traffic"
-
-    def path(self, props: dict[str, Any]) -> str:
-        return online_endpoint_path(*(props[key] for key in IDENTITY))
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
         if clearing:

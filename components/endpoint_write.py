@@ -25,6 +25,11 @@ READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
 
 
+def provider_inputs(own: str) -> tuple[str, ...]:
+    """What a provider records: the endpoint, the deployment, its `own` input, the cloud."""
+    return (*IDENTITY, "deployment_name", own, "environment", "metadata_host")
+
+
 def endpoint_path(
     collection: str, subscription_id: str, resource_group: str, workspace: str, name: str
 ) -> str:
@@ -85,6 +90,7 @@ class EndpointWriteProvider(ArmProvider):
     `id_suffix`."""
 
     identity = IDENTITY
+    collection = ""  # onlineEndpoints or batchEndpoints
     id_suffix = ""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
@@ -101,7 +107,7 @@ class EndpointWriteProvider(ArmProvider):
         self.write(props, clearing=True)
 
     def path(self, props: dict[str, Any]) -> str:
-        raise NotImplementedError
+        return endpoint_path(self.collection, *(props[key] for key in IDENTITY))
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
         raise NotImplementedError
