@@ -92,7 +92,7 @@ MUTANTS ?=
 MUTATION_JOBS ?= 2
 
 .PHONY: mutation
-mutation: $(VENV)/.dev  ## mutation score of core/, teardown/, components/, policy/ (slow; not CI)
+mutation: $(VENV)/.dev  ## mutation score of core/, arm/, teardown/, components/, policy/ (slow; not CI)
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
 	$(VENV)/bin/mutmut export-cicd-stats
 	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \

@@ -331,11 +331,7 @@ def _serving(
     return OnlineEndpoint(
         "serving",
         OnlineEndpointArgs(
-            resource_group_name=ctx.group.name,
-            location=config.location,
-            workspace_name=aml.name,
-            workspace_id=aml.id,
-            subscription_id=ctx.client.subscription_id,
+            **_in_workspace(ctx, aml, provisioned),
             # endpoint names are unique per region: the subscription-derived suffix
             endpoint_name=ctx.suffix.apply(
                 lambda s: endpoint_name(spec, config.prefix, config.stack, s)
@@ -344,10 +340,24 @@ def _serving(
             private_link=config.private_link,
             # what the stack's tagging transform gives the endpoint, for EndpointTraffic
             tags=stack_tags(config.stack, config.tags),
-            inside_workspace=aml.inside_workspace,
-            after=provisioned,
         ),
     )
+
+
+def _in_workspace(
+    ctx: _Context, aml: AzureMLWorkspace, provisioned: list[pulumi.Resource]
+) -> dict[str, Any]:
+    """Where an endpoint sits (components/serving.py, ServingArgs): in the AzureML workspace,
+    after its managed network is provisioned."""
+    return {
+        "resource_group_name": ctx.group.name,
+        "location": ctx.config.location,
+        "workspace_name": aml.name,
+        "workspace_id": aml.id,
+        "subscription_id": ctx.client.subscription_id,
+        "inside_workspace": aml.inside_workspace,
+        "after": provisioned,
+    }
 
 
 def _managed_network(ctx: _Context, aml: AzureMLWorkspace) -> list[pulumi.Resource]:
@@ -386,18 +396,12 @@ def _batch_serving(
     return BatchEndpoint(
         "batch",
         BatchEndpointArgs(
-            resource_group_name=ctx.group.name,
-            location=config.location,
-            workspace_name=aml.name,
-            workspace_id=aml.id,
-            subscription_id=ctx.client.subscription_id,
+            **_in_workspace(ctx, aml, provisioned),
             storage_account_id=aml.storage_account_id,
             endpoint_name=ctx.suffix.apply(
                 lambda s: batch_endpoint_name(spec, config.prefix, config.stack, s)
             ),
             spec=spec,
-            after=provisioned,
-            inside_workspace=aml.inside_workspace,
         ),
     )
 

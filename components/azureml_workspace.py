@@ -25,8 +25,7 @@ from pulumi_azure_native import (
 )
 
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
-from components.workspace_scope import inside
-from teardown.purge import (
+from components.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
     KeyVaultPurge,
@@ -34,6 +33,7 @@ from teardown.purge import (
     purged_key_vault_options,
     purged_workspace_options,
 )
+from components.workspace_scope import inside
 
 # The stack's config sets it (diagnostics.retentionDays); 90 days unless told.
 LOG_RETENTION_DAYS = 90
@@ -191,7 +191,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
 
     def _key_vault(self, private: bool) -> keyvault.Vault:
         args = self._args
-        # Always declared, with the flag as an input: see teardown/purge.py for why, and for
+        # Always declared, with the flag as an input: see components/purge.py for why, and for
         # the destroy order these options give.
         purge = KeyVaultPurge(
             f"{self._name}-kv-purge",

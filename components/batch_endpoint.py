@@ -37,8 +37,8 @@ principal (components/azureml_workspace.py).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -46,7 +46,13 @@ from pulumi_azure_native import machinelearningservices as ml
 
 from components.azureml_workspace import role_assignment_name
 from components.batch_default import BatchEndpointDefault, BatchEndpointDefaultArgs
-from components.online_endpoint import deployment_name, model_asset_id
+from components.serving import (
+    ServingArgs,
+    child_options,
+    deployment_name,
+    deployment_options,
+    model_reference,
+)
 from core.config import BatchEndpointSpec
 
 # Pulumi owns everything on the endpoint except its default, which BatchEndpointDefault writes.
@@ -63,20 +69,16 @@ def compute_name(spec: BatchEndpointSpec) -> str:
     return f"batch-{hashlib.sha256(spec.instance_type.encode()).hexdigest()[:6]}"
 
 
-@dataclass(frozen=True)
-class BatchEndpointArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    workspace_name: pulumi.Input[str]
-    workspace_id: pulumi.Input[str]
-    subscription_id: pulumi.Input[str]
+def endpoint_revision(tags: Any, properties: Any) -> str:
+    """Changes whenever Pulumi rewrites the endpoint (its tags or auth mode), which drops the
+    default: BatchEndpointDefault then writes it again."""
+    return hashlib.sha256(repr((tags, getattr(properties, "auth_mode", None))).encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchEndpointArgs(ServingArgs):
     storage_account_id: pulumi.Input[str]  # the workspace's default datastore lives there
-    endpoint_name: pulumi.Input[str]
     spec: BatchEndpointSpec
-    # What must exist before any compute or deployment (the provisioned managed network).
-    after: Sequence[pulumi.Resource] = field(default_factory=tuple)
-    # The AzureML workspace's `inside_workspace` options: every child is replaced with it.
-    inside_workspace: pulumi.ResourceOptions | None = None
 
 
 class BatchEndpoint(pulumi.ComponentResource):
@@ -91,55 +93,10 @@ class BatchEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__("databricks-azureml:serving:BatchEndpoint", name, None, opts)
         spec = args.spec
-        after = list(args.after)
-        child = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=self), args.inside_workspace
-        )
-        compute = ml.Compute(
-            f"{name}-compute",
-            compute_name=compute_name(spec),
-            resource_group_name=args.resource_group_name,
-            workspace_name=args.workspace_name,
-            location=args.location,
-            identity=ml.ManagedServiceIdentityArgs(
-                type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED
-            ),
-            properties=ml.AmlComputeArgs(
-                compute_type="AmlCompute",
-                description=f"Batch scoring of {spec.model}; scales to zero when idle",
-                disable_local_auth=True,
-                properties=ml.AmlComputePropertiesArgs(
-                    vm_size=spec.instance_type,
-                    vm_priority=ml.VmPriority.DEDICATED,
-                    os_type=ml.OsType.LINUX,
-                    enable_node_public_ip=False,
-                    remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
-                    scale_settings=ml.ScaleSettingsArgs(
-                        min_node_count=0,
-                        max_node_count=spec.max_instances,
-                        node_idle_time_before_scale_down=IDLE_BEFORE_SCALE_DOWN,
-                    ),
-                ),
-            ),
-            opts=child.merge(pulumi.ResourceOptions(depends_on=after)),
-        )
+        child = child_options(self, args)
+        compute = _compute(name, args, child)
         principal_id = compute.identity.apply(lambda identity: identity.principal_id)
-        role_definition_id = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id,
-            "/providers/Microsoft.Authorization/roleDefinitions/", STORAGE_BLOB_DATA_CONTRIBUTOR,
-        )  # fmt: skip
-        authorization.RoleAssignment(
-            f"{name}-compute-storage",
-            scope=args.storage_account_id,
-            role_definition_id=role_definition_id,
-            principal_id=principal_id,
-            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_assignment_name=pulumi.Output.all(args.storage_account_id, principal_id).apply(
-                lambda ids: role_assignment_name(ids[0], ids[1], STORAGE_BLOB_DATA_CONTRIBUTOR)
-            ),
-            description="Lets batch scoring jobs read inputs and write predictions",
-            opts=child,
-        )
+        _compute_reads_storage(name, args, principal_id, child)
         endpoint = ml.BatchEndpoint(
             f"{name}-endpoint",
             endpoint_name=args.endpoint_name,
@@ -164,10 +121,7 @@ class BatchEndpoint(pulumi.ComponentResource):
             properties=ml.BatchDeploymentPropertiesArgs(
                 compute=compute.id,
                 model=ml.IdAssetReferenceArgs(
-                    reference_type="Id",
-                    asset_id=pulumi.Output.from_input(args.workspace_id).apply(
-                        lambda workspace_id: model_asset_id(workspace_id, spec)
-                    ),
+                    reference_type="Id", asset_id=model_reference(args, spec)
                 ),
                 resources=ml.DeploymentResourceConfigurationArgs(instance_count=spec.max_instances),
                 mini_batch_size=spec.mini_batch_size,
@@ -175,7 +129,7 @@ class BatchEndpoint(pulumi.ComponentResource):
                 output_file_name=OUTPUT_FILE,
                 description=f"{spec.model} version {spec.version}",
             ),
-            opts=child.merge(pulumi.ResourceOptions(delete_before_replace=False, depends_on=after)),
+            opts=deployment_options(child, args),
         )
         BatchEndpointDefault(
             f"{name}-default",
@@ -186,9 +140,7 @@ class BatchEndpoint(pulumi.ComponentResource):
                 endpoint_name=endpoint.name,
                 deployment_name=deployment.name,
                 endpoint_revision=pulumi.Output.all(endpoint.tags, endpoint.properties).apply(
-                    lambda values: hashlib.sha256(
-                        repr((values[0], getattr(values[1], "auth_mode", None))).encode()
-                    ).hexdigest()
+                    lambda values: endpoint_revision(*values)
                 ),
             ),
             child,
@@ -207,3 +159,59 @@ class BatchEndpoint(pulumi.ComponentResource):
                 "compute_principal_id": self.compute_principal_id,
             }
         )
+
+
+def _compute(name: str, args: BatchEndpointArgs, child: pulumi.ResourceOptions) -> ml.Compute:
+    """The AmlCompute cluster the jobs run on: no node while no job runs."""
+    spec = args.spec
+    return ml.Compute(
+        f"{name}-compute",
+        compute_name=compute_name(spec),
+        resource_group_name=args.resource_group_name,
+        workspace_name=args.workspace_name,
+        location=args.location,
+        identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+        properties=ml.AmlComputeArgs(
+            compute_type="AmlCompute",
+            description=f"Batch scoring of {spec.model}; scales to zero when idle",
+            disable_local_auth=True,
+            properties=ml.AmlComputePropertiesArgs(
+                vm_size=spec.instance_type,
+                vm_priority=ml.VmPriority.DEDICATED,
+                os_type=ml.OsType.LINUX,
+                enable_node_public_ip=False,
+                remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
+                scale_settings=ml.ScaleSettingsArgs(
+                    min_node_count=0,
+                    max_node_count=spec.max_instances,
+                    node_idle_time_before_scale_down=IDLE_BEFORE_SCALE_DOWN,
+                ),
+            ),
+        ),
+        opts=child.merge(pulumi.ResourceOptions(depends_on=list(args.after))),
+    )
+
+
+def _compute_reads_storage(
+    name: str,
+    args: BatchEndpointArgs,
+    principal_id: pulumi.Output[str],
+    child: pulumi.ResourceOptions,
+) -> None:
+    """ "Storage Blob Data Contributor" on the workspace's storage for the cluster's identity."""
+    role_definition_id = pulumi.Output.concat(
+        "/subscriptions/", args.subscription_id,
+        "/providers/Microsoft.Authorization/roleDefinitions/", STORAGE_BLOB_DATA_CONTRIBUTOR,
+    )  # fmt: skip
+    authorization.RoleAssignment(
+        f"{name}-compute-storage",
+        scope=args.storage_account_id,
+        role_definition_id=role_definition_id,
+        principal_id=principal_id,
+        principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+        role_assignment_name=pulumi.Output.all(args.storage_account_id, principal_id).apply(
+            lambda ids: role_assignment_name(ids[0], ids[1], STORAGE_BLOB_DATA_CONTRIBUTOR)
+        ),
+        description="Lets batch scoring jobs read inputs and write predictions",
+        opts=child,
+    )

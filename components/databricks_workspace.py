@@ -2,7 +2,7 @@
 
 `managedResourceGroupId` names a resource group that does not exist yet: Azure creates it with the
 workspace. This component never declares that group. A plain delete does not reliably remove it,
-so on destroy teardown.purge deletes the workspace with forceDeletion=true.
+so on destroy components.purge deletes the workspace with forceDeletion=true.
 
 Private link (Learn: "Enable Azure Private Link back-end and front-end connections"; quickstart
 databricks-all-in-one-template-for-vnet-injection-privateendpoint; ARM spec
@@ -22,12 +22,12 @@ import pulumi
 from pulumi_azure_native import databricks
 
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
-from components.workspace_scope import inside
-from teardown.purge import (
+from components.purge import (
     DatabricksWorkspaceForceDelete,
     DatabricksWorkspaceForceDeleteArgs,
     purged_workspace_options,
 )
+from components.workspace_scope import inside
 
 # The workspace storage account's private endpoints under its firewall.
 STORAGE_FIREWALL_GROUPS = ("blob", "dfs")
@@ -147,7 +147,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     def _force_delete(
         self, name: str, args: DatabricksWorkspaceArgs
     ) -> DatabricksWorkspaceForceDelete:
-        """Deletes the workspace on destroy (see teardown/purge.py for the order this gives)."""
+        """Deletes the workspace on destroy (see components/purge.py for the order this gives)."""
         return DatabricksWorkspaceForceDelete(
             f"{name}-force-delete",
             DatabricksWorkspaceForceDeleteArgs(

@@ -14,14 +14,20 @@ deployment that has traffic); an endpoint already gone is fine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi import dynamic
 
-from teardown.arm_provider import ArmProvider
-from teardown.cloud import CloudConfig, read_cloud_config
+from components.endpoint_write import (
+    EndpointWriteArgs,
+    EndpointWriteProvider,
+    endpoint_write_inputs,
+    provider_inputs,
+    rewrite_endpoint,
+    writable_body,
+)
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 # Online Endpoints - Get / Create Or Update with the api-version the SDK's OnlineEndpoint
@@ -30,39 +36,14 @@ ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 ONLINE_ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
 ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
-_READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
-_IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
-_INPUTS = (*_IDENTITY, "deployment_name", "settings", "environment", "metadata_host")
 # Settings are top-level ARM fields or `properties` ones.
 _TOP_LEVEL_SETTINGS = ("tags",)
 
 
-def online_endpoint_path(
-    subscription_id: str, resource_group: str, workspace: str, name: str
-) -> str:
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
-        f"/onlineEndpoints/{name}"
-    )
-
-
 def traffic_body(endpoint: dict[str, Any], traffic: dict[str, int]) -> dict[str, Any]:
     """The endpoint as ARM returned it, minus what only ARM writes, with `traffic`."""
-    body = {key: endpoint[key] for key in ("location", "tags", "kind", "sku") if key in endpoint}
-    identity = endpoint.get("identity") or {}
-    if identity.get("type"):
-        body["identity"] = {"type": identity["type"]}
-        if identity.get("userAssignedIdentities"):
-            body["identity"]["userAssignedIdentities"] = {
-                uid: {} for uid in identity["userAssignedIdentities"]
-            }
-    properties = {
-        key: value
-        for key, value in (endpoint.get("properties") or {}).items()
-        if key not in _READ_ONLY_PROPERTIES
-    }
-    body["properties"] = {**properties, "traffic": traffic}
+    body = writable_body(endpoint, user_assigned=True)
+    body["properties"]["traffic"] = traffic
     return body
 
 
@@ -82,73 +63,48 @@ def set_traffic(
 ) -> None:
     """Make the endpoint's traffic exactly `traffic` and its `settings` as given, keeping all
     else as ARM has it. Clearing a missing endpoint is a no-op."""
-    from teardown.arm import ArmError, get_by_id, put_by_id
 
-    what = f"set traffic {traffic} on {path}"
-    endpoint = get_by_id(
-        arm, path, ONLINE_ENDPOINT_API_VERSION, what=what, permission=ENDPOINT_READ
+    def bodies(endpoint: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        live = traffic_body(endpoint, (endpoint.get("properties") or {}).get("traffic") or {})
+        return live, with_settings(traffic_body(endpoint, traffic), settings or {})
+
+    rewrite_endpoint(
+        arm,
+        path,
+        ONLINE_ENDPOINT_API_VERSION,
+        (ENDPOINT_READ, ENDPOINT_WRITE),
+        what=f"set traffic {traffic} on {path}",
+        clearing=not traffic,
+        bodies=bodies,
     )
-    if endpoint is None:
-        if traffic:
-            raise ArmError(f"{what}: the endpoint does not exist (404)", status=404)
-        return
-    live = traffic_body(endpoint, (endpoint.get("properties") or {}).get("traffic") or {})
-    wanted = with_settings(traffic_body(endpoint, traffic), settings or {})
-    if wanted == live:
-        return
-    put_by_id(arm, path, ONLINE_ENDPOINT_API_VERSION, wanted, what=what, permission=ENDPOINT_WRITE)
 
 
-class EndpointTrafficProvider(ArmProvider):
+class EndpointTrafficProvider(EndpointWriteProvider):
     """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
 
     Pickled into the state with dill: it holds only an optional client factory (tests inject
-    one) and imports teardown.arm when it runs. It reaches ARM in the cloud the stack deploys
-    to, as the purge resources do (teardown/cloud.py).
+    one) and imports arm.client when it runs. It reaches ARM in the cloud the stack deploys
+    to, as the purge resources do (arm/cloud.py).
     """
 
-    inputs = _INPUTS
-    identity = _IDENTITY
+    inputs = provider_inputs("settings")
+    collection = "onlineEndpoints"
+    id_suffix = "traffic"
 
-    def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
-        outs = {key: props.get(key) for key in _INPUTS}
-        self._apply(outs, {outs["deployment_name"]: 100}, outs["settings"])
-        return dynamic.CreateResult(id_=f"{_path(outs)}/traffic", outs=outs)
-
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:
-        outs = {key: news.get(key) for key in _INPUTS}
-        self._apply(outs, {outs["deployment_name"]: 100}, outs["settings"])
-        return dynamic.UpdateResult(outs=outs)
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        self._apply(props, {})
-
-    def _apply(
-        self,
-        props: dict[str, Any],
-        traffic: dict[str, int],
-        settings: dict[str, Any] | None = None,
-    ) -> None:
+    def write(self, props: dict[str, Any], *, clearing: bool) -> None:
+        if clearing:
+            traffic, settings = {}, None
+        else:
+            traffic, settings = {props["deployment_name"]: 100}, props["settings"]
         with self.client(props) as client:
-            set_traffic(client, _path(props), traffic, settings)
+            set_traffic(client, self.path(props), traffic, settings)
 
 
-def _path(props: dict[str, Any]) -> str:
-    return online_endpoint_path(*(props[key] for key in _IDENTITY))
-
-
-@dataclass(frozen=True)
-class EndpointTrafficArgs:
-    subscription_id: pulumi.Input[str]
-    resource_group_name: pulumi.Input[str]
-    workspace_name: pulumi.Input[str]
-    endpoint_name: pulumi.Input[str]  # pass the endpoint's Output: it orders the traffic after it
-    deployment_name: pulumi.Input[str]  # likewise the deployment's
+@dataclass(frozen=True, kw_only=True)
+class EndpointTrafficArgs(EndpointWriteArgs):
     # What the program declares on the endpoint besides traffic, by ARM name (tags top-level,
     # the rest under `properties`): written here after create (components/online_endpoint.py).
     settings: pulumi.Input[dict[str, Any]]
-    # The cloud the stack deploys to, as azure-native reads it from the stack's config.
-    cloud: CloudConfig = field(default_factory=read_cloud_config)
 
 
 class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"):
@@ -160,15 +116,6 @@ class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"
         super().__init__(
             EndpointTrafficProvider(),
             name,
-            {
-                "subscription_id": args.subscription_id,
-                "resource_group_name": args.resource_group_name,
-                "workspace_name": args.workspace_name,
-                "endpoint_name": args.endpoint_name,
-                "deployment_name": args.deployment_name,
-                "settings": args.settings,
-                "environment": args.cloud.environment,
-                "metadata_host": args.cloud.metadata_host,
-            },
+            {**endpoint_write_inputs(args), "settings": args.settings},
             opts,
         )

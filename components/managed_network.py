@@ -33,10 +33,10 @@ import pulumi
 from pulumi import dynamic
 from pulumi_azure_native import machinelearningservices as ml
 
+from arm.cloud import CloudConfig, read_cloud_config
+from arm.provider import ArmProvider, cloud_inputs
 from core.config import ISOLATION_MODES, ONE_WAY_NOTE, ManagedNetworkMode
 from core.errors import NAMESPACE
-from teardown.arm_provider import ArmProvider
-from teardown.cloud import CloudConfig, read_cloud_config
 
 # Learn, "Managed virtual network isolation", Scenario: Access public machine learning packages.
 PACKAGE_HOSTS = (
@@ -82,7 +82,7 @@ def provision_managed_network(arm: Any, workspace_id: str) -> dict[str, Any]:
     """POST provisionManagedNetwork, poll its operation; ARM's ManagedNetworkProvisionStatus."""
     from azure.core.rest import HttpRequest
 
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     what = f"provisioning the managed network of {workspace_id}"
     url = (
@@ -167,8 +167,7 @@ class ManagedNetworkProvision(dynamic.Resource, module="network", name="ManagedN
                 "subscription_id": args.subscription_id,
                 "workspace_id": args.workspace_id,
                 "isolation_mode": args.isolation_mode,
-                "environment": args.cloud.environment,
-                "metadata_host": args.cloud.metadata_host,
+                **cloud_inputs(args.cloud),
             },
             opts,
         )

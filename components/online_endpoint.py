@@ -39,55 +39,32 @@ and the old version keeps serving. A changed instance count scales the deploymen
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import machinelearningservices as ml
 
 from components.endpoint_traffic import EndpointTraffic, EndpointTrafficArgs
+from components.serving import (
+    ServingArgs,
+    child_options,
+    deployment_name,
+    deployment_options,
+    model_reference,
+)
 from core.config import EndpointSpec
 
 # azure-native writes the endpoint only to create it; EndpointTraffic writes these afterwards.
 ENDPOINT_IGNORED = ["tags", "properties"]
 
 
-class ModelVersion(Protocol):
-    """What names a deployment: an online or a batch endpoint's spec."""
-
-    model: str
-    version: int
-    instance_type: str
-
-
-def deployment_name(spec: ModelVersion) -> str:
-    """`v<version>-<hash>`: a new version, model or VM size is a new deployment name."""
-    digest = hashlib.sha256(f"{spec.model}|{spec.version}|{spec.instance_type}".encode())
-    return f"v{spec.version}-{digest.hexdigest()[:6]}"
-
-
-def model_asset_id(workspace_id: str, spec: ModelVersion) -> str:
-    """The ARM id of the registered model version in the workspace."""
-    return f"{workspace_id}/models/{spec.model}/versions/{spec.version}"
-
-
-@dataclass(frozen=True)
-class OnlineEndpointArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    workspace_name: pulumi.Input[str]
-    workspace_id: pulumi.Input[str]
-    subscription_id: pulumi.Input[str]
-    endpoint_name: pulumi.Input[str]
+@dataclass(frozen=True, kw_only=True)
+class OnlineEndpointArgs(ServingArgs):
     spec: EndpointSpec
     private_link: bool  # public network access Disabled: scoring only via the workspace PE
     tags: Mapping[str, str] = field(default_factory=dict)  # the stack's tags (core/tagging.py)
-    # The AzureML workspace's `inside_workspace` options: all three are replaced with it.
-    inside_workspace: pulumi.ResourceOptions | None = None
-    # What must exist before the deployment (the provisioned managed network).
-    after: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class OnlineEndpoint(pulumi.ComponentResource):
@@ -102,9 +79,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__("databricks-azureml:serving:OnlineEndpoint", name, None, opts)
         spec = args.spec
-        child = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=self), args.inside_workspace
-        )
+        child = child_options(self, args)
         settings = endpoint_settings(spec, args.private_link, args.tags)
         endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",
@@ -131,17 +106,13 @@ class OnlineEndpoint(pulumi.ComponentResource):
             location=args.location,
             properties=ml.ManagedOnlineDeploymentArgs(
                 endpoint_compute_type="Managed",
-                model=pulumi.Output.from_input(args.workspace_id).apply(
-                    lambda workspace_id: model_asset_id(workspace_id, spec)
-                ),
+                model=model_reference(args, spec),
                 instance_type=spec.instance_type,
                 scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
                 description=f"{spec.model} version {spec.version}",
             ),
             sku=ml.SkuArgs(name="Default", capacity=spec.instance_count),
-            opts=child.merge(
-                pulumi.ResourceOptions(delete_before_replace=False, depends_on=list(args.after))
-            ),
+            opts=deployment_options(child, args),
         )
         EndpointTraffic(
             f"{name}-traffic",

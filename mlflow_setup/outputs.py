@@ -123,68 +123,61 @@ _STRING_OUTPUTS = {
 }
 
 
+class _Reader:
+    """Reads outputs from `raw`, noting every problem instead of stopping at the first."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str | None:
+        value = self.raw.get(name)
+        if value is None:
+            self.problems.append(f"stack output '{name}' is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"stack output '{name}' is {value!r}, expected a non-empty string")
+            return None
+        return value
+
+    def choice(self, name: str, allowed: type[StrEnum]) -> str | None:
+        value = self.text(name)
+        if value is not None and value not in {member.value for member in allowed}:
+            expected = " or ".join(repr(member.value) for member in allowed)
+            self.problems.append(f"stack output '{name}' is {value!r}, expected {expected}")
+            return None
+        return value
+
+    def flag(self, name: str) -> bool | None:
+        value = self.raw.get(name)
+        if value is None:
+            self.problems.append(f"stack output '{name}' is missing")
+        elif not isinstance(value, bool):
+            self.problems.append(f"stack output '{name}' is {value!r}, expected true or false")
+            return None
+        return value
+
+
 def parse_outputs(raw: Any, source: str) -> StackOutputs:
     """Check the JSON object `pulumi stack output --json` prints; every problem in one error."""
     if not isinstance(raw, Mapping):
         raise StackOutputsError(
             f"{source}: expected a JSON object of stack outputs, got {type(raw).__name__}"
         )
-    problems: list[str] = []
-
-    def text(name: str) -> str | None:
-        value = raw.get(name)
-        if value is None:
-            problems.append(f"stack output '{name}' is missing")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"stack output '{name}' is {value!r}, expected a non-empty string")
-            return None
-        return value
-
-    def choice(name: str, allowed: type[StrEnum]) -> str | None:
-        value = text(name)
-        if value is not None and value not in {member.value for member in allowed}:
-            expected = " or ".join(repr(member.value) for member in allowed)
-            problems.append(f"stack output '{name}' is {value!r}, expected {expected}")
-            return None
-        return value
-
-    mode = choice("trackingMode", TrackingMode)
-    registry = choice("modelRegistry", ModelRegistry)
+    read = _Reader(raw)
+    mode = read.choice("trackingMode", TrackingMode)
+    registry = read.choice("modelRegistry", ModelRegistry)
     tracking_mode = TrackingMode(mode) if mode else None
     model_registry = ModelRegistry(registry) if registry else None
-    private_link = raw.get("privateLink")
-    if private_link is None:
-        problems.append("stack output 'privateLink' is missing")
-    elif not isinstance(private_link, bool):
-        problems.append(f"stack output 'privateLink' is {private_link!r}, expected true or false")
-        private_link = None
-    strings = {field: text(name) for name, field in _STRING_OUTPUTS.items()}
-    secret_scope = text("secretScope")
-    tracking_uri = text("mlflowTrackingUri")
-    registry_uri = text("mlflowRegistryUri")
-
+    private_link = read.flag("privateLink")
+    strings = {field: read.text(name) for name, field in _STRING_OUTPUTS.items()}
+    secret_scope = read.text("secretScope")
+    tracking_uri = read.text("mlflowTrackingUri")
+    registry_uri = read.text("mlflowRegistryUri")
+    problems = read.problems
     if tracking_uri is not None:
-        parsed = parse_azureml_uri(tracking_uri)
-        if parsed is None and not _is_tracking_server(tracking_uri):
-            problems.append(
-                f"stack output 'mlflowTrackingUri' is {tracking_uri!r}, expected the AzureML "
-                "workspace's azureml://<host>/mlflow/v1.0/subscriptions/<id>/resourceGroups/<rg>"
-                "/providers/Microsoft.MachineLearningServices/workspaces/<name> URI "
-                "(or an http(s) MLflow tracking server standing in for it)"
-            )
-        workspace = strings["aml_workspace_name"]
-        if parsed and workspace and parsed.workspace.lower() != workspace.lower():
-            problems.append(
-                f"stack output 'mlflowTrackingUri' points at workspace {parsed.workspace!r}, "
-                f"but 'amlWorkspaceName' is {workspace!r}"
-            )
-    if (
-        registry_uri is not None
-        and tracking_uri is not None
-        and model_registry is not None
-        and tracking_mode is not None
-    ):
+        problems += _tracking_uri_problems(tracking_uri, strings["aml_workspace_name"])
+    if registry_uri and tracking_uri and model_registry and tracking_mode:
         expected = tracking_settings(tracking_mode, model_registry, tracking_uri).registry_uri
         if registry_uri != expected:
             problems.append(
@@ -196,18 +189,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
             "stack outputs 'privateLink' true and 'trackingMode' 'dual' contradict each other: "
             "dual-tracking isn't supported with a private-link AzureML workspace"
         )
-    for name in ("amlWorkspaceId", "databricksWorkspaceId"):
-        value = raw.get(name)
-        if isinstance(value, str) and value.strip() and not value.startswith("/subscriptions/"):
-            problems.append(
-                f"stack output '{name}' is {value!r}, expected an ARM id (/subscriptions/...)"
-            )
-    url = strings["databricks_workspace_url"]
-    if url is not None and not (url.startswith("https://") and urlsplit(url).netloc):
-        problems.append(
-            f"stack output 'databricksWorkspaceUrl' is {url!r}, expected https://<host>"
-        )
-
+    problems += _shape_problems(raw, strings["databricks_workspace_url"])
     endpoint = _endpoint_outputs(raw, problems)
     batch = _batch_endpoint_outputs(raw, problems)
     model_schema = _model_schema_output(raw, model_registry, problems)
@@ -227,6 +209,45 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         **batch,
         model_schema=model_schema,
     )
+
+
+def _tracking_uri_problems(tracking_uri: str, workspace: str | None) -> list[str]:
+    """The tracking URI is the AzureML workspace's (or a tracking server's), and names the
+    workspace the outputs name (AzureML names are case-insensitive)."""
+    parsed = parse_azureml_uri(tracking_uri)
+    if parsed is None and not _is_tracking_server(tracking_uri):
+        return [
+            f"stack output 'mlflowTrackingUri' is {tracking_uri!r}, expected the AzureML "
+            "workspace's azureml://<host>/mlflow/v1.0/subscriptions/<id>/resourceGroups/<rg>"
+            "/providers/Microsoft.MachineLearningServices/workspaces/<name> URI "
+            "(or an http(s) MLflow tracking server standing in for it)"
+        ]
+    if parsed and workspace and parsed.workspace.lower() != workspace.lower():
+        return [
+            f"stack output 'mlflowTrackingUri' points at workspace {parsed.workspace!r}, "
+            f"but 'amlWorkspaceName' is {workspace!r}"
+        ]
+    return []
+
+
+def _shape_problems(raw: Mapping[str, Any], url: str | None) -> list[str]:
+    """The workspace ids are ARM ids and the Databricks URL is https."""
+    problems = []
+    for name in ("amlWorkspaceId", "databricksWorkspaceId"):
+        value = raw.get(name)
+        if isinstance(value, str) and value.strip() and not value.startswith("/subscriptions/"):
+            problems.append(
+                f"stack output '{name}' is {value!r}, expected an ARM id (/subscriptions/...)"
+            )
+    if url is not None and not _is_https(url):
+        problems.append(
+            f"stack output 'databricksWorkspaceUrl' is {url!r}, expected https://<host>"
+        )
+    return problems
+
+
+def _is_https(url: str) -> bool:
+    return url.startswith("https://") and bool(urlsplit(url).netloc)
 
 
 def _model_schema_output(
@@ -256,48 +277,41 @@ def _is_model_schema(value: Any) -> bool:
 
 def _endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str | None]:
     """`endpointName` and `endpointScoringUri`: both strings, or both absent or null."""
-    name, uri = raw.get("endpointName"), raw.get("endpointScoringUri")
-    for key, value in (("endpointName", name), ("endpointScoringUri", uri)):
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            problems.append(f"stack output '{key}' is {value!r}, expected a non-empty string")
-            return {}
-    if (name is None) != (uri is None):
-        given, missing = ("endpointName", "endpointScoringUri")
-        if name is None:
-            given, missing = missing, given
-        problems.append(f"stack output '{given}' is set but '{missing}' is missing")
-        return {}
-    if uri is not None and not (uri.startswith("https://") and urlsplit(uri).netloc):
-        problems.append(
-            f"stack output 'endpointScoringUri' is {uri!r}, expected "
-            "https://<endpoint>.<region>.inference.ml.azure.com/score"
-        )
-        return {}
+    name, uri = _named_uri(
+        raw, problems, ("endpointName", "endpointScoringUri"), "inference.ml.azure.com/score"
+    )
     return {"endpoint_name": name, "endpoint_scoring_uri": uri}
 
 
 def _batch_endpoint_outputs(raw: Mapping[str, Any], problems: list[str]) -> dict[str, str | None]:
     """`batchEndpointName` and `batchEndpointUri`: both strings, or both absent or null."""
-    name, uri = raw.get("batchEndpointName"), raw.get("batchEndpointUri")
-    for key, value in (("batchEndpointName", name), ("batchEndpointUri", uri)):
+    name, uri = _named_uri(
+        raw, problems, ("batchEndpointName", "batchEndpointUri"), "inference.ml.azure.com/jobs"
+    )
+    return {"batch_endpoint_name": name, "batch_endpoint_uri": uri}
+
+
+def _named_uri(
+    raw: Mapping[str, Any], problems: list[str], keys: tuple[str, str], shape: str
+) -> tuple[str | None, str | None]:
+    """An endpoint's name and https URI: both strings, or both absent or null (and both None
+    with a problem noted)."""
+    name_key, uri_key = keys
+    name, uri = raw.get(name_key), raw.get(uri_key)
+    for key, value in ((name_key, name), (uri_key, uri)):
         if value is not None and (not isinstance(value, str) or not value.strip()):
             problems.append(f"stack output '{key}' is {value!r}, expected a non-empty string")
-            return {}
+            return None, None
     if (name is None) != (uri is None):
-        given, missing = (
-            ("batchEndpointName", "batchEndpointUri")
-            if uri is None
-            else ("batchEndpointUri", "batchEndpointName")
-        )
+        given, missing = (name_key, uri_key) if uri is None else (uri_key, name_key)
         problems.append(f"stack output '{given}' is set but '{missing}' is missing")
-        return {}
-    if uri is not None and not (uri.startswith("https://") and urlsplit(uri).netloc):
+        return None, None
+    if uri is not None and not _is_https(uri):
         problems.append(
-            f"stack output 'batchEndpointUri' is {uri!r}, expected "
-            "https://<endpoint>.<region>.inference.ml.azure.com/jobs"
+            f"stack output '{uri_key}' is {uri!r}, expected https://<endpoint>.<region>.{shape}"
         )
-        return {}
-    return {"batch_endpoint_name": name, "batch_endpoint_uri": uri}
+        return None, None
+    return name, uri
 
 
 def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:

@@ -1,6 +1,5 @@
-"""What `pulumi destroy` cannot do by itself, and the check of what it left.
+"""What runs after `pulumi destroy`: `check` lists what a destroy left behind.
 
-`purge`: dynamic resources whose delete purges the soft-deleted AzureML workspace and key vault
-and force-deletes the Databricks workspace; `arm`: those ARM calls, on Azure's management SDKs;
-`cloud`: which Azure cloud they go to; `check`: lists what a destroy left behind.
+`arm`, `cloud` and `purge` are the old paths of `arm.client`, `arm.cloud` and
+`components.purge`, kept so that state and callers written before the move still load.
 """

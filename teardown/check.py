@@ -26,6 +26,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from arm import client as arm
+from arm.cloud import CloudConfig, CloudError, resolve
 from core.errors import NAMESPACE
 from core.naming import (
     PREFIX_PATTERN,
@@ -36,8 +38,6 @@ from core.naming import (
     unique_suffix,
 )
 from core.stack_file import read_stack_config
-from teardown import arm
-from teardown.cloud import CloudConfig, CloudError, resolve
 
 DEFAULT_PREFIX = "mlflow"
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.azureml_workspace import role_assignment_name
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names, zones_for
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from core import naming
@@ -426,3 +427,18 @@ def test_role_assignment_keeps_its_former_address_through_an_alias():
 
 def test_without_service_principal_nobody_gets_a_role():
     assert build(DEV).run.of_type(ROLE) == []
+
+
+def test_role_assignment_name_is_the_same_for_its_scope_in_another_casing():
+    # ARM compares resource ids case-insensitively: one scope, one assignment name.
+    scope = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mlflow-dev-rg"
+        "/providers/Microsoft.Storage/storageAccounts/mlflowdevst"
+    )
+    principal, role = "11111111-1111-1111-1111-111111111111", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+    assert role_assignment_name(scope, principal, role) == role_assignment_name(
+        scope.upper(), principal, role
+    )
+    assert role_assignment_name(scope, principal, role) != role_assignment_name(
+        scope, principal, "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    )

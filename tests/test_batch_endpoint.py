@@ -17,13 +17,14 @@ from components.batch_endpoint import (
     ENDPOINT_IGNORED,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
     compute_name,
+    endpoint_revision,
 )
 from components.online_endpoint import deployment_name
-from core import naming
 from core.config import BatchEndpointSpec, BatchOutputAction
 from tests.conftest import program
 from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
-from tests.stacks import DEV, SERVICE_PRINCIPAL, with_values
+from tests.stacks import with_values
+from tests.test_online_endpoint import AML, AZUREML, MODEL, SUFFIX
 from tests.test_teardown_arm import arm_for
 from tools.offline import SUBSCRIPTION_ID, ProgramResult
 
@@ -31,11 +32,7 @@ COMPUTE = "azure-native:machinelearningservices:Compute"
 ENDPOINT = "azure-native:machinelearningservices:BatchEndpoint"
 DEPLOYMENT = "azure-native:machinelearningservices:BatchDeployment"
 ROLE = "azure-native:authorization:RoleAssignment"
-AML = "azure-native:machinelearningservices:Workspace"
 STORAGE = "azure-native:storage:StorageAccount"
-AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
-MODEL = {"model": "track-with-azureml-classifier", "version": 1}
-SUFFIX = naming.unique_suffix(SUBSCRIPTION_ID, "mlflow-dev-rg", "dev")
 
 
 def run(batch: dict[str, Any] | None, base: dict[str, str] = AZUREML) -> ProgramResult:
@@ -251,7 +248,7 @@ def test_update_moves_the_default_to_the_new_deployment(fake):
 
 
 def test_default_naming_a_missing_deployment_is_refused_by_arm(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     with pytest.raises(ArmError, match="does not exist on this endpoint"):
         provider_for(fake).create(dict(PROPS))
@@ -265,3 +262,19 @@ def test_delete_clears_the_default_and_tolerates_a_gone_endpoint(fake):
     assert default_of(fake) is None
     fake.request("DELETE", PATH)
     provider.delete("id", dict(PROPS))  # nothing left to clear: no error
+
+
+def test_pulumi_ignores_the_endpoints_default_which_the_default_resource_writes():
+    b = batch(run(MODEL))
+    assert "properties.defaults" in b.endpoint.ignore_changes
+
+
+def test_endpoint_revision_changes_with_the_endpoints_tags_and_auth_mode():
+    @dataclass
+    class Properties:
+        auth_mode: str
+
+    dev = endpoint_revision({"environment": "dev"}, Properties("AADToken"))
+    assert endpoint_revision({"environment": "dev"}, Properties("AADToken")) == dev
+    assert endpoint_revision({"environment": "prod"}, Properties("AADToken")) != dev
+    assert endpoint_revision({"environment": "dev"}, Properties("Key")) != dev

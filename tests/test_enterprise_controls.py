@@ -362,3 +362,14 @@ def test_the_firewall_can_be_turned_off_under_private_link():
     result = program(with_values(PRIVATE, databricksStorageFirewall=False))
     assert result.of_type(CONNECTOR) == []
     assert "defaultStorageFirewall" not in result.one(DATABRICKS).inputs
+
+
+def test_the_workspace_storage_blob_setting_sends_read_write_and_delete_logs():
+    result = program(DEV)
+    storage = result.one("azure-native:storage:StorageAccount")
+    setting = _settings(result)[storage.id + "/blobServices/default"]
+    assert setting["logs"] == [
+        {"category": "StorageRead", "enabled": True},
+        {"category": "StorageWrite", "enabled": True},
+        {"category": "StorageDelete", "enabled": True},
+    ]

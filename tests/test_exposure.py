@@ -172,3 +172,25 @@ def test_a_setting_known_only_after_deploy_counts_as_public():
     )
     assert vault.reach == PUBLIC
     assert vault.through.startswith("public network access (known after deploy)")
+
+
+def test_a_private_link_stacks_batch_endpoint_is_private_like_its_workspace():
+    raw = with_values(
+        PRIVATE,
+        batchEndpoint={"model": "m", "version": 1},
+        amlManagedNetwork="allowInternetOutbound",
+    )
+    batch = by_kind(exposures(program(raw, "private").resources))["batch endpoint"]
+    assert batch.reach == "private"
+    assert batch.through == "follows the AzureML workspace's public network access; auth Entra ID"
+
+
+def _private_account(name: str, rid: str) -> DeclaredResource:
+    return declared(STORAGE, name, {"accountName": name, "publicNetworkAccess": "Disabled"}, rid)
+
+
+def test_an_endpoint_reaches_its_target_whatever_the_casing_of_the_id_and_group_id():
+    # ARM compares resource ids and private-link group ids case-insensitively.
+    accounts = [_private_account("one", "/a/rg/one"), _private_account("two", "/a/rg/two")]
+    found = exposures([*accounts, endpoint("pe", "Blob", "/A/RG/TWO")])
+    assert [e.name for e in found if "private endpoints: Blob" in e.through] == ["two"]

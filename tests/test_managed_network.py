@@ -13,10 +13,12 @@ from components.managed_network import (
     PROVISION_TYPE,
     ManagedNetworkGuardProvider,
     ManagedNetworkProvisionProvider,
+    managed_network_settings,
     one_way_problem,
     outbound_rule_name,
     provision_managed_network,
 )
+from core.config import ManagedNetworkMode
 from tests.conftest import program
 from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
 from tests.stacks import DEV, PRIVATE, SERVICE_PRINCIPAL, with_values
@@ -168,7 +170,7 @@ def test_the_provider_provisions_on_create_and_on_a_new_mode(fake):
 
 
 def test_provisioning_a_workspace_without_a_managed_network_fails_clearly(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     workspace(fake, None)
     with pytest.raises(ArmError, match="not enabled"):
@@ -206,3 +208,17 @@ def test_fake_arm_refuses_disabling_a_managed_network_once_enabled(fake):
     assert fake.get(WORKSPACE)["properties"]["managedNetwork"]["isolationMode"] == (
         "AllowInternetOutbound"
     )
+
+
+def test_approved_outbound_opens_exactly_the_five_package_hosts_learn_lists():
+    # Learn, "Managed virtual network isolation", Scenario: Access public machine learning
+    # packages.
+    settings = managed_network_settings(ManagedNetworkMode.ALLOW_ONLY_APPROVED_OUTBOUND)
+    assert settings is not None and settings.outbound_rules is not None
+    assert sorted(rule.destination for rule in settings.outbound_rules.values()) == [
+        "*.anaconda.com",
+        "*.anaconda.org",
+        "*.pythonhosted.org",
+        "anaconda.com",
+        "pypi.org",
+    ]

@@ -328,14 +328,14 @@ def test_delete_after_the_endpoint_is_gone_does_nothing(fake):
 
 
 def test_create_on_a_missing_endpoint_fails_saying_so(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     with pytest.raises(ArmError, match=r"does not exist"):
         provider_for(fake).create(dict(PROPS))
 
 
 def test_a_refused_write_names_the_missing_permission(fake):
-    from teardown.arm import ArmError
+    from arm.client import ArmError
 
     seed(fake, {})
     fake.fail(PATH, 403, method="PUT", code="AuthorizationFailed", message="no write")

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from components.purge import AML_WORKSPACE_PURGE_TYPE, KEY_VAULT_PURGE_TYPE
 from core.tagging import is_taggable
 from mlflow_setup.contract import MODEL_SCHEMA_OUTPUT, OPTIONAL_OUTPUT_NAMES, OUTPUT_NAMES
-from teardown.purge import AML_WORKSPACE_PURGE_TYPE, KEY_VAULT_PURGE_TYPE
 from tests.conftest import program
 from tests.stacks import (
     CLIENT_ID,

@@ -13,9 +13,9 @@ import pulumi
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from teardown import arm
-from teardown.cloud import CloudConfig, read_cloud_config
-from teardown.purge import (
+from arm import client as arm
+from arm.cloud import CloudConfig, read_cloud_config
+from components.purge import (
     AML_WORKSPACE_PURGE_TYPE,
     DATABRICKS_FORCE_DELETE_TYPE,
     KEY_VAULT_PURGE_TYPE,
@@ -257,15 +257,33 @@ def test_type_tokens_stay_what_deployed_stacks_recorded():
     "provider_class",
     [AmlWorkspacePurgeProvider, KeyVaultPurgeProvider, DatabricksWorkspaceForceDeleteProvider],
 )
-def test_provider_is_pickled_by_reference_to_teardown_purge_without_a_client(provider_class):
+def test_provider_is_pickled_by_reference_to_components_purge_without_a_client(provider_class):
     blob = serialize_provider(provider_class())
 
     restored = dill.loads(base64.b64decode(blob))
 
     assert type(restored) is provider_class
     assert restored._client_factory is None  # no credential or connection lands in the state
-    assert b"teardown.purge" in base64.b64decode(blob)
+    assert b"components.purge" in base64.b64decode(blob)
     assert len(blob) < 200  # a reference, not the class's code
+
+
+@pytest.mark.parametrize(
+    "provider_class",
+    [AmlWorkspacePurgeProvider, KeyVaultPurgeProvider, DatabricksWorkspaceForceDeleteProvider],
+)
+def test_state_written_before_the_move_loads_its_provider_from_teardown_purge(
+    provider_class, monkeypatch
+):
+    # What an older version wrote: the class pickled under the module path it had then.
+    monkeypatch.setattr(provider_class, "__module__", "teardown.purge")
+    old = base64.b64decode(serialize_provider(provider_class()))
+    monkeypatch.undo()
+    assert b"teardown.purge" in old
+
+    restored = dill.loads(old)
+
+    assert type(restored) is provider_class
 
 
 # --- registration and destroy order -----------------------------------------------------------

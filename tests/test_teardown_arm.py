@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from teardown import arm
-from teardown.cloud import CloudConfig, CloudError, resolve
+from arm import client as arm
+from arm.cloud import CloudConfig, CloudError, resolve
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT, TOKEN, FakeArm, StaticCredential
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -538,3 +538,26 @@ def test_fake_runs_standalone_and_writes_where_it_listens(tmp_path):
     assert metadata["resourceManager"] == started["url"] + "/"
     assert faulted.status_code == 503
     assert process.returncode == 0
+
+
+def test_key_vault_purge_matches_its_resource_group_in_any_casing(fake):
+    # ARM compares resource group names case-insensitively.
+    seed_vault(fake)
+
+    with arm_for(fake) as client:
+        arm.delete_key_vault(client, GROUP, VAULT)
+        result = arm.purge_key_vault(client, "westeurope", VAULT, resource_group=GROUP.upper())
+
+    assert result.outcome == "purged"
+    assert fake.deleted_vaults == {}
+
+
+def test_soft_deleted_workspace_is_matched_by_group_and_name_in_any_casing(fake):
+    seed_workspace(fake)
+    fake.request("DELETE", WORKSPACE_ID)
+    fake.finish_operations()
+
+    with arm_for(fake) as client:
+        found = arm.find_soft_deleted_aml_workspace(client, GROUP.upper(), WORKSPACE.upper())
+
+    assert found is not None and found["id"] == WORKSPACE_ID

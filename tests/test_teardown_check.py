@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from arm import client as arm
+from arm.cloud import CloudConfig
 from core.naming import (
     global_names,
     resource_group_name,
     resource_names,
     unique_suffix,
 )
-from teardown import arm, check
-from teardown.cloud import CloudConfig
+from teardown import check
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT, FakeArm
 from tests.test_teardown_arm import FailingCredential, arm_for
 

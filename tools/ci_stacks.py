@@ -33,8 +33,8 @@ STACK_FILE = re.compile(r"Pulumi\.([A-Za-z0-9_.-]+)\.yaml")
 # imports from the repository root and from its own folder (Pulumi runs the pack from there).
 ENTRY_POINTS = ("__main__.py", "policy/__main__.py")
 # Not imported by the program but loaded by deployed state: dill pickled the purge providers
-# of older stacks by this module path (components/purge.py says why it stays).
-STATE_MODULES = ("components/purge.py",)
+# of older stacks by this module path (teardown/purge.py says why it stays).
+STATE_MODULES = ("teardown/purge.py",)
 # Files other than Python whose changes never alter what `pulumi up` does to a stack.
 NOT_DEPLOYED = (
     "*.md",

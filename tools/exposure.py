@@ -139,7 +139,8 @@ def _endpoint_groups(resources: Sequence[DeclaredResource]) -> dict[str, list[st
     the same component. Storage endpoints of the Databricks workspace's component reach the
     workspace storage account Azure creates in the managed resource group (declared nowhere):
     they are listed under the workspace's URN + WORKSPACE_STORAGE."""
-    by_id = {r.id: r for r in resources if r.id}
+    # ARM compares resource ids and private-link group ids case-insensitively.
+    by_id = {r.id.lower(): r for r in resources if r.id}
     by_urn = {r.urn: r for r in resources}
     by_type: dict[str, list[DeclaredResource]] = {}
     for r in resources:
@@ -155,17 +156,14 @@ def _endpoint_groups(resources: Sequence[DeclaredResource]) -> dict[str, list[st
         for connection in connections:
             target_id = connection.get("privateLinkServiceId")
             for group in connection.get("groupIds") or []:
-                target = by_id.get(target_id) if isinstance(target_id, str) else None
-                candidates = [
-                    c
-                    for c in by_type.get(GROUP_TARGETS.get(group, ""), [])
-                    if _top(c, by_urn) == top
-                ]
+                target = by_id.get(target_id.lower()) if isinstance(target_id, str) else None
+                kind = GROUP_TARGETS.get(str(group).lower(), "")
+                candidates = [c for c in by_type.get(kind, []) if _top(c, by_urn) == top]
                 if target is None and len(candidates) == 1:
                     target = candidates[0]
                 if target is not None:
                     reached.setdefault(target.urn, []).append(group)
-                elif GROUP_TARGETS.get(group) == STORAGE and top in databricks:
+                elif kind == STORAGE and top in databricks:
                     key = databricks[top].urn + WORKSPACE_STORAGE
                     reached.setdefault(key, []).append(group)
     return reached

@@ -249,87 +249,7 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
     if type_.startswith("azure-native:"):
         rid = arm_id(type_, name, inputs)
         state.update(id=rid, name=rid.rsplit("/", 1)[-1], azureApiVersion="2025-01-01")
-        if type_ == "azure-native:databricks:Workspace":
-            number = _digits(rid, 16)
-            state.update(
-                workspaceId=number,
-                workspaceUrl=f"adb-{number}.{number[-1]}.azuredatabricks.net",
-                provisioningState="Succeeded",
-            )
-            # Azure names the workspace (DBFS root) storage account unless the inputs do.
-            parameters = dict(state.get("parameters") or {})
-            parameters.setdefault(
-                "storageAccountName", {"type": "String", "value": f"dbstorage{number[:13]}"}
-            )
-            state["parameters"] = parameters
-        elif type_ == "azure-native:machinelearningservices:Workspace":
-            ws_guid = _guid(rid)
-            location = inputs.get("location", "westeurope")
-            private = inputs.get("publicNetworkAccess") == "Disabled"
-            host = f"{ws_guid}.workspace.{location}" if private else location
-            state.update(
-                workspaceId=ws_guid,
-                mlFlowTrackingUri=f"azureml://{host}.api.azureml.ms/mlflow/v1.0{rid}",
-                discoveryUrl=f"https://{location}.api.azureml.ms/discovery",
-                identity={
-                    **inputs.get("identity", {}),
-                    "principalId": _guid(rid, "identity"),
-                    "tenantId": TENANT_ID,
-                },
-            )
-        elif type_ == "azure-native:machinelearningservices:OnlineEndpoint":
-            endpoint = state["name"]
-            location = inputs.get("location", "westeurope")
-            host = f"https://{endpoint}.{location}.inference.ml.azure.com"
-            state.update(
-                properties={
-                    **inputs.get("properties", {}),
-                    "scoringUri": f"{host}/score",
-                    "swaggerUri": f"{host}/swagger.json",
-                    "provisioningState": "Succeeded",
-                },
-                identity={
-                    **inputs.get("identity", {}),
-                    "principalId": _guid(rid, "identity"),
-                    "tenantId": TENANT_ID,
-                },
-            )
-        elif type_ == "azure-native:machinelearningservices:BatchEndpoint":
-            host = f"https://{state['name']}.{inputs.get('location', 'westeurope')}"
-            state["properties"] = {
-                **inputs.get("properties", {}),
-                "scoringUri": f"{host}.inference.ml.azure.com/jobs",
-                "provisioningState": "Succeeded",
-            }
-        elif type_ == "azure-native:machinelearningservices:Compute":
-            state["identity"] = {
-                **inputs.get("identity", {}),
-                "principalId": _guid(rid, "identity"),
-                "tenantId": TENANT_ID,
-            }
-        elif type_ == "azure-native:machinelearningservices:OnlineDeployment":
-            state["properties"] = {
-                **inputs.get("properties", {}),
-                "provisioningState": "Succeeded",
-            }
-        elif type_ == "azure-native:operationalinsights:Workspace":
-            state["customerId"] = _guid(rid, "customer")
-        elif type_ == "azure-native:applicationinsights:Component":
-            state.update(
-                instrumentationKey=_guid(rid, "ikey"),
-                connectionString=f"InstrumentationKey={_guid(rid, 'ikey')}",
-            )
-        elif type_ == "azure-native:storage:StorageAccount":
-            account = state["name"]
-            state["primaryEndpoints"] = {
-                s: f"https://{account}.{s}.core.windows.net/"
-                for s in ("blob", "file", "queue", "table", "dfs")
-            }
-        elif type_ == "azure-native:keyvault:Vault":
-            state["properties"] = {
-                **inputs.get("properties", {}),
-                "vaultUri": f"https://{state['name']}.vault.azure.net/",
-            }
+        state.update(_ARM_OUTPUTS.get(type_, _nothing)(rid, inputs, state))
         return rid, state
     if type_ == "databricks:index/secretScope:SecretScope":
         return inputs["name"], state
@@ -348,6 +268,121 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
     return f"{name}-id", state
 
 
+# What ARM adds to a resource of each type, from (its id, its inputs, its state so far).
+ArmOutputs = Callable[[str, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+def _nothing(_rid: str, _inputs: Mapping[str, Any], _state: Mapping[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _identity(rid: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A system-assigned identity as ARM reports it."""
+    return {
+        **inputs.get("identity", {}),
+        "principalId": _guid(rid, "identity"),
+        "tenantId": TENANT_ID,
+    }
+
+
+def _properties(inputs: Mapping[str, Any], **read_only: str) -> dict[str, Any]:
+    return {**inputs.get("properties", {}), **read_only}
+
+
+def _databricks_workspace(
+    rid: str, _inputs: Mapping[str, Any], state: Mapping[str, Any]
+) -> dict[str, Any]:
+    number = _digits(rid, 16)
+    # Azure names the workspace (DBFS root) storage account unless the inputs do.
+    parameters = dict(state.get("parameters") or {})
+    parameters.setdefault(
+        "storageAccountName", {"type": "String", "value": f"dbstorage{number[:13]}"}
+    )
+    return {
+        "workspaceId": number,
+        "workspaceUrl": f"adb-{number}.{number[-1]}.azuredatabricks.net",
+        "provisioningState": "Succeeded",
+        "parameters": parameters,
+    }
+
+
+def _aml_workspace(
+    rid: str, inputs: Mapping[str, Any], _state: Mapping[str, Any]
+) -> dict[str, Any]:
+    ws_guid = _guid(rid)
+    location = inputs.get("location", "westeurope")
+    private = inputs.get("publicNetworkAccess") == "Disabled"
+    host = f"{ws_guid}.workspace.{location}" if private else location
+    return {
+        "workspaceId": ws_guid,
+        "mlFlowTrackingUri": f"azureml://{host}.api.azureml.ms/mlflow/v1.0{rid}",
+        "discoveryUrl": f"https://{location}.api.azureml.ms/discovery",
+        "identity": _identity(rid, inputs),
+    }
+
+
+def _online_endpoint(
+    rid: str, inputs: Mapping[str, Any], state: Mapping[str, Any]
+) -> dict[str, Any]:
+    host = _inference_host(inputs, state)
+    scoring = {"scoringUri": f"{host}/score", "swaggerUri": f"{host}/swagger.json"}
+    return {
+        "properties": _properties(inputs, **scoring, provisioningState="Succeeded"),
+        "identity": _identity(rid, inputs),
+    }
+
+
+def _batch_endpoint(
+    _rid: str, inputs: Mapping[str, Any], state: Mapping[str, Any]
+) -> dict[str, Any]:
+    scoring_uri = f"{_inference_host(inputs, state)}/jobs"
+    return {
+        "properties": _properties(inputs, scoringUri=scoring_uri, provisioningState="Succeeded")
+    }
+
+
+def _inference_host(inputs: Mapping[str, Any], state: Mapping[str, Any]) -> str:
+    """An endpoint's https://<name>.<region>.inference.ml.azure.com."""
+    return f"https://{state['name']}.{inputs.get('location', 'westeurope')}.inference.ml.azure.com"
+
+
+def _storage_account(
+    _rid: str, _inputs: Mapping[str, Any], state: Mapping[str, Any]
+) -> dict[str, Any]:
+    account = state["name"]
+    return {
+        "primaryEndpoints": {
+            s: f"https://{account}.{s}.core.windows.net/"
+            for s in ("blob", "file", "queue", "table", "dfs")
+        }
+    }
+
+
+_ARM_OUTPUTS: dict[str, ArmOutputs] = {
+    "azure-native:databricks:Workspace": _databricks_workspace,
+    "azure-native:machinelearningservices:Workspace": _aml_workspace,
+    "azure-native:machinelearningservices:OnlineEndpoint": _online_endpoint,
+    "azure-native:machinelearningservices:BatchEndpoint": _batch_endpoint,
+    "azure-native:machinelearningservices:Compute": lambda rid, inputs, _state: {
+        "identity": _identity(rid, inputs)
+    },
+    "azure-native:machinelearningservices:OnlineDeployment": lambda _rid, inputs, _state: {
+        "properties": _properties(inputs, provisioningState="Succeeded")
+    },
+    "azure-native:operationalinsights:Workspace": lambda rid, _inputs, _state: {
+        "customerId": _guid(rid, "customer")
+    },
+    "azure-native:applicationinsights:Component": lambda rid, _inputs, _state: {
+        "instrumentationKey": _guid(rid, "ikey"),
+        "connectionString": f"InstrumentationKey={_guid(rid, 'ikey')}",
+    },
+    "azure-native:storage:StorageAccount": _storage_account,
+    "azure-native:keyvault:Vault": lambda _rid, inputs, state: {
+        "properties": _properties(inputs, vaultUri=f"https://{state['name']}.vault.azure.net/")
+    },
+}
+
+
 class StackMocks(pulumi_mocks.Mocks):
     """Answers the engine's questions as Azure and Databricks would; applies stack transforms."""
 
@@ -361,17 +396,7 @@ class StackMocks(pulumi_mocks.Mocks):
     def transformed(self, args: pulumi_mocks.MockResourceArgs) -> dict[str, Any]:
         props = dict(args.inputs)
         for transform in self.transforms:
-            result = transform(
-                pulumi.ResourceTransformArgs(
-                    custom=bool(args.custom),
-                    type_=args.typ,
-                    name=args.name,
-                    props=props,
-                    opts=pulumi.ResourceOptions(),
-                )
-            )
-            if asyncio.iscoroutine(result):
-                result = _sync_await(result)
+            result = _run_transform(transform, args, props)
             if result is not None:
                 props = dict(result.props)
         return props
@@ -381,17 +406,7 @@ class StackMocks(pulumi_mocks.Mocks):
         adds them to the resource's dependencies)."""
         found: list[tuple[str, str]] = []
         for transform in self.transforms:
-            result = transform(
-                pulumi.ResourceTransformArgs(
-                    custom=bool(args.custom),
-                    type_=args.typ,
-                    name=args.name,
-                    props=dict(args.inputs),
-                    opts=pulumi.ResourceOptions(),
-                )
-            )
-            if asyncio.iscoroutine(result):
-                result = _sync_await(result)
+            result = _run_transform(transform, args, dict(args.inputs))
             if result is not None and result.opts is not None and result.opts.depends_on:
                 for resource in result.opts._depends_on_list():
                     found.append((resource._type, resource._name))  # type: ignore[union-attr]
@@ -412,6 +427,22 @@ class StackMocks(pulumi_mocks.Mocks):
                 "tenantId": TENANT_ID,
             }
         raise NotImplementedError(f"no mock for call {args.token}")
+
+
+def _run_transform(
+    transform: Any, args: pulumi_mocks.MockResourceArgs, props: dict[str, Any]
+) -> Any:
+    """A stack transform's result for the resource `args` with `props`, as the engine runs it."""
+    result = transform(
+        pulumi.ResourceTransformArgs(
+            custom=bool(args.custom),
+            type_=args.typ,
+            name=args.name,
+            props=props,
+            opts=pulumi.ResourceOptions(),
+        )
+    )
+    return _sync_await(result) if asyncio.iscoroutine(result) else result
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -35,7 +35,16 @@ PASSPHRASE = "e2e-passphrase"
 PROJECT_FILES = ("__main__.py", "stack.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.private.yaml",
                  "Makefile", "requirements.txt", "requirements-uv.txt",
                  "requirements-dev.txt")  # fmt: skip
-PROJECT_DIRS = ("components", "core", "teardown", "mlflow_setup", "policy", "notebooks", "tools")
+PROJECT_DIRS = (
+    "arm",
+    "components",
+    "core",
+    "teardown",
+    "mlflow_setup",
+    "policy",
+    "notebooks",
+    "tools",
+)
 COMMAND_TIMEOUT = 600
 
 

@@ -8,8 +8,8 @@ when DATABRICKS_AZUREML_FORKSERVER names the socket) hands it argv, environment,
 directory and its own stdin/stdout/stderr, and gets back a forked child that runs the same
 module or script as `__main__`, exactly as `python -u` would, wired to the engine's pipes.
 
-Nothing of the project is preloaded: the program, `teardown` and the stand-ins are imported by
-each child from its own path. The launcher stays the engine's process: it forwards signals to
+Nothing of the project is preloaded: the program, `components.purge` and the stand-ins are
+imported by each child from its own path. The launcher stays the engine's process: it forwards signals to
 the child and exits with its code; if the launcher dies, the child kills itself.
 
     python forkserver.py serve <socket> [module...]   # the preloaded interpreter (default: PRELOAD)

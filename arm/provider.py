@@ -1,11 +1,11 @@
 """What the stack's dynamic resources that call ARM themselves share: the client, in the cloud
 the stack deploys to, and the diff over their inputs.
 
-Used by the purge and force-delete resources (teardown/purge.py), the online endpoint's traffic
+Used by the purge and force-delete resources (components/purge.py), the online endpoint's traffic
 (components/endpoint_traffic.py), the batch endpoint's default (components/batch_default.py) and
 the managed network's provisioning (components/managed_network.py). A provider is pickled into
 the state with dill: it holds nothing but an optional client factory (tests inject one) and
-imports teardown.arm only when it runs.
+imports arm.client only when it runs.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from pulumi import dynamic
 
-from teardown.cloud import CloudConfig
+from arm.cloud import CloudConfig
 
-ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> teardown.arm.Arm
+ClientFactory = Callable[[str, CloudConfig], Any]  # (subscription id, cloud) -> arm.client.Arm
 
 
 def cloud_of(props: dict[str, Any]) -> CloudConfig:
@@ -27,6 +27,11 @@ def cloud_of(props: dict[str, Any]) -> CloudConfig:
         environment=props.get("environment") or "public",
         metadata_host=props.get("metadata_host") or "",
     )
+
+
+def cloud_inputs(cloud: CloudConfig) -> dict[str, str]:
+    """A resource's inputs that name its cloud (read back by `cloud_of`)."""
+    return {"environment": cloud.environment, "metadata_host": cloud.metadata_host}
 
 
 class ArmProvider(dynamic.ResourceProvider):
@@ -54,7 +59,7 @@ class ArmProvider(dynamic.ResourceProvider):
         cloud = cloud_of(props)
         if self._client_factory is not None:
             return self._client_factory(props["subscription_id"], cloud)
-        from teardown.arm import Arm
-        from teardown.cloud import resolve
+        from arm.client import Arm
+        from arm.cloud import resolve
 
         return Arm(props["subscription_id"], cloud=resolve(cloud))
