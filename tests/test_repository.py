@@ -11,7 +11,12 @@ import pytest
 
 from tools.offline import ROOT
 
-READMES = (ROOT / "README.md", ROOT / "bootstrap" / "README.md", ROOT / "tests/e2e/README.md")
+READMES = (
+    ROOT / "README.md",
+    ROOT / "bootstrap" / "README.md",
+    ROOT / "tests/e2e/README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+)
 # `... > outputs.json`, `--file dev.checkpoint.json`: files a command in a README writes
 WRITTEN = re.compile(r"(?:> ?|--file )([\w.-]+\.json)\b")
 
