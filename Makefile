@@ -46,15 +46,17 @@ preview-json:  ## the same as JSON on stdout, for CI diffs (STACK=dev)
 	@$(MAKE) -s --no-print-directory $(VENV)/.runtime >&2
 	@$(PY) -m tools.preview --stack $(STACK) --json
 
+# A file's tests share one worker and its fixtures; the slowest tests are listed, where CI's time
+# goes (`make e2e` too).
 test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory lint-workflows
-	$(PY) -m pytest -q -n auto --dist loadfile  # a file's tests share one worker and its fixtures
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=15
 
 e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
 	bin="$$(tests/e2e/engine/build.sh)" && \
-	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 tests/e2e
+	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 --durations=25 tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
