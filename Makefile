@@ -89,17 +89,15 @@ $(AZURITE):
 azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
 
 # Mutation testing (mutmut; pyproject.toml [tool.mutmut] says what is mutated and which tests
-# run): slow, so not part of `make test` or CI. MUTANTS="core.*" mutates one part only.
+# run): slow, so not part of `make test` or CI. MUTANTS="core.*" mutates one part only (mutmut's
+# names: module path, then function). The score is printed per part (tools/mutation_score.py).
 MUTANTS ?=
 MUTATION_JOBS ?= 2
 
 .PHONY: mutation
-mutation: $(VENV)/.dev  ## mutation score of core/, teardown/, components/, policy/ (slow; not CI)
+mutation: $(VENV)/.dev  ## mutation score of core/, teardown/, components/, policy/, each (slow; not CI)
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
-	$(VENV)/bin/mutmut export-cicd-stats
-	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
-		k, n = s["killed"], s["total"]; \
-		print(f"mutation score: {k} of {n} mutants killed ({100 * k / max(n, 1):.0f}%); the others: mutmut results")'
+	$(PY) -m tools.mutation_score mutants
 
 lint: $(VENV)/.dev  ## ruff: lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
