@@ -46,15 +46,17 @@ preview-json:  ## the same as JSON on stdout, for CI diffs (STACK=dev)
 	@$(MAKE) -s --no-print-directory $(VENV)/.runtime >&2
 	@$(PY) -m tools.preview --stack $(STACK) --json
 
+# A file's tests share one worker and its fixtures; the slowest tests are listed, where CI's time
+# goes (`make e2e` too).
 test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory lint-workflows
-	$(PY) -m pytest -q -n auto --dist loadfile  # a file's tests share one worker and its fixtures
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=15
 
 e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
 	bin="$$(tests/e2e/engine/build.sh)" && \
-	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 tests/e2e
+	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 --durations=25 tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
@@ -87,17 +89,15 @@ $(AZURITE):
 azurite: $(AZURITE)  ## the storage emulator the azblob:// backend e2e test runs (cached)
 
 # Mutation testing (mutmut; pyproject.toml [tool.mutmut] says what is mutated and which tests
-# run): slow, so not part of `make test` or CI. MUTANTS="core.*" mutates one part only.
+# run): slow, so not part of `make test` or CI. MUTANTS="core.*" mutates one part only (mutmut's
+# names: module path, then function). The score is printed per part (tools/mutation_score.py).
 MUTANTS ?=
 MUTATION_JOBS ?= 2
 
 .PHONY: mutation
-mutation: $(VENV)/.dev  ## mutation score of core/, arm/, teardown/, components/, policy/ (slow; not CI)
+mutation: $(VENV)/.dev  ## mutation score of core/, arm/, teardown/, components/, policy/, each (slow; not CI)
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
-	$(VENV)/bin/mutmut export-cicd-stats
-	$(PY) -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
-		k, n = s["killed"], s["total"]; \
-		print(f"mutation score: {k} of {n} mutants killed ({100 * k / max(n, 1):.0f}%); the others: mutmut results")'
+	$(PY) -m tools.mutation_score mutants
 
 lint: $(VENV)/.dev  ## ruff: lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

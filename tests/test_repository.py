@@ -43,3 +43,30 @@ def test_no_leftover_of_a_merge_or_an_editor_is_tracked():
     assert tracked
     leftovers = [p for p in tracked if re.search(r"\.(orig|rej|bak|swp)$|~$", p)]
     assert leftovers == []
+
+
+# The scripts that install tools fetch through the package managers' own configuration, so
+# none names a host to download from.
+INSTALLERS = (ROOT / ".ci" / "run", ROOT / "Makefile", ROOT / "tests/e2e/engine/build.sh")
+URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"')]+")
+
+
+def urls_in(text: str) -> list[str]:
+    return URL.findall(text)
+
+
+def test_no_install_script_names_a_download_host():
+    assert {path.name for path in INSTALLERS} == {"run", "Makefile", "build.sh"}
+    found = {path.name: urls_in(path.read_text()) for path in INSTALLERS}
+    assert found == {"run": [], "Makefile": [], "build.sh": []}
+
+
+def test_a_download_url_in_an_install_script_would_be_found():
+    line = 'curl -fsSL -o go.zip "https://proxy.example/golang.org/toolchain/@v/x.zip"'
+    assert urls_in(line) == ["https://proxy.example/golang.org/toolchain/@v/x.zip"]
+
+
+def test_ci_takes_the_go_version_from_the_engine_go_mod():
+    run = (ROOT / ".ci" / "run").read_text()
+    assert "GO_VERSION=$(awk '$1 == \"go\" { print $2 }' tests/e2e/engine/go.mod)" in run
+    assert 'GOTOOLCHAIN="go$GO_VERSION"' in run

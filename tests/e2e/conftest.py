@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.processes import SCENARIO_ENV, outliving, serving
 from tests.e2e.standin.forkserver import SOCKET_ENV, running
 from tests.fakecloud.arm import SUBSCRIPTION, TENANT
 from tests.fakecloud.serve import FakeCloud
@@ -165,7 +166,9 @@ def tripwire() -> Iterator[Tripwire]:
 @pytest.fixture
 def deployer(
     tmp_path: Path, engine: Path, cloud: FakeCloud, tripwire: Tripwire, forkserver: str | None
-) -> Deployer:
+) -> Iterator[Deployer]:
+    """The project copy and its environment; afterwards, no process the scenario started may
+    still run (those found are killed, then reported)."""
     project = tmp_path / "project"
     project.mkdir()
     for name in PROJECT_FILES:
@@ -213,7 +216,10 @@ def deployer(
         "HTTPS_PROXY": tripwire.url,
         "HTTP_PROXY": tripwire.url,
         "NO_PROXY": "127.0.0.1,localhost",
+        SCENARIO_ENV: str(tmp_path),
     }
     if forkserver:
         env[SOCKET_ENV] = forkserver
-    return Deployer(project, env)
+    yield Deployer(project, env)
+    stray = outliving(str(tmp_path), serving(forkserver) if forkserver else ())
+    assert stray == {}, f"processes the scenario started are still running: {stray}"

@@ -5,7 +5,9 @@ and the Go module proxy does not serve a version of it. This host serves the Pyt
 LanguageServer (the one the Automation API uses for inline programs), whose program runs the
 project's `__main__.py` with runpy, in a fresh process for each engine command. It also runs
 policy packs (RunPlugin, kind analyzer) the way the Go host does: `python -u -m pulumi.policy
-<engine> <pack dir>` in the pack's directory, with its stdout and stderr streamed back.
+<engine> <pack dir>` in the pack's directory, with its stdout and stderr streamed back, and
+ends them as the Go host does: when the engine ends the RunPlugin call, and when it stops the
+host.
 
 Not covered: dependency installation (`pulumi install`), toolchains, `pulumi about`.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import threading
@@ -47,10 +50,52 @@ def _pack_python(pack: str, info: Any) -> str:
     return python
 
 
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Kill the pack and reap it. The Go host starts it with exec.CommandContext on the
+    RunPlugin call's context, so it is killed (SIGKILL) when the engine cancels the call, which
+    is what the engine's plugin Kill does for a plugin run by a language host
+    (pulumi/pulumi: sdk/python/cmd/pulumi-language-python/main.go RunPlugin,
+    sdk/go/common/resource/plugin/plugin.go)."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def _stream(process: subprocess.Popen[bytes]) -> Iterator[Any]:
+    """The process's stdout and stderr as RunPluginResponses while it runs, then its exit code."""
+    responses: list[Any] = []
+    ready = threading.Condition()
+
+    def pump(stream: Any, field: str) -> None:
+        for chunk in iter(lambda: stream.read1(4096), b""):
+            with ready:
+                responses.append(language_pb2.RunPluginResponse(**{field: chunk}))
+                ready.notify()
+
+    pumps = [
+        threading.Thread(target=pump, args=(process.stdout, "stdout"), daemon=True),
+        threading.Thread(target=pump, args=(process.stderr, "stderr"), daemon=True),
+    ]
+    for thread in pumps:
+        thread.start()
+    while True:
+        with ready:
+            ready.wait_for(lambda: responses or process.poll() is not None, timeout=1)
+            batch, responses[:] = list(responses), []
+        yield from batch
+        if process.poll() is not None and not any(t.is_alive() for t in pumps):
+            with ready:
+                yield from responses
+            yield language_pb2.RunPluginResponse(exitcode=process.returncode)
+            return
+
+
 class LanguageHost(LanguageServer):
     def __init__(self, engine_address: str) -> None:
         self.engine_address = engine_address
         self.root = os.getcwd()  # the engine starts language hosts in the project directory
+        self.plugins: set[subprocess.Popen[bytes]] = set()
+        self.plugins_lock = threading.Lock()
         super().__init__(lambda: _program(self.root))
 
     def Run(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -81,31 +126,25 @@ class LanguageHost(LanguageServer):
         process = subprocess.Popen(
             command, cwd=pack, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        responses: list[Any] = []
-        ready = threading.Condition()
+        with self.plugins_lock:
+            self.plugins.add(process)
+        # Called when the call ends for any reason, the engine's cancel included.
+        context.add_callback(lambda: self._end_plugin(process))
+        try:
+            yield from _stream(process)
+        finally:
+            self._end_plugin(process)
 
-        def pump(stream: Any, field: str) -> None:
-            for chunk in iter(lambda: stream.read1(4096), b""):
-                with ready:
-                    responses.append(language_pb2.RunPluginResponse(**{field: chunk}))
-                    ready.notify()
+    def _end_plugin(self, process: subprocess.Popen[bytes]) -> None:
+        _end(process)
+        with self.plugins_lock:
+            self.plugins.discard(process)
 
-        pumps = [
-            threading.Thread(target=pump, args=(process.stdout, "stdout"), daemon=True),
-            threading.Thread(target=pump, args=(process.stderr, "stderr"), daemon=True),
-        ]
-        for thread in pumps:
-            thread.start()
-        while True:
-            with ready:
-                ready.wait_for(lambda: responses or process.poll() is not None, timeout=1)
-                batch, responses[:] = list(responses), []
-            yield from batch
-            if process.poll() is not None and not any(t.is_alive() for t in pumps):
-                with ready:
-                    yield from responses
-                yield language_pb2.RunPluginResponse(exitcode=process.returncode)
-                return
+    def end_plugins(self) -> None:
+        with self.plugins_lock:
+            running = list(self.plugins)
+        for process in running:
+            self._end_plugin(process)
 
 
 def main() -> None:
@@ -113,8 +152,12 @@ def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [path for path in sys.path if os.path.abspath(path) != here]
     engine_address = next((arg for arg in reversed(sys.argv[1:]) if not arg.startswith("-")), "")
+    # The engine stops a plugin with SIGINT to its process group, then SIGKILL after 5 s;
+    # SIGTERM (python.sh forwards it) ends the host the same way.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    host = LanguageHost(engine_address)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
@@ -122,6 +165,8 @@ def main() -> None:
         server.wait_for_termination()
     except KeyboardInterrupt:  # how the engine stops its plugins
         server.stop(grace=None)
+    finally:
+        host.end_plugins()
 
 
 if __name__ == "__main__":
