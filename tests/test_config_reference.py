@@ -143,3 +143,14 @@ def test_the_json_schema_refuses_a_stack_file_mistake(config):
 def test_the_json_schema_accepts_what_pulumi_writes(config):
     stack = {"config": {"azure-native:location": "westeurope", **config}}
     assert list(validator().iter_errors(stack)) == []
+
+
+def test_the_bootstrap_declares_its_scalar_keys_with_their_literal_defaults():
+    declared = yaml.safe_load((ROOT / "bootstrap/Pulumi.yaml").read_text())["config"]
+    assert {key: spec["default"] for key, spec in declared.items()} == {
+        "prefix": "mlflow",
+        "softDeleteDays": 30,
+        "keySize": 3072,
+        "storageSku": "Standard_GRS",
+        "protect": True,
+    }

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "docs/configuration.md"
 JSON_SCHEMA = "docs/stack.schema.json"
 PROJECT = "Pulumi.yaml"
+BOOTSTRAP_PROJECT = "bootstrap/Pulumi.yaml"
 STACK_FILES = ("Pulumi.dev.yaml", "Pulumi.private.yaml")
 SCHEMA_LINE = f"# yaml-language-server: $schema=./{JSON_SCHEMA}"
 # Pulumi's project-level config takes only string, boolean, integer and array schemas, and a key
@@ -63,6 +64,8 @@ def type_name(info: FieldInfo) -> str:
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         return "object"
     origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{value}`" for value in args)
     if origin is list:
         item = args[0]
         if isinstance(item, type) and issubclass(item, BaseModel):
@@ -95,7 +98,8 @@ def _rows(model: type[BaseModel], path: str) -> list[str]:
     rows = []
     for key, info in _fields(model):
         limits = _limits(info)
-        meaning = (info.description or "").replace("|", "\\|") + (f" {limits}" if limits else "")
+        meaning = " ".join((info.description or "").split()).replace("|", "\\|")
+        meaning += f" {limits}" if limits else ""
         rows.append(f"| `{path}{key}` | {type_name(info)} | {default_text(info)} | {meaning} |")
     return rows
 
@@ -175,7 +179,13 @@ def _editor_help() -> list[str]:
 # --- Pulumi.yaml --------------------------------------------------------------------------------
 
 
-def pulumi_yaml(current: str, model: type[schema.StackSchema] = schema.StackSchema) -> str:
+def pulumi_yaml(
+    current: str,
+    model: type[BaseModel] = schema.StackSchema,
+    provider: type[BaseModel] = schema.ProviderKeys,
+    source: str = "core/config/schema.py",
+    reference: str = REFERENCE,
+) -> str:
     """`current` with its config comment and `config:` block generated from the schema."""
     head = current.split("\n# ", 1)[0].rstrip("\n")
     documented, declared = [], ["config:"]
@@ -193,13 +203,13 @@ def pulumi_yaml(current: str, model: type[schema.StackSchema] = schema.StackSche
             f"    description: {json.dumps(info.description)}",
         ]
     comment = [
-        f"# {_GENERATED};",
-        f"# the reference: {REFERENCE}.",
+        f"# {_GENERATED.replace('core/config/schema.py', source)};",
+        f"# the reference: {reference}.",
         "# Project-level config accepts only string, boolean, integer and array schemas, and a key",
         "# declared without a default becomes required. The program validates every key; the keys",
         "# below cannot be declared here and are documented instead:",
     ]
-    for key, info in [("azure-native:location", schema.ProviderKeys.model_fields["location"])]:
+    for key, info in [("azure-native:location", provider.model_fields["location"])]:
         comment += _comment_lines(key, info)
     for key, info in documented:
         comment += _comment_lines(key, info)
@@ -211,7 +221,7 @@ def _comment_lines(key: str, info: FieldInfo) -> list[str]:
     default = default_text(info)
     default = default if default == "required" else f"default {default}"
     what = f"{kind}; {default}. {info.description or ''}".replace("`", "")
-    wrapped = textwrap.wrap(what, width=98 - 28)
+    wrapped = textwrap.wrap(" ".join(what.split()), width=98 - 28, break_on_hyphens=False)
     first = f"#   {key:<25}{wrapped[0]}" if len(key) < 25 else f"#   {key}"
     rest = wrapped[1:] if len(key) < 25 else wrapped
     return [first, *(f"#{'':<28}{line}" for line in rest)]
@@ -302,10 +312,20 @@ def schema_text(model: type[schema.StackSchema] = schema.StackSchema) -> str:
 
 def generated(root: Path = ROOT) -> dict[str, str]:
     """Each generated file's path (relative to `root`) and the text it should hold."""
+    # The state bootstrap declares its keys with the same machinery (bootstrap/state_config.py).
+    from bootstrap import state_config
+
     return {
         REFERENCE: markdown(),
         PROJECT: pulumi_yaml((root / PROJECT).read_text()),
         JSON_SCHEMA: schema_text(),
+        BOOTSTRAP_PROJECT: pulumi_yaml(
+            (root / BOOTSTRAP_PROJECT).read_text(),
+            state_config.StateSchema,
+            state_config.ProviderKeys,
+            "bootstrap/state_config.py",
+            "bootstrap/README.md",
+        ),
     }
 
 
