@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from core.config import schema
+import core.config.schema as schema
 from core.config.enterprise import Principal
 from core.config.enums import PrincipalType
 from core.config.readers import _GUID, _bool, _int, _reject_unknown

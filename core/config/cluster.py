@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import core.config.schema as schema
 from core import azure_names
-from core.config import schema
 from core.config.enums import AccessMode
 from core.config.readers import _bool, _enum, _int, _object, _reject_unknown
 from core.config.schema import DEFAULT_NODE_TYPE, DEFAULT_SPARK_VERSION

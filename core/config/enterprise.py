@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from core.config import schema
+import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
 from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown
 from core.errors import ConfigError, secret_like

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config import placeholders
+from core.config.placeholders import refuse
 from core.config.stack import StackConfig, parse_config
 
 
@@ -19,5 +19,5 @@ def load_config() -> StackConfig:
     secret_keys.update(k for k in raw if runtime_config.is_config_secret(k))
     config = parse_config(raw, pulumi.get_stack(), secret_keys)
     if not pulumi.runtime.is_dry_run():
-        placeholders.refuse(config)  # the preview warns (tools/preview.py), `pulumi up` refuses
+        refuse(config)  # the preview warns (tools/preview.py), `pulumi up` refuses
     return config

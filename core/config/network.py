@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
+import core.config.schema as schema
 from core import cidr
-from core.config import schema
 from core.config.readers import _object, _reject_unknown
 
 NETWORK_DEFAULTS: dict[str, str] = schema.defaults(schema.Network)

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from core.config import schema
+import core.config.schema as schema
 from core.errors import NAMESPACE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import core.config.schema as schema
 from core import azure_names, naming
-from core.config import schema
 from core.config.enums import BatchOutputAction, EndpointAuthMode, ManagedNetworkMode, ModelRegistry
 from core.config.readers import _enum, _object, _positive, _reject_unknown
 from core.errors import NAMESPACE, ConfigError

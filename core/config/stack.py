@@ -12,8 +12,8 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+import core.config.schema as schema
 from core import azure_names, config_keys, naming
-from core.config import schema
 from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
 from core.config.enterprise import (
     ACCESS_FIELDS,

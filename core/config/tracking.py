@@ -9,8 +9,8 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
+import core.config.schema as schema
 from core import naming
-from core.config import schema
 from core.config.cluster import ClusterSpec
 from core.config.enums import AccessMode, ModelRegistry, TrackingMode
 from core.config.readers import _GUID, _object, _reject_unknown
