@@ -154,3 +154,47 @@ def test_the_bootstrap_declares_its_scalar_keys_with_their_literal_defaults():
         "storageSku": "Standard_GRS",
         "protect": True,
     }
+
+
+# --- the state bootstrap's stack file ------------------------------------------------------------
+
+
+def bootstrap_example() -> str:
+    """The `Pulumi.team.yaml` the bootstrap's README shows."""
+    readme = (ROOT / "bootstrap/README.md").read_text()
+    return readme.split("looks like this", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def state_validator() -> jsonschema.Draft202012Validator:
+    text = (ROOT / "docs/state-stack.schema.json").read_text()
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def test_the_bootstraps_example_stack_file_names_its_schema_and_keeps_to_it():
+    example = bootstrap_example()
+    assert example.splitlines()[0] == (
+        "# yaml-language-server: $schema=../docs/state-stack.schema.json"
+    )
+    assert list(state_validator().iter_errors(yaml.safe_load(example))) == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"databricks-azureml-state:softDeleteDay": 30},
+        {"databricks-azureml-state:keySize": 1024},
+        {"databricks-azureml-state:storageSku": "Premium_LRS"},
+        {"databricks-azureml-state:principals": []},
+        {"databricks-azureml-state:ci": {"previewObjectId": "x"}},
+    ],
+)
+def test_the_bootstraps_json_schema_refuses_a_stack_file_mistake(config):
+    principals = [{"objectId": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", "type": "Group"}]
+    stack = {
+        "config": {
+            "azure-native:location": "westeurope",
+            "databricks-azureml-state:principals": principals,
+            **config,
+        }
+    }
+    assert not state_validator().is_valid(stack)

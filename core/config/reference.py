@@ -28,6 +28,7 @@ REFERENCE = "docs/configuration.md"
 JSON_SCHEMA = "docs/stack.schema.json"
 PROJECT = "Pulumi.yaml"
 BOOTSTRAP_PROJECT = "bootstrap/Pulumi.yaml"
+BOOTSTRAP_JSON_SCHEMA = "docs/state-stack.schema.json"
 STACK_FILES = ("Pulumi.dev.yaml", "Pulumi.private.yaml")
 SCHEMA_LINE = f"# yaml-language-server: $schema=./{JSON_SCHEMA}"
 # Pulumi's project-level config takes only string, boolean, integer and array schemas, and a key
@@ -256,7 +257,11 @@ def _relax(node: Any) -> Any:
     return node
 
 
-def stack_schema(model: type[schema.StackSchema] = schema.StackSchema) -> dict[str, Any]:
+def stack_schema(
+    model: type[BaseModel] = schema.StackSchema,
+    namespace: str = NAMESPACE,
+    provider: type[BaseModel] = schema.ProviderKeys,
+) -> dict[str, Any]:
     generated = model.model_json_schema(by_alias=True)
     defs = _relax(generated.get("$defs", {}))
     keys: dict[str, Any] = {}
@@ -268,8 +273,8 @@ def stack_schema(model: type[schema.StackSchema] = schema.StackSchema) -> dict[s
         if schema.secret(info):
             value["description"] = info.description
         defs[f"key-{key}"] = value
-        keys[f"{NAMESPACE}:{key}"] = keys[key] = {"$ref": f"#/$defs/key-{key}"}
-    location = schema.ProviderKeys.model_fields["location"]
+        keys[f"{namespace}:{key}"] = keys[key] = {"$ref": f"#/$defs/key-{key}"}
+    location = provider.model_fields["location"]
     keys["azure-native:location"] = {
         "type": "string",
         "pattern": "^[a-z][a-z0-9]+$",
@@ -280,13 +285,13 @@ def stack_schema(model: type[schema.StackSchema] = schema.StackSchema) -> dict[s
         "properties": keys,
         # Our keys must be known; other namespaces' keys are the other providers' to check.
         "propertyNames": {
-            "anyOf": [{"enum": sorted(keys)}, {"pattern": f"^(?!{NAMESPACE}:)[^:]+:"}]
+            "anyOf": [{"enum": sorted(keys)}, {"pattern": f"^(?!{namespace}:)[^:]+:"}]
         },
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$comment": _GENERATED,
-        "title": f"Pulumi.<stack>.yaml of {NAMESPACE}",
+        "title": f"Pulumi.<stack>.yaml of {namespace}",
         "type": "object",
         "properties": {
             "config": config,
@@ -303,8 +308,8 @@ def _name(model: type[BaseModel], key: str) -> str:
     return next(n for n, i in model.model_fields.items() if (i.alias or n) == key)
 
 
-def schema_text(model: type[schema.StackSchema] = schema.StackSchema) -> str:
-    return json.dumps(stack_schema(model), indent=2) + "\n"
+def schema_text(*args: Any) -> str:
+    return json.dumps(stack_schema(*args), indent=2) + "\n"
 
 
 # --- write or check -----------------------------------------------------------------------------
@@ -325,6 +330,9 @@ def generated(root: Path = ROOT) -> dict[str, str]:
             state_config.ProviderKeys,
             "bootstrap/state_config.py",
             "bootstrap/README.md",
+        ),
+        BOOTSTRAP_JSON_SCHEMA: schema_text(
+            state_config.StateSchema, state_config.NAMESPACE, state_config.ProviderKeys
         ),
     }
 
