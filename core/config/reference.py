@@ -170,6 +170,8 @@ def _editor_help() -> list[str]:
         "and wrong values as you type. Add the same line to a new stack file, or map every stack",
         "file at once in `.vscode/settings.json`:",
         '`"yaml.schemas": {"./docs/stack.schema.json": "Pulumi.*.yaml"}`.',
+        "The state bootstrap's stack files have their own, `docs/state-stack.schema.json`",
+        "(`$schema=../docs/state-stack.schema.json` from `bootstrap/`).",
         "`make lint` and `make test` check the repository's stack files against the schema.",
         "",
         "The editor check is the shape only: the program also applies the rules between keys",
