@@ -51,6 +51,7 @@ preview-json:  ## the same as JSON on stdout, for CI diffs (STACK=dev)
 test: $(VENV)/.dev  ## the linter, then every test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m core.config.reference --check
 	$(MAKE) --no-print-directory lint-workflows
 	$(PY) -m pytest -q -n auto --dist loadfile --durations=15
 
@@ -99,8 +100,14 @@ mutation: $(VENV)/.dev  ## mutation score of core/, arm/, teardown/, components/
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
 	$(PY) -m tools.mutation_score mutants
 
-lint: $(VENV)/.dev  ## ruff: lint and format check
+lint: $(VENV)/.dev  ## ruff, and the files generated from the config schema against it
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(PY) -m core.config.reference --check
+
+# docs/configuration.md, Pulumi.yaml's config block, docs/stack.schema.json (core/config/schema.py).
+.PHONY: config-reference
+config-reference: $(VENV)/.runtime  ## regenerate what is derived from the config schema
+	$(PY) -m core.config.reference
 
 lock: $(VENV)/bin/python  ## recompile requirements*.txt from requirements*.in (newest allowed versions)
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"

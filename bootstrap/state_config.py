@@ -1,20 +1,40 @@
 """Config of the state bootstrap: read once, validated into frozen, typed objects.
 
-Self-contained on purpose: Pulumi runs this project from `bootstrap/`, where the main project's
-`core` package is not importable. `parse_config` is pure; `load_config` feeds it the runtime's
-config. Names and the two login strings are plain functions too, so tests call them directly.
+Pulumi runs this project from `bootstrap/`; the keys are declared with the main project's schema
+machinery and read with its readers (`core/config/`), found one folder up, so both projects
+refuse and word mistakes alike and never show a secret. `parse_config` is pure; `load_config`
+feeds it the runtime's config. Names and the two login strings are plain functions too, so tests
+call them directly.
 """
 
+# ruff: noqa: E402  (core/ is importable only once the repository is on the path)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_REPOSITORY = str(Path(__file__).resolve().parent.parent)
+if _REPOSITORY not in sys.path:
+    sys.path.append(_REPOSITORY)  # after bootstrap/: nothing here is shadowed
 
 import hashlib
 import json
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
+
+import core.config.schema as schema
+from core.config.enterprise import Principal
+from core.config.enums import PrincipalType
+from core.config.readers import _GUID, _bool, _int, _reject_unknown
+from core.errors import ConfigError, config_namespace
+
+__all__ = ["ConfigError", "Principal", "PrincipalType"]
 
 NAMESPACE = "databricks-azureml-state"
 LOCATION_KEY = "azure-native:location"
@@ -23,69 +43,87 @@ SECRETS_KEY_NAME = "pulumi-secrets"
 SUFFIX_LENGTH = 6
 STACK_TAG_KEYS = ("environment", "managed-by")
 MAX_TAGS = 15  # storage accounts take at most 15 tags
-KNOWN_KEYS = (
-    "prefix",
-    "principals",
-    "ci",
-    "softDeleteDays",
-    "keySize",
-    "storageSku",
-    "protect",
-    "tags",
-)
-PRINCIPAL_FIELDS = ("objectId", "type")
-CI_FIELDS = ("previewObjectId", "deployObjectId", "assignableRoles")
-KEY_SIZES = (2048, 3072, 4096)
-STORAGE_SKUS = (
-    "Standard_LRS",
-    "Standard_ZRS",
-    "Standard_GRS",
-    "Standard_RAGRS",
-    "Standard_GZRS",
-    "Standard_RAGZRS",
-)
-MIN_SOFT_DELETE_DAYS = 7
-MAX_SOFT_DELETE_DAYS = 365
+
+
+class Ci(schema.Section):
+    """The workflow's service principals: Reader, and Contributor + RBAC Administrator
+    (conditioned to the main stack's roles), on the subscription."""
+
+    preview_object_id: str = Field(description="Object id of the pull-request preview identity.")
+    deploy_object_id: str = Field(description="Object id of the deploy identity.")
+    assignable_roles: list[str] = Field(
+        [], description="Role definition GUIDs the deploy identity may assign beyond the stack's."
+    )
+
+
+class StateSchema(schema.Section):
+    """Namespace databricks-azureml-state:, the state bootstrap's keys."""
+
+    prefix: str = Field(
+        "mlflow",
+        description="Starts the resource names (2-10 chars, a lowercase letter, then lowercase "
+        "letters or digits).",
+    )
+    principals: list[schema.Principal] = Field(
+        min_length=1, description="The deployers' group (the CI identities go in ci)."
+    )
+    ci: Ci | None = Field(None, description=Ci.__doc__)
+    soft_delete_days: int = Field(
+        30,
+        ge=7,
+        le=365,
+        description="Days a deleted or overwritten state blob, or a deleted container, can be "
+        "recovered (7-365).",
+    )
+    key_size: Literal[2048, 3072, 4096] = Field(
+        3072, description="Size of the RSA secrets key (2048, 3072 or 4096)."
+    )
+    storage_sku: Literal[
+        "Standard_LRS",
+        "Standard_ZRS",
+        "Standard_GRS",
+        "Standard_RAGRS",
+        "Standard_GZRS",
+        "Standard_RAGZRS",
+    ] = Field(
+        "Standard_GRS",
+        description="Redundancy of the state storage account (Standard_LRS, _ZRS, _GRS, _RAGRS, "
+        "_GZRS, _RAGZRS).",
+    )
+    protect: bool = Field(
+        True,
+        description="Protect the resource group, storage account, container, vault and key so "
+        "that pulumi destroy refuses.",
+    )
+    tags: dict[str, str] = Field({}, description="Added beside environment and managed-by.")
+
+
+class ProviderKeys(schema.Section):
+    """The azure-native provider's keys the bootstrap reads."""
+
+    location: str = Field(
+        description="Azure region of the backend.", json_schema_extra={"x-default": "required"}
+    )
+
+
+def _choices(key: str) -> tuple[Any, ...]:
+    name = next(n for n, i in StateSchema.model_fields.items() if i.alias == key)
+    return typing.get_args(StateSchema.model_fields[name].annotation)
+
+
+KNOWN_KEYS = schema.keys(StateSchema)
+PRINCIPAL_FIELDS = schema.keys(schema.Principal)
+CI_FIELDS = schema.keys(Ci)
+_DEFAULTS = schema.defaults(StateSchema)
+KEY_SIZES: tuple[int, ...] = _choices("keySize")
+STORAGE_SKUS: tuple[str, ...] = _choices("storageSku")
+MIN_SOFT_DELETE_DAYS, MAX_SOFT_DELETE_DAYS = schema.bounds(StateSchema, "softDeleteDays")
 
 _PREFIX = re.compile(r"[a-z][a-z0-9]{1,9}")
 _LOCATION = re.compile(r"[a-z][a-z0-9]+")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 # A versioned Key Vault key identifier, as the key's `keyUriWithVersion` reads.
 _KEY_URI_WITH_VERSION = re.compile(r"https://([^/]+)/keys/([^/]+)/([0-9a-fA-F]{32})")
-
-
-class ConfigError(Exception):
-    """A rejected config value: names the key, the value given and what is allowed."""
-
-    def __init__(self, key: str, value: Any, problem: str) -> None:
-        self.key = key if ":" in key else f"{NAMESPACE}:{key}"
-        shown = "(not set)" if value is None else _show(value)
-        super().__init__(f"{self.key}: {shown} {problem}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value if value and value.strip() == value else repr(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-class PrincipalType(StrEnum):
-    GROUP = "Group"
-    SERVICE_PRINCIPAL = "ServicePrincipal"
-    USER = "User"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """An Entra ID principal that may read and write state and use the secrets key."""
-
-    object_id: str  # lowercase GUID
-    type: PrincipalType
 
 
 @dataclass(frozen=True)
@@ -162,12 +200,13 @@ def secrets_provider(key_uri_with_version: str) -> str:
 def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
     """Validate raw config (full keys) into a StateConfig. Raises ConfigError on the first
     rejected value."""
+    with config_namespace(NAMESPACE):
+        return _parse_config(raw, stack)
+
+
+def _parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    for key in ours:
-        if key not in KNOWN_KEYS:
-            raise ConfigError(
-                key, ours[key], f"is set for an unknown key; known keys: {', '.join(KNOWN_KEYS)}"
-            )
+    _reject_unknown("", ours, KNOWN_KEYS)
 
     location = raw.get(LOCATION_KEY)
     if not location:
@@ -179,7 +218,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
     if not isinstance(location, str) or not _LOCATION.fullmatch(location):
         raise ConfigError(LOCATION_KEY, location, "is not an Azure region name such as westeurope")
 
-    prefix = ours.get("prefix", "mlflow")
+    prefix = ours.get("prefix", _DEFAULTS["prefix"])
     if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise ConfigError(
             "prefix",
@@ -196,13 +235,15 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StateConfig:
         ci=_ci(ours.get("ci")),
         soft_delete_days=_int(
             "softDeleteDays",
-            ours.get("softDeleteDays", 30),
+            ours.get("softDeleteDays", _DEFAULTS["softDeleteDays"]),
             MIN_SOFT_DELETE_DAYS,
             MAX_SOFT_DELETE_DAYS,
         ),
-        key_size=_key_size(ours.get("keySize", 3072)),
-        storage_sku=_choice("storageSku", ours.get("storageSku", "Standard_GRS"), STORAGE_SKUS),
-        protect=_bool("protect", ours.get("protect", True)),
+        key_size=_key_size(ours.get("keySize", _DEFAULTS["keySize"])),
+        storage_sku=_choice(
+            "storageSku", ours.get("storageSku", _DEFAULTS["storageSku"]), STORAGE_SKUS
+        ),
+        protect=_bool(ours, "protect", _DEFAULTS["protect"]),
         tags=_tags(ours.get("tags")),
     )
 
@@ -318,16 +359,6 @@ def _ci(value: Any) -> CiIdentities | None:
     return CiIdentities(preview, deploy, tuple(role.lower() for role in roles))
 
 
-def _int(key: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(key, value, "is not a whole number")
-    if not low <= value <= high:
-        raise ConfigError(key, value, f"is outside {low}..{high}")
-    return value
-
-
 def _key_size(value: Any) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
@@ -341,14 +372,6 @@ def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigError(key, value, f"is not allowed; allowed: {', '.join(allowed)}")
     return str(value)
-
-
-def _bool(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ConfigError(key, value, "is not a boolean; allowed: true, false")
 
 
 def _tags(value: Any) -> Mapping[str, str]:

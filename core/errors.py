@@ -25,10 +25,12 @@ SECRET_WORDS = frozenset(
 )
 SECRET_FRAGMENTS = ("secret", "passw", "passphrase", "token", "credential", "apikey", "private")
 # Keys whose names contain a fragment above but hold no secret.
-NOT_SECRET = frozenset({"privateLink", "databricksPrivateLink"})
+NOT_SECRET = frozenset({"privateLink", "databricksPrivateLink", "keySize"})  # keySize: an RSA size
 
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _hidden_keys: ContextVar[frozenset[str]] = ContextVar("hidden_keys", default=frozenset())
+# The namespace of keys given without one: the state bootstrap reads its own with the same readers.
+_namespace: ContextVar[str] = ContextVar("namespace", default=NAMESPACE)
 
 
 class ConfigError(Exception):
@@ -48,7 +50,17 @@ class ConfigError(Exception):
 
 
 def full_key(key: str) -> str:
-    return key if ":" in key else f"{NAMESPACE}:{key}"
+    return key if ":" in key else f"{_namespace.get()}:{key}"
+
+
+@contextlib.contextmanager
+def config_namespace(namespace: str) -> Iterator[None]:
+    """Within the block, keys without a namespace are in `namespace`."""
+    token = _namespace.set(namespace)
+    try:
+        yield
+    finally:
+        _namespace.reset(token)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ def test_a_stack_file_change_touches_only_that_stack():
 
 @pytest.mark.parametrize(
     "path",
-    ["__main__.py", "components/network.py", "core/config.py", "Pulumi.yaml", "requirements.txt",
+    ["__main__.py", "components/network.py", "core/config/schema.py", "Pulumi.yaml", "requirements.txt",
      "policy/guard_rules/common.py", "arm/client.py", "mlflow_setup/contract.py",
      "mlflow_setup/__init__.py", "components/purge.py", "teardown/purge.py"],
 )  # fmt: skip

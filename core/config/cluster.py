@@ -1,0 +1,143 @@
+"""The tracking cluster: runtime, size, access mode and who may attach."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import core.config.schema as schema
+from core import azure_names
+from core.config.enums import AccessMode
+from core.config.readers import _bool, _enum, _int, _object, _reject_unknown
+from core.config.schema import DEFAULT_NODE_TYPE, DEFAULT_SPARK_VERSION
+from core.errors import NAMESPACE, ConfigError
+
+__all__ = ["DEFAULT_NODE_TYPE", "DEFAULT_SPARK_VERSION"]
+
+CLUSTER_DEFAULTS: dict[str, Any] = schema.defaults(schema.Cluster)
+WORKSPACE_USERS_GROUP = "users"  # every user of the Databricks workspace
+# Names Databricks resolves to everyone in the workspace: the workspace's `users` group and the
+# account-level `account users` group. Databricks compares group names case-insensitively.
+EVERYONE_GROUPS = frozenset({WORKSPACE_USERS_GROUP, "account users"})
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    spark_version: str
+    node_type: str
+    min_workers: int
+    max_workers: int
+    autotermination_minutes: int
+    wait_for_running: bool = False  # `pulumi up` waits for RUNNING and the library installed
+    access_mode: AccessMode = AccessMode.STANDARD
+    single_user: str | None = None  # with AccessMode.DEDICATED
+    users: tuple[str, ...] = ()  # Databricks users or groups granted CAN_RESTART (and attach)
+
+    @property
+    def single_node(self) -> bool:
+        return self.max_workers == 0
+
+
+def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
+    given = _object(ours, "cluster") or {}
+    _reject_unknown("cluster.", given, tuple(CLUSTER_DEFAULTS))
+    values = {**CLUSTER_DEFAULTS, **given}
+    for key in ("sparkVersion", "nodeType"):
+        if not isinstance(values[key], str) or not values[key].strip():
+            raise ConfigError(f"cluster.{key}", values[key], "is not a non-empty string")
+    azure_names.check_spark_version("cluster.sparkVersion", values["sparkVersion"])
+    azure_names.check_vm_size("cluster.nodeType", values["nodeType"])
+    min_workers = _int(
+        "cluster.minWorkers", values["minWorkers"], *schema.bounds(schema.Cluster, "minWorkers")
+    )
+    max_workers = _int(
+        "cluster.maxWorkers", values["maxWorkers"], *schema.bounds(schema.Cluster, "maxWorkers")
+    )
+    if min_workers > max_workers:
+        raise ConfigError(
+            "cluster.minWorkers", min_workers, f"is greater than cluster.maxWorkers {max_workers}"
+        )
+    access_mode = _enum(values, "accessMode", AccessMode, AccessMode.STANDARD, "cluster.")
+    single_user = values["singleUser"]
+    if access_mode is AccessMode.DEDICATED and single_user is None:
+        raise ConfigError(
+            "cluster.singleUser",
+            None,
+            "is required with cluster.accessMode dedicated: the Databricks user or group the "
+            "cluster is dedicated to (pulumi config set --path "
+            f"{NAMESPACE}:cluster.singleUser alice@contoso.com)",
+        )
+    if single_user is not None and not _principal_name(single_user):
+        raise ConfigError("cluster.singleUser", single_user, "is not a user or group name")
+    if single_user is not None and access_mode is not AccessMode.DEDICATED:
+        raise ConfigError(
+            "cluster.singleUser",
+            single_user,
+            f"applies only with cluster.accessMode dedicated (accessMode is {access_mode.value}); "
+            f"set `pulumi config set --path {NAMESPACE}:cluster.accessMode dedicated`, or remove "
+            f"it: `pulumi config rm --path {NAMESPACE}:cluster.singleUser`",
+        )
+    return ClusterSpec(
+        spark_version=values["sparkVersion"],
+        node_type=values["nodeType"],
+        min_workers=min_workers,
+        max_workers=max_workers,
+        autotermination_minutes=_int(
+            "cluster.autoterminationMinutes",
+            values["autoterminationMinutes"],
+            *schema.bounds(schema.Cluster, "autoterminationMinutes"),
+        ),
+        wait_for_running=_bool(values, "waitForRunning", False, "cluster."),
+        access_mode=access_mode,
+        single_user=single_user if access_mode is AccessMode.DEDICATED else None,
+        users=_principal_names("cluster.users", values["users"]),
+    )
+
+
+def _principal_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and value == value.strip()
+
+
+def _principal_names(key: str, given: Any) -> tuple[str, ...]:
+    value = given
+    if isinstance(given, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(given)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(
+            key, given, "is not a list of Databricks user or group names (set with --path)"
+        )
+    for item in value:
+        if not item.strip():
+            raise ConfigError(key, value, "has an empty user or group name")
+        if item != item.strip():
+            raise ConfigError(key, item, "is a user or group name with leading or trailing spaces")
+    return tuple(dict.fromkeys(value))
+
+
+def everyone_group(name: str) -> bool:
+    """Whether a principal name is a group that holds every user (any case, any spacing)."""
+    return " ".join(name.split()).casefold() in EVERYONE_GROUPS
+
+
+def _check_no_everyone_group(cluster: ClusterSpec) -> None:
+    """The cluster holds the service principal's secret: whoever can attach to it can read its
+    environment, so it is never granted to a group that holds every user."""
+    why = (
+        "anyone who can attach to the cluster can read its environment, the service principal's "
+        "secret included; name the groups or users who need the cluster"
+    )
+    for name in cluster.users:
+        if everyone_group(name):
+            raise ConfigError(
+                "cluster.users", name, f"is a group of every user of the workspace: {why}"
+            )
+    if cluster.single_user is not None and everyone_group(cluster.single_user):
+        raise ConfigError(
+            "cluster.singleUser",
+            cluster.single_user,
+            f"is a group of every user of the workspace: {why}",
+        )

@@ -1,0 +1,99 @@
+"""Readers shared by every concern: each turns one raw value into a typed one or raises
+ConfigError, whose message names the key and what is allowed (core/errors.py)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from core.errors import NAMESPACE, ConfigError
+
+E = TypeVar("E", bound=StrEnum)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _reject_unknown(path: str, given: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    for key in given:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {path}{close[0]}?" if close else ""
+            raise ConfigError(
+                f"{path}{key}",
+                given[key],
+                f"is set for an unknown key; known keys: {', '.join(known)}{hint}",
+                known=False,
+            )
+
+
+def _string(ours: Mapping[str, Any], key: str, default: str) -> str:
+    value = ours.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(key, value, "is not a non-empty string")
+    return value
+
+
+def _bool(ours: Mapping[str, Any], key: str, default: bool, path: str = "") -> bool:
+    value = ours.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigError(f"{path}{key}", value, "is not a boolean; allowed: true, false")
+
+
+def _enum(ours: Mapping[str, Any], key: str, kind: type[E], default: E, path: str = "") -> E:
+    value = ours.get(key, default)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise ConfigError(f"{path}{key}", value, f"is not allowed; allowed: {allowed}") from None
+
+
+def _object(ours: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = ours.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError(key, value, "is not an object (set fields with --path)") from None
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "is not an object (set fields with --path)")
+    return value
+
+
+def _int(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, value, "is not a whole number")
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"is outside {low}..{high}")
+    return value
+
+
+def _positive(key: str, value: Any, high: int) -> int:
+    """A whole number from 1 to `high`, given as a number or a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is None:
+        raise ConfigError(key, None, "is required: a whole number from 1")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(key, value, f"is not a whole number; allowed: 1..{high}")
+    if value < 1:
+        hint = (
+            ": a managed deployment serves from at least one instance; to stop serving, remove "
+            f"the endpoint (pulumi config rm {NAMESPACE}:endpoint)"
+            if key == "endpoint.instanceCount"
+            else ""
+        )
+        raise ConfigError(key, value, f"is below 1; allowed: 1..{high}{hint}")
+    if value > high:
+        raise ConfigError(key, value, f"is above {high}; allowed: 1..{high}")
+    return value

@@ -1,0 +1,372 @@
+"""Every config key of the stack, declared once: name, type, default, allowed values, meaning.
+
+The readers beside this module take their defaults, bounds and field names from these models;
+`core.config.reference` generates the configuration reference, `Pulumi.yaml`'s `config:` block
+and the stack files' JSON Schema from them. Adding a key is one field here, its reader, and tests.
+
+`x-default` says a default that depends on other keys (the models hold None for it); `x-secret`
+marks a key whose value must be stored `secure:`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from core.config.enums import (
+    AccessMode,
+    BatchOutputAction,
+    BudgetThresholdType,
+    DatabricksPrivateLink,
+    EndpointAuthMode,
+    ManagedNetworkMode,
+    ModelRegistry,
+    PrincipalType,
+    TrackingMode,
+)
+
+LOCATION_KEY = "azure-native:location"
+DEFAULT_SPARK_VERSION = "17.3.x-scala2.13"  # Databricks Runtime 17.3 LTS
+DEFAULT_NODE_TYPE = "Standard_DS3_v2"
+
+
+class Section(BaseModel):
+    """A config object: camelCase keys, no unknown field, values never echoed by pydantic."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        use_enum_values=True,
+    )
+
+
+def _default(text: str) -> dict[str, Any]:
+    return {"x-default": text}
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+class Network(Section):
+    """The Databricks VNet (VNet injection) and its subnets."""
+
+    address_space: str = Field("10.139.0.0/16", description="Private range, /16 to /24.")
+    host_subnet: str = Field(
+        "10.139.0.0/22", description='Databricks host ("public") subnet, /26 or larger.'
+    )
+    container_subnet: str = Field(
+        "10.139.4.0/22", description='Databricks container ("private") subnet, /26 or larger.'
+    )
+    endpoint_subnet: str = Field(
+        "10.139.8.0/26",
+        description="Private endpoints; checked only with privateLink or databricksPrivateLink.",
+    )
+
+
+# --- cluster ----------------------------------------------------------------------------------
+
+
+class Cluster(Section):
+    """The tracking cluster."""
+
+    spark_version: str = Field(
+        DEFAULT_SPARK_VERSION,
+        description="Databricks runtime version key, "
+        "<major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]-scala<version>; 11.3 LTS or above with "
+        "unity-catalog.",
+    )
+    node_type: str = Field(DEFAULT_NODE_TYPE, description="VM size (Standard_...).")
+    min_workers: int = Field(1, ge=0, le=10_000, description="Autoscaling floor.")
+    max_workers: int = Field(
+        2,
+        ge=0,
+        le=10_000,
+        description="Autoscaling ceiling; equal: fixed size; both 0: single node.",
+    )
+    autotermination_minutes: int = Field(30, ge=10, le=10_000, description="Idle minutes to stop.")
+    wait_for_running: bool = Field(
+        False, description="`pulumi up` waits until the cluster runs with its library."
+    )
+    access_mode: AccessMode = Field(
+        AccessMode.STANDARD,
+        description="standard: USER_ISOLATION; dedicated: SINGLE_USER for singleUser (what the "
+        "ML runtime needs: an -ml- runtime on standard is refused).",
+    )
+    single_user: str | None = Field(
+        None,
+        description="The user or group a dedicated cluster belongs to; required with dedicated, "
+        "refused with standard.",
+    )
+    users: list[str] = Field(
+        [],
+        description="Databricks users (e-mail), groups or service principals (application id) "
+        "granted CAN_RESTART (attach and restart).",
+    )
+
+
+# --- tracking and registry --------------------------------------------------------------------
+
+
+class ServicePrincipal(Section):
+    """The identity the cluster uses to reach AzureML."""
+
+    client_id: str = Field(description="Application (client) id, a GUID.")
+    object_id: str = Field(description="The service principal's object id, a GUID.")
+    tenant_id: str | None = Field(None, description="Tenant id, a GUID; default: your tenant.")
+
+
+class UnityCatalog(Section):
+    """Where modelRegistry unity-catalog registers models: <catalog>.<schema>.<model>."""
+
+    catalog: str | None = Field(
+        None,
+        description="1-255 lowercase letters, digits, '_' or '-'.",
+        json_schema_extra=_default("<prefix>_<stack>_dbw, the workspace catalog"),
+    )
+    schema_: str = Field(
+        "default", alias="schema", description="1-255 lowercase letters, digits, '_' or '-'."
+    )
+
+
+# --- serving ----------------------------------------------------------------------------------
+
+
+class Endpoint(Section):
+    """A managed online endpoint serving a model registered in AzureML."""
+
+    model: str = Field(description="The name the model is registered under in AzureML.")
+    version: int = Field(ge=1, le=10**9, description="The model version.")
+    instance_type: str = Field("Standard_DS3_v2", description="VM size of the deployment.")
+    instance_count: int = Field(1, ge=1, le=1000, description="Instances serving.")
+    name: str | None = Field(
+        None,
+        description="3-32 letters, digits and '-', unique within the region.",
+        json_schema_extra=_default("<prefix>-<stack>-ep-<suffix>"),
+    )
+    auth_mode: EndpointAuthMode = Field(
+        EndpointAuthMode.AAD_TOKEN, description="How clients authenticate."
+    )
+
+
+class BatchEndpoint(Section):
+    """A batch endpoint scoring files; its compute scales to zero."""
+
+    model: str = Field(description="The name the model is registered under in AzureML.")
+    version: int = Field(ge=1, le=10**9, description="The model version.")
+    instance_type: str = Field("Standard_DS3_v2", description="VM size of the compute cluster.")
+    max_instances: int = Field(2, ge=1, le=100, description="The cluster's maximum node count.")
+    name: str | None = Field(
+        None,
+        description="3-32 letters, digits and '-', unique within the region.",
+        json_schema_extra=_default("<prefix>-<stack>-be-<suffix>"),
+    )
+    mini_batch_size: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Files per scoring call.",
+        json_schema_extra=_default("AzureML's, 10"),
+    )
+    output_action: BatchOutputAction = Field(
+        BatchOutputAction.APPEND_ROW, description="What a batch job writes."
+    )
+
+
+# --- enterprise controls ----------------------------------------------------------------------
+
+
+class Diagnostics(Section):
+    """Diagnostic settings on both workspaces, the key vault, blob storage and endpoints."""
+
+    enabled: bool = Field(True, description="Declare the diagnostic settings.")
+    workspace_id: str | None = Field(
+        None,
+        description="A central Log Analytics workspace's resource id.",
+        json_schema_extra=_default("the stack's own workspace"),
+    )
+    # Log Analytics interactive retention on PerGB2018 (Learn, "Manage data retention").
+    retention_days: int = Field(90, ge=30, le=730, description="The stack's log retention.")
+
+
+class Principal(Section):
+    """An Entra ID principal."""
+
+    object_id: str = Field(description="Object id, a GUID (az ad group show --query id).")
+    type: PrincipalType = Field(description="What kind of principal.")
+
+
+class Access(Section):
+    """Team access through Azure RBAC."""
+
+    data_scientists: list[Principal] = Field(
+        [], description="AzureML Data Scientist and Storage Blob Data Reader."
+    )
+    readers: list[Principal] = Field([], description="Reader on the resource group.")
+
+
+class Threshold(Section):
+    """A budget notification (consumption 2023-11-01, Notification: 0..1000 percent)."""
+
+    percent: float = Field(gt=0, le=1000, description="Percent of the amount.")
+    type: BudgetThresholdType = Field(BudgetThresholdType.ACTUAL, description="Actual or forecast.")
+
+
+class Budget(Section):
+    """A monthly cost budget on the resource group."""
+
+    amount: float = Field(gt=0, description="Monthly amount in the billing currency.")
+    contact_emails: list[str] = Field(
+        min_length=1, max_length=50, description="Who gets the alerts."
+    )
+    thresholds: list[Threshold] | None = Field(
+        None,
+        min_length=1,
+        max_length=5,
+        description="Alerts.",
+        json_schema_extra=_default("80 and 100 percent actual, 100 percent forecast"),
+    )
+
+
+# --- the stack --------------------------------------------------------------------------------
+
+
+class StackSchema(Section):
+    """Namespace databricks-azureml:, set with `pulumi config set [--path] [--secret]`."""
+
+    prefix: str = Field(
+        "mlflow",
+        description="Starts every resource name (2-10 chars, a lowercase letter, then lowercase "
+        "letters or digits).",
+    )
+    tracking_mode: TrackingMode | None = Field(
+        None,
+        description="Where runs are tracked: dual (Databricks and AzureML) or exclusive (AzureML).",
+        json_schema_extra=_default("dual; exclusive with privateLink"),
+    )
+    model_registry: ModelRegistry | None = Field(
+        None,
+        description="Where the notebook registers models; databricks: the legacy registry.",
+        json_schema_extra=_default("unity-catalog with dual, azureml with exclusive"),
+    )
+    private_link: bool = Field(
+        False,
+        description="Reach the AzureML workspace only through private endpoints in the "
+        "Databricks VNet.",
+    )
+    databricks_private_link: DatabricksPrivateLink = Field(
+        DatabricksPrivateLink.NONE,
+        description="Databricks private link: none, backend (clusters to control plane) or full "
+        "(also the UI and REST API, public access off).",
+    )
+    network: Network = Field(Network(), description=Network.__doc__)
+    cluster: Cluster = Field(Cluster(), description=Cluster.__doc__)
+    service_principal: ServicePrincipal | None = Field(
+        None, description=ServicePrincipal.__doc__ + " Required with exclusive or azureml."
+    )
+    service_principal_secret: str | None = Field(
+        None,
+        description="The service principal's client secret: pulumi config set --secret.",
+        json_schema_extra={"x-secret": True},
+    )
+    container_registry: bool = Field(
+        False, description="Create an Azure Container Registry for the AzureML workspace."
+    )
+    protect: bool = Field(
+        False,
+        description="Protect the resource group and both workspaces so that pulumi destroy "
+        "refuses.",
+    )
+    purge_on_destroy: bool = Field(
+        True,
+        description="On destroy, purge the soft-deleted AzureML workspace and key vault so the "
+        "names are free at once.",
+    )
+    tags: dict[str, str] = Field(
+        {},
+        description="Added to every Azure resource, at most 13; environment and managed-by are "
+        "the stack's.",
+    )
+    endpoint: Endpoint | None = Field(None, description=Endpoint.__doc__)
+    batch_endpoint: BatchEndpoint | None = Field(None, description=BatchEndpoint.__doc__)
+    aml_managed_network: ManagedNetworkMode = Field(
+        ManagedNetworkMode.OFF,
+        description="The AzureML workspace's managed network: off, allowInternetOutbound or "
+        "allowOnlyApprovedOutbound; required with privateLink and an endpoint; one-way (cannot "
+        "be turned off again).",
+    )
+    unity_catalog: UnityCatalog | None = Field(
+        None, description=UnityCatalog.__doc__ + " Only with unity-catalog."
+    )
+    diagnostics: Diagnostics = Field(Diagnostics(), description=Diagnostics.__doc__)
+    access: Access = Field(Access(), description=Access.__doc__)
+    budget: Budget | None = Field(None, description=Budget.__doc__)
+    databricks_storage_firewall: bool | None = Field(
+        None,
+        description="Firewall on the Databricks workspace storage (DBFS root); needs private "
+        "endpoints.",
+        json_schema_extra=_default("true with privateLink or databricksPrivateLink, else false"),
+    )
+    unlisted_region: str | None = Field(
+        None,
+        description="An Azure region newer than the list in core/regions.py; equal to "
+        "azure-native:location.",
+    )
+
+
+class ProviderKeys(Section):
+    """The azure-native provider's keys the program reads."""
+
+    location: str = Field(
+        description="Azure region of everything, such as westeurope (core/regions.py).",
+        json_schema_extra=_default("required"),
+    )
+
+
+# --- what the readers take from the schema ----------------------------------------------------
+
+
+def keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """The model's config keys, in declaration order."""
+    return tuple(info.alias or name for name, info in model.model_fields.items())
+
+
+def defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each key's static default (None for required keys and defaults that depend on others)."""
+    found = {}
+    for name, info in model.model_fields.items():
+        value = None if info.is_required() else info.get_default(call_default_factory=True)
+        found[info.alias or name] = None if value is None else _plain(value)
+    return found
+
+
+def limit(model: type[BaseModel], key: str, name: str) -> Any:
+    """A key's constraint (`ge`, `le`, `max_length`, ...), as declared on its field."""
+    info = next(i for n, i in model.model_fields.items() if (i.alias or n) == key)
+    return next(getattr(m, name) for m in info.metadata if getattr(m, name, None) is not None)
+
+
+def bounds(model: type[BaseModel], key: str) -> tuple[int, int]:
+    """(low, high) of an integer key, from its ge/le constraints."""
+    return limit(model, key, "ge"), limit(model, key, "le")
+
+
+def secret(info: Any) -> bool:
+    """Whether a field's value must be stored `secure:`."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("x-secret"))
+
+
+def given_defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The defaults that are values (not None)."""
+    return {k: v for k, v in defaults(model).items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    return value.value if hasattr(value, "value") else value

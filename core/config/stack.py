@@ -1,0 +1,221 @@
+"""The stack's config as a whole: the top-level keys, the mode rules between them, and
+`parse_config`, which reads every concern's keys into one StackConfig.
+
+`parse_config` is pure (a mapping of raw Pulumi config values in, `StackConfig` out), so tests
+call it directly; `core.config.load.load_config` feeds it what the Pulumi runtime holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
+
+import core.config.schema as schema
+from core import azure_names, config_keys, naming
+from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
+from core.config.enterprise import (
+    ACCESS_FIELDS,
+    BUDGET_FIELDS,
+    DIAGNOSTICS_DEFAULTS,
+    AccessSpec,
+    BudgetSpec,
+    DiagnosticsSpec,
+    _access,
+    _budget,
+    _diagnostics,
+    _storage_firewall,
+    _tags,
+)
+from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
+from core.config.network import NETWORK_DEFAULTS, NetworkPlan, _network
+from core.config.readers import _bool, _enum, _reject_unknown, _string
+from core.config.schema import LOCATION_KEY
+from core.config.serving import (
+    BATCH_ENDPOINT_FIELDS,
+    ENDPOINT_FIELDS,
+    BatchEndpointSpec,
+    EndpointSpec,
+    _batch_endpoint,
+    _endpoint,
+    _managed_network,
+)
+from core.config.tracking import (
+    SERVICE_PRINCIPAL_FIELDS,
+    UNITY_CATALOG_FIELDS,
+    ServicePrincipal,
+    UnityCatalogSpec,
+    _check_cluster_runtime,
+    _check_credentials,
+    _secret,
+    _service_principal,
+    _unity_catalog,
+)
+from core.errors import NAMESPACE, ConfigError, hidden_keys
+
+KNOWN_KEYS = schema.keys(schema.StackSchema)
+_LOCATION = re.compile(r"[a-z][a-z0-9]+")
+# Scalar keys' static defaults: Pulumi.yaml's `config:` block declares the same (generated from
+# the schema). trackingMode, modelRegistry and databricksStorageFirewall default by mode.
+DEFAULTS: dict[str, Any] = {
+    key: value
+    for key, value in schema.given_defaults(schema.StackSchema).items()
+    if isinstance(value, str | bool | int)
+}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    location: str
+    prefix: str
+    tracking_mode: TrackingMode
+    model_registry: ModelRegistry
+    private_link: bool
+    databricks_private_link: DatabricksPrivateLink
+    network: NetworkPlan
+    cluster: ClusterSpec
+    service_principal: ServicePrincipal | None
+    service_principal_secret: str | None = field(repr=False)
+    container_registry: bool
+    protect: bool
+    purge_on_destroy: bool
+    tags: Mapping[str, str]
+    endpoint: EndpointSpec | None = None
+    batch_endpoint: BatchEndpointSpec | None = None
+    aml_managed_network: ManagedNetworkMode = ManagedNetworkMode.OFF
+    unity_catalog: UnityCatalogSpec | None = None  # with modelRegistry unity-catalog
+    diagnostics: DiagnosticsSpec = field(default_factory=lambda: DiagnosticsSpec())
+    access: AccessSpec = field(default_factory=lambda: AccessSpec())
+    budget: BudgetSpec | None = None
+    databricks_storage_firewall: bool = False
+
+
+def parse_config(
+    raw: Mapping[str, Any], stack: str, secret_keys: Set[str] = frozenset()
+) -> StackConfig:
+    """Validate raw config (full keys such as `databricks-azureml:prefix`) into a StackConfig.
+
+    Raises ConfigError on the first rejected value; its message never shows the value of a key
+    stored `secure:` (core/errors.py).
+    """
+    with hidden_keys(secret_keys):
+        return _parse_config(raw, stack, secret_keys)
+
+
+def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> StackConfig:
+    config_keys.check_keys(raw, KNOWN_KEYS, _sections())
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    _reject_unknown("", ours, KNOWN_KEYS)
+
+    location = _location(raw)
+    azure_names.check_region(LOCATION_KEY, location, ours.get("unlistedRegion"))
+    prefix = _prefix(ours, stack)
+    private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
+    default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
+    tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
+    default_registry = (
+        ModelRegistry.AZUREML
+        if tracking_mode is TrackingMode.EXCLUSIVE
+        else ModelRegistry.UNITY_CATALOG
+    )
+    model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
+    if private_link and tracking_mode is TrackingMode.DUAL:
+        raise ConfigError(
+            "trackingMode",
+            "dual",
+            "is not supported with privateLink: true: dual-tracking isn't supported with a "
+            "private-link AzureML workspace; use trackingMode exclusive",
+        )
+
+    databricks_private_link = _enum(
+        ours,
+        "databricksPrivateLink",
+        DatabricksPrivateLink,
+        DatabricksPrivateLink(DEFAULTS["databricksPrivateLink"]),
+    )
+    network = _network(
+        ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
+    )
+    cluster = _cluster(ours)
+    _check_cluster_runtime(cluster, model_registry)
+    service_principal = _service_principal(ours)
+    secret = _secret(ours, secret_keys)
+    _check_credentials(tracking_mode, model_registry, service_principal, secret)
+    if service_principal is not None:
+        _check_no_everyone_group(cluster)
+
+    return StackConfig(
+        stack=stack,
+        location=location,
+        prefix=prefix,
+        tracking_mode=tracking_mode,
+        model_registry=model_registry,
+        private_link=private_link,
+        databricks_private_link=databricks_private_link,
+        network=network,
+        cluster=cluster,
+        service_principal=service_principal,
+        service_principal_secret=secret,
+        container_registry=_bool(ours, "containerRegistry", DEFAULTS["containerRegistry"]),
+        protect=_bool(ours, "protect", DEFAULTS["protect"]),
+        purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
+        tags=_tags(ours),
+        endpoint=_endpoint(ours, prefix, stack, model_registry),
+        batch_endpoint=_batch_endpoint(ours, model_registry),
+        aml_managed_network=_managed_network(
+            ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
+        ),
+        unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
+        diagnostics=_diagnostics(ours),
+        access=_access(ours),
+        budget=_budget(ours),
+        databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
+    )
+
+
+def _location(raw: Mapping[str, Any]) -> str:
+    location = raw.get(LOCATION_KEY)
+    if location is None or location == "":
+        raise ConfigError(
+            LOCATION_KEY,
+            None,
+            "is required: an Azure region such as westeurope "
+            f"(pulumi config set {LOCATION_KEY} westeurope)",
+        )
+    if not isinstance(location, str) or not _LOCATION.fullmatch(location):
+        raise ConfigError(
+            LOCATION_KEY, location, "is not an Azure region name such as westeurope (lowercase)"
+        )
+    return location
+
+
+def _prefix(ours: Mapping[str, Any], stack: str) -> str:
+    prefix = _string(ours, "prefix", DEFAULTS["prefix"])
+    if not naming.PREFIX_PATTERN.fullmatch(prefix):
+        raise ConfigError(
+            "prefix",
+            prefix,
+            "is not allowed: 2-10 characters, a lowercase letter first, then lowercase letters "
+            "or digits",
+        )
+    for problem in naming.name_problems(prefix, stack):
+        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
+    return prefix
+
+
+def _sections() -> dict[str, tuple[str, ...] | None]:
+    """Object keys and their fields (None: any field name), for flat keys set without --path."""
+    return {
+        "network": tuple(NETWORK_DEFAULTS),
+        "cluster": tuple(CLUSTER_DEFAULTS),
+        "servicePrincipal": SERVICE_PRINCIPAL_FIELDS,
+        "endpoint": ENDPOINT_FIELDS,
+        "batchEndpoint": BATCH_ENDPOINT_FIELDS,
+        "unityCatalog": UNITY_CATALOG_FIELDS,
+        "diagnostics": tuple(DIAGNOSTICS_DEFAULTS),
+        "access": ACCESS_FIELDS,
+        "budget": BUDGET_FIELDS,
+        "tags": None,
+    }
