@@ -4,7 +4,7 @@ The names ARM takes as a resource's `location`, as `az account list-locations --
 "[].name"` prints them: the physical regions of the public cloud, Azure Government and Azure
 China. Sources: Azure SDK for .NET `Azure.Core.AzureLocation` (the public-cloud list) and the
 regions ARM lists for Microsoft.Resources; gathered 2026-12. A region opened after that date is
-allowed with `databricks-azureml:unlistedRegion` (README, "Configuration").
+allowed with `databricks-azureml:unlistedRegion` (docs/configuration.md).
 """
 
 from __future__ import annotations
