@@ -21,7 +21,7 @@ network isolation", Limitations). ManagedNetworkGuard records the mode of every 
 `check` (run by preview and by `up`, before any step) refuses `off` after an enabled mode.
 The resource group depends on the guard, so a refused switch touches no resource. Whether a
 workspace is already live is known only to the engine's state, so the program warns on every
-run with a managed network on (core/config.py ONE_WAY_NOTE); the guard refuses the way back.
+run with a managed network on (core/config ONE_WAY_NOTE); the guard refuses the way back.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Rules for clusters that use Unity Catalog models, beside guard_rules' general ones.
 
-The program refuses these combinations in config (core/config.py); the pack catches them in any
-stack, e.g. a cluster edited by hand in a fork of the program.
+The program refuses these combinations in config (core/config/tracking.py); the pack catches
+them in any stack, e.g. a cluster edited by hand in a fork of the program.
 """
 
 from __future__ import annotations
