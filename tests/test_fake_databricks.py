@@ -208,3 +208,45 @@ def test_without_a_runner_a_run_ends_in_internal_error(api: Api) -> None:
         run = api.wait(run["run_id"])
 
     assert run["state"]["life_cycle_state"] == "INTERNAL_ERROR"
+
+
+# --- the workspace catalog, pinned in ARM at creation -------------------------------------------
+
+DBX_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+    "/providers/Microsoft.Databricks/workspaces/ws"
+)
+
+
+def databricks_body(**properties: Any) -> dict[str, Any]:
+    managed = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/managed-rg"
+    return {
+        "location": "westeurope",
+        "sku": {"name": "premium"},
+        "properties": {"managedResourceGroupId": managed, **properties},
+    }
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"initialName": "other_catalog", "initialType": "UnityCatalog"},
+        {"initialName": "mlflow_dev_dbw", "initialType": "HiveMetastore"},
+    ],
+)
+def test_fake_arm_refuses_a_default_catalog_change_on_a_live_workspace(
+    changed: dict[str, str],
+) -> None:
+    from tests.fakecloud.arm import FakeArm
+
+    arm = FakeArm()
+    arm.put(DBX_ID.rsplit("/providers/", 1)[0], {"location": "westeurope"})
+    pinned = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
+    arm.put(DBX_ID, databricks_body(defaultCatalog=pinned))
+
+    same = arm.request("PUT", DBX_ID, databricks_body(defaultCatalog=dict(pinned)))
+    refused = arm.request("PUT", DBX_ID, databricks_body(defaultCatalog=changed))
+
+    assert same.status in (200, 201)
+    assert (refused.status, refused.body["error"]["code"]) == (400, "PropertyChangeNotAllowed")
+    assert refused.body["error"]["message"] == "Changing property 'defaultCatalog' is not allowed."

@@ -77,7 +77,9 @@ IMMUTABLE: Mapping[str, tuple[str, ...]] = {
     # databricks WorkspaceProperties.computeMode: "Required on create, cannot be changed";
     # managedResourceGroupId: the appliance's group is fixed (ApplianceManagedResourceGroupMismatch,
     # MicrosoftDocs/azure-docs #21809).
-    DATABRICKS_WORKSPACE: ("managedResourceGroupId", "computeMode"),
+    # defaultCatalog: "default catalog properties during workspace creation" (databricks
+    # DefaultCatalogProperties, 2026-01-01); a workspace catalog is not renamed through ARM.
+    DATABRICKS_WORKSPACE: ("managedResourceGroupId", "computeMode", "defaultCatalog"),
     # network Subnet.defaultOutboundAccess: "This property can only be set at the time of subnet
     # creation and cannot be updated for an existing subnet."
     SUBNET: ("defaultOutboundAccess",),
