@@ -1231,16 +1231,21 @@ def _handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = handle(self.command, self.path, headers, raw)
-            body = b"" if answer.body is None else json.dumps(answer.body).encode()
+            raw_body = isinstance(answer.body, bytes)  # storage: bytes and headers as given
+            body = answer.body if raw_body else b""
+            if answer.body is not None and not raw_body:
+                body = json.dumps(answer.body).encode()
+            length = len(body)
             if self.command == "HEAD":
                 body = b""
             self.send_response(answer.status)
             for name, value in answer.headers.items():
-                self.send_header(name, value)
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
             self.send_header("x-ms-request-id", str(uuid.uuid4()))
-            if body:
+            if body and not raw_body:
                 self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             self.end_headers()
             self.wfile.write(body)
 
