@@ -258,6 +258,7 @@ def _databricks(
             access_connector_id=_access_connector(ctx)
             if config.databricks_storage_firewall
             else None,
+            default_catalog=config.unity_catalog.catalog if config.unity_catalog else None,
         ),
     )
 

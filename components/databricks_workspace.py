@@ -63,10 +63,22 @@ class DatabricksWorkspaceArgs:
     # The workspace storage firewall (components/access_connector.py): the connector's id turns
     # it on, with blob and dfs private endpoints to the storage (needs `private_endpoints`).
     access_connector_id: pulumi.Input[str] | None = None
+    # unity-catalog: the workspace catalog's name, pinned at creation (`defaultCatalog`).
+    default_catalog: str | None = None
 
 
 def _string(value: pulumi.Input[str]) -> databricks.WorkspaceCustomStringParameterArgs:
     return databricks.WorkspaceCustomStringParameterArgs(value=value)
+
+
+def _default_catalog(name: str | None) -> databricks.DefaultCatalogPropertiesArgs | None:
+    """The workspace catalog named `name`, in Unity Catalog. ARM WorkspaceProperties
+    `defaultCatalog` (api-version 2026-01-01, azure-native's): "default catalog properties during
+    workspace creation"; without `initialName` Azure names it after the workspace. Azure refuses
+    a change on a live workspace, so `pulumi up` fails rather than renaming it."""
+    if name is None:
+        return None
+    return databricks.DefaultCatalogPropertiesArgs(initial_name=name, initial_type="UnityCatalog")
 
 
 class DatabricksWorkspace(pulumi.ComponentResource):
@@ -130,6 +142,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 if args.access_connector_id is not None
                 else None
             ),
+            default_catalog=_default_catalog(args.default_catalog),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect).merge(
                 purged_workspace_options(force_delete)
             ),

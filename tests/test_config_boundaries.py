@@ -27,22 +27,23 @@ def rejected(raw: dict) -> str:
 
 
 # --- Unity Catalog: runtime floor and name length ----------------------------------------------
-# Unity Catalog needs Databricks Runtime 11.3 LTS or above (Learn, "Unity Catalog requirements").
+# Unity Catalog takes Databricks Runtime 11.3 LTS (Learn, "Unity Catalog requirements"), but the
+# notebook's mlflow>=3.10 needs Python 3.10, which the runtime ships from 13.0 on.
 
 
-def test_unity_catalog_accepts_databricks_runtime_11_3_itself():
-    raw = with_values(DEV, cluster={"sparkVersion": "11.3.x-scala2.12"})
-    assert config(raw).cluster.spark_version == "11.3.x-scala2.12"
+def test_unity_catalog_accepts_databricks_runtime_13_0_itself():
+    raw = with_values(DEV, cluster={"sparkVersion": "13.0.x-scala2.12"})
+    assert config(raw).cluster.spark_version == "13.0.x-scala2.12"
 
 
-def test_unity_catalog_refuses_databricks_runtime_11_2():
-    message = rejected(with_values(DEV, cluster={"sparkVersion": "11.2.x-scala2.12"}))
-    assert message.startswith("databricks-azureml:cluster.sparkVersion: 11.2.x-scala2.12 ")
+def test_unity_catalog_refuses_databricks_runtime_12_2_whose_python_is_3_9():
+    message = rejected(with_values(DEV, cluster={"sparkVersion": "12.2.x-scala2.12"}))
+    assert message.startswith("databricks-azureml:cluster.sparkVersion: 12.2.x-scala2.12 ")
     assert "cannot use Unity Catalog" in message
 
 
-def test_unity_catalog_refuses_runtime_10_9_whose_minor_is_above_the_floors():
-    message = rejected(with_values(DEV, cluster={"sparkVersion": "10.9.x-scala2.12"}))
+def test_unity_catalog_refuses_runtime_12_9_whose_minor_is_above_the_floors():
+    message = rejected(with_values(DEV, cluster={"sparkVersion": "12.9.x-scala2.12"}))
     assert "cannot use Unity Catalog" in message
 
 

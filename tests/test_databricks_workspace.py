@@ -9,7 +9,7 @@ import pytest
 
 from core.config import StackConfig, TrackingMode, parse_config
 from tests.conftest import program
-from tests.stacks import DEV, SECRET_KEYS
+from tests.stacks import DEV, SECRET_KEYS, with_values
 from tests.stacks import PRIVATE as PRIVATE_LINK
 from tools.offline import SUBSCRIPTION_ID, UNKNOWN, ProgramResult
 
@@ -188,3 +188,24 @@ def test_names_are_stable_between_preview_and_up():
     first, _ = build(DEV)
     second, _ = build(DEV, deployed=False)
     assert sorted(r.urn for r in first.resources) == sorted(r.urn for r in second.resources)
+
+
+def test_unity_catalog_pins_the_workspace_catalog_at_creation_to_the_configured_name():
+    result, _ = build(DEV)
+    assert result.one(WORKSPACE).inputs["defaultCatalog"] == {
+        "initialName": "mlflow_dev_dbw",
+        "initialType": "UnityCatalog",
+    }
+
+
+def test_a_configured_unity_catalog_catalog_is_the_one_pinned():
+    result, _ = build(with_values(DEV, unityCatalog={"catalog": "ml", "schema": "models"}))
+    assert result.one(WORKSPACE).inputs["defaultCatalog"] == {
+        "initialName": "ml",
+        "initialType": "UnityCatalog",
+    }
+
+
+def test_a_registry_other_than_unity_catalog_leaves_the_default_catalog_to_azure():
+    result, _ = build(PRIVATE_LINK)
+    assert "defaultCatalog" not in result.one(WORKSPACE).inputs

@@ -1,14 +1,23 @@
 """The fake Databricks REST API refuses what Databricks refuses: workspace objects, cluster
-start, one-time runs (the rules and their sources: tests/fakecloud/databricks.py)."""
+start, one-time runs (the rules and their sources: tests/fakecloud/databricks.py); its MLflow
+(tracking, dual tracking, the legacy registry, Unity Catalog models and their storage:
+tests/fakecloud/databricks_mlflow.py, unity_catalog.py, adls.py) through MLflow's own client."""
 
 from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakecloud import dns
+from tests.fakecloud.adls import FakeAdls
+from tests.fakecloud.arm import SUBSCRIPTION
+from tests.fakecloud.azureml_mlflow import AzureMLFilter
 from tests.fakecloud.databricks import (
     FAILED_TASK_MESSAGE,
     USER,
@@ -17,6 +26,8 @@ from tests.fakecloud.databricks import (
     NotebookJob,
     NotebookResult,
 )
+from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
+from tests.fakecloud.serve import FakeCloud
 
 HOST = "adb-1234567890123456.7.azuredatabricks.net"
 NOTEBOOK = b"# Databricks notebook source\nprint('hello')\n"
@@ -208,3 +219,317 @@ def test_without_a_runner_a_run_ends_in_internal_error(api: Api) -> None:
         run = api.wait(run["run_id"])
 
     assert run["state"]["life_cycle_state"] == "INTERNAL_ERROR"
+
+
+# --- the workspace catalog, pinned in ARM at creation -------------------------------------------
+
+DBX_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+    "/providers/Microsoft.Databricks/workspaces/ws"
+)
+
+
+def databricks_body(**properties: Any) -> dict[str, Any]:
+    managed = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/managed-rg"
+    return {
+        "location": "westeurope",
+        "sku": {"name": "premium"},
+        "properties": {"managedResourceGroupId": managed, **properties},
+    }
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"initialName": "other_catalog", "initialType": "UnityCatalog"},
+        {"initialName": "mlflow_dev_dbw", "initialType": "HiveMetastore"},
+    ],
+)
+def test_fake_arm_refuses_a_default_catalog_change_on_a_live_workspace(
+    changed: dict[str, str],
+) -> None:
+    from tests.fakecloud.arm import FakeArm
+
+    arm = FakeArm()
+    arm.put(DBX_ID.rsplit("/providers/", 1)[0], {"location": "westeurope"})
+    pinned = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
+    arm.put(DBX_ID, databricks_body(defaultCatalog=pinned))
+
+    same = arm.request("PUT", DBX_ID, databricks_body(defaultCatalog=dict(pinned)))
+    refused = arm.request("PUT", DBX_ID, databricks_body(defaultCatalog=changed))
+
+    assert same.status in (200, 201)
+    assert (refused.status, refused.body["error"]["code"]) == (400, "PropertyChangeNotAllowed")
+    assert refused.body["error"]["message"] == "Changing property 'defaultCatalog' is not allowed."
+
+
+# --- the workspace's MLflow, through the unpatched MLflow client ------------------------------
+# The `databricks` tracking store and the `databricks-uc` registry store as MLflow ships them,
+# signed in with a token (DATABRICKS_HOST, DATABRICKS_TOKEN), reaching the fake workspace host
+# through the loopback resolver and its certificate.
+
+GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-fake-rg"
+AML_ID = f"{GROUP}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-fake-aml"
+UC_CATALOG = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
+
+
+@dataclass
+class Loopback:
+    cloud: FakeCloud
+    databricks: Server  # behind the workspaces' MLflow
+    azureml: AzureMLFilter  # the linked AzureML workspace's MLflow
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loopback]:
+    started = [
+        start_server(tmp_path_factory.mktemp("dbx-mlflow"), serve_artifacts=False),
+        start_server(tmp_path_factory.mktemp("aml-mlflow")),
+    ]
+    try:
+        databricks, azureml = (wait_healthy(server, timeout=300) for server in started)
+        with (
+            FakeCloud() as cloud,
+            AzureMLFilter(azureml.uri, azureml.artifacts) as front,
+            pytest.MonkeyPatch.context() as patch,
+        ):
+            patch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
+            patch.setattr("socket.getaddrinfo", dns.loopback_resolver(cloud.address))
+            cloud.arm.put(GROUP, {"location": "westeurope"})
+            cloud.arm.put(AML_ID, {"location": "westeurope", "properties": {}})
+            cloud.serve_mlflow(
+                databricks.uri,
+                lambda aml_id: front.uri if aml_id.lower() == AML_ID.lower() else None,
+            )
+            yield Loopback(cloud, databricks, front)
+    finally:
+        for server in started:
+            stop(server.process)
+
+
+def workspace(loopback: Loopback, name: str, **properties: Any) -> str:
+    """A Databricks workspace in the fake ARM; its host."""
+    managed = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}-managed-rg"
+    body = databricks_body(**properties)
+    body["properties"]["managedResourceGroupId"] = managed
+    created = loopback.cloud.arm.put(
+        f"{GROUP}/providers/Microsoft.Databricks/workspaces/{name}", body
+    )
+    return created["properties"]["workspaceUrl"]
+
+
+@pytest.fixture
+def mlflow_on(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], Any]:
+    """Point MLflow at a workspace host: tracking `databricks`, the registry given."""
+    import mlflow
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-fake-notebook-token")
+
+    def point(host: str, registry: str) -> Any:
+        monkeypatch.setenv("DATABRICKS_HOST", f"https://{host}")
+        mlflow.set_tracking_uri("databricks")
+        mlflow.set_registry_uri(registry)
+        return mlflow
+
+    return point
+
+
+def log_model_run(mlflow: Any, experiment: str, tmp_path: Path) -> str:
+    """A run with a parameter, a metric and a model (signature included); its id."""
+    import numpy as np
+    from mlflow.models import infer_signature
+    from sklearn.dummy import DummyClassifier
+
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run() as run:
+        mlflow.log_param("epochs", 20)
+        mlflow.log_metric("accuracy", 0.9)
+        model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
+        x = np.array([[0.0], [1.0]])
+        # Requirements given: inferring them imports the model in a subprocess, slowly.
+        mlflow.sklearn.save_model(
+            model,
+            tmp_path / "model",
+            signature=infer_signature(x, model.predict(x)),
+            pip_requirements=["scikit-learn"],
+        )
+        mlflow.log_artifacts(str(tmp_path / "model"), "model")
+    return run.info.run_id
+
+
+def test_unity_catalog_registers_a_three_level_name_and_serves_it_back_from_storage(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    host = workspace(loopback, "ws-uc", defaultCatalog=UC_CATALOG)
+    mlflow = mlflow_on(host, "databricks-uc")
+    run_id = log_model_run(mlflow, "/Users/deployer@contoso.com/uc", tmp_path)
+
+    version = mlflow.register_model(f"runs:/{run_id}/model", "mlflow_dev_dbw.default.classifier")
+    loaded = mlflow.pyfunc.load_model("models:/mlflow_dev_dbw.default.classifier/1")
+    [found] = mlflow.MlflowClient().search_model_versions(
+        "name = 'mlflow_dev_dbw.default.classifier'"
+    )
+
+    assert (version.name, version.version, version.status) == (
+        "mlflow_dev_dbw.default.classifier", "1", "READY",
+    )  # fmt: skip
+    assert list(loaded.predict(np.array([[1.0]]))) == [0]
+    assert (found.run_id, found.version) == (run_id, "1")
+    # the files went to the workspace storage account's Data Lake, through the SAS UC issued
+    stored = sorted(path.rsplit("/", 1)[-1] for _, _, path in loopback.cloud.adls.files)
+    assert "MLmodel" in stored and "model.skops" in stored
+
+
+def test_unity_catalog_refuses_a_two_level_name_and_mlflow_adds_its_legacy_hint(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+) -> None:
+    from mlflow.exceptions import MlflowException
+
+    host = workspace(loopback, "ws-uc-names", defaultCatalog=UC_CATALOG)
+    mlflow = mlflow_on(host, "databricks-uc")
+
+    with pytest.raises(MlflowException) as raised:
+        mlflow.MlflowClient().create_registered_model("default.classifier")
+
+    assert "Please specify all three levels" in raised.value.message
+    assert "set the Model Registry URI to 'databricks' (legacy)" in raised.value.message
+
+
+def test_unity_catalog_refuses_a_catalog_that_does_not_exist(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any]
+) -> None:
+    from mlflow.exceptions import MlflowException
+
+    host = workspace(loopback, "ws-uc-catalog", defaultCatalog=UC_CATALOG)
+    mlflow = mlflow_on(host, "databricks-uc")
+
+    with pytest.raises(MlflowException, match="Catalog 'main' does not exist"):
+        mlflow.MlflowClient().create_registered_model("main.default.classifier")
+
+
+def test_a_governed_schema_without_create_model_is_permission_denied_until_granted(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+) -> None:
+    from mlflow.exceptions import MlflowException
+
+    host = workspace(loopback, "ws-uc-grants", defaultCatalog=UC_CATALOG)
+    metastore = loopback.cloud.databricks.mlflow.unity_catalog.metastore(host)  # type: ignore[union-attr]
+    metastore.add_catalog("ml", "models")
+    metastore.grant("ml", "users", "USE CATALOG")
+    metastore.grant("ml.models", "users", "USE SCHEMA")
+    mlflow = mlflow_on(host, "databricks-uc")
+    run_id = log_model_run(mlflow, "/Users/deployer@contoso.com/grants", tmp_path)
+
+    with pytest.raises(MlflowException) as raised:
+        mlflow.register_model(f"runs:/{run_id}/model", "ml.models.classifier")
+    metastore.grant("ml.models", "users", "CREATE MODEL")
+    version = mlflow.register_model(f"runs:/{run_id}/model", "ml.models.classifier")
+
+    assert raised.value.message.startswith(
+        "PERMISSION_DENIED: User does not have CREATE MODEL on Schema 'ml.models'."
+    )
+    assert (version.name, version.status) == ("ml.models.classifier", "READY")
+
+
+def test_the_workspace_catalog_grants_every_user_what_registering_needs(loopback: Loopback) -> None:
+    host = workspace(loopback, "ws-uc-defaults", defaultCatalog=UC_CATALOG)
+    metastore = loopback.cloud.databricks.mlflow.unity_catalog.metastore(host)  # type: ignore[union-attr]
+
+    assert metastore.catalogs == {"mlflow_dev_dbw"}
+    assert metastore.has("anyone@contoso.com", "mlflow_dev_dbw", "USE CATALOG")
+    assert metastore.has("anyone@contoso.com", "mlflow_dev_dbw.default", "USE SCHEMA")
+    assert metastore.has("anyone@contoso.com", "mlflow_dev_dbw.default", "CREATE MODEL")
+
+
+def test_the_legacy_registry_is_refused_where_the_default_catalog_is_in_unity_catalog(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+) -> None:
+    from mlflow.exceptions import MlflowException
+
+    new_account = workspace(loopback, "ws-new-account", defaultCatalog=UC_CATALOG)
+    older = workspace(loopback, "ws-older-account")
+    mlflow = mlflow_on(new_account, "databricks")
+    run_id = log_model_run(mlflow, "/Users/deployer@contoso.com/legacy", tmp_path / "new")
+
+    with pytest.raises(MlflowException) as raised:
+        mlflow.register_model(f"runs:/{run_id}/model", "classifier")
+    mlflow = mlflow_on(older, "databricks")
+    run_id = log_model_run(mlflow, "/Users/deployer@contoso.com/legacy", tmp_path / "old")
+    version = mlflow.register_model(f"runs:/{run_id}/model", "classifier")
+
+    assert raised.value.message.startswith(
+        "PERMISSION_DENIED: The legacy workspace model registry is disabled for the current "
+        "Databricks workspace"
+    )
+    assert (version.name, version.version) == ("classifier", "1")
+
+
+def test_a_linked_workspace_tracks_runs_in_azureml_too_and_an_unlinked_one_does_not(
+    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+) -> None:
+    from mlflow import MlflowClient
+
+    linked = workspace(loopback, "ws-linked", parameters={"amlWorkspaceId": {"value": AML_ID}})
+    unlinked = workspace(loopback, "ws-unlinked")
+    aml = MlflowClient(tracking_uri=loopback.azureml.uri)
+
+    mlflow_on(linked, "databricks")
+    linked_run = log_model_run(
+        mlflow_on(linked, "databricks"), "/Users/d@contoso.com/dual", tmp_path / "a"
+    )
+    log_model_run(mlflow_on(unlinked, "databricks"), "/Users/d@contoso.com/alone", tmp_path / "b")
+
+    dual = aml.get_experiment_by_name("/Users/d@contoso.com/dual")
+    [mirrored] = aml.search_runs([dual.experiment_id])
+    assert mirrored.data.params == {"epochs": "20"}
+    assert mirrored.data.metrics == {"accuracy": 0.9}
+    assert mirrored.info.run_id != linked_run  # AzureML names its own run
+    assert aml.get_experiment_by_name("/Users/d@contoso.com/alone") is None
+    assert loopback.cloud.databricks.mlflow.mirror_errors == []  # type: ignore[union-attr]
+
+
+# --- the storage stand-in's own rules -----------------------------------------------------------
+
+
+def test_storage_refuses_a_sas_it_did_not_issue_and_paths_outside_the_one_it_covers() -> None:
+    adls = FakeAdls()
+    sas = adls.issue("abfss://uc@dbstorage1.dfs.core.windows.net/models/a", "racwl")
+    host = "dbstorage1.dfs.core.windows.net"
+
+    inside = adls.handle("PUT", host, f"/uc/models/a/MLmodel?resource=file&{sas}", {}, b"")
+    outside = adls.handle("PUT", host, f"/uc/models/b/MLmodel?resource=file&{sas}", {}, b"")
+    forged = adls.handle("PUT", host, "/uc/models/a/x?resource=file&sig=forged", {}, b"")
+
+    assert inside.status == 201
+    assert (outside.status, outside.headers["x-ms-error-code"]) == (
+        403, "AuthorizationPermissionMismatch",
+    )  # fmt: skip
+    assert (forged.status, forged.headers["x-ms-error-code"]) == (403, "AuthenticationFailed")
+
+
+def test_storage_refuses_writes_with_a_read_only_sas_and_reads_only_flushed_data() -> None:
+    adls = FakeAdls()
+    write = adls.issue("abfss://uc@dbstorage1.dfs.core.windows.net/models/a", "racwl")
+    read = adls.issue("abfss://uc@dbstorage1.dfs.core.windows.net/models/a", "rl")
+    dfs, blob = "dbstorage1.dfs.core.windows.net", "dbstorage1.blob.core.windows.net"
+
+    refused = adls.handle("PUT", dfs, f"/uc/models/a/f?resource=file&{read}", {}, b"")
+    adls.handle("PUT", dfs, f"/uc/models/a/f?resource=file&{write}", {}, b"")
+    adls.handle("PATCH", dfs, f"/uc/models/a/f?action=append&position=0&{write}", {}, b"abc")
+    before_flush = adls.handle("GET", blob, f"/uc/models/a/f?{read}", {}, b"")
+    adls.handle("PATCH", dfs, f"/uc/models/a/f?action=flush&position=3&{write}", {}, b"")
+    after_flush = adls.handle("GET", blob, f"/uc/models/a/f?{read}", {}, b"")
+
+    assert refused.status == 403
+    assert (before_flush.status, before_flush.body) == (200, b"")
+    assert (after_flush.status, after_flush.body) == (200, b"abc")

@@ -351,3 +351,165 @@ def test_sklearn_log_model_alone_fails_only_where_logged_models_are_missing(
         assert client.get_run(run.info.run_id).info.run_id == run.info.run_id  # the run exists
     else:
         assert [v.version for v in versions] == ["1"]
+
+
+# --- dual tracking on the fake Databricks workspace, MLflow's own stores ----------------------
+# The notebook with `databricks` tracking and the `databricks-uc` (or legacy `databricks`)
+# registry, as on the stack's cluster: MLflow's stores unpatched, signed in with the job's
+# token, reaching the fake workspace (tests/fakecloud/databricks_mlflow.py) through the
+# loopback resolver; the linked AzureML workspace is the AzureML-shaped server.
+
+DUAL_GROUP = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/mlflow-dual-rg"
+DUAL_AML_ID = f"{DUAL_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-dev-aml"
+WORKSPACE_CATALOG = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
+
+
+@dataclass(frozen=True)
+class DualCloud:
+    cloud: Any  # tests.fakecloud.serve.FakeCloud
+    azureml: AzureMLFilter
+
+
+@pytest.fixture(scope="module")
+def dual_cloud(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[DualCloud]:
+    from tests.fakecloud import dns
+    from tests.fakecloud.serve import FakeCloud
+
+    started = [
+        start_server(tmp_path_factory.mktemp("dual-databricks"), serve_artifacts=False),
+        start_server(tmp_path_factory.mktemp("dual-azureml")),
+    ]
+    try:
+        databricks, azureml = (wait_healthy(s, SERVER_START_SECONDS) for s in started)
+        with (
+            FakeCloud() as cloud,
+            AzureMLFilter(azureml.uri, azureml.artifacts) as front,
+            pytest.MonkeyPatch.context() as patch,
+        ):
+            patch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
+            patch.setattr("socket.getaddrinfo", dns.loopback_resolver(cloud.address))
+            cloud.arm.put(DUAL_GROUP, {"location": "westeurope"})
+            cloud.arm.put(DUAL_AML_ID, {"location": "westeurope", "properties": {}})
+            cloud.serve_mlflow(
+                databricks.uri,
+                lambda aml: front.uri if aml.lower() == DUAL_AML_ID.lower() else None,
+            )
+            yield DualCloud(cloud, front)
+    finally:
+        for server in started:
+            stop(server.process)
+
+
+def dual_workspace(dual: DualCloud, name: str, *, new_account: bool = True) -> str:
+    """A Databricks workspace linked to the AzureML one, as the default stack deploys it."""
+    properties: dict[str, Any] = {
+        "managedResourceGroupId": f"{DUAL_GROUP}-{name}-managed",
+        "parameters": {"amlWorkspaceId": {"value": DUAL_AML_ID}},
+    }
+    if new_account:
+        properties["defaultCatalog"] = WORKSPACE_CATALOG
+    workspace = dual.cloud.arm.put(
+        f"{DUAL_GROUP}/providers/Microsoft.Databricks/workspaces/{name}",
+        {"location": "westeurope", "sku": {"name": "premium"}, "properties": properties},
+    )
+    return workspace["properties"]["workspaceUrl"]
+
+
+def dual_outputs(host: str, registry: str, model_schema: str | None) -> dict[str, Any]:
+    aml_uri = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{DUAL_AML_ID}"
+    outputs = {
+        **stack_outputs(aml_uri),
+        "trackingMode": "dual",
+        "modelRegistry": registry,
+        "mlflowRegistryUri": "databricks-uc" if registry == "unity-catalog" else "databricks",
+        "resourceGroupName": "mlflow-dual-rg",
+        "amlWorkspaceName": "mlflow-dev-aml",
+        "amlWorkspaceId": DUAL_AML_ID,
+        "databricksWorkspaceUrl": f"https://{host}",
+    }
+    if model_schema:
+        outputs["modelSchema"] = model_schema
+    return outputs
+
+
+def run_dual_notebook(
+    outputs: dict[str, Any], spark: Any, folder: Path
+) -> tuple[dict[str, Any], BaseException | None]:
+    """The notebook's globals after it ran (or raised) with `outputs` on the cluster."""
+    folder.mkdir(parents=True, exist_ok=True)
+    outputs_file = folder / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs), encoding="utf-8")
+    namespace: dict[str, Any] = {"__name__": "__main__", "spark": spark}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STACK_OUTPUTS_FILE", str(outputs_file))
+        patch.setenv("DATABRICKS_HOST", outputs["databricksWorkspaceUrl"])
+        patch.setenv("DATABRICKS_TOKEN", "dapi-job-run-token")  # a job's notebook token
+        patch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+            patch.delenv(name, raising=False)
+        patch.setattr(tracking_utils, "_tracking_uri", None)
+        patch.setattr(registry_utils, "_registry_uri", None)
+        patch.setattr(fluent, "_active_experiment_id", None)
+        forget_stores()
+        try:
+            exec(compile(NOTEBOOK.read_text(encoding="utf-8"), str(NOTEBOOK), "exec"), namespace)
+        except Exception as error:  # the notebook's failure is what the test reads
+            return namespace, error
+        finally:
+            forget_stores()
+    return namespace, None
+
+
+def test_dual_unity_catalog_tracks_in_both_and_registers_the_three_level_name(
+    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+) -> None:
+    host = dual_workspace(dual_cloud, "mlflow-dev-dbw")
+    outputs = dual_outputs(host, "unity-catalog", "mlflow_dev_dbw.default")
+
+    namespace, error = run_dual_notebook(outputs, spark, tmp_path)
+
+    assert error is None, repr(error)
+    assert namespace["registered_name"] == f"mlflow_dev_dbw.default.{MODEL_NAME}"
+    assert namespace["model_version"].version == "1"
+    assert namespace["preds"].count() == 150  # spark_udf loaded the version from UC storage
+    experiment = namespace["experiment"].name
+    aml = mlflow.MlflowClient(tracking_uri=dual_cloud.azureml.uri)
+    [mirrored] = aml.search_runs([aml.get_experiment_by_name(experiment).experiment_id])
+    assert mirrored.data.params == {"epochs": "20"}
+    assert mirrored.data.metrics["accuracy"] == namespace["accuracy"]
+    assert dual_cloud.cloud.databricks.mlflow.mirror_errors == []
+
+
+def test_dual_legacy_registry_on_a_new_account_workspace_fails_with_databricks_message(
+    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+) -> None:
+    host = dual_workspace(dual_cloud, "mlflow-legacy-dbw")
+
+    _, error = run_dual_notebook(dual_outputs(host, "databricks", None), spark, tmp_path)
+
+    # the message `make preview`'s warning for modelRegistry databricks promises
+    assert error is not None
+    assert "PERMISSION_DENIED: The legacy workspace model registry is disabled" in str(error)
+
+
+def test_a_governed_schema_without_create_model_fails_the_notebook_until_granted(
+    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+) -> None:
+    host = dual_workspace(dual_cloud, "mlflow-governed-dbw")
+    metastore = dual_cloud.cloud.databricks.mlflow.unity_catalog.metastore(host)
+    metastore.add_catalog("ml", "models")
+    metastore.grant("ml", "users", "USE CATALOG")
+    metastore.grant("ml.models", "users", "USE SCHEMA")
+    outputs = dual_outputs(host, "unity-catalog", "ml.models")
+
+    _, refused = run_dual_notebook(outputs, spark, tmp_path / "refused")
+    # GRANT CREATE MODEL ON SCHEMA ml.models TO `users`, as a catalog owner would
+    metastore.grant("ml.models", "users", "CREATE MODEL")
+    namespace, granted = run_dual_notebook(outputs, spark, tmp_path / "granted")
+
+    assert refused is not None
+    assert "PERMISSION_DENIED: User does not have CREATE MODEL on Schema 'ml.models'" in str(
+        refused
+    )
+    assert granted is None, repr(granted)
+    assert namespace["registered_name"] == f"ml.models.{MODEL_NAME}"

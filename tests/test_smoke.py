@@ -14,6 +14,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -472,8 +473,9 @@ def test_the_batch_step_starts_a_job_on_the_input_and_waits_for_it() -> None:
             calls.append("wait")
             return "azureml://datastores/workspaceblobstore/paths/out/"
 
-    def batch_score(input_uri: str) -> Job:
+    def batch_score(input_uri: str, *, stack: Any) -> Job:
         calls.append(input_uri)
+        calls.append(stack.batch_endpoint_uri)
         return Job()
 
     raw = parsed_outputs(batchEndpointName="smoke-batch", batchEndpointUri="https://x/jobs")
@@ -482,7 +484,8 @@ def test_the_batch_step_starts_a_job_on_the_input_and_waits_for_it() -> None:
 
     detail = run.step_batch_endpoint()
 
-    assert calls == ["azureml://datastores/workspaceblobstore/paths/in/", "wait"]
+    # The endpoint of the stack smoke was asked for, not of the stack Pulumi has selected.
+    assert calls == ["azureml://datastores/workspaceblobstore/paths/in/", "https://x/jobs", "wait"]
     assert detail.startswith("smoke-batch scored azureml://datastores/")
     assert detail.endswith("paths/out/")
 
@@ -493,7 +496,7 @@ def test_a_batch_job_that_fails_fails_the_step_with_its_error() -> None:
             raise RuntimeError("batch job smoke-1 Failed: no input files")
 
     raw = parsed_outputs(batchEndpointName="smoke-batch", batchEndpointUri="https://x/jobs")
-    run = smoke_with(raw, {}, batch_score=lambda _uri: Job())
+    run = smoke_with(raw, {}, batch_score=lambda _uri, stack: Job())
     run.batch_input = "azureml://datastores/workspaceblobstore/paths/in/"
 
     result = smoke._run_step("batch endpoint", run.step_batch_endpoint)
@@ -593,3 +596,145 @@ def test_a_change_to_smoke_alone_deploys_no_stack() -> None:
     from tools import ci_stacks
 
     assert ci_stacks.touched_stacks(["tools/smoke.py"], ["dev", "private"]) == []
+
+
+# --- model version and mlflow run, read through an MLflow client ------------------------------
+
+
+class RecordingMlflow:
+    """An MLflow client's reads over a few runs and model versions; records the filters."""
+
+    def __init__(self, runs: list[Any] = (), versions: dict[str, list[Any]] | None = None) -> None:
+        self.runs = list(runs)
+        self.versions = versions or {}
+        self.filters: list[str] = []
+
+    def search_model_versions(self, filter_string: str) -> list[Any]:
+        self.filters.append(filter_string)
+        name = filter_string.split("'")[1]
+        return self.versions.get(name, [])
+
+    def get_experiment_by_name(self, name: str) -> Any:
+        return SimpleNamespace(experiment_id="1", name=name) if self.runs else None
+
+    def search_runs(self, _ids: list[str], **_kwargs: Any) -> list[Any]:
+        return self.runs
+
+    def get_run(self, run_id: str) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        for run in self.runs:
+            if run.info.run_id == run_id:
+                return run
+        raise MlflowException(f"Run '{run_id}' not found", error_code="RESOURCE_DOES_NOT_EXIST")
+
+
+def mlflow_run(run_id: str, start_time: int = 1_000_000) -> Any:
+    return SimpleNamespace(
+        info=SimpleNamespace(run_id=run_id, start_time=start_time),
+        data=SimpleNamespace(params={"epochs": "20"}, metrics={"accuracy": 0.9}),
+    )
+
+
+UC = {
+    "trackingMode": "dual",
+    "modelRegistry": "unity-catalog",
+    "privateLink": False,
+    "mlflowRegistryUri": "databricks-uc",
+    "modelSchema": "mlflow_dev_dbw.default",
+}
+
+
+def smoke_with_mlflow(raw: dict[str, Any], clients: dict[str, RecordingMlflow]) -> smoke.Smoke:
+    """A smoke run past `notebook run`; `clients` by tracking URI."""
+    run = smoke_with(raw, {}, mlflow_client=lambda _out, uris: clients[uris.tracking_uri])
+    run.services.project_dir = ROOT  # the example notebook's EXPERIMENT and MODEL_NAME
+    run.user = "deployer@contoso.com"
+    run.submitted_ms = 1_000_000
+    return run
+
+
+def test_unity_catalog_model_version_is_found_by_its_three_level_name() -> None:
+    version = SimpleNamespace(version="1", run_id="r1", status="READY")
+    databricks = RecordingMlflow(
+        [mlflow_run("r1")],
+        {"mlflow_dev_dbw.default.track-with-azureml-classifier": [version]},
+    )
+    run = smoke_with_mlflow(parsed_outputs(**UC), {"databricks": databricks})
+    run.mlflow_run = mlflow_run("r1")
+
+    detail = run.step_model_version()
+
+    assert databricks.filters == ["name = 'mlflow_dev_dbw.default.track-with-azureml-classifier'"]
+    assert detail == (
+        "mlflow_dev_dbw.default.track-with-azureml-classifier version 1 from run r1 "
+        "in databricks-uc"
+    )
+
+
+def test_unity_catalog_model_version_under_the_bare_name_only_fails_naming_the_full_one() -> None:
+    version = SimpleNamespace(version="1", run_id="r1", status="READY")
+    databricks = RecordingMlflow([mlflow_run("r1")], {"track-with-azureml-classifier": [version]})
+    run = smoke_with_mlflow(parsed_outputs(**UC), {"databricks": databricks})
+    run.mlflow_run = mlflow_run("r1")
+
+    with pytest.raises(
+        smoke.StepError,
+        match=r"no version of mlflow_dev_dbw\.default\.track-with-azureml-classifier from run r1 "
+        r"in the registry databricks-uc",
+    ):
+        run.step_model_version()
+
+
+def test_dual_tracking_reads_the_run_back_from_both_trackers_and_says_where() -> None:
+    raw = parsed_outputs(**UC)
+    aml_uri = raw["mlflowTrackingUri"]
+    clients = {
+        "databricks": RecordingMlflow([mlflow_run("r1")]),
+        aml_uri: RecordingMlflow([mlflow_run("r1")]),
+    }
+    run = smoke_with_mlflow(raw, clients)
+
+    detail = run.step_mlflow_run()
+
+    assert detail == (
+        "run r1 in /Users/deployer@contoso.com/track-with-azureml: epochs=20; accuracy=0.900; "
+        f"found in databricks and in AzureML ({aml_uri}, run r1)"
+    )
+
+
+def test_dual_tracking_finds_a_run_mirrored_under_another_id_by_its_experiment_and_values() -> None:
+    raw = parsed_outputs(**UC)
+    aml_uri = raw["mlflowTrackingUri"]
+    clients = {
+        "databricks": RecordingMlflow([mlflow_run("r1")]),
+        aml_uri: RecordingMlflow([mlflow_run("aml-7")]),
+    }
+    run = smoke_with_mlflow(raw, clients)
+
+    assert run.step_mlflow_run().endswith(
+        f"found in databricks and in AzureML ({aml_uri}, run aml-7)"
+    )
+
+
+def test_dual_tracking_fails_the_run_step_when_azureml_lacks_the_run() -> None:
+    raw = parsed_outputs(**UC)
+    aml_uri = raw["mlflowTrackingUri"]
+    clients = {"databricks": RecordingMlflow([mlflow_run("r1")]), aml_uri: RecordingMlflow()}
+    run = smoke_with_mlflow(raw, clients)
+
+    with pytest.raises(
+        smoke.StepError,
+        match="run r1 is in the Databricks workspace but not in the linked AzureML workspace",
+    ):
+        run.step_mlflow_run()
+
+
+def test_exclusive_tracking_reads_the_run_from_azureml_alone() -> None:
+    raw = parsed_outputs()
+    aml_uri = raw["mlflowTrackingUri"]
+    run = smoke_with_mlflow(raw, {aml_uri: RecordingMlflow([mlflow_run("r1")])})
+
+    assert run.step_mlflow_run() == (
+        f"run r1 in track-with-azureml: epochs=20; accuracy=0.900; found in {aml_uri}"
+    )

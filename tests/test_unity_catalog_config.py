@@ -115,7 +115,21 @@ def test_runtime_older_than_unity_catalog_supports_is_rejected_for_unity_catalog
 
     assert message.startswith("databricks-azureml:cluster.sparkVersion: 10.4.x-scala2.12 ")
     assert "cannot use Unity Catalog (modelRegistry unity-catalog)" in message
-    assert "11.3 LTS or above" in message
+    assert "Databricks Runtime 13.0 or above (Python 3.10, which mlflow>=3.10 requires)" in message
+
+
+def test_a_runtime_with_python_3_9_is_rejected_for_unity_catalog():
+    # 12.2 LTS admits Unity Catalog, but ships Python 3.9: the notebook's mlflow>=3.10 needs 3.10.
+    message = rejected(with_values(DEV, cluster={"sparkVersion": "12.2.x-scala2.12"}))
+
+    assert message.startswith("databricks-azureml:cluster.sparkVersion: 12.2.x-scala2.12 ")
+    assert "needs Databricks Runtime 13.0 or above" in message
+
+
+def test_the_first_runtime_with_python_3_10_is_taken_for_unity_catalog():
+    raw = with_values(DEV, cluster={"sparkVersion": "13.3.x-scala2.12"})
+
+    assert config(raw).cluster.spark_version == "13.3.x-scala2.12"
 
 
 def test_runtime_older_than_unity_catalog_is_fine_for_the_legacy_registry():

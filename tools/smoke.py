@@ -14,7 +14,9 @@ Steps, one line each (pass, fail with the reason, or skipped with why), then a s
  7. notebook upload    the example notebook and mlflow_setup, into a folder of the caller's
  8. notebook run       a one-time run (Jobs runs/submit) on the stack's cluster, waited for
  9. mlflow run         the run the notebook made, its parameter and metric, read through MLflow
-10. model version      the version the notebook registered, in the stack's registry
+                       (dual: from the Databricks workspace and from the linked AzureML one)
+10. model version      the version the notebook registered, in the stack's registry, by the
+                       name mlflow_setup.registered_model_name gives it
 11. online endpoint    test rows scored through mlflow_setup.score (with `endpoint`)
 12. batch endpoint     mlflow_setup.batch_score(input).wait() (with `batchEndpoint`)
 13. cleanup            the uploaded folder deleted (kept with --keep)
@@ -371,12 +373,49 @@ class Smoke:
         self.mlflow_run = run
         params = ", ".join(f"{k}={v}" for k, v in sorted(run.data.params.items()))
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in sorted(run.data.metrics.items()))
-        return f"run {run.info.run_id} in {name}: {params}; {metrics}"
+        where = self._uris().tracking_uri
+        if out.tracking_mode is TrackingMode.DUAL:
+            where = f"{where} and in AzureML ({self._read_back_from_azureml(run, name)})"
+        return f"run {run.info.run_id} in {name}: {params}; {metrics}; found in {where}"
+
+    def _read_back_from_azureml(self, run: Any, experiment: str) -> str:
+        """Dual tracking: the linked AzureML workspace holds the run too (seed, "Track in both
+        Azure Databricks workspace and Azure Machine Learning workspace"). Read by its id,
+        else by its experiment name and its parameters and metrics."""
+        out = self._out()
+        aml_uri = str(out.mlflow_tracking_uri or "")
+        if not aml_uri:
+            raise StepError("dual tracking, but the stack output 'mlflowTrackingUri' is empty")
+        from mlflow.exceptions import MlflowException
+
+        client = self.services.mlflow_client(out, MlflowUris(aml_uri, aml_uri))
+        try:
+            found = client.get_run(run.info.run_id)
+        except MlflowException:  # RESOURCE_DOES_NOT_EXIST: mirrored under another id
+            found = None
+        if found is not None:
+            return f"{aml_uri}, run {found.info.run_id}"
+        twin = client.get_experiment_by_name(experiment)
+        since = self.submitted_ms - CLOCK_SKEW_MS
+        for candidate in client.search_runs([twin.experiment_id]) if twin else []:
+            same = (candidate.data.params, candidate.data.metrics) == (
+                run.data.params,
+                run.data.metrics,
+            )
+            if same and (candidate.info.start_time or 0) >= since:
+                return f"{aml_uri}, run {candidate.info.run_id}"
+        raise StepError(
+            f"run {run.info.run_id} is in the Databricks workspace but not in the linked AzureML "
+            f"workspace ({aml_uri}): dual tracking did not reach AzureML"
+        )
 
     def step_model_version(self) -> str:
         client = self._mlflow()
         run_id = self.mlflow_run.info.run_id
-        self.model_name = self._notebook_constant("MODEL_NAME")
+        # The name the notebook registered under (three-level under Unity Catalog).
+        self.model_name = mlflow_setup.registered_model_name(
+            self._out(), self._notebook_constant("MODEL_NAME")
+        )
         versions = [
             v
             for v in client.search_model_versions(f"name = '{self.model_name}'")
@@ -415,7 +454,8 @@ class Smoke:
                 f"{name}: pass --batch-input <URI of a CSV file or folder with the model's "
                 "columns, e.g. azureml://datastores/workspaceblobstore/paths/smoke/>"
             )
-        job = self.services.batch_score(self.batch_input)
+        # This stack's outputs: without them batch_score would read the selected stack's.
+        job = self.services.batch_score(self.batch_input, stack=self._out())
         result = job.wait()
         return f"{name} scored {self.batch_input}: {result}"
 

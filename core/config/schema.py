@@ -77,7 +77,7 @@ class Cluster(Section):
     spark_version: str = Field(
         DEFAULT_SPARK_VERSION,
         description="Databricks runtime version key, "
-        "<major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]-scala<version>; 11.3 LTS or above with "
+        "<major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]-scala<version>; 13.0 or above with "
         "unity-catalog.",
     )
     node_type: str = Field(DEFAULT_NODE_TYPE, description="VM size (Standard_...).")

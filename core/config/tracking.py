@@ -126,8 +126,12 @@ DEFAULT_MODEL_SCHEMA = schema.defaults(schema.UnityCatalog)["schema"]
 # Unity Catalog names: no '.', ' ', '/' or control characters, at most 255 characters, stored in
 # lowercase (Learn, "Names"); lowercase here, so the three-level name MLflow gets is the stored one.
 _UC_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,254}")
-# Unity Catalog needs Databricks Runtime 11.3 LTS or above (Learn, "Unity Catalog requirements").
-UC_MIN_RUNTIME = (11, 3)
+# Unity Catalog needs Databricks Runtime 11.3 LTS or above (Learn, "Unity Catalog requirements"),
+# but the cluster's libraries need more: the notebook pins mlflow>=3.10 (Requires-Python >=3.10,
+# mlflow-skinny 3.10.0's wheel metadata; azureml-mlflow 1.62.0.post6: >=3.8,<4.0), and Databricks
+# Runtime 12.2 LTS ships Python 3.9, 13.0 the first Python 3.10 (Databricks Runtime release
+# notes, "System environment"). So 13.0; 13.3 LTS is the first LTS.
+UC_MIN_RUNTIME = (13, 0)
 _RUNTIME = re.compile(r"(?P<major>\d+)\.(?P<minor>\d+)\.x-(?P<flavor>[a-z0-9-]+)")
 
 
@@ -184,6 +188,7 @@ def _check_cluster_runtime(cluster: ClusterSpec, registry: ModelRegistry) -> Non
         raise ConfigError(
             "cluster.sparkVersion",
             cluster.spark_version,
-            "cannot use Unity Catalog (modelRegistry unity-catalog): it needs Databricks Runtime "
-            "11.3 LTS or above; set a current runtime such as " + DEFAULT_SPARK_VERSION,
+            "cannot use Unity Catalog (modelRegistry unity-catalog) with the notebook's MLflow: "
+            "it needs Databricks Runtime 13.0 or above (Python 3.10, which mlflow>=3.10 "
+            "requires); set a current runtime such as " + DEFAULT_SPARK_VERSION,
         )

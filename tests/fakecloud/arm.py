@@ -77,7 +77,9 @@ IMMUTABLE: Mapping[str, tuple[str, ...]] = {
     # databricks WorkspaceProperties.computeMode: "Required on create, cannot be changed";
     # managedResourceGroupId: the appliance's group is fixed (ApplianceManagedResourceGroupMismatch,
     # MicrosoftDocs/azure-docs #21809).
-    DATABRICKS_WORKSPACE: ("managedResourceGroupId", "computeMode"),
+    # defaultCatalog: "default catalog properties during workspace creation" (databricks
+    # DefaultCatalogProperties, 2026-01-01); a workspace catalog is not renamed through ARM.
+    DATABRICKS_WORKSPACE: ("managedResourceGroupId", "computeMode", "defaultCatalog"),
     # network Subnet.defaultOutboundAccess: "This property can only be set at the time of subnet
     # creation and cannot be updated for an existing subnet."
     SUBNET: ("defaultOutboundAccess",),
@@ -1229,16 +1231,21 @@ def _handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = handle(self.command, self.path, headers, raw)
-            body = b"" if answer.body is None else json.dumps(answer.body).encode()
+            raw_body = isinstance(answer.body, bytes)  # storage: bytes and headers as given
+            body = answer.body if raw_body else b""
+            if answer.body is not None and not raw_body:
+                body = json.dumps(answer.body).encode()
+            length = len(body)
             if self.command == "HEAD":
                 body = b""
             self.send_response(answer.status)
             for name, value in answer.headers.items():
-                self.send_header(name, value)
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
             self.send_header("x-ms-request-id", str(uuid.uuid4()))
-            if body:
+            if body and not raw_body:
                 self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             self.end_headers()
             self.wfile.write(body)
 

@@ -40,7 +40,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from tests.fakecloud.databricks_mlflow import DatabricksMlflow
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 USER = "deployer@contoso.com"  # who every token signs in as (SCIM Me)
@@ -107,6 +110,8 @@ class FakeDatabricks:
         self.workspaces: dict[str, Workspace] = {}
         self._lock = threading.RLock()
         self.runner: NotebookRunner | None = None  # runs submitted notebooks when set
+        # the workspace's MLflow (tests/fakecloud/databricks_mlflow.py) when set
+        self.mlflow: DatabricksMlflow | None = None
         self.threads: list[threading.Thread] = []
 
     def handle(
@@ -119,6 +124,10 @@ class FakeDatabricks:
                 return error(404, "WORKSPACE_NOT_FOUND", f"no workspace at {host}")
             if not token:
                 return error(401, "UNAUTHENTICATED", "a bearer token is required")
+            mlflow = self.mlflow if path.startswith("/api/2.0/mlflow/") else None
+        if mlflow is not None:  # its own servers, outside the lock: a run may call it meanwhile
+            return Answer(*mlflow.handle(method, host, path, query, body, USER))
+        with self._lock:
             ws = self.workspaces.setdefault(host, Workspace(host=host))
             ws.runner = self.runner
             route = _ROUTES.get((method, re.sub(r"^/api/2\.[012]/", "/", path)))

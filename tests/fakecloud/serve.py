@@ -11,14 +11,20 @@ and verify the workspace's name).
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from tests.fakecloud.adls import BLOB_DOMAIN, DFS_DOMAIN, FakeAdls, is_storage_host
 from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
+from tests.fakecloud.databricks_mlflow import DatabricksMlflow
+from tests.fakecloud.unity_catalog import UnityCatalog
 
 DATABRICKS_DOMAIN = ".azuredatabricks.net"
 
@@ -31,6 +37,7 @@ class FakeCloud:
             async_polls=async_polls, retry_after=retry_after, state_dir=self._dir.name
         )
         self.databricks = FakeDatabricks(self._workspace_exists)
+        self.adls = FakeAdls()  # the storage Unity Catalog hands out credentials for
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
 
@@ -42,7 +49,10 @@ class FakeCloud:
     def start(self) -> FakeCloud:
         # Workspace URLs are adb-<id>.<n>.azuredatabricks.net, n a small shard number.
         shards = [f"*.{n}{DATABRICKS_DOMAIN}" for n in range(1, 100)]
-        self._server = serve_https(self.handle, self.ca_file, "127.0.0.1", "localhost", *shards)
+        storage = [f"*{DFS_DOMAIN}", f"*{BLOB_DOMAIN}"]
+        self._server = serve_https(
+            self.handle, self.ca_file, "127.0.0.1", "localhost", *shards, *storage
+        )
         self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self.arm.base_url = self.base_url  # ARM's operation URLs point here
         return self
@@ -60,6 +70,30 @@ class FakeCloud:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def serve_mlflow(
+        self, tracking: str, azureml: Callable[[str], str | None] = lambda _id: None
+    ) -> DatabricksMlflow:
+        """Serve each workspace's MLflow (tracking, legacy registry, Unity Catalog models) from
+        the MLflow server at `tracking`; `azureml(aml_workspace_id)`: that AzureML workspace's
+        MLflow URI, which dual tracking also writes to."""
+        catalog = UnityCatalog(self.workspace_properties, self.adls)
+        self.databricks.mlflow = DatabricksMlflow(
+            tracking, self.workspace_properties, azureml, catalog
+        )
+        return self.databricks.mlflow
+
+    def workspace_properties(self, host: str) -> dict[str, Any] | None:
+        """The ARM properties of the Databricks workspace whose URL is `host`."""
+        with self.arm._lock:
+            for resource in self.arm.resources.values():
+                props = resource.get("properties") or {}
+                if (
+                    resource["type"].lower() == DATABRICKS_WORKSPACE
+                    and str(props.get("workspaceUrl", "")).lower() == host.lower()
+                ):
+                    return copy.deepcopy(props)
+        return None
+
     def _workspace_exists(self, host: str) -> bool:
         with self.arm._lock:
             return any(
@@ -71,6 +105,8 @@ class FakeCloud:
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Reply:
         host = headers.get("host", "").split(":", 1)[0].lower()
+        if is_storage_host(host):
+            return self.adls.handle(method, host, raw_path, headers, raw)
         if not host.endswith(DATABRICKS_DOMAIN):
             return self.arm._handle(method, raw_path, headers, raw)
         url = urlsplit(raw_path)
