@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core import azure_names, cidr, config_keys, naming
+from core.controls import check_protect_managed_network
 from core.errors import NAMESPACE, ConfigError, hidden_keys, secret_like
 from mlflow_setup.contract import ModelRegistry, TrackingMode
 
@@ -259,7 +260,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     if service_principal is not None:
         _check_no_everyone_group(cluster)
 
-    return StackConfig(
+    config = StackConfig(
         stack=stack,
         location=location,
         prefix=prefix,
@@ -286,6 +287,8 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
         budget=_budget(ours),
         databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
     )
+    check_protect_managed_network(config.protect, config.aml_managed_network.value)
+    return config
 
 
 def load_config() -> StackConfig:

@@ -1,0 +1,25 @@
+"""Cross-field rules of the enterprise controls, as plain functions over parsed values.
+
+Each raises ConfigError with one line naming the key; `core/config.py` calls them once the
+values they read are parsed. They take config spellings (strings), so this module imports
+nothing from the config schema.
+"""
+
+from __future__ import annotations
+
+from core.errors import NAMESPACE, ConfigError
+
+
+def check_protect_managed_network(protect: bool, aml_managed_network: str) -> None:
+    """`protect` puts CanNotDelete locks on the AzureML workspace's storage account and key
+    vault. Learn ("Workspace managed network isolation", Limitations) says to keep scope locks
+    off the AzureML resources and their resource group: the managed network writes and removes
+    private endpoints and rules beneath them."""
+    if protect and aml_managed_network != "off":
+        raise ConfigError(
+            "protect",
+            True,
+            f"is not allowed with amlManagedNetwork {aml_managed_network}: the managed network "
+            "needs the workspace's resources free of management locks (Learn, Workspace managed "
+            f"network isolation, Limitations); run `pulumi config set {NAMESPACE}:protect false`",
+        )

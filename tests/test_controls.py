@@ -1,0 +1,34 @@
+"""Cross-field rules of the enterprise controls (core/controls.py), called directly and through
+the config parser."""
+
+import pytest
+
+from core.config import parse_config
+from core.controls import check_protect_managed_network
+from core.errors import ConfigError
+from tests.stacks import DEV, with_values
+
+
+@pytest.mark.parametrize("mode", ["allowInternetOutbound", "allowOnlyApprovedOutbound"])
+def test_protect_with_a_managed_network_is_refused_naming_protect(mode):
+    with pytest.raises(ConfigError) as caught:
+        check_protect_managed_network(True, mode)
+    message = str(caught.value)
+    assert message.startswith(f"databricks-azureml:protect: true is not allowed with amlManaged"
+                              f"Network {mode}")  # fmt: skip
+    assert "pulumi config set databricks-azureml:protect false" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("protect", "mode"),
+    [(True, "off"), (False, "allowInternetOutbound"), (False, "allowOnlyApprovedOutbound")],
+)
+def test_protect_or_a_managed_network_alone_is_accepted(protect, mode):
+    assert check_protect_managed_network(protect, mode) is None
+
+
+def test_the_parser_refuses_protect_with_a_managed_network():
+    raw = with_values(DEV, protect=True, amlManagedNetwork="allowInternetOutbound")
+    with pytest.raises(ConfigError, match=r"^databricks-azureml:protect: true is not allowed"):
+        parse_config(raw, "dev")
