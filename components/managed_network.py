@@ -18,7 +18,8 @@ does that once the workspace exists; the endpoints and the batch cluster depend 
 
 One way. Once enabled, a workspace's managed network cannot be disabled (Learn, "Managed virtual
 network isolation", Limitations). ManagedNetworkGuard records the mode of every update; its
-`check` (run by preview and by `up`, before any step) refuses `off` after an enabled mode.
+`check` (run by preview and by `up`, before any step) refuses `off` after an enabled mode,
+and allowInternetOutbound after allowOnlyApprovedOutbound (one way too, same Limitations).
 The resource group depends on the guard, so a refused switch touches no resource. Whether a
 workspace is already live is known only to the engine's state, so the program warns on every
 run with a managed network on (core/config.py ONE_WAY_NOTE); the guard refuses the way back.
@@ -187,6 +188,23 @@ def one_way_problem(previous: str | None, requested: str) -> str | None:
     return None
 
 
+def approved_only_problem(previous: str | None, requested: str) -> str | None:
+    """Why leaving allowOnlyApprovedOutbound for allowInternetOutbound is refused, or None.
+    Learn, "Workspace managed network isolation", Limitations: a workspace configured to allow
+    only approved outbound can't be reconfigured to allow internet outbound."""
+    approved = ISOLATION_MODES[ManagedNetworkMode.ALLOW_ONLY_APPROVED_OUTBOUND]
+    internet = ISOLATION_MODES[ManagedNetworkMode.ALLOW_INTERNET_OUTBOUND]
+    if previous == approved and requested == internet:
+        return (
+            f"{NAMESPACE}:amlManagedNetwork: allowInternetOutbound is refused: the AzureML "
+            "workspace's managed network allows only approved outbound on this stack, and Azure "
+            "cannot reconfigure it to allow internet outbound (Learn, Workspace managed network "
+            f"isolation, Limitations); set it back with `pulumi config set {NAMESPACE}:"
+            "amlManagedNetwork allowOnlyApprovedOutbound` and add an outbound rule instead"
+        )
+    return None
+
+
 def _config_value(isolation_mode: str) -> str:
     for mode, arm_value in ISOLATION_MODES.items():
         if arm_value == isolation_mode:
@@ -200,7 +218,8 @@ class ManagedNetworkGuardProvider(dynamic.ResourceProvider):
     serialize_as_secret_always = False
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        problem = one_way_problem(olds.get("isolation_mode"), news.get("isolation_mode", ""))
+        previous, requested = olds.get("isolation_mode"), news.get("isolation_mode", "")
+        problem = one_way_problem(previous, requested) or approved_only_problem(previous, requested)
         if problem:
             return dynamic.CheckResult(
                 inputs=news, failures=[dynamic.CheckFailure("isolation_mode", problem)]

@@ -13,6 +13,7 @@ from components.managed_network import (
     PROVISION_TYPE,
     ManagedNetworkGuardProvider,
     ManagedNetworkProvisionProvider,
+    approved_only_problem,
     one_way_problem,
     outbound_rule_name,
     provision_managed_network,
@@ -95,6 +96,21 @@ def test_turning_the_managed_network_off_again_is_refused_naming_what_to_set(pre
     assert "pulumi config set databricks-azureml:amlManagedNetwork" in failure.reason
 
 
+def test_allowing_internet_outbound_after_approved_only_is_refused_naming_what_to_set():
+    check = ManagedNetworkGuardProvider().check(
+        {"isolation_mode": "AllowOnlyApprovedOutbound"}, {"isolation_mode": "AllowInternetOutbound"}
+    )
+    [failure] = check.failures
+    assert failure.property == "isolation_mode"
+    assert failure.reason.startswith(
+        "databricks-azureml:amlManagedNetwork: allowInternetOutbound is refused"
+    )
+    assert (
+        "`pulumi config set databricks-azureml:amlManagedNetwork allowOnlyApprovedOutbound`"
+        in failure.reason
+    )
+
+
 @pytest.mark.parametrize(
     ("previous", "requested"),
     [
@@ -109,6 +125,7 @@ def test_every_other_move_passes_the_guard(previous, requested):
     olds = {} if previous is None else {"isolation_mode": previous}
     assert ManagedNetworkGuardProvider().check(olds, {"isolation_mode": requested}).failures == []
     assert one_way_problem(previous, requested) is None
+    assert approved_only_problem(previous, requested) is None
 
 
 # --- provisioning through ARM ------------------------------------------------------------------

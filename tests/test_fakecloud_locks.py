@@ -1,0 +1,137 @@
+"""The fake ARM's lock inheritance and managed-network rules, in-process: a lock on a resource
+refuses deletes of its children and extension resources and of its group, AzureML compute
+beneath a lock keeps its nodes, and an approved-only managed network stays approved-only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
+
+RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg"
+ML = f"{RG}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw"
+ACCOUNT = f"{RG}/providers/Microsoft.Storage/storageAccounts/mlflowdevst"
+COMPUTE = f"{ML}/computes/batch-1"
+LOGS = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/mlflow-dev-log"
+LOCKS = "/providers/Microsoft.Authorization/locks/protect"
+SETTING = "/providers/Microsoft.Insights/diagnosticSettings/to-log-analytics"
+ASSIGNMENT = (
+    "/providers/Microsoft.Authorization/roleAssignments/0d4c1a52-0000-4000-8000-00000000001f"
+)
+
+
+@pytest.fixture
+def arm() -> Iterator[FakeArm]:
+    fake = FakeArm()  # in-process requests only: no server needed
+    fake.put(RG, {"location": "westeurope"})
+    fake.put(ML, {"location": "westeurope", "properties": {}})
+    fake.put(ACCOUNT, {"location": "westeurope", "properties": {}})
+    fake.put(
+        COMPUTE,
+        {
+            "location": "westeurope",
+            "properties": {
+                "computeType": "AmlCompute",
+                "properties": {
+                    "vmSize": "Standard_DS3_v2",
+                    "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 2},
+                },
+            },
+        },
+    )
+    fake.put(LOGS, {"location": "westeurope", "properties": {}})
+    setting = {"workspaceId": LOGS, "metrics": [{"category": "Transaction", "enabled": True}]}
+    fake.put(ACCOUNT + SETTING, {"properties": setting})
+    fake.put(ACCOUNT + ASSIGNMENT, {"properties": {"principalId": "p"}})
+    yield fake
+
+
+def _code(reply) -> str:
+    return reply.body["error"]["code"]
+
+
+def _nodes(compute: dict) -> int:
+    return compute["properties"]["properties"]["currentNodeCount"]
+
+
+# --- inheritance -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("beneath", [SETTING, ASSIGNMENT], ids=["diagnostic", "role"])
+def test_a_lock_on_a_resource_refuses_deleting_its_extension_resources(arm, beneath):
+    arm.put(ACCOUNT + LOCKS, {"properties": {"level": "CanNotDelete"}})
+    refused = arm.request("DELETE", ACCOUNT + beneath)
+    assert (refused.status, _code(refused)) == (409, "ScopeLocked")
+    assert arm.get(ACCOUNT + beneath) is not None
+
+
+def test_a_lock_on_a_workspace_refuses_deleting_its_children(arm):
+    arm.put(ML + LOCKS, {"properties": {"level": "CanNotDelete"}})
+    assert _code(arm.request("DELETE", COMPUTE)) == "ScopeLocked"
+
+
+def test_a_lock_on_a_resource_refuses_deleting_its_group(arm):
+    arm.put(ACCOUNT + LOCKS, {"properties": {"level": "CanNotDelete"}})
+    refused = arm.request("DELETE", RG)
+    assert (refused.status, _code(refused)) == (409, "ScopeLocked")
+    assert f"locked: '{ACCOUNT}'" in refused.body["error"]["message"]
+    assert arm.get(ACCOUNT) is not None
+
+
+def test_a_lock_elsewhere_leaves_deletes_free(arm):
+    arm.put(ACCOUNT + LOCKS, {"properties": {"level": "CanNotDelete"}})
+    assert arm.request("DELETE", COMPUTE).status == 200
+    assert arm.request("DELETE", ACCOUNT + LOCKS).status == 200
+    assert arm.request("DELETE", RG).status == 202
+
+
+# --- scale in --------------------------------------------------------------------------------
+
+
+def test_compute_scales_back_to_zero_after_a_job_without_a_lock(arm):
+    after = arm.run_batch_job(COMPUTE, nodes=2)
+    assert _nodes(after) == 0
+    assert after["properties"]["properties"]["errors"] == []
+    assert _nodes(arm.request("GET", COMPUTE).body) == 0
+
+
+@pytest.mark.parametrize("scope", [RG, ML], ids=["group", "workspace"])
+def test_compute_beneath_a_lock_keeps_its_nodes_after_a_job(arm, scope):
+    arm.put(scope + LOCKS, {"properties": {"level": "CanNotDelete"}})
+    after = arm.run_batch_job(COMPUTE, nodes=2)
+    inner = after["properties"]["properties"]
+    assert inner["currentNodeCount"] == 2
+    assert inner["nodeStateCounts"]["idleNodeCount"] == 2
+    [error] = inner["errors"]
+    assert error["error"]["code"] == "ScaleInBlockedByLock"
+    assert _nodes(arm.request("GET", COMPUTE).body) == 2
+
+
+# --- managed network -------------------------------------------------------------------------
+
+
+def _network(mode: str) -> dict:
+    return {"location": "westeurope", "properties": {"managedNetwork": {"isolationMode": mode}}}
+
+
+def test_an_approved_only_managed_network_cannot_allow_internet_outbound(arm):
+    arm.put(ML, _network("AllowOnlyApprovedOutbound"))
+    refused = arm.request("PUT", ML, _network("AllowInternetOutbound"))
+    assert (refused.status, _code(refused)) == (400, "BadRequest")
+    assert "AllowOnlyApprovedOutbound to AllowInternetOutbound" in refused.body["error"]["message"]
+    network = arm.get(ML)["properties"]["managedNetwork"]
+    assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("AllowInternetOutbound", "AllowOnlyApprovedOutbound"),
+        ("AllowOnlyApprovedOutbound", "AllowOnlyApprovedOutbound"),
+    ],
+)
+def test_other_managed_network_moves_are_accepted(arm, before, after):
+    arm.put(ML, _network(before))
+    assert arm.request("PUT", ML, _network(after)).status == 200
