@@ -38,7 +38,12 @@ from components.network import Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
-from components.resource_lock import ResourceGroupLock, ResourceGroupLockArgs
+from components.resource_lock import (
+    ProtectGuard,
+    ResourceLocks,
+    ResourceLocksArgs,
+    lock_aml_workspace,
+)
 from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
@@ -85,8 +90,6 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     """Declare every resource for `config`, in dependency order; returns the stack outputs."""
     register_stack_tagging(stack_tags(config.stack, config.tags))
     ctx = _context(config)
-    if config.protect:
-        _lock(ctx)
     network = _network(ctx)
     endpoints = _private_dns(ctx, network)
     aml = _azureml(ctx, endpoints if config.private_link else None)
@@ -99,6 +102,8 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
     _enterprise_controls(ctx, aml, workspace, serving)
+    if config.protect:
+        _locks(ctx, aml, workspace)
     return {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
@@ -134,13 +139,15 @@ def _context(config: StackConfig) -> _Context:
     unique = suffix.apply(lambda s: naming.global_names(config.prefix, config.stack, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
+    # Before every resource too: refuses deleting what `protect`'s locks cover.
+    protect_guard = ProtectGuard("protect-guard", config)
     group = resources.ResourceGroup(
         "main-rg",
         resource_group_name=names.resource_group,
         location=config.location,
         opts=pulumi.ResourceOptions(
             protect=config.protect,
-            depends_on=[guard],
+            depends_on=[guard, protect_guard],
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
@@ -404,16 +411,21 @@ def _batch_serving(
 
 # --- enterprise controls: lock, diagnostics, team access, budget ---------------------------
 
-LOCK_NAME = "protect"  # one per resource group
+LOCK_NAME = "protect"  # one per locked resource
 BUDGET_NAME = "monthly"  # one per resource group
 
 
-def _lock(ctx: _Context) -> None:
-    """`protect: true`: a CanNotDelete lock on the group, before (and removed after) the rest."""
-    lock = ResourceGroupLock(
-        "group-lock", ResourceGroupLockArgs(resource_group_name=ctx.group.name, lock_name=LOCK_NAME)
-    )
-    pulumi.runtime.register_resource_transform(lock.lock_first())
+def _locks(ctx: _Context, aml: AzureMLWorkspace, workspace: DatabricksWorkspace) -> None:
+    """`protect: true`: CanNotDelete locks on what cannot be replaced, never on the group
+    (components/resource_lock.py says where and why)."""
+    targets: dict[str, pulumi.Input[str]] = {
+        "databricks": workspace.id,
+        "storage": aml.storage_account_id,
+        "key-vault": aml.key_vault_id,
+    }
+    if lock_aml_workspace(ctx.config):
+        targets["azureml"] = aml.id
+    ResourceLocks("locks", ResourceLocksArgs(targets=targets, lock_name=LOCK_NAME))
 
 
 def _enterprise_controls(
