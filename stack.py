@@ -33,6 +33,7 @@ from components.managed_network import (
     ManagedNetworkProvision,
     ManagedNetworkProvisionArgs,
     managed_network_settings,
+    storage_subresources,
 )
 from components.network import Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
@@ -228,6 +229,11 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             data_scientist=principal.object_id if principal else None,
             protect=config.protect,
             managed_network=managed_network_settings(config.aml_managed_network),
+            storage_outbound=storage_subresources(
+                config.aml_managed_network,
+                private_link=config.private_link,
+                batch=config.batch_endpoint is not None,
+            ),
             log_retention_days=config.diagnostics.retention_days,
         ),
     )

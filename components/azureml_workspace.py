@@ -24,6 +24,7 @@ from pulumi_azure_native import (
     storage,
 )
 
+from components.managed_network import with_storage_rules
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from components.workspace_scope import inside
 from teardown.purge import (
@@ -75,6 +76,9 @@ class AzureMLWorkspaceArgs:
     protect: bool = False  # protect=True on the AzureML workspace
     # managedNetwork (components/managed_network.py); None: not declared (no managed network)
     managed_network: machinelearningservices.ManagedNetworkSettingsArgs | None = None
+    # its storage account's subresources the managed network reaches by an explicit private-
+    # endpoint outbound rule (components/managed_network.py storage_subresources)
+    storage_outbound: tuple[str, ...] = ()
     log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
 
 
@@ -344,7 +348,9 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 if private
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
-            managed_network=args.managed_network,
+            managed_network=with_storage_rules(
+                args.managed_network, account.id, args.storage_outbound
+            ),
             opts=pulumi.ResourceOptions.merge(
                 self._child,
                 pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),

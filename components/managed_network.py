@@ -79,6 +79,56 @@ def managed_network_settings(mode: ManagedNetworkMode) -> ml.ManagedNetworkSetti
     )
 
 
+def storage_subresources(
+    mode: ManagedNetworkMode, *, private_link: bool, batch: bool
+) -> tuple[str, ...]:
+    """The AzureML storage account's subresources the managed network reaches through an
+    explicit private-endpoint outbound rule (none when the network is off):
+    - blob and file under privateLink with allowInternetOutbound: the account keeps public
+      access Enabled (default action Deny), and in that mode AzureML creates endpoints itself
+      only to dependencies whose public network access is disabled (Learn, "Workspace managed
+      network isolation", List of required rules); allowOnlyApprovedOutbound creates them for
+      every dependency;
+    - queue and table with a batch endpoint, in either mode (same article, "Scenario: Use batch
+      endpoints": batch needs them on the default storage account; storage is not reachable by
+      an FQDN rule in approved-only mode)."""
+    if mode is ManagedNetworkMode.OFF:
+        return ()
+    targets: tuple[str, ...] = ()
+    if private_link and mode is ManagedNetworkMode.ALLOW_INTERNET_OUTBOUND:
+        targets += ("blob", "file")
+    if batch:
+        targets += ("queue", "table")
+    return targets
+
+
+def with_storage_rules(
+    settings: ml.ManagedNetworkSettingsArgs | None,
+    storage_account_id: pulumi.Input[str],
+    subresources: tuple[str, ...],
+) -> ml.ManagedNetworkSettingsArgs | None:
+    """`settings` plus one private-endpoint outbound rule per storage subresource."""
+    if settings is None or not subresources:
+        return settings
+    rules = {
+        f"storage-{target}": ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint",
+            category=ml.RuleCategory.USER_DEFINED,
+            destination=ml.PrivateEndpointDestinationArgs(
+                service_resource_id=storage_account_id,
+                subresource_target=target,
+                spark_enabled=False,
+            ),
+        )
+        for target in subresources
+    }
+    return ml.ManagedNetworkSettingsArgs(
+        isolation_mode=settings.isolation_mode,
+        outbound_rules={**(settings.outbound_rules or {}), **rules},
+        firewall_sku=settings.firewall_sku,
+    )
+
+
 def provision_managed_network(arm: Any, workspace_id: str) -> dict[str, Any]:
     """POST provisionManagedNetwork, poll its operation; ARM's ManagedNetworkProvisionStatus."""
     from azure.core.rest import HttpRequest

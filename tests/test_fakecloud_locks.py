@@ -1,6 +1,7 @@
 """The fake ARM's lock inheritance and managed-network rules, in-process: a lock on a resource
 refuses deletes of its children and extension resources and of its group, AzureML compute
-beneath a lock keeps its nodes, and an approved-only managed network stays approved-only."""
+beneath a lock keeps its nodes, an approved-only managed network stays approved-only, and a batch
+job needs the storage queue and table in the managed network."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ ASSIGNMENT = (
 def arm() -> Iterator[FakeArm]:
     fake = FakeArm()  # in-process requests only: no server needed
     fake.put(RG, {"location": "westeurope"})
-    fake.put(ML, {"location": "westeurope", "properties": {}})
+    fake.put(ML, {"location": "westeurope", "properties": {"storageAccount": ACCOUNT}})
     fake.put(ACCOUNT, {"location": "westeurope", "properties": {}})
     fake.put(
         COMPUTE,
@@ -91,17 +92,17 @@ def test_a_lock_elsewhere_leaves_deletes_free(arm):
 
 
 def test_compute_scales_back_to_zero_after_a_job_without_a_lock(arm):
-    after = arm.run_batch_job(COMPUTE, nodes=2)
-    assert _nodes(after) == 0
-    assert after["properties"]["properties"]["errors"] == []
+    job = arm.run_batch_job(COMPUTE, nodes=2)
+    assert job["status"] == "Completed"
+    assert _nodes(job["compute"]) == 0
+    assert job["compute"]["properties"]["properties"]["errors"] == []
     assert _nodes(arm.request("GET", COMPUTE).body) == 0
 
 
 @pytest.mark.parametrize("scope", [RG, ML], ids=["group", "workspace"])
 def test_compute_beneath_a_lock_keeps_its_nodes_after_a_job(arm, scope):
     arm.put(scope + LOCKS, {"properties": {"level": "CanNotDelete"}})
-    after = arm.run_batch_job(COMPUTE, nodes=2)
-    inner = after["properties"]["properties"]
+    inner = arm.run_batch_job(COMPUTE, nodes=2)["compute"]["properties"]["properties"]
     assert inner["currentNodeCount"] == 2
     assert inner["nodeStateCounts"]["idleNodeCount"] == 2
     [error] = inner["errors"]
@@ -135,3 +136,31 @@ def test_an_approved_only_managed_network_cannot_allow_internet_outbound(arm):
 def test_other_managed_network_moves_are_accepted(arm, before, after):
     arm.put(ML, _network(before))
     assert arm.request("PUT", ML, _network(after)).status == 200
+
+
+def _storage_rule(target: str) -> dict:
+    destination = {"serviceResourceId": ACCOUNT, "subresourceTarget": target}
+    return {"type": "PrivateEndpoint", "category": "UserDefined", "destination": destination}
+
+
+def _approved_only(*targets: str) -> dict:
+    rules = {f"storage-{t}": _storage_rule(t) for t in targets}
+    network = {"isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": rules}
+    return {
+        "location": "westeurope",
+        "properties": {"storageAccount": ACCOUNT, "managedNetwork": network},
+    }
+
+
+def test_a_batch_job_fails_when_the_managed_network_cannot_reach_storage_queue_and_table(arm):
+    arm.put(ML, _approved_only("blob"))
+    job = arm.run_batch_job(COMPUTE)
+    assert job["status"] == "Failed"
+    assert job["error"]["message"].startswith(
+        "The job cannot reach the workspace's storage account queue, table service"
+    )
+
+
+def test_a_batch_job_runs_with_storage_queue_and_table_rules(arm):
+    arm.put(ML, _approved_only("queue", "table"))
+    assert arm.run_batch_job(COMPUTE)["status"] == "Completed"

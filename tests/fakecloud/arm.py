@@ -1075,14 +1075,24 @@ class FakeArm:
             props["swaggerUri"] = f"{base}/swagger.json"
 
     def run_batch_job(self, compute_id: str, nodes: int = 1) -> dict[str, Any]:
-        """A batch job on the AmlCompute `compute_id`: its cluster scales out, runs, and scales
-        in unless a lock over it keeps the nodes (tests/fakecloud/arm_locks.py). The compute
-        after the job, as a GET answers it."""
+        """A batch job on the AmlCompute `compute_id`: it fails when the workspace's managed
+        network cannot reach the storage queue and table (arm_network_rules.py); else its
+        cluster scales out, runs, and scales in unless a lock over it keeps the nodes
+        (arm_locks.py). The job's `status`, `error`, and the compute as a GET answers it."""
         with self._lock:
             key = compute_id.lower()
             compute = self.resources[key]
+            workspace = self.resources[key.split("/computes/")[0]]
+            missing = network_rules.batch_storage_missing(workspace)
+            if missing:
+                error = {
+                    "code": "UserError",
+                    "message": "The job cannot reach the workspace's storage account "
+                    f"{', '.join(missing)} service from the managed network.",
+                }
+                return {"status": "Failed", "error": error, "compute": copy.deepcopy(compute)}
             arm_locks.run_job(compute, nodes, arm_locks.locks_over(self.resources, key))
-            return copy.deepcopy(compute)
+            return {"status": "Completed", "error": None, "compute": copy.deepcopy(compute)}
 
     # --- long-running operations -----------------------------------------------------------
 

@@ -27,3 +27,29 @@ def approved_only_downgrade(
             "to AllowInternetOutbound."
         )
     return None
+
+
+BATCH_STORAGE_TARGETS = ("queue", "table")
+
+
+def batch_storage_missing(workspace: Mapping[str, Any]) -> list[str]:
+    """The storage subresources a batch job cannot reach from the workspace's managed network.
+    Learn, "Workspace managed network isolation", "Scenario: Use batch endpoints": batch needs
+    private-endpoint outbound rules to the workspace's default storage account for `queue` and
+    `table` (AzureML's own required rules cover blob and file only; storage is not reachable by
+    an FQDN rule). Without a managed network nothing is missing."""
+    props = workspace.get("properties") or {}
+    network = props.get("managedNetwork")
+    if _isolation(network) == "disabled":
+        return []
+    storage = str(props.get("storageAccount") or "").lower()
+    reached = {
+        str(destination.get("subresourceTarget") or "").lower()
+        for rule in ((network or {}).get("outboundRules") or {}).values()
+        if str(rule.get("type")) == "PrivateEndpoint"
+        and str(
+            (destination := rule.get("destination") or {}).get("serviceResourceId") or ""
+        ).lower()
+        == storage
+    }
+    return [target for target in BATCH_STORAGE_TARGETS if target not in reached]
