@@ -411,6 +411,7 @@ def _batch_serving(
             spec=spec,
             after=provisioned,
             inside_workspace=aml.inside_workspace,
+            node_public_ip=config.aml_managed_network is ManagedNetworkMode.OFF,
         ),
     )
 

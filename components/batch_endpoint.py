@@ -77,6 +77,9 @@ class BatchEndpointArgs:
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     # The AzureML workspace's `inside_workspace` options: every child is replaced with it.
     inside_workspace: pulumi.ResourceOptions | None = None
+    # Nodes with public IPs: a cluster without them needs a VNet or a managed network to get
+    # out at all (Learn, "Compute cluster: no public IP"); the stack has neither without one.
+    node_public_ip: bool = False
 
 
 class BatchEndpoint(pulumi.ComponentResource):
@@ -112,7 +115,7 @@ class BatchEndpoint(pulumi.ComponentResource):
                     vm_size=spec.instance_type,
                     vm_priority=ml.VmPriority.DEDICATED,
                     os_type=ml.OsType.LINUX,
-                    enable_node_public_ip=False,
+                    enable_node_public_ip=args.node_public_ip,
                     remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
                     scale_settings=ml.ScaleSettingsArgs(
                         min_node_count=0,

@@ -164,3 +164,32 @@ def test_a_batch_job_fails_when_the_managed_network_cannot_reach_storage_queue_a
 def test_a_batch_job_runs_with_storage_queue_and_table_rules(arm):
     arm.put(ML, _approved_only("queue", "table"))
     assert arm.run_batch_job(COMPUTE)["status"] == "Completed"
+
+
+def _cluster(public_ip: bool) -> dict:
+    return {
+        "location": "westeurope",
+        "properties": {
+            "computeType": "AmlCompute",
+            "properties": {
+                "vmSize": "Standard_DS3_v2",
+                "enableNodePublicIp": public_ip,
+                "scaleSettings": {"minNodeCount": 0, "maxNodeCount": 2},
+            },
+        },
+    }
+
+
+def test_a_cluster_without_public_ips_or_any_network_is_refused(arm):
+    refused = arm.request("PUT", f"{ML}/computes/batch-2", _cluster(public_ip=False))
+    assert (refused.status, _code(refused)) == (400, "BadRequest")
+    assert "no outbound connectivity" in refused.body["error"]["message"]
+
+
+def test_a_cluster_without_public_ips_in_a_managed_network_is_accepted(arm):
+    arm.put(ML, _network("AllowInternetOutbound"))
+    assert arm.request("PUT", f"{ML}/computes/batch-2", _cluster(public_ip=False)).status == 201
+
+
+def test_a_cluster_with_public_ips_needs_no_network(arm):
+    assert arm.request("PUT", f"{ML}/computes/batch-2", _cluster(public_ip=True)).status == 201

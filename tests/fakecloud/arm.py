@@ -1011,6 +1011,9 @@ class FakeArm:
                         "before creating deployments.",
                     )
         if kind == AML_COMPUTE:
+            stranded = network_rules.compute_without_outbound(workspace, props)
+            if stranded:
+                return arm_error(400, "BadRequest", stranded)
             return _refuse_compute(props, old)
         if kind == AML_BATCH_ENDPOINT:
             return self._refuse_batch_endpoint(key, props)

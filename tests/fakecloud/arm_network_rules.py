@@ -53,3 +53,22 @@ def batch_storage_missing(workspace: Mapping[str, Any]) -> list[str]:
         == storage
     }
     return [target for target in BATCH_STORAGE_TARGETS if target not in reached]
+
+
+def compute_without_outbound(
+    workspace: Mapping[str, Any], compute_props: Mapping[str, Any]
+) -> str | None:
+    """Learn, "Secure an Azure Machine Learning training environment" (no public IP) and
+    "Create a compute cluster" (`enable_node_public_ip`): a cluster without public IPs has no
+    outbound unless it is in a VNet subnet or the workspace's managed network; AzureML refuses
+    creating one with neither. The message, or None."""
+    inner = compute_props.get("properties") or {}
+    if inner.get("enableNodePublicIp", True) is not False or inner.get("subnet"):
+        return None
+    network = (workspace.get("properties") or {}).get("managedNetwork")
+    if _isolation(network) != "disabled":
+        return None
+    return (
+        "A compute with enableNodePublicIp false needs a subnet or a workspace managed network: "
+        "it would have no outbound connectivity."
+    )
