@@ -324,7 +324,10 @@ def _tracking_cluster(
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
             client_id=principal.client_id if principal else None,
             client_secret=pulumi.Output.secret(secret) if secret else None,
-            inside_workspace=workspace.inside_workspace,
+            # under the storage firewall, the first start needs DBFS's private endpoints
+            inside_workspace=workspace.inside_workspace.merge(
+                pulumi.ResourceOptions(depends_on=workspace.storage_endpoints)
+            ),
         ),
         pulumi.ResourceOptions(providers={"databricks": provider}),
     )
