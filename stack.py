@@ -19,7 +19,7 @@ from components.azureml_workspace import (
     AzureMLWorkspaceArgs,
     private_link_groups,
 )
-from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs
+from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs, compute_name
 from components.budget import Budget, BudgetArgs, month_start
 from components.databricks_workspace import (
     PRIVATE_LINK_GROUPS,
@@ -100,8 +100,11 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     )
     cluster = _tracking_cluster(ctx, workspace, settings)
     provisioned = _managed_network(ctx, aml)
-    serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
+    # An online deployment's image is built on the batch cluster when that is the workspace's
+    # image-build compute: the cluster exists first.
+    builder = [batch] if batch is not None and _image_build_compute(config) else []
+    serving = _serving(ctx, aml, [*provisioned, *builder]) if config.endpoint is not None else None
     _enterprise_controls(ctx, aml, workspace, serving)
     if config.protect:
         _locks(ctx, aml, workspace)
@@ -229,6 +232,7 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             data_scientist=principal.object_id if principal else None,
             protect=config.protect,
             managed_network=managed_network_settings(config.aml_managed_network),
+            image_build_compute=_image_build_compute(config),
             storage_outbound=storage_subresources(
                 config.aml_managed_network,
                 private_link=config.private_link,
@@ -237,6 +241,14 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             log_retention_days=config.diagnostics.retention_days,
         ),
     )
+
+
+def _image_build_compute(config: StackConfig) -> str | None:
+    """The batch cluster, where the private registry denies AzureML's own image builds
+    (core/controls.py check_image_build refuses the case with no cluster)."""
+    if config.private_link and config.container_registry and config.batch_endpoint is not None:
+        return compute_name(config.batch_endpoint)
+    return None
 
 
 def _databricks(

@@ -79,6 +79,8 @@ class AzureMLWorkspaceArgs:
     # its storage account's subresources the managed network reaches by an explicit private-
     # endpoint outbound rule (components/managed_network.py storage_subresources)
     storage_outbound: tuple[str, ...] = ()
+    # the compute AzureML builds images on when the registry denies public access (None: none)
+    image_build_compute: str | None = None
     log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
 
 
@@ -348,6 +350,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 if private
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
+            image_build_compute=args.image_build_compute,
             managed_network=with_storage_rules(
                 args.managed_network, account.id, args.storage_outbound
             ),

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core import azure_names, cidr, config_keys, naming
-from core.controls import check_protect_managed_network
+from core.controls import check_image_build, check_protect_managed_network
 from core.errors import NAMESPACE, ConfigError, hidden_keys, secret_like
 from mlflow_setup.contract import ModelRegistry, TrackingMode
 
@@ -288,6 +288,12 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
         databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
     )
     check_protect_managed_network(config.protect, config.aml_managed_network.value)
+    check_image_build(
+        private_link=private_link,
+        container_registry=config.container_registry,
+        online=config.endpoint is not None,
+        batch=config.batch_endpoint is not None,
+    )
     return config
 
 

@@ -193,3 +193,42 @@ def test_a_cluster_without_public_ips_in_a_managed_network_is_accepted(arm):
 
 def test_a_cluster_with_public_ips_needs_no_network(arm):
     assert arm.request("PUT", f"{ML}/computes/batch-2", _cluster(public_ip=True)).status == 201
+
+
+REGISTRY = f"{RG}/providers/Microsoft.ContainerRegistry/registries/mlflowdevcr"
+DEPLOYMENT = f"{ML}/onlineEndpoints/ep/deployments/v1-abc123"
+
+
+def _with_registry(arm, image_build_compute: str | None) -> None:
+    arm.put(REGISTRY, {"location": "westeurope", "properties": {"publicNetworkAccess": "Disabled"}})
+    props = {"storageAccount": ACCOUNT, "containerRegistry": REGISTRY}
+    if image_build_compute:
+        props["imageBuildCompute"] = image_build_compute
+    arm.put(ML, {"location": "westeurope", "properties": props})
+    arm.put(
+        f"{ML}/onlineEndpoints/ep",
+        {"location": "westeurope", "properties": {"authMode": "AADToken"}},
+    )
+
+
+def _deployment() -> dict:
+    return {"location": "westeurope", "properties": {"model": "azureml:m:1"}}
+
+
+def test_an_mlflow_deployment_behind_a_private_registry_without_an_image_build_compute_is_refused(
+    arm,
+):
+    _with_registry(arm, None)
+    refused = arm.request("PUT", DEPLOYMENT, _deployment())
+    assert (refused.status, _code(refused)) == (400, "BadRequest")
+    assert "set imageBuildCompute" in refused.body["error"]["message"]
+
+
+def test_an_image_build_compute_that_does_not_exist_does_not_count(arm):
+    _with_registry(arm, "missing")
+    assert arm.request("PUT", DEPLOYMENT, _deployment()).status == 400
+
+
+def test_an_mlflow_deployment_builds_on_the_workspace_cluster_behind_a_private_registry(arm):
+    _with_registry(arm, "batch-1")
+    assert arm.request("PUT", DEPLOYMENT, _deployment()).status in (200, 201)

@@ -1010,6 +1010,10 @@ class FakeArm:
                         "network is not provisioned; enable managedNetwork and provision it "
                         "before creating deployments.",
                     )
+        if kind in (AML_ONLINE_DEPLOYMENT, AML_BATCH_DEPLOYMENT) and old is None and workspace:
+            unbuildable = network_rules.image_build_refused(self.resources, workspace)
+            if unbuildable:
+                return arm_error(400, "BadRequest", unbuildable)
         if kind == AML_COMPUTE:
             stranded = network_rules.compute_without_outbound(workspace, props)
             if stranded:

@@ -72,3 +72,26 @@ def compute_without_outbound(
         "A compute with enableNodePublicIp false needs a subnet or a workspace managed network: "
         "it would have no outbound connectivity."
     )
+
+
+def image_build_refused(
+    resources: Mapping[str, Mapping[str, Any]], workspace: Mapping[str, Any]
+) -> str | None:
+    """An MLflow (no-code) deployment needs an environment image built in the workspace's
+    registry. Learn, "Secure an Azure Machine Learning workspace with virtual networks", Enable
+    Azure Container Registry: when the registry is behind a network, AzureML cannot build
+    images in it directly and uses the workspace's image-build compute, a compute cluster of the
+    workspace. The message, or None."""
+    props = workspace.get("properties") or {}
+    registry = resources.get(str(props.get("containerRegistry") or "").lower())
+    if registry is None:
+        return None
+    if str((registry.get("properties") or {}).get("publicNetworkAccess", "")).lower() != "disabled":
+        return None
+    compute = str(props.get("imageBuildCompute") or "")
+    if compute and f"{str(workspace['id']).lower()}/computes/{compute.lower()}" in resources:
+        return None
+    return (
+        "The workspace's container registry is not reachable to build the deployment's image: "
+        "set imageBuildCompute to a compute cluster of the workspace."
+    )
