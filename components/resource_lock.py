@@ -128,7 +128,8 @@ class ProtectGuardProvider(dynamic.ResourceProvider):
         return dynamic.CreateResult(id_="protect-guard", outs=props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.DiffResult:
-        changed = any(olds.get(k) != news.get(k) for k in ("protect", "beneath", "declared"))
+        # `declared` is read from the new inputs only: an unprotected stack never updates
+        changed = any(olds.get(k) != news.get(k) for k in ("protect", "beneath"))
         return dynamic.DiffResult(changes=changed)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> dynamic.UpdateResult:

@@ -161,3 +161,18 @@ def test_adding_a_batch_endpoint_which_unlocks_the_workspace_passes_the_guard():
 def test_once_unprotected_every_change_passes():
     unprotected = with_values(FULL, protect=False)
     assert _check(unprotected, with_values(unprotected, diagnostics={"enabled": False})) == []
+
+
+def test_the_guard_of_an_unprotected_stack_stays_the_same_through_day_2_changes():
+    before = _guard_inputs(with_values(FULL, protect=False))
+    after = _guard_inputs(with_values(FULL, protect=False, endpoint={**MODEL, "version": 2}))
+    assert after["declared"] != before["declared"]
+    assert ProtectGuardProvider().diff("protect-guard", before, after).changes is False
+
+
+def test_the_guard_records_a_change_of_what_lies_beneath_the_locks():
+    before = _guard_inputs(FULL)
+    after = _guard_inputs(
+        with_values(FULL, batchEndpoint={**MODEL, "instanceType": "Standard_DS4_v2"})
+    )
+    assert ProtectGuardProvider().diff("protect-guard", before, after).changes is True
