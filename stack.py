@@ -19,7 +19,7 @@ from components.azureml_workspace import (
     AzureMLWorkspaceArgs,
     private_link_groups,
 )
-from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs
+from components.batch_endpoint import BatchEndpoint, BatchEndpointArgs, compute_name
 from components.budget import Budget, BudgetArgs, month_start
 from components.databricks_workspace import (
     PRIVATE_LINK_GROUPS,
@@ -33,12 +33,18 @@ from components.managed_network import (
     ManagedNetworkProvision,
     ManagedNetworkProvisionArgs,
     managed_network_settings,
+    storage_subresources,
 )
 from components.network import Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
-from components.resource_lock import ResourceGroupLock, ResourceGroupLockArgs
+from components.resource_lock import (
+    ProtectGuard,
+    ResourceLocks,
+    ResourceLocksArgs,
+    lock_aml_workspace,
+)
 from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
@@ -85,8 +91,6 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     """Declare every resource for `config`, in dependency order; returns the stack outputs."""
     register_stack_tagging(stack_tags(config.stack, config.tags))
     ctx = _context(config)
-    if config.protect:
-        _lock(ctx)
     network = _network(ctx)
     endpoints = _private_dns(ctx, network)
     aml = _azureml(ctx, endpoints if config.private_link else None)
@@ -96,9 +100,14 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     )
     cluster = _tracking_cluster(ctx, workspace, settings)
     provisioned = _managed_network(ctx, aml)
-    serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
+    # An online deployment's image is built on the batch cluster when that is the workspace's
+    # image-build compute: the cluster exists first.
+    builder = [batch] if batch is not None and _image_build_compute(config) else []
+    serving = _serving(ctx, aml, [*provisioned, *builder]) if config.endpoint is not None else None
     _enterprise_controls(ctx, aml, workspace, serving)
+    if config.protect:
+        _locks(ctx, aml, workspace)
     return {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
@@ -134,13 +143,15 @@ def _context(config: StackConfig) -> _Context:
     unique = suffix.apply(lambda s: naming.global_names(config.prefix, config.stack, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
+    # Before every resource too: refuses deleting what `protect`'s locks cover.
+    protect_guard = ProtectGuard("protect-guard", config)
     group = resources.ResourceGroup(
         "main-rg",
         resource_group_name=names.resource_group,
         location=config.location,
         opts=pulumi.ResourceOptions(
             protect=config.protect,
-            depends_on=[guard],
+            depends_on=[guard, protect_guard],
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
@@ -221,9 +232,23 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             data_scientist=principal.object_id if principal else None,
             protect=config.protect,
             managed_network=managed_network_settings(config.aml_managed_network),
+            image_build_compute=_image_build_compute(config),
+            storage_outbound=storage_subresources(
+                config.aml_managed_network,
+                private_link=config.private_link,
+                batch=config.batch_endpoint is not None,
+            ),
             log_retention_days=config.diagnostics.retention_days,
         ),
     )
+
+
+def _image_build_compute(config: StackConfig) -> str | None:
+    """The batch cluster, where the private registry denies AzureML's own image builds
+    (core/config/controls.py check_image_build refuses the case with no cluster)."""
+    if config.private_link and config.container_registry and config.batch_endpoint is not None:
+        return compute_name(config.batch_endpoint)
+    return None
 
 
 def _databricks(
@@ -312,7 +337,10 @@ def _tracking_cluster(
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
             client_id=principal.client_id if principal else None,
             client_secret=pulumi.Output.secret(secret) if secret else None,
-            inside_workspace=workspace.inside_workspace,
+            # under the storage firewall, the first start needs DBFS's private endpoints
+            inside_workspace=workspace.inside_workspace.merge(
+                pulumi.ResourceOptions(depends_on=workspace.storage_endpoints)
+            ),
         ),
         pulumi.ResourceOptions(providers={"databricks": provider}),
     )
@@ -403,22 +431,28 @@ def _batch_serving(
                 lambda s: batch_endpoint_name(spec, config.prefix, config.stack, s)
             ),
             spec=spec,
+            node_public_ip=config.aml_managed_network is ManagedNetworkMode.OFF,
         ),
     )
 
 
 # --- enterprise controls: lock, diagnostics, team access, budget ---------------------------
 
-LOCK_NAME = "protect"  # one per resource group
+LOCK_NAME = "protect"  # one per locked resource
 BUDGET_NAME = "monthly"  # one per resource group
 
 
-def _lock(ctx: _Context) -> None:
-    """`protect: true`: a CanNotDelete lock on the group, before (and removed after) the rest."""
-    lock = ResourceGroupLock(
-        "group-lock", ResourceGroupLockArgs(resource_group_name=ctx.group.name, lock_name=LOCK_NAME)
-    )
-    pulumi.runtime.register_resource_transform(lock.lock_first())
+def _locks(ctx: _Context, aml: AzureMLWorkspace, workspace: DatabricksWorkspace) -> None:
+    """`protect: true`: CanNotDelete locks on what cannot be replaced, never on the group
+    (components/resource_lock.py says where and why)."""
+    targets: dict[str, pulumi.Input[str]] = {
+        "databricks": workspace.id,
+        "storage": aml.storage_account_id,
+        "key-vault": aml.key_vault_id,
+    }
+    if lock_aml_workspace(ctx.config):
+        targets["azureml"] = aml.id
+    ResourceLocks("locks", ResourceLocksArgs(targets=targets, lock_name=LOCK_NAME))
 
 
 def _enterprise_controls(

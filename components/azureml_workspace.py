@@ -24,6 +24,7 @@ from pulumi_azure_native import (
     storage,
 )
 
+from components.managed_network import with_storage_rules
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from components.purge import (
     AmlWorkspacePurge,
@@ -75,6 +76,11 @@ class AzureMLWorkspaceArgs:
     protect: bool = False  # protect=True on the AzureML workspace
     # managedNetwork (components/managed_network.py); None: not declared (no managed network)
     managed_network: machinelearningservices.ManagedNetworkSettingsArgs | None = None
+    # its storage account's subresources the managed network reaches by an explicit private-
+    # endpoint outbound rule (components/managed_network.py storage_subresources)
+    storage_outbound: tuple[str, ...] = ()
+    # the compute AzureML builds images on when the registry denies public access (None: none)
+    image_build_compute: str | None = None
     log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
 
 
@@ -344,7 +350,10 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 if private
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
-            managed_network=args.managed_network,
+            image_build_compute=args.image_build_compute,
+            managed_network=with_storage_rules(
+                args.managed_network, account.id, args.storage_outbound
+            ),
             opts=pulumi.ResourceOptions.merge(
                 self._child,
                 pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),

@@ -79,6 +79,9 @@ def endpoint_revision(tags: Any, properties: Any) -> str:
 class BatchEndpointArgs(ServingArgs):
     storage_account_id: pulumi.Input[str]  # the workspace's default datastore lives there
     spec: BatchEndpointSpec
+    # Nodes with public IPs: a cluster without them needs a VNet or a managed network to get
+    # out at all (Learn, "Compute cluster: no public IP"); the stack has neither without one.
+    node_public_ip: bool = False
 
 
 class BatchEndpoint(pulumi.ComponentResource):
@@ -179,7 +182,7 @@ def _compute(name: str, args: BatchEndpointArgs, child: pulumi.ResourceOptions) 
                 vm_size=spec.instance_type,
                 vm_priority=ml.VmPriority.DEDICATED,
                 os_type=ml.OsType.LINUX,
-                enable_node_public_ip=False,
+                enable_node_public_ip=args.node_public_ip,
                 remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
                 scale_settings=ml.ScaleSettingsArgs(
                     min_node_count=0,

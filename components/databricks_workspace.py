@@ -149,8 +149,13 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         )
         self.inside_workspace = inside(workspace)
         self._private_endpoints(name, args, workspace)
+        # What a cluster's first start needs under the storage firewall: DBFS is reachable
+        # only through these endpoints (and their DNS zone groups).
+        self.storage_endpoints: list[pulumi.Resource] = []
         if args.access_connector_id is not None:
-            self._storage_endpoints(name, args, workspace, managed_resource_group_id)
+            self.storage_endpoints = self._storage_endpoints(
+                name, args, workspace, managed_resource_group_id
+            )
 
         self.id = workspace.id
         self.name = workspace.name
@@ -218,7 +223,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         args: DatabricksWorkspaceArgs,
         workspace: databricks.Workspace,
         managed_resource_group_id: pulumi.Output[str],
-    ) -> None:
+    ) -> list[pulumi.Resource]:
         """blob and dfs endpoints to the workspace storage account, whose name Azure picks
         (`parameters.storageAccountName`, read back from the workspace)."""
         if args.private_endpoints is None:
@@ -228,7 +233,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             "/providers/Microsoft.Storage/storageAccounts/",
             workspace.parameters.apply(lambda p: p.storage_account_name.value),
         )
-        for group in STORAGE_FIREWALL_GROUPS:
+        return [
             PrivateEndpoint(
                 f"{name}-storage-{group}",
                 PrivateEndpointArgs(
@@ -241,3 +246,5 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            for group in STORAGE_FIREWALL_GROUPS
+        ]

@@ -18,7 +18,8 @@ does that once the workspace exists; the endpoints and the batch cluster depend 
 
 One way. Once enabled, a workspace's managed network cannot be disabled (Learn, "Managed virtual
 network isolation", Limitations). ManagedNetworkGuard records the mode of every update; its
-`check` (run by preview and by `up`, before any step) refuses `off` after an enabled mode.
+`check` (run by preview and by `up`, before any step) refuses `off` after an enabled mode,
+and allowInternetOutbound after allowOnlyApprovedOutbound (one way too, same Limitations).
 The resource group depends on the guard, so a refused switch touches no resource. Whether a
 workspace is already live is known only to the engine's state, so the program warns on every
 run with a managed network on (core/config ONE_WAY_NOTE); the guard refuses the way back.
@@ -75,6 +76,56 @@ def managed_network_settings(mode: ManagedNetworkMode) -> ml.ManagedNetworkSetti
         isolation_mode=ISOLATION_MODES[mode],
         outbound_rules=rules,
         firewall_sku=ml.FirewallSku.STANDARD if rules else None,
+    )
+
+
+def storage_subresources(
+    mode: ManagedNetworkMode, *, private_link: bool, batch: bool
+) -> tuple[str, ...]:
+    """The AzureML storage account's subresources the managed network reaches through an
+    explicit private-endpoint outbound rule (none when the network is off):
+    - blob and file under privateLink with allowInternetOutbound: the account keeps public
+      access Enabled (default action Deny), and in that mode AzureML creates endpoints itself
+      only to dependencies whose public network access is disabled (Learn, "Workspace managed
+      network isolation", List of required rules); allowOnlyApprovedOutbound creates them for
+      every dependency;
+    - queue and table with a batch endpoint, in either mode (same article, "Scenario: Use batch
+      endpoints": batch needs them on the default storage account; storage is not reachable by
+      an FQDN rule in approved-only mode)."""
+    if mode is ManagedNetworkMode.OFF:
+        return ()
+    targets: tuple[str, ...] = ()
+    if private_link and mode is ManagedNetworkMode.ALLOW_INTERNET_OUTBOUND:
+        targets += ("blob", "file")
+    if batch:
+        targets += ("queue", "table")
+    return targets
+
+
+def with_storage_rules(
+    settings: ml.ManagedNetworkSettingsArgs | None,
+    storage_account_id: pulumi.Input[str],
+    subresources: tuple[str, ...],
+) -> ml.ManagedNetworkSettingsArgs | None:
+    """`settings` plus one private-endpoint outbound rule per storage subresource."""
+    if settings is None or not subresources:
+        return settings
+    rules = {
+        f"storage-{target}": ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint",
+            category=ml.RuleCategory.USER_DEFINED,
+            destination=ml.PrivateEndpointDestinationArgs(
+                service_resource_id=storage_account_id,
+                subresource_target=target,
+                spark_enabled=False,
+            ),
+        )
+        for target in subresources
+    }
+    return ml.ManagedNetworkSettingsArgs(
+        isolation_mode=settings.isolation_mode,
+        outbound_rules={**(settings.outbound_rules or {}), **rules},
+        firewall_sku=settings.firewall_sku,
     )
 
 
@@ -186,6 +237,23 @@ def one_way_problem(previous: str | None, requested: str) -> str | None:
     return None
 
 
+def approved_only_problem(previous: str | None, requested: str) -> str | None:
+    """Why leaving allowOnlyApprovedOutbound for allowInternetOutbound is refused, or None.
+    Learn, "Workspace managed network isolation", Limitations: a workspace configured to allow
+    only approved outbound can't be reconfigured to allow internet outbound."""
+    approved = ISOLATION_MODES[ManagedNetworkMode.ALLOW_ONLY_APPROVED_OUTBOUND]
+    internet = ISOLATION_MODES[ManagedNetworkMode.ALLOW_INTERNET_OUTBOUND]
+    if previous == approved and requested == internet:
+        return (
+            f"{NAMESPACE}:amlManagedNetwork: allowInternetOutbound is refused: the AzureML "
+            "workspace's managed network allows only approved outbound on this stack, and Azure "
+            "cannot reconfigure it to allow internet outbound (Learn, Workspace managed network "
+            f"isolation, Limitations); set it back with `pulumi config set {NAMESPACE}:"
+            "amlManagedNetwork allowOnlyApprovedOutbound` and add an outbound rule instead"
+        )
+    return None
+
+
 def _config_value(isolation_mode: str) -> str:
     for mode, arm_value in ISOLATION_MODES.items():
         if arm_value == isolation_mode:
@@ -199,7 +267,8 @@ class ManagedNetworkGuardProvider(dynamic.ResourceProvider):
     serialize_as_secret_always = False
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dynamic.CheckResult:
-        problem = one_way_problem(olds.get("isolation_mode"), news.get("isolation_mode", ""))
+        previous, requested = olds.get("isolation_mode"), news.get("isolation_mode", "")
+        problem = one_way_problem(previous, requested) or approved_only_problem(previous, requested)
         if problem:
             return dynamic.CheckResult(
                 inputs=news, failures=[dynamic.CheckFailure("isolation_mode", problem)]

@@ -219,9 +219,11 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         rules.databricks_storage_firewall_whole,
     ),
     _stack_policy(
-        "protected-resource-group-locked",
-        "A resource group declared with protect has a CanNotDelete management lock.",
-        rules.protected_group_locked,
+        "protected-stack-locked",
+        "A protected stack's Databricks workspace, storage accounts and key vaults have "
+        "CanNotDelete locks and no lock is on a group holding an AzureML workspace (it stops "
+        "compute scale-in); a protected group without one has its own lock.",
+        rules.protected_stack_locked,
     ),
     _resource_policy(
         "role-assignment-not-databricks-admin",

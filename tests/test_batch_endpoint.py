@@ -66,7 +66,7 @@ def test_no_batch_endpoint_declares_nothing_and_null_outputs():
     assert result.outputs["batchEndpointUri"] is None
 
 
-def test_cluster_scales_to_zero_with_a_system_identity_and_no_public_ips():
+def test_cluster_scales_to_zero_with_a_system_identity_and_no_remote_login():
     b = batch(run(MODEL))
     assert b.compute.inputs["computeName"] == compute_name(
         BatchEndpointSpec("m", 1, "Standard_DS3_v2", 2, None, None, BatchOutputAction.APPEND_ROW)
@@ -79,8 +79,20 @@ def test_cluster_scales_to_zero_with_a_system_identity_and_no_public_ips():
     assert inner["vmSize"] == "Standard_DS3_v2"
     assert inner["scaleSettings"]["minNodeCount"] == 0
     assert inner["scaleSettings"]["maxNodeCount"] == 2
-    assert inner["enableNodePublicIp"] is False
     assert inner["remoteLoginPortPublicAccess"] == "Disabled"
+
+
+def test_without_a_managed_network_the_cluster_nodes_get_public_ips_as_their_way_out():
+    # Neither a VNet nor a managed network: a no-public-IP cluster would have no outbound.
+    inner = batch(run(MODEL)).compute.inputs["properties"]["properties"]
+    assert inner["enableNodePublicIp"] is True
+
+
+@pytest.mark.parametrize("mode", ["allowInternetOutbound", "allowOnlyApprovedOutbound"])
+def test_with_a_managed_network_the_cluster_nodes_have_no_public_ip(mode):
+    base = with_values(AZUREML, amlManagedNetwork=mode)
+    inner = batch(run(MODEL, base)).compute.inputs["properties"]["properties"]
+    assert inner["enableNodePublicIp"] is False
 
 
 def test_endpoint_takes_entra_tokens_and_leaves_its_default_to_the_default_resource():

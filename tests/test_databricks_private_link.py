@@ -98,3 +98,26 @@ def test_endpoints_and_zone_links_go_before_the_workspace_and_the_vnet_on_destro
 def test_dual_tracking_is_allowed_with_databricks_private_link():
     result = program(with_values(DEV, databricksPrivateLink="backend"))
     assert result.outputs["trackingMode"] == "dual"
+
+
+def test_under_the_storage_firewall_the_cluster_starts_after_dbfs_endpoints_and_zones():
+    result = program(PRIVATE, "private")
+    cluster = result.one("databricks:index/cluster:Cluster")
+    needed = {
+        r.urn
+        for r in result.resources
+        if r.name
+        in {
+            "databricks-storage-blob-pe",
+            "databricks-storage-dfs-pe",
+            "databricks-storage-blob-zones",
+            "databricks-storage-dfs-zones",
+        }
+    }
+    assert len(needed) == 4
+    assert needed <= set(cluster.depends_on)
+
+
+def test_without_the_storage_firewall_the_cluster_waits_for_no_storage_endpoint(dev):
+    cluster = dev.one("databricks:index/cluster:Cluster")
+    assert not [urn for urn in cluster.depends_on if "storage-blob" in urn or "storage-dfs" in urn]

@@ -212,29 +212,16 @@ def test_the_online_endpoint_gets_its_own_diagnostic_setting():
 # --- lock ------------------------------------------------------------------------------------
 
 
-def test_protect_puts_a_can_not_delete_lock_on_the_group_that_everything_else_waits_for():
+def test_protect_puts_no_lock_on_the_group():
+    # A group lock would keep AzureML compute from scaling in (components/resource_lock.py).
     result = program(with_values(DEV, protect=True))
-    lock = result.one(LOCK)
-    assert lock.inputs["level"] == "CanNotDelete"
-    assert lock.inputs["resourceGroupName"] == "mlflow-dev-rg"
-    assert not lock.protect  # `protect: false` + `pulumi up` must be able to remove it
-    # The managed-network guard comes before the group itself (a refused switch touches
-    # nothing) and holds no Azure resource, so the lock cannot be in its way.
-    before_group = ("pulumi-python:dynamic/network:ManagedNetworkGuard",)
-    others = [
-        r
-        for r in result.resources
-        if r.custom
-        and r.type not in (GROUP, LOCK, *before_group)
-        and not r.type.startswith("pulumi:providers:")
-    ]
-    assert others
-    waiting = [r.name for r in others if lock.urn not in r.depends_on]
-    assert waiting == [], "created after the lock, deleted before it"
+    assert result.of_type(LOCK) == []
+    assert result.one(GROUP).protect
 
 
 def test_no_lock_without_protect():
     assert program(DEV).of_type(LOCK) == []
+    assert program(DEV).of_type("azure-native:authorization:ManagementLockByScope") == []
 
 
 # --- team access -----------------------------------------------------------------------------

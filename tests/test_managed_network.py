@@ -13,6 +13,7 @@ from components.managed_network import (
     PROVISION_TYPE,
     ManagedNetworkGuardProvider,
     ManagedNetworkProvisionProvider,
+    approved_only_problem,
     managed_network_settings,
     one_way_problem,
     outbound_rule_name,
@@ -49,18 +50,56 @@ def test_approved_outbound_allows_the_package_indexes_mlflow_deployments_install
     network = program(PRIVATE_SERVING, "private").one(AML).inputs["managedNetwork"]
     assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert network["firewallSku"] == "Standard"
-    assert network["outboundRules"] == {
+    fqdn = {k: v for k, v in network["outboundRules"].items() if v["type"] == "FQDN"}
+    assert fqdn == {
         outbound_rule_name(host): {"type": "FQDN", "category": "UserDefined", "destination": host}
         for host in PACKAGE_HOSTS
     }
     assert {"pypi.org", "*.pythonhosted.org"} <= set(PACKAGE_HOSTS)
 
 
-def test_internet_outbound_needs_no_rules():
+def _storage_rules(network: dict) -> dict[str, tuple[str, str]]:
+    return {
+        name: (rule["destination"]["serviceResourceId"], rule["destination"]["subresourceTarget"])
+        for name, rule in (network.get("outboundRules") or {}).items()
+        if rule["type"] == "PrivateEndpoint"
+    }
+
+
+STORAGE_ID = (
+    "/subscriptions/3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21/resourceGroups/mlflow-private-rg/"
+    "providers/Microsoft.Storage/storageAccounts/mlflowprivate65c371"
+)
+
+
+def test_batch_reaches_the_storage_queue_and_table_through_private_endpoint_rules():
+    network = program(PRIVATE_SERVING, "private").one(AML).inputs["managedNetwork"]
+    assert _storage_rules(network) == {
+        "storage-queue": (STORAGE_ID, "queue"),
+        "storage-table": (STORAGE_ID, "table"),
+    }
+    rule = network["outboundRules"]["storage-queue"]
+    assert rule["category"] == "UserDefined"
+    assert rule["destination"]["sparkEnabled"] is False
+
+
+def test_internet_outbound_reaches_the_storage_account_through_explicit_endpoints():
+    # The account keeps public access Enabled (default action Deny): AzureML would make no
+    # endpoint to it by itself in this mode.
     raw = with_values(PRIVATE, endpoint=MODEL, amlManagedNetwork="allowInternetOutbound")
     network = program(raw, "private").one(AML).inputs["managedNetwork"]
     assert network["isolationMode"] == "AllowInternetOutbound"
-    assert "outboundRules" not in network and "firewallSku" not in network
+    assert _storage_rules(network) == {
+        "storage-blob": (STORAGE_ID, "blob"),
+        "storage-file": (STORAGE_ID, "file"),
+    }
+    assert "firewallSku" not in network
+
+
+def test_approved_outbound_without_batch_adds_no_storage_rule():
+    # AzureML's own required rules reach blob and file in this mode.
+    raw = with_values(PRIVATE, endpoint=MODEL, amlManagedNetwork="allowOnlyApprovedOutbound")
+    assert _storage_rules(program(raw, "private").one(AML).inputs["managedNetwork"]) == {}
 
 
 def test_network_is_provisioned_after_the_workspace_and_before_every_deployment():
@@ -97,6 +136,21 @@ def test_turning_the_managed_network_off_again_is_refused_naming_what_to_set(pre
     assert "pulumi config set databricks-azureml:amlManagedNetwork" in failure.reason
 
 
+def test_allowing_internet_outbound_after_approved_only_is_refused_naming_what_to_set():
+    check = ManagedNetworkGuardProvider().check(
+        {"isolation_mode": "AllowOnlyApprovedOutbound"}, {"isolation_mode": "AllowInternetOutbound"}
+    )
+    [failure] = check.failures
+    assert failure.property == "isolation_mode"
+    assert failure.reason.startswith(
+        "databricks-azureml:amlManagedNetwork: allowInternetOutbound is refused"
+    )
+    assert (
+        "`pulumi config set databricks-azureml:amlManagedNetwork allowOnlyApprovedOutbound`"
+        in failure.reason
+    )
+
+
 @pytest.mark.parametrize(
     ("previous", "requested"),
     [
@@ -111,6 +165,7 @@ def test_every_other_move_passes_the_guard(previous, requested):
     olds = {} if previous is None else {"isolation_mode": previous}
     assert ManagedNetworkGuardProvider().check(olds, {"isolation_mode": requested}).failures == []
     assert one_way_problem(previous, requested) is None
+    assert approved_only_problem(previous, requested) is None
 
 
 # --- provisioning through ARM ------------------------------------------------------------------

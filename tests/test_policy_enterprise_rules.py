@@ -105,14 +105,41 @@ def test_a_stack_without_workspaces_is_not_checked():
 # --- the protected group's lock --------------------------------------------------------------
 
 
-def test_a_protected_group_with_its_lock_passes():
-    assert rules.protected_group_locked(declared(with_values(DEV, protect=True))) == []
+def test_a_protected_stack_with_its_resource_locks_passes():
+    assert rules.protected_stack_locked(declared(with_values(DEV, protect=True))) == []
 
 
-def test_a_protected_group_without_a_lock_is_a_violation():
-    resources = declared(with_values(DEV, protect=True), drop="group-lock")
-    [violation] = rules.protected_group_locked(resources)
-    assert "resource group 'main-rg' is protected, but no management lock covers it" in (
+@pytest.mark.parametrize(
+    ("dropped", "named"),
+    [("locks-storage", "'azureml-storage'"), ("locks-key-vault", "'azureml-kv'"),
+     ("locks-databricks", "'databricks-dbw'")],
+)  # fmt: skip
+def test_a_protected_stack_missing_a_resource_lock_is_a_violation(dropped, named):
+    resources = declared(with_values(DEV, protect=True), drop=dropped)
+    [violation] = rules.protected_stack_locked(resources)
+    assert violation.message == (
+        f"{named} is in a protected stack but no CanNotDelete lock covers it, so the portal or "
+        "the CLI can delete it"
+    )
+
+
+def test_a_group_lock_over_an_azureml_workspace_is_a_violation():
+    group_lock = rules.Declared(
+        rules.GROUP_LOCK,
+        "group-lock",
+        {"resourceGroupName": "mlflow-dev-rg", "level": "CanNotDelete"},
+    )
+    resources = [*declared(with_values(DEV, protect=True)), group_lock]
+    [violation] = rules.protected_stack_locked(resources)
+    assert violation.message.startswith(
+        "lock 'group-lock' is on a resource group that holds an AzureML workspace"
+    )
+
+
+def test_a_protected_group_without_a_workspace_or_a_lock_is_a_violation():
+    group = rules.Declared(rules.RESOURCE_GROUP, "rg", {"resourceGroupName": "g"}, "u", (), True)
+    [violation] = rules.protected_stack_locked([group])
+    assert "resource group 'rg' is protected, but no management lock covers it" in (
         violation.message
     )
 
@@ -126,8 +153,8 @@ def test_a_lock_of_another_level_does_not_count():
     assert "its lock has level 'NotSpecified'" in violation.message
 
 
-def test_an_unprotected_group_needs_no_lock():
-    assert rules.protected_group_locked(declared(DEV)) == []
+def test_an_unprotected_stack_needs_no_lock():
+    assert rules.protected_stack_locked(declared(DEV)) == []
 
 
 # --- no Databricks admin by Azure role -------------------------------------------------------
@@ -221,15 +248,15 @@ def test_deployed_settings_and_locks_are_matched_by_their_ids():
         props = dict(r.props)
         if r.resource_type == rules.DIAGNOSTIC_SETTING:
             props.pop("resourceUri")
-        if r.resource_type == rules.GROUP_LOCK:
-            props.pop("resourceGroupName")
+        if r.resource_type == rules.SCOPE_LOCK:
+            props.pop("scope")
         if r.resource_type == rules.RESOURCE_GROUP:
             props.pop("resourceGroupName")
         resources.append(
             rules.Declared(r.resource_type, r.name, props, r.urn, r.dependencies, r.protect)
         )
     assert rules.diagnostic_settings_to_workspace(resources) == []
-    assert rules.protected_group_locked(resources) == []
+    assert rules.protected_stack_locked(resources) == []
     missing = [r for r in resources if r.name != "diagnostics-blob"]
     [violation] = rules.diagnostic_settings_to_workspace(missing)
     assert violation.message.startswith("storage account")

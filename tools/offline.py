@@ -195,6 +195,11 @@ EXTENSION_TYPES: dict[str, tuple[str, str, str]] = {
         "name",
     ),
     "azure-native:consumption:Budget": ("Microsoft.Consumption/budgets", "scope", "budgetName"),
+    "azure-native:authorization:ManagementLockByScope": (
+        "Microsoft.Authorization/locks",
+        "scope",
+        "lockName",
+    ),
 }
 
 

@@ -109,6 +109,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "pulumi-python:dynamic/serving:BatchEndpointDefault": ("endpoint_name", "deployment_name"),
     "pulumi-python:dynamic/network:ManagedNetworkProvision": ("isolation_mode",),
     "pulumi-python:dynamic/network:ManagedNetworkGuard": ("isolation_mode",),
+    "pulumi-python:dynamic/locks:ProtectGuard": ("protect",),
     "databricks:index/secretScope:SecretScope": ("name", "backendType"),
     "databricks:index/secret:Secret": ("scope", "key", "stringValue"),
     "databricks:index/cluster:Cluster": (

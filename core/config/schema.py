@@ -279,7 +279,8 @@ class StackSchema(Section):
     protect: bool = Field(
         False,
         description="Protect the resource group and both workspaces so that pulumi destroy "
-        "refuses.",
+        "refuses, with CanNotDelete locks on the workspaces, the storage account and the key "
+        "vault (never the group); refused with amlManagedNetwork.",
     )
     purge_on_destroy: bool = Field(
         True,

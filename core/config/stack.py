@@ -15,6 +15,7 @@ from typing import Any
 import core.config.schema as schema
 from core import azure_names, config_keys, naming
 from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
+from core.config.controls import check_image_build, check_protect_managed_network
 from core.config.enterprise import (
     ACCESS_FIELDS,
     BUDGET_FIELDS,
@@ -146,33 +147,50 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     if service_principal is not None:
         _check_no_everyone_group(cluster)
 
-    return StackConfig(
-        stack=stack,
-        location=location,
-        prefix=prefix,
-        tracking_mode=tracking_mode,
-        model_registry=model_registry,
-        private_link=private_link,
-        databricks_private_link=databricks_private_link,
-        network=network,
-        cluster=cluster,
-        service_principal=service_principal,
-        service_principal_secret=secret,
-        container_registry=_bool(ours, "containerRegistry", DEFAULTS["containerRegistry"]),
-        protect=_bool(ours, "protect", DEFAULTS["protect"]),
-        purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
-        tags=_tags(ours),
-        endpoint=_endpoint(ours, prefix, stack, model_registry),
-        batch_endpoint=_batch_endpoint(ours, model_registry),
-        aml_managed_network=_managed_network(
-            ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
-        ),
-        unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
-        diagnostics=_diagnostics(ours),
-        access=_access(ours),
-        budget=_budget(ours),
-        databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
+    return _checked(
+        StackConfig(
+            stack=stack,
+            location=location,
+            prefix=prefix,
+            tracking_mode=tracking_mode,
+            model_registry=model_registry,
+            private_link=private_link,
+            databricks_private_link=databricks_private_link,
+            network=network,
+            cluster=cluster,
+            service_principal=service_principal,
+            service_principal_secret=secret,
+            container_registry=_bool(ours, "containerRegistry", DEFAULTS["containerRegistry"]),
+            protect=_bool(ours, "protect", DEFAULTS["protect"]),
+            purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
+            tags=_tags(ours),
+            endpoint=_endpoint(ours, prefix, stack, model_registry),
+            batch_endpoint=_batch_endpoint(ours, model_registry),
+            aml_managed_network=_managed_network(
+                ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
+            ),
+            unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
+            diagnostics=_diagnostics(ours),
+            access=_access(ours),
+            budget=_budget(ours),
+            databricks_storage_firewall=_storage_firewall(
+                ours, network.endpoint_subnet is not None
+            ),
+        )
     )
+
+
+def _checked(config: StackConfig) -> StackConfig:
+    """`config`, once the enterprise controls' cross-field rules (core/config/controls.py)
+    accept it."""
+    check_protect_managed_network(config.protect, config.aml_managed_network.value)
+    check_image_build(
+        private_link=config.private_link,
+        container_registry=config.container_registry,
+        online=config.endpoint is not None,
+        batch=config.batch_endpoint is not None,
+    )
+    return config
 
 
 def _location(raw: Mapping[str, Any]) -> str:

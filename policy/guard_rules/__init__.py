@@ -74,7 +74,9 @@ from .locks import (
     GROUP_LOCK,
     LOCK_LEVELS,
     RESOURCE_GROUP,
+    SCOPE_LOCK,
     protected_group_locked,
+    protected_stack_locked,
 )
 from .serving import private_link_managed_network_not_off, private_link_serving_has_managed_network
 from .state_backend import (
@@ -139,6 +141,7 @@ __all__ = [
     "REQUIRED_TAGS",
     "RESOURCE_GROUP",
     "ROLE_ASSIGNMENT",
+    "SCOPE_LOCK",
     "SECRET_NAME_PARTS",
     "SECRET_REFERENCE",
     "STATE_CONTAINER_NAME",
@@ -175,6 +178,7 @@ __all__ = [
     "private_link_managed_network_not_off",
     "private_link_serving_has_managed_network",
     "protected_group_locked",
+    "protected_stack_locked",
     "required_tags",
     "role_assignment_not_databricks_admin",
     "state_backend_blob_recovery",

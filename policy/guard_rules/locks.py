@@ -1,13 +1,22 @@
-"""The resource group lock: a protected resource group carries a CanNotDelete (or ReadOnly)
-management lock, so nothing deletes it from outside Pulumi either (Learn, "Lock your
-resources to protect your infrastructure")."""
+"""Locks of a protected stack, so nothing deletes what it protects from outside Pulumi either
+(Learn, "Lock your resources to protect your infrastructure"): a group's own CanNotDelete (or
+ReadOnly) lock, or, where the group holds an AzureML workspace, locks on its resources."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from .common import UNKNOWN, Declared, StackViolation, lookup
+from .common import (
+    AML_WORKSPACE,
+    DATABRICKS_WORKSPACE,
+    KEY_VAULT,
+    STORAGE_ACCOUNT,
+    UNKNOWN,
+    Declared,
+    StackViolation,
+    lookup,
+)
 
 RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 GROUP_LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel"
@@ -64,4 +73,51 @@ def protected_group_locked(resources: Sequence[Declared]) -> list[StackViolation
                 group.urn or None,
             )
         )
+    return violations
+
+
+SCOPE_LOCK = "azure-native:authorization:ManagementLockByScope"
+# What `protect` must lock in a stack with an AzureML workspace: what cannot be replaced.
+LOCKED_TYPES = (DATABRICKS_WORKSPACE, STORAGE_ACCOUNT, KEY_VAULT)
+
+
+def _covers(lock: Declared, target: Declared) -> bool:
+    scope, rid = lookup(lock.props, "scope"), lookup(target.props, "id")
+    if isinstance(scope, str) and isinstance(rid, str):
+        return scope.lower() == rid.lower()
+    return bool(target.urn) and target.urn in lock.dependencies
+
+
+def protected_stack_locked(resources: Sequence[Declared]) -> list[StackViolation]:
+    """A protected resource group: where it holds an AzureML workspace, no group lock (Learn,
+    "Lock your resources to protect your infrastructure", Considerations: it stops AzureML
+    compute clusters from removing unused nodes) and a CanNotDelete lock on every Databricks
+    workspace, storage account and key vault; elsewhere, the group's own lock."""
+    if not any(r.resource_type == AML_WORKSPACE for r in resources):
+        return protected_group_locked(resources)
+    if not any(r.resource_type == RESOURCE_GROUP and r.protect for r in resources):
+        return []
+    violations = [
+        StackViolation(
+            f"lock {lock.name!r} is on a resource group that holds an AzureML workspace: AzureML "
+            "compute clusters under it cannot remove unused nodes; lock the resources instead",
+            lock.urn or None,
+        )
+        for lock in resources
+        if lock.resource_type == GROUP_LOCK
+    ]
+    locks = [
+        r
+        for r in resources
+        if r.resource_type == SCOPE_LOCK and lookup(r.props, "level") in (UNKNOWN, *LOCK_LEVELS)
+    ]
+    for target in resources:
+        if target.resource_type in LOCKED_TYPES and not any(_covers(k, target) for k in locks):
+            violations.append(
+                StackViolation(
+                    f"{target.name!r} is in a protected stack but no CanNotDelete lock covers "
+                    "it, so the portal or the CLI can delete it",
+                    target.urn or None,
+                )
+            )
     return violations

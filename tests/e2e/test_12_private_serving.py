@@ -47,7 +47,13 @@ def test_private_link_stack_serves_online_and_in_batch_behind_its_managed_networ
     network = workspace["properties"]["managedNetwork"]
     assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert network["status"]["status"] == "Active"
-    assert {rule["destination"] for rule in network["outboundRules"].values()} >= {"pypi.org"}
+    rules = network["outboundRules"].values()
+    assert {rule["destination"] for rule in rules if rule["type"] == "FQDN"} >= {"pypi.org"}
+    assert {
+        rule["destination"]["subresourceTarget"]
+        for rule in rules
+        if rule["type"] == "PrivateEndpoint"
+    } == {"queue", "table"}
 
     # provisioned before the first deployment and the batch cluster
     calls = [(c.method, c.path.lower()) for c in cloud.arm.calls()]

@@ -1,6 +1,6 @@
-"""Scenario 3: `protect: true` makes destroy refuse and puts a CanNotDelete lock on the resource
-group, created before everything else (here with a budget and team access too); turned off and
-applied, the lock goes, then destroy succeeds."""
+"""Scenario 3: `protect: true` makes destroy refuse and puts CanNotDelete locks on the
+workspaces, the storage account and the key vault, never on the group (here with a budget and
+team access too); turned off and applied, the locks go, then destroy succeeds."""
 
 from __future__ import annotations
 
@@ -33,24 +33,28 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     pulumi("up", "--yes", "--skip-preview")
 
     state = cloud.arm.dump()["resources"]
-    [lock] = [r for r in state if LOCK_PATH in r["id"].lower()]
-    assert lock["properties"]["level"] == "CanNotDelete"
-    group = lock["id"].lower().split(LOCK_PATH)[0]
+    locks = [r for r in state if LOCK_PATH in r["id"].lower()]
+    assert {r["properties"]["level"] for r in locks} == {"CanNotDelete"}
+    locked = sorted(r["id"].lower().split(LOCK_PATH)[0].split("/providers/")[1] for r in locks)
+    assert [scope.rsplit("/", 1)[0] for scope in locked] == [
+        "microsoft.databricks/workspaces",
+        "microsoft.keyvault/vaults",
+        "microsoft.machinelearningservices/workspaces",
+        "microsoft.storage/storageaccounts",
+    ]
     [budget] = [r for r in state if "/microsoft.consumption/budgets/" in r["id"].lower()]
     assert budget["properties"]["amount"] == 500
     assert len(budget["properties"]["notifications"]) == 3
     assignments = [r for r in state if "/roleassignments/" in r["id"].lower()]
     assert len(assignments) == 3  # AzureML Data Scientist, blob reader, Reader
-    # Created first: after its group, before any other resource of the stack.
-    puts = [c.path.lower() for c in cloud.arm.calls("PUT") if "/resourcegroups/" in c.path.lower()]
-    lock_at = puts.index(lock["id"].lower())
-    assert all(p == group for p in puts[:lock_at]), puts[:lock_at]
-    assert len(puts) > lock_at + 10
     # ARM refuses a delete from outside Pulumi (the portal, the CLI) under the lock.
     vault = next(r["id"] for r in state if "/microsoft.keyvault/vaults/" in r["id"].lower())
     refused_by_arm = cloud.arm.request("DELETE", vault, query={"api-version": "2024-11-01"})
     assert refused_by_arm.status == 409
     assert refused_by_arm.body["error"]["code"] == "ScopeLocked"
+    group = next(r["id"] for r in state if r["type"] == "Microsoft.Resources/resourceGroups")
+    group_refused = cloud.arm.request("DELETE", group, query={"api-version": "2024-03-01"})
+    assert (group_refused.status, group_refused.body["error"]["code"]) == (409, "ScopeLocked")
 
     refused = pulumi("destroy", "--yes", ok=False)
     assert "protected" in refused.output
@@ -60,7 +64,9 @@ def test_protected_stack_refuses_destroy_until_unprotected(
     before = len(cloud.arm.calls("DELETE"))
     pulumi("up", "--yes", "--skip-preview")
     removed = [c.path.lower() for c in cloud.arm.calls("DELETE")[before:]]
-    assert removed == [lock["id"].lower()], "unprotecting removes the lock and nothing else"
+    assert sorted(removed) == sorted(r["id"].lower() for r in locks), (
+        "unprotecting removes the locks and nothing else"
+    )
 
     pulumi("destroy", "--yes", "--skip-preview")
     assert cloud.arm.dump()["resources"] == []

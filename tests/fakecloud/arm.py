@@ -45,6 +45,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from tests.fakecloud import arm_locks
+from tests.fakecloud import arm_network_rules as network_rules
 from tests.fakecloud import arm_workspace_rules as workspace_rules
 
 TOKEN = "fake-arm-token"
@@ -61,7 +63,6 @@ DATABRICKS_WORKSPACE = "microsoft.databricks/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 SUBNET = "microsoft.network/virtualnetworks/subnets"
 PRIVATE_ENDPOINT = "microsoft.network/privateendpoints"
-LOCK = "microsoft.authorization/locks"
 BUDGET = "microsoft.consumption/budgets"
 DIAGNOSTIC_SETTINGS = "/providers/microsoft.insights/diagnosticsettings/"
 LOG_ANALYTICS = "/providers/microsoft.operationalinsights/workspaces/"
@@ -467,6 +468,9 @@ class FakeArm:
             locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
             if locked:
                 return locked
+            inside = arm_locks.locks_inside(self.resources, key)
+            if inside:
+                return _scope_locked(key, "delete", inside[0])
             found["properties"]["provisioningState"] = "Deleting"
             return self._accepted(lambda: self._delete_group(key), found["location"])
         return arm_error(405, "MethodNotAllowed", f"{method} is not supported on a group")
@@ -580,7 +584,7 @@ class FakeArm:
         resources to protect your infrastructure"; the 409 ScopeLocked answer as quoted in
         Azure/azure-cli #20232 and Azure/apiops #606)."""
         for rid, resource in self.resources.items():
-            if str(resource.get("type", "")).lower() != LOCK or rid == key:
+            if not arm_locks.is_lock(rid) or rid == key:
                 continue
             level = (resource.get("properties") or {}).get("level")
             scope = rid.rsplit("/providers/", 1)[0]
@@ -976,6 +980,11 @@ class FakeArm:
                     "BadRequest",
                     "Managed network isolation cannot be disabled once it is enabled.",
                 )
+            downgrade = network_rules.approved_only_downgrade(
+                old["properties"].get("managedNetwork"), props.get("managedNetwork")
+            )
+            if downgrade:
+                return arm_error(400, "BadRequest", downgrade)
         workspace_key = (
             key.split("/providers/", 1)[0]
             + "/providers/"
@@ -1003,7 +1012,14 @@ class FakeArm:
                         "network is not provisioned; enable managedNetwork and provision it "
                         "before creating deployments.",
                     )
+        if kind in (AML_ONLINE_DEPLOYMENT, AML_BATCH_DEPLOYMENT) and old is None and workspace:
+            unbuildable = network_rules.image_build_refused(self.resources, workspace)
+            if unbuildable:
+                return arm_error(400, "BadRequest", unbuildable)
         if kind == AML_COMPUTE:
+            stranded = network_rules.compute_without_outbound(workspace, props)
+            if stranded:
+                return arm_error(400, "BadRequest", stranded)
             return _refuse_compute(props, old)
         if kind == AML_BATCH_ENDPOINT:
             return self._refuse_batch_endpoint(key, props)
@@ -1066,6 +1082,26 @@ class FakeArm:
             base = f"https://{resource['name']}.{location}.inference.ml.azure.com"
             props["scoringUri"] = f"{base}/jobs"
             props["swaggerUri"] = f"{base}/swagger.json"
+
+    def run_batch_job(self, compute_id: str, nodes: int = 1) -> dict[str, Any]:
+        """A batch job on the AmlCompute `compute_id`: it fails when the workspace's managed
+        network cannot reach the storage queue and table (arm_network_rules.py); else its
+        cluster scales out, runs, and scales in unless a lock over it keeps the nodes
+        (arm_locks.py). The job's `status`, `error`, and the compute as a GET answers it."""
+        with self._lock:
+            key = compute_id.lower()
+            compute = self.resources[key]
+            workspace = self.resources[key.split("/computes/")[0]]
+            missing = network_rules.batch_storage_missing(workspace)
+            if missing:
+                error = {
+                    "code": "UserError",
+                    "message": "The job cannot reach the workspace's storage account "
+                    f"{', '.join(missing)} service from the managed network.",
+                }
+                return {"status": "Failed", "error": error, "compute": copy.deepcopy(compute)}
+            arm_locks.run_job(compute, nodes, arm_locks.locks_over(self.resources, key))
+            return {"status": "Completed", "error": None, "compute": copy.deepcopy(compute)}
 
     # --- long-running operations -----------------------------------------------------------
 
@@ -1180,6 +1216,17 @@ def _refuse_compute(props: Mapping[str, Any], old: Any) -> Reply | None:
             400, "PropertyChangeNotAllowed", "Changing property 'vmSize' is not allowed."
         )
     return None
+
+
+def _scope_locked(key: str, operation: str, lock_id: str) -> Reply:
+    """ARM's 409 ScopeLocked, naming the locked scope (Azure/azure-cli #20232)."""
+    return arm_error(
+        409,
+        "ScopeLocked",
+        f"The scope '{key}' cannot perform {operation} operation because following scope(s) "
+        f"are locked: '{lock_id.rsplit('/providers/', 1)[0]}'. Please remove the lock and try "
+        "again.",
+    )
 
 
 def _not_found(rtype: str, name: str, group: str) -> Reply:

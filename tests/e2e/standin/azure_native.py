@@ -147,6 +147,9 @@ TYPES: dict[str, ArmType] = {
     "azure-native:authorization:ManagementLockAtResourceGroupLevel": ArmType(
         RG + "/providers/Microsoft.Authorization/locks/{lockName}", "2020-05-01"
     ),
+    "azure-native:authorization:ManagementLockByScope": ArmType(
+        "{scope}/providers/Microsoft.Authorization/locks/{lockName}", "2020-05-01"
+    ),
     "azure-native:monitor:DiagnosticSetting": ArmType(
         "{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}",
         "2021-05-01-preview",
