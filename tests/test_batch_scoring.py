@@ -284,6 +284,17 @@ def test_batch_outputs_are_part_of_the_contract_and_read_when_present():
     assert batch_endpoint_uri(outputs) == BATCH_URI
 
 
+def test_without_a_batch_endpoint_the_error_names_the_keys_that_deploy_one():
+    outputs = parse_outputs(stack_outputs(), "t")
+    with pytest.raises(BatchScoringError) as caught:
+        batch_endpoint_uri(outputs)
+    assert str(caught.value) == (
+        "t: the stack has no batch endpoint; deploy one with "
+        "`pulumi config set --path databricks-azureml:batchEndpoint.model <name>`, "
+        "`... batchEndpoint.version <version>` and `pulumi up`"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [

@@ -256,8 +256,13 @@ def test_endpoint_outputs_absent_or_null_mean_no_endpoint(value):
     extra = {} if value == "absent" else {"endpointName": None, "endpointScoringUri": None}
     outputs = parse_outputs(stack_outputs(**extra), "t")
     assert outputs.endpoint_name is None
-    with pytest.raises(EndpointScoringError, match="pulumi config set --path"):
+    with pytest.raises(EndpointScoringError) as caught:
         endpoint_scoring_uri(outputs)
+    assert str(caught.value) == (
+        "t: the stack has no online endpoint; deploy one with "
+        "`pulumi config set --path databricks-azureml:endpoint.model <name>`, "
+        "`... endpoint.version <version>` and `pulumi up`"
+    )
 
 
 @pytest.mark.parametrize(
