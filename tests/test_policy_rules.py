@@ -277,6 +277,12 @@ def matches(messages: list[str], expected: list[str]) -> bool:
     )
 
 
+def assert_reported(reported: list[tuple[str, Any]], expected: list[tuple[str, Any]]) -> None:
+    """Stack findings: messages as `matches` takes them, urns equal, in order."""
+    assert matches([m for m, _ in reported], [m for m, _ in expected]), reported
+    assert [u for _, u in reported] == [u for _, u in expected]
+
+
 WS, AML, SA, KV, CL = (
     rules.DATABRICKS_WORKSPACE,
     rules.AML_WORKSPACE,
@@ -472,8 +478,7 @@ STACK_CASES = [
 @pytest.mark.parametrize(("policy_name", "resources", "expected"), STACK_CASES)
 def test_stack_policy_judges_the_declared_resources(pack, policy_name, resources, expected):
     reported = run_stack_policy(pack, policy_name, resources)
-    assert matches([m for m, _ in reported], [m for m, _ in expected]), reported
-    assert [u for _, u in reported] == [u for _, u in expected]
+    assert_reported(reported, expected)
 
 
 def test_lookup_reports_missing_and_unknown_without_raising(pack):
