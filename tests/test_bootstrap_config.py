@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-BOOTSTRAP_DIR = Path(__file__).resolve().parent.parent / "bootstrap"
-if str(BOOTSTRAP_DIR) not in sys.path:
-    sys.path.insert(0, str(BOOTSTRAP_DIR))
+from tests.bootstrap_stack import CI_ID, GROUP_ID, NS, PRINCIPALS
+from tests.bootstrap_stack import TEAM as BASE
 
-from state_config import (  # noqa: E402
+# isort: split
+# bootstrap/ is importable once tests.bootstrap_stack has put it on sys.path
+from state_config import (
     ConfigError,
     PrincipalType,
     backend_url,
@@ -22,14 +21,6 @@ from state_config import (  # noqa: E402
     state_names,
 )
 
-NS = "databricks-azureml-state"
-GROUP_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
-CI_ID = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
-PRINCIPALS = [
-    {"objectId": GROUP_ID, "type": "Group"},
-    {"objectId": CI_ID, "type": "ServicePrincipal"},
-]
-BASE = {"azure-native:location": "westeurope", f"{NS}:principals": json.dumps(PRINCIPALS)}
 SUBSCRIPTION = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
 
 
