@@ -152,7 +152,9 @@ def test_principal_object_id_must_be_a_guid(object_id):
     entry = {"type": "Group"} if object_id is None else {"objectId": object_id, "type": "Group"}
     message = rejected(raw(principals=[entry]))
     assert message.startswith(f"{NS}:principals[0].objectId: ")
-    assert "is not a GUID: the principal's object id" in message
+    assert message.endswith(
+        " is not a GUID: the principal's object id (az ad group show / az ad sp show --query id)"
+    )
 
 
 def test_principal_type_must_be_known():
@@ -295,7 +297,10 @@ def test_one_identity_for_preview_and_deploy_is_rejected():
     ("ci", "expected"),
     [
         ("[]", f"{NS}:ci: [] is not an object with previewObjectId and deployObjectId"),
-        ({"previewObjectId": PREVIEW_ID}, f"{NS}:ci.deployObjectId: (not set) is not a GUID"),
+        (
+            {"previewObjectId": PREVIEW_ID},
+            f"{NS}:ci.deployObjectId: (not set) is not a GUID: the service principal's object id (az ad sp show --id <appId> --query id)",
+        ),
         (
             {"previewObjectId": "ci-preview", "deployObjectId": DEPLOY_ID},
             f"{NS}:ci.previewObjectId: ci-preview is not a GUID",
