@@ -10,8 +10,8 @@ from core.config import (
     batch_endpoint_name,
     parse_config,
 )
-from core.errors import ConfigError
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
+from tests.test_config import rejected
 
 AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
 MODEL = {"model": "track-with-azureml-classifier", "version": 1}
@@ -19,14 +19,6 @@ MODEL = {"model": "track-with-azureml-classifier", "version": 1}
 
 def config_with(batch: object, base: dict[str, str] = AZUREML, stack: str = "dev", **more):
     return parse_config(with_values(base, batchEndpoint=batch, **more), stack, SECRET_KEYS)
-
-
-def rejected(raw: dict[str, str], stack: str = "dev") -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(raw, stack, SECRET_KEYS)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def rejected_batch(batch: object, base: dict[str, str] = AZUREML) -> str:

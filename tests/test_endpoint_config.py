@@ -3,8 +3,8 @@
 import pytest
 
 from core.config import ENDPOINT_NAME_RULE, EndpointAuthMode, endpoint_name, parse_config
-from core.errors import ConfigError
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
+from tests.test_config import rejected as rejected_config
 
 # An AzureML registry needs the service principal (a rule of its own).
 AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
@@ -16,11 +16,7 @@ def config_with(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "
 
 
 def rejected(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "dev") -> str:
-    with pytest.raises(ConfigError) as caught:
-        config_with(endpoint, base, stack)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return rejected_config(with_values(base, endpoint=endpoint), stack)
 
 
 def test_no_endpoint_by_default():
