@@ -9,11 +9,11 @@ import pytest
 
 from tests.bootstrap_stack import CI_ID, GROUP_ID, NS, PRINCIPALS
 from tests.bootstrap_stack import TEAM as BASE
+from tests.test_config import refusal
 
 # isort: split
 # bootstrap/ is importable once tests.bootstrap_stack has put it on sys.path
 from state_config import (
-    ConfigError,
     PrincipalType,
     backend_url,
     parse_config,
@@ -40,11 +40,7 @@ def raw(**values: object) -> dict[str, str]:
 
 
 def rejected(config: dict[str, str]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(config, "team")
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return refusal(parse_config, config, "team")
 
 
 # --- accepted config ---------------------------------------------------------------------------
