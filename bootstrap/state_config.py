@@ -287,31 +287,39 @@ def _principals(value: Any) -> tuple[Principal, ...]:
         path = f"principals[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError(path, entry, "is not an object with objectId and type")
-        for field in entry:
-            if field not in PRINCIPAL_FIELDS:
-                raise ConfigError(
-                    f"{path}.{field}",
-                    entry[field],
-                    f"is set for an unknown field; known fields: {', '.join(PRINCIPAL_FIELDS)}",
-                )
-        object_id = entry.get("objectId")
-        if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
-            raise ConfigError(
-                f"{path}.objectId",
-                object_id,
-                "is not a GUID: the principal's object id (az ad group show / az ad sp show "
-                "--query id)",
-            )
+        _reject_unknown_fields(path, entry, PRINCIPAL_FIELDS)
+        object_id = _object_id(
+            f"{path}.objectId",
+            entry.get("objectId"),
+            "the principal's object id (az ad group show / az ad sp show --query id)",
+        )
         kind = entry.get("type")
         try:
             principal_type = PrincipalType(kind)
         except ValueError:
             allowed = ", ".join(t.value for t in PrincipalType)
             raise ConfigError(f"{path}.type", kind, f"is not allowed; allowed: {allowed}") from None
-        if any(p.object_id == object_id.lower() for p in principals):
-            raise ConfigError(f"{path}.objectId", object_id, "is listed twice")
-        principals.append(Principal(object_id.lower(), principal_type))
+        if any(p.object_id == object_id for p in principals):
+            raise ConfigError(f"{path}.objectId", entry["objectId"], "is listed twice")
+        principals.append(Principal(object_id, principal_type))
     return tuple(principals)
+
+
+def _object_id(path: str, value: Any, what: str) -> str:
+    """`value` as a lower-case object id, or an error saying it is not a GUID and what it is."""
+    if not isinstance(value, str) or not _GUID.fullmatch(value):
+        raise ConfigError(path, value, f"is not a GUID: {what}")
+    return value.lower()
+
+
+def _reject_unknown_fields(path: str, given: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    for field in given:
+        if field not in fields:
+            raise ConfigError(
+                f"{path}.{field}",
+                given[field],
+                f"is set for an unknown field; known fields: {', '.join(fields)}",
+            )
 
 
 def _ci(value: Any) -> CiIdentities | None:
@@ -320,24 +328,11 @@ def _ci(value: Any) -> CiIdentities | None:
     given = _json("ci", value)
     if not isinstance(given, dict):
         raise ConfigError("ci", value, "is not an object with previewObjectId and deployObjectId")
-    for field in given:
-        if field not in CI_FIELDS:
-            raise ConfigError(
-                f"ci.{field}",
-                given[field],
-                f"is set for an unknown field; known fields: {', '.join(CI_FIELDS)}",
-            )
+    _reject_unknown_fields("ci", given, CI_FIELDS)
     ids = []
     for field in CI_FIELDS[:2]:
-        object_id = given.get(field)
-        if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
-            raise ConfigError(
-                f"ci.{field}",
-                object_id,
-                "is not a GUID: the service principal's object id (az ad sp show --id <appId> "
-                "--query id)",
-            )
-        ids.append(object_id.lower())
+        hint = "the service principal's object id (az ad sp show --id <appId> --query id)"
+        ids.append(_object_id(f"ci.{field}", given.get(field), hint))
     preview, deploy = ids
     if preview == deploy:
         raise ConfigError(

@@ -26,7 +26,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mlflow_setup.outputs import MlflowSetupError, StackOutputs, load_outputs
-from mlflow_setup.scoring import SCORING_SCOPE, TokenCredential, carries_token, endpoint_token
+from mlflow_setup.scoring import (
+    SCORING_SCOPE,
+    TokenCredential,
+    carries_token,
+    endpoint_token,
+    required_uri,
+)
 
 INPUT_NAME = "input_data"  # a model deployment takes one input, under any name
 OUTPUT_NAME = "score"  # the output a model deployment writes its predictions to
@@ -108,13 +114,9 @@ class BatchJob:
 
 def batch_endpoint_uri(outputs: StackOutputs) -> str:
     """The stack's batch endpoint invocation URI, or an error saying how to get one."""
-    if not outputs.batch_endpoint_uri:
-        raise BatchScoringError(
-            f"{outputs.source}: the stack has no batch endpoint; deploy one with "
-            "`pulumi config set --path databricks-azureml:batchEndpoint.model <name>`, "
-            "`... batchEndpoint.version <version>` and `pulumi up`"
-        )
-    return outputs.batch_endpoint_uri
+    return required_uri(
+        outputs.batch_endpoint_uri, outputs, "batch", "batchEndpoint", BatchScoringError
+    )
 
 
 def batch_score(

@@ -53,15 +53,24 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot send {type(value).__name__} to the endpoint")
 
 
+def required_uri(
+    uri: str | None, outputs: StackOutputs, kind: str, key: str, error: type[Exception]
+) -> str:
+    """`uri`, or `error` saying which endpoint the stack lacks and which `key` deploys one."""
+    if not uri:
+        raise error(
+            f"{outputs.source}: the stack has no {kind} endpoint; deploy one with "
+            f"`pulumi config set --path databricks-azureml:{key}.model <name>`, "
+            f"`... {key}.version <version>` and `pulumi up`"
+        )
+    return uri
+
+
 def endpoint_scoring_uri(outputs: StackOutputs) -> str:
     """The stack's scoring URI, or an error saying how to get an endpoint."""
-    if not outputs.endpoint_scoring_uri:
-        raise EndpointScoringError(
-            f"{outputs.source}: the stack has no online endpoint; deploy one with "
-            "`pulumi config set --path databricks-azureml:endpoint.model <name>`, "
-            "`... endpoint.version <version>` and `pulumi up`"
-        )
-    return outputs.endpoint_scoring_uri
+    return required_uri(
+        outputs.endpoint_scoring_uri, outputs, "online", "endpoint", EndpointScoringError
+    )
 
 
 def score(

@@ -4,29 +4,18 @@ message naming the key and the value."""
 import pytest
 
 from core.config import (
-    BATCH_ENDPOINT_NAME_RULE,
     BatchOutputAction,
     ManagedNetworkMode,
     batch_endpoint_name,
     parse_config,
 )
-from core.errors import ConfigError
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
-
-AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
-MODEL = {"model": "track-with-azureml-classifier", "version": 1}
+from tests.test_config import rejected
+from tests.test_endpoint_config import AZUREML, MODEL
 
 
 def config_with(batch: object, base: dict[str, str] = AZUREML, stack: str = "dev", **more):
     return parse_config(with_values(base, batchEndpoint=batch, **more), stack, SECRET_KEYS)
-
-
-def rejected(raw: dict[str, str], stack: str = "dev") -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(raw, stack, SECRET_KEYS)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def rejected_batch(batch: object, base: dict[str, str] = AZUREML) -> str:
@@ -48,24 +37,6 @@ def test_batch_endpoint_defaults_scale_a_small_general_purpose_cluster():
     assert spec.mini_batch_size is None
     assert spec.output_action is BatchOutputAction.APPEND_ROW
     assert spec.name is None
-
-
-def test_default_name_carries_prefix_stack_and_suffix_within_the_rule():
-    spec = config_with(MODEL).batch_endpoint
-    assert spec is not None
-    name = batch_endpoint_name(spec, "mlflow", "dev", "a1b2c3")
-    assert name == "mlflow-dev-be-a1b2c3"
-    assert BATCH_ENDPOINT_NAME_RULE.problem(name) is None
-
-
-@pytest.mark.parametrize(("prefix", "stack"), [("abcdefghij", "abcdef"), ("mlflow", "staging-12")])
-def test_default_name_fits_whenever_prefix_and_stack_pass_their_own_rules(prefix, stack):
-    spec = parse_config(
-        with_values(AZUREML, prefix=prefix, batchEndpoint=MODEL), stack, SECRET_KEYS
-    ).batch_endpoint
-    assert spec is not None
-    name = batch_endpoint_name(spec, prefix, stack, "f" * 6)
-    assert BATCH_ENDPOINT_NAME_RULE.problem(name) is None
 
 
 def test_every_field_is_read_numbers_given_as_strings_too():
@@ -94,15 +65,6 @@ def test_batch_endpoint_with_the_databricks_registry_says_what_to_set():
     assert "pulumi config set databricks-azureml:modelRegistry azureml" in message
 
 
-def test_unknown_batch_endpoint_field_is_rejected_with_a_suggestion():
-    message = rejected_batch({**MODEL, "maxInstance": 2})
-    assert message.startswith(
-        "databricks-azureml:batchEndpoint.maxInstance: (a number, not shown) is set for an "
-        "unknown key"
-    )
-    assert "did you mean batchEndpoint.maxInstances?" in message
-
-
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
@@ -127,13 +89,6 @@ def test_bad_batch_endpoint_values_are_rejected(field, value, expected):
     message = rejected_batch({**MODEL, field: value})
     assert expected in message
     assert message.startswith(f"databricks-azureml:batchEndpoint.{field}: ")
-
-
-@pytest.mark.parametrize("missing", ["model", "version"])
-def test_model_and_version_are_required(missing):
-    given = {key: value for key, value in MODEL.items() if key != missing}
-    message = rejected_batch(given)
-    assert message.startswith(f"databricks-azureml:batchEndpoint.{missing}: (not set) is required")
 
 
 def test_batch_endpoint_given_a_scalar_is_rejected():

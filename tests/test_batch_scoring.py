@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -29,6 +27,7 @@ from mlflow_setup import (
 )
 from mlflow_setup.batch import input_type, job_request
 from mlflow_setup.scoring import SCORING_SCOPE
+from tests.loopback import JsonHandler, serving
 from tests.test_mlflow_setup import stack_outputs
 from tests.test_scoring import TOKEN, StaticCredential
 
@@ -57,20 +56,11 @@ class FakeBatchEndpoint:
 
 @pytest.fixture
 def endpoint() -> Iterator[FakeBatchEndpoint]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    fake = FakeBatchEndpoint(f"http://127.0.0.1:{server.server_address[1]}/jobs")
-    server.fake = fake  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.start()
-    try:
+    with serving(_Handler, lambda base: FakeBatchEndpoint(f"{base}/jobs")) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     def _seen(self) -> tuple[FakeBatchEndpoint, bytes]:
         fake: FakeBatchEndpoint = self.server.fake  # type: ignore[attr-defined]
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -84,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return fake, body
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 (http.server names them)
         fake, body = self._seen()
         if self.headers.get("Authorization") != f"Bearer {fake.bearer}":
             return self._answer(401, {"error": {"code": "Unauthorized", "message": "bad token"}})
@@ -107,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
             {"id": f"{WORKSPACE_JOBS}/{job}", "name": job, "properties": {"status": "NotStarted"}},
         )
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server names them)
         fake, _ = self._seen()
         if self.headers.get("Authorization") != f"Bearer {fake.bearer}":
             return self._answer(401, {"error": {"code": "Unauthorized", "message": "bad token"}})
@@ -125,17 +115,6 @@ class _Handler(BaseHTTPRequestHandler):
             }
         return self._answer(200, {"id": f"{WORKSPACE_JOBS}/{job}", "name": job,
                                   "properties": properties})  # fmt: skip
-
-    def _answer(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 def stack_for(uri: str):
@@ -306,5 +285,8 @@ def test_called_with_the_input_alone_it_reads_the_stack_outputs_itself(tmp_path,
     monkeypatch.setenv(OUTPUTS_FILE_ENV, str(path))
     with pytest.raises(BatchScoringError) as caught:
         batch_score(FOLDER)
-    assert str(path) in str(caught.value)
-    assert "no batch endpoint" in str(caught.value)
+    assert str(caught.value) == (
+        f"stack outputs file '{path}': the stack has no batch endpoint; deploy one with "
+        "`pulumi config set --path databricks-azureml:batchEndpoint.model <name>`, "
+        "`... batchEndpoint.version <version>` and `pulumi up`"
+    )

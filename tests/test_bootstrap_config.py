@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-BOOTSTRAP_DIR = Path(__file__).resolve().parent.parent / "bootstrap"
-if str(BOOTSTRAP_DIR) not in sys.path:
-    sys.path.insert(0, str(BOOTSTRAP_DIR))
+from tests.bootstrap_stack import CI_ID, GROUP_ID, NS, PRINCIPALS
+from tests.bootstrap_stack import TEAM as BASE
+from tests.test_config import refusal
 
-from state_config import (  # noqa: E402
-    ConfigError,
+# isort: split
+# bootstrap/ is importable once tests.bootstrap_stack has put it on sys.path
+from state_config import (
     PrincipalType,
     backend_url,
     parse_config,
@@ -22,14 +21,6 @@ from state_config import (  # noqa: E402
     state_names,
 )
 
-NS = "databricks-azureml-state"
-GROUP_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
-CI_ID = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
-PRINCIPALS = [
-    {"objectId": GROUP_ID, "type": "Group"},
-    {"objectId": CI_ID, "type": "ServicePrincipal"},
-]
-BASE = {"azure-native:location": "westeurope", f"{NS}:principals": json.dumps(PRINCIPALS)}
 SUBSCRIPTION = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"
 
 
@@ -49,11 +40,7 @@ def raw(**values: object) -> dict[str, str]:
 
 
 def rejected(config: dict[str, str]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(config, "team")
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return refusal(parse_config, config, "team")
 
 
 # --- accepted config ---------------------------------------------------------------------------
@@ -161,7 +148,9 @@ def test_principal_object_id_must_be_a_guid(object_id):
     entry = {"type": "Group"} if object_id is None else {"objectId": object_id, "type": "Group"}
     message = rejected(raw(principals=[entry]))
     assert message.startswith(f"{NS}:principals[0].objectId: ")
-    assert "is not a GUID: the principal's object id" in message
+    assert message.endswith(
+        " is not a GUID: the principal's object id (az ad group show / az ad sp show --query id)"
+    )
 
 
 def test_principal_type_must_be_known():
@@ -304,7 +293,10 @@ def test_one_identity_for_preview_and_deploy_is_rejected():
     ("ci", "expected"),
     [
         ("[]", f"{NS}:ci: [] is not an object with previewObjectId and deployObjectId"),
-        ({"previewObjectId": PREVIEW_ID}, f"{NS}:ci.deployObjectId: (not set) is not a GUID"),
+        (
+            {"previewObjectId": PREVIEW_ID},
+            f"{NS}:ci.deployObjectId: (not set) is not a GUID: the service principal's object id (az ad sp show --id <appId> --query id)",
+        ),
         (
             {"previewObjectId": "ci-preview", "deployObjectId": DEPLOY_ID},
             f"{NS}:ci.previewObjectId: ci-preview is not a GUID",

@@ -1,6 +1,7 @@
 """Config rules: every rule has a failing input whose message names key, value and what's allowed."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -10,12 +11,17 @@ from tests.stacks import DEV, PRIVATE, SECRET_KEY, SECRET_KEYS, SERVICE_PRINCIPA
 from tools.offline import run_program
 
 
-def rejected(raw: dict, stack: str = "dev", secret_keys=SECRET_KEYS) -> str:
+def refusal(parse: Callable[..., object], *args: object) -> str:
+    """The message of the ConfigError `parse(*args)` raises, checked to be one line."""
     with pytest.raises(ConfigError) as caught:
-        parse_config(raw, stack, secret_keys)
+        parse(*args)
     message = str(caught.value)
     assert "\n" not in message
     return message
+
+
+def rejected(raw: dict, stack: str = "dev", secret_keys=SECRET_KEYS) -> str:
+    return refusal(parse_config, raw, stack, secret_keys)
 
 
 # --- defaults ------------------------------------------------------------------------------

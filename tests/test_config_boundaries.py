@@ -7,8 +7,8 @@ one in the program fails a test.
 import pytest
 
 from core.config import parse_config
-from core.errors import ConfigError
 from tests.stacks import DEV, SECRET_KEYS, with_values
+from tests.test_config import rejected
 
 SCIENTISTS = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 BUDGET = {"amount": 100, "contactEmails": ["finops@contoso.com"]}
@@ -16,14 +16,6 @@ BUDGET = {"amount": 100, "contactEmails": ["finops@contoso.com"]}
 
 def config(raw: dict):
     return parse_config(raw, "dev", SECRET_KEYS)
-
-
-def rejected(raw: dict) -> str:
-    with pytest.raises(ConfigError) as caught:
-        config(raw)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 # --- Unity Catalog: runtime floor and name length ----------------------------------------------

@@ -5,18 +5,9 @@ import pytest
 
 from core import config_keys
 from core.config import parse_config
-from core.errors import ConfigError
 from core.regions import REGIONS
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, with_values
-
-
-def rejected(raw: dict, stack: str = "dev") -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(raw, stack, SECRET_KEYS)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
-
+from tests.test_config import rejected
 
 # --- namespaces ----------------------------------------------------------------------------
 

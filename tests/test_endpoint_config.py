@@ -2,9 +2,16 @@
 
 import pytest
 
-from core.config import ENDPOINT_NAME_RULE, EndpointAuthMode, endpoint_name, parse_config
-from core.errors import ConfigError
+from core.config import (
+    BATCH_ENDPOINT_NAME_RULE,
+    ENDPOINT_NAME_RULE,
+    EndpointAuthMode,
+    batch_endpoint_name,
+    endpoint_name,
+    parse_config,
+)
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
+from tests.test_config import rejected as rejected_config
 
 # An AzureML registry needs the service principal (a rule of its own).
 AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
@@ -16,11 +23,7 @@ def config_with(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "
 
 
 def rejected(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "dev") -> str:
-    with pytest.raises(ConfigError) as caught:
-        config_with(endpoint, base, stack)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return rejected_config(with_values(base, endpoint=endpoint), stack)
 
 
 def test_no_endpoint_by_default():
@@ -35,14 +38,6 @@ def test_endpoint_defaults():
     assert spec.instance_count == 1
     assert spec.auth_mode is EndpointAuthMode.AAD_TOKEN
     assert spec.name is None
-
-
-def test_default_name_carries_prefix_stack_and_suffix_within_the_rule():
-    spec = config_with(MODEL).endpoint
-    assert spec is not None
-    name = endpoint_name(spec, "mlflow", "dev", "a1b2c3")
-    assert name == "mlflow-dev-ep-a1b2c3"
-    assert ENDPOINT_NAME_RULE.problem(name) is None
 
 
 def test_every_field_is_read_numbers_given_as_strings_too():
@@ -84,14 +79,6 @@ def test_endpoint_in_plain_dev_stack_is_rejected_for_its_registry():
     assert "needs modelRegistry azureml" in rejected(MODEL, DEV)
 
 
-def test_unknown_endpoint_field_is_rejected_with_a_suggestion():
-    message = rejected({**MODEL, "instanceCnt": 2})
-    assert message.startswith(
-        "databricks-azureml:endpoint.instanceCnt: (a number, not shown) is set for an unknown key"
-    )
-    assert "did you mean endpoint.instanceCount?" in message
-
-
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
@@ -129,22 +116,6 @@ def test_bad_name_message_says_names_are_unique_per_region():
     assert "unique within the Azure region" in rejected({**MODEL, "name": "-x-"})
 
 
-@pytest.mark.parametrize("missing", ["model", "version"])
-def test_model_and_version_are_required(missing):
-    given = {key: value for key, value in MODEL.items() if key != missing}
-    message = rejected(given)
-    assert message.startswith(f"databricks-azureml:endpoint.{missing}: (not set) is required")
-
-
-@pytest.mark.parametrize(("prefix", "stack"), [("abcdefghij", "abcdef"), ("mlflow", "staging-12")])
-def test_default_name_fits_whenever_prefix_and_stack_pass_their_own_rules(prefix, stack):
-    # The key vault's 24 characters bound prefix + stack more tightly than the endpoint's 32.
-    raw = with_values(AZUREML, prefix=prefix, endpoint=MODEL)
-    spec = parse_config(raw, stack, SECRET_KEYS).endpoint
-    assert spec is not None
-    assert ENDPOINT_NAME_RULE.problem(endpoint_name(spec, prefix, stack, "f" * 6)) is None
-
-
 @pytest.mark.parametrize("name", ["abc", "a-1", "Serving-Ep-2", "e" * 32])
 def test_endpoint_names_azure_ai_ml_accepts_pass(name):
     assert ENDPOINT_NAME_RULE.problem(name) is None
@@ -163,3 +134,61 @@ def test_endpoint_given_a_scalar_is_rejected():
 def test_a_version_below_1_is_not_told_to_remove_the_endpoint():
     message = rejected({**MODEL, "version": 0})
     assert message == "databricks-azureml:endpoint.version: 0 is below 1; allowed: 1..1000000000"
+
+
+# --- what online and batch endpoints share ------------------------------------------------------
+# (config key, the spec's attribute, its name function, its name rule, the default name)
+SERVING = [
+    pytest.param("endpoint", "endpoint", endpoint_name, ENDPOINT_NAME_RULE, "mlflow-dev-ep-a1b2c3", id="online"),
+    pytest.param("batchEndpoint", "batch_endpoint", batch_endpoint_name, BATCH_ENDPOINT_NAME_RULE, "mlflow-dev-be-a1b2c3", id="batch"),
+]  # fmt: skip
+SERVING_FIELDS = ("key", "attribute", "name_of", "rule", "default_name")
+
+
+def serving_spec(key: str, attribute: str, prefix: str = "mlflow", stack: str = "dev"):
+    spec = getattr(
+        parse_config(with_values(AZUREML, prefix=prefix, **{key: MODEL}), stack, SECRET_KEYS),
+        attribute,
+    )
+    assert spec is not None
+    return spec
+
+
+@pytest.mark.parametrize(SERVING_FIELDS, SERVING)
+def test_default_name_carries_prefix_stack_and_suffix_within_the_rule(
+    key, attribute, name_of, rule, default_name
+):
+    name = name_of(serving_spec(key, attribute), "mlflow", "dev", "a1b2c3")
+    assert name == default_name
+    assert rule.problem(name) is None
+
+
+@pytest.mark.parametrize(("prefix", "stack"), [("abcdefghij", "abcdef"), ("mlflow", "staging-12")])
+@pytest.mark.parametrize(SERVING_FIELDS, SERVING)
+def test_default_name_fits_whenever_prefix_and_stack_pass_their_own_rules(
+    key, attribute, name_of, rule, default_name, prefix, stack
+):
+    # The key vault's 24 characters bound prefix + stack more tightly than an endpoint's 32.
+    spec = serving_spec(key, attribute, prefix, stack)
+    assert rule.problem(name_of(spec, prefix, stack, "f" * 6)) is None
+
+
+@pytest.mark.parametrize("missing", ["model", "version"])
+@pytest.mark.parametrize("key", ["endpoint", "batchEndpoint"])
+def test_model_and_version_are_required(key, missing):
+    given = {field: value for field, value in MODEL.items() if field != missing}
+    message = rejected_config(with_values(AZUREML, **{key: given}))
+    assert message.startswith(f"databricks-azureml:{key}.{missing}: (not set) is required")
+
+
+@pytest.mark.parametrize(
+    ("key", "typo", "expected", "suggestion"),
+    [
+        ("endpoint", "instanceCnt", "databricks-azureml:endpoint.instanceCnt: (a number, not shown) is set for an unknown key", "did you mean endpoint.instanceCount?"),
+        ("batchEndpoint", "maxInstance", "databricks-azureml:batchEndpoint.maxInstance: (a number, not shown) is set for an unknown key", "did you mean batchEndpoint.maxInstances?"),
+    ],
+)  # fmt: skip
+def test_unknown_serving_field_is_rejected_with_a_suggestion(key, typo, expected, suggestion):
+    message = rejected_config(with_values(AZUREML, **{key: {**MODEL, typo: 2}}))
+    assert message.startswith(expected)
+    assert suggestion in message

@@ -261,238 +261,82 @@ def test_workspace_without_any_network_parameter_gets_one_message_per_parameter(
     ]
 
 
-def test_workspace_with_blank_vnet_id_is_not_vnet_injected(pack):
-    props = changed(DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": " "})
-    messages = run_resource_policy(
-        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages[0].startswith("parameters.customVirtualNetworkId.value is not set")
+class Starts(str):
+    """An expected message pinned by its start; the rest of it may say more."""
 
 
-def test_workspace_with_public_ips_is_rejected(pack):
-    props = changed(DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": False})
-    messages = run_resource_policy(
-        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages == [
-        "parameters.enableNoPublicIp.value is False; expected true, so cluster nodes get no "
-        "public IP addresses (secure cluster connectivity)"
-    ]
+class Contains(str):
+    """An expected message pinned by a part of it."""
 
 
-def test_workspace_leaving_no_public_ip_unset_is_rejected(pack):
-    props = changed(DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", DELETE)
-    messages = run_resource_policy(
-        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages[0].startswith("parameters.enableNoPublicIp.value is not set; expected true")
-
-
-def test_standard_sku_workspace_is_rejected(pack):
-    props = changed(DATABRICKS_WORKSPACE, "sku.name", "standard")
-    messages = run_resource_policy(
-        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert len(messages) == 1
-    assert messages[0].startswith("sku.name is 'standard'; expected 'premium'")
-
-
-def test_premium_sku_is_matched_case_insensitively(pack):
-    props = changed(DATABRICKS_WORKSPACE, "sku.name", "Premium")
-    messages = run_resource_policy(
-        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages == []
-
-
-def test_workspace_without_sku_is_rejected(pack):
-    props = changed(DATABRICKS_WORKSPACE, "sku", DELETE)
-    messages = run_resource_policy(
-        pack, "databricks-workspace-premium-sku", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages[0].startswith("sku.name is not set; expected 'premium'")
-
-
-# --- AzureML workspace -------------------------------------------------------------------------
-
-
-def test_aml_workspace_with_only_user_assigned_identity_is_rejected(pack):
-    props = changed(AML_WORKSPACE, "identity.type", "UserAssigned")
-    messages = run_resource_policy(
-        pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props
-    )
-    assert len(messages) == 1
-    assert messages[0].startswith(
-        "identity.type is 'UserAssigned'; expected 'SystemAssigned' (or "
-        "'SystemAssigned,UserAssigned')"
+def matches(messages: list[str], expected: list[str]) -> bool:
+    """Each message equals its expectation, or starts with a `Starts` or holds a `Contains`."""
+    return len(messages) == len(expected) and all(
+        m.startswith(e) if isinstance(e, Starts) else e in m if isinstance(e, Contains) else m == e
+        for m, e in zip(messages, expected, strict=True)
     )
 
 
-def test_aml_workspace_without_identity_is_rejected(pack):
-    props = changed(AML_WORKSPACE, "identity", DELETE)
-    messages = run_resource_policy(
-        pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props
-    )
-    assert messages[0].startswith("identity.type is not set; expected 'SystemAssigned'")
+def assert_reported(reported: list[tuple[str, Any]], expected: list[tuple[str, Any]]) -> None:
+    """Stack findings: messages as `matches` takes them, urns equal, in order."""
+    assert matches([m for m, _ in reported], [m for m, _ in expected]), reported
+    assert [u for _, u in reported] == [u for _, u in expected]
 
 
-def test_aml_workspace_with_system_and_user_identities_passes(pack):
-    props = changed(AML_WORKSPACE, "identity.type", "SystemAssigned,UserAssigned")
-    assert (
-        run_resource_policy(pack, "aml-workspace-system-identity", rules.AML_WORKSPACE, props) == []
-    )
+WS, AML, SA, KV, CL = (
+    rules.DATABRICKS_WORKSPACE,
+    rules.AML_WORKSPACE,
+    rules.STORAGE_ACCOUNT,
+    rules.KEY_VAULT,
+    rules.DATABRICKS_CLUSTER,
+)
+# One property changed on a compliant resource: (policy, type, resource, path, value, policy
+# config, the messages the policy reports).
+ONE_CHANGE = [
+    pytest.param("databricks-workspace-vnet-injection", WS, DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": " "}, None, [Starts("parameters.customVirtualNetworkId.value is not set")], id="workspace_with_blank_vnet_id_is_not_vnet_injected"),
+    pytest.param("databricks-workspace-no-public-ip", WS, DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": False}, None, ["parameters.enableNoPublicIp.value is False; expected true, so cluster nodes get no public IP addresses (secure cluster connectivity)"], id="workspace_with_public_ips_is_rejected"),
+    pytest.param("databricks-workspace-no-public-ip", WS, DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", DELETE, None, [Starts("parameters.enableNoPublicIp.value is not set; expected true")], id="workspace_leaving_no_public_ip_unset_is_rejected"),
+    pytest.param("databricks-workspace-premium-sku", WS, DATABRICKS_WORKSPACE, "sku.name", "standard", None, [Starts("sku.name is 'standard'; expected 'premium'")], id="standard_sku_workspace_is_rejected"),
+    pytest.param("databricks-workspace-premium-sku", WS, DATABRICKS_WORKSPACE, "sku.name", "Premium", None, [], id="premium_sku_is_matched_case_insensitively"),
+    pytest.param("databricks-workspace-premium-sku", WS, DATABRICKS_WORKSPACE, "sku", DELETE, None, [Starts("sku.name is not set; expected 'premium'")], id="workspace_without_sku_is_rejected"),
+    pytest.param("aml-workspace-system-identity", AML, AML_WORKSPACE, "identity.type", "UserAssigned", None, [Starts("identity.type is 'UserAssigned'; expected 'SystemAssigned' (or 'SystemAssigned,UserAssigned')")], id="aml_workspace_with_only_user_assigned_identity_is_rejected"),
+    pytest.param("aml-workspace-system-identity", AML, AML_WORKSPACE, "identity", DELETE, None, [Starts("identity.type is not set; expected 'SystemAssigned'")], id="aml_workspace_without_identity_is_rejected"),
+    pytest.param("aml-workspace-system-identity", AML, AML_WORKSPACE, "identity.type", "SystemAssigned,UserAssigned", None, [], id="aml_workspace_with_system_and_user_identities_passes"),
+    pytest.param("storage-account-minimum-tls-1-2", SA, STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_0", None, ["minimumTlsVersion is 'TLS1_0'; expected 'TLS1_2'"], id="storage_account_accepting_tls_1_0_is_rejected"),
+    pytest.param("storage-account-minimum-tls-1-2", SA, STORAGE_ACCOUNT, "minimumTlsVersion", DELETE, None, ["minimumTlsVersion is not set (the API then defaults to TLS1_0); expected 'TLS1_2'"], id="storage_account_without_minimum_tls_is_rejected_naming_the_api_default"),
+    pytest.param("storage-account-minimum-tls-1-2", SA, STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_3", None, [], id="storage_account_with_tls_1_3_passes"),
+    pytest.param("storage-account-no-public-blob-access", SA, STORAGE_ACCOUNT, "allowBlobPublicAccess", True, None, [Starts("allowBlobPublicAccess is True; expected false")], id="storage_account_allowing_public_blobs_is_rejected"),
+    pytest.param("storage-account-no-public-blob-access", SA, STORAGE_ACCOUNT, "allowBlobPublicAccess", DELETE, None, [Starts("allowBlobPublicAccess is not set; expected false, set explicitly")], id="storage_account_leaving_public_blob_access_unset_is_rejected"),
+    pytest.param("key-vault-rbac-authorization", KV, KEY_VAULT, "properties.enableRbacAuthorization", False, None, ["properties.enableRbacAuthorization is False; expected true"], id="key_vault_with_access_policies_is_rejected"),
+    pytest.param("key-vault-rbac-authorization", KV, KEY_VAULT, "properties.enableRbacAuthorization", DELETE, None, ["properties.enableRbacAuthorization is not set (the API then defaults to false: access policies); expected true"], id="key_vault_leaving_rbac_unset_is_rejected_naming_the_api_default"),
+    pytest.param("key-vault-soft-delete", KV, KEY_VAULT, "properties.enableSoftDelete", False, None, [Starts("properties.enableSoftDelete is False; expected true")], id="key_vault_disabling_soft_delete_is_rejected"),
+    pytest.param("key-vault-soft-delete", KV, KEY_VAULT, "properties.enableSoftDelete", DELETE, None, [], id="key_vault_leaving_soft_delete_unset_passes_since_azure_enables_it"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", DELETE, None, ["autoterminationMinutes is not set (the provider then applies its own default); expected 10 to 120 minutes"], id="cluster_without_auto_termination_is_rejected"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 0, None, [Starts("autoterminationMinutes is 0, which disables auto-termination")], id="cluster_with_auto_termination_disabled_is_rejected"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 480, None, ["autoterminationMinutes is 480, above this pack's limit of 120 minutes (policy config maxAutoterminationMinutes); expected 10 to 120 minutes"], id="cluster_above_the_default_limit_is_rejected"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 120, None, [], id="cluster_at_the_limit_passes"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 480, {"maxAutoterminationMinutes": 600}, [], id="configured_limit_allows_a_longer_auto_termination"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 90.0, {"maxAutoterminationMinutes": 60.0}, ["autoterminationMinutes is 90, above this pack's limit of 60 minutes (policy config maxAutoterminationMinutes); expected 10 to 60 minutes"], id="configured_limit_given_as_protobuf_float_tightens_the_rule"),
+    pytest.param("databricks-cluster-auto-termination", CL, CLUSTER, "autoterminationMinutes", 5, None, [Starts("autoterminationMinutes is 5, below Databricks' minimum of 10")], id="cluster_below_the_databricks_minimum_is_rejected"),
+    pytest.param("databricks-cluster-secret-env-vars", CL, CLUSTER, "sparkEnvVars.PYSPARK_PYTHON", "/databricks/python3/bin/python3", None, [], id="plain_values_are_fine_for_variables_not_named_like_credentials"),
+    pytest.param("databricks-workspace-vnet-injection", WS, DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": UNKNOWN_STRING_VALUE}, None, [], id="unknown_vnet_id_in_preview_counts_as_set"),
+    pytest.param("databricks-workspace-no-public-ip", WS, DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": UNKNOWN_BOOLEAN_VALUE}, None, [], id="unknown_value_is_left_for_pulumi_up_instead_of_guessed"),
+    pytest.param("databricks-cluster-secret-env-vars", CL, CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", UNKNOWN_STRING_VALUE, None, [], id="unknown_secret_reference_is_left_for_pulumi_up_instead_of_guessed"),
+]  # fmt: skip
 
 
-# --- storage account ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("policy_name", "resource_type", "base", "path", "value", "config", "expected"), ONE_CHANGE
+)
+def test_policy_judges_one_changed_property(
+    pack, policy_name, resource_type, base, path, value, config, expected
+):
+    props = changed(base, path, value)
+    messages = run_resource_policy(pack, policy_name, resource_type, props, config)
+    assert matches(messages, expected), messages
 
 
-def test_storage_account_accepting_tls_1_0_is_rejected(pack):
-    props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_0")
-    messages = run_resource_policy(
-        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
-    )
-    assert messages == ["minimumTlsVersion is 'TLS1_0'; expected 'TLS1_2'"]
-
-
-def test_storage_account_without_minimum_tls_is_rejected_naming_the_api_default(pack):
-    props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", DELETE)
-    messages = run_resource_policy(
-        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
-    )
-    assert messages == [
-        "minimumTlsVersion is not set (the API then defaults to TLS1_0); expected 'TLS1_2'"
-    ]
-
-
-def test_storage_account_with_tls_1_3_passes(pack):
-    props = changed(STORAGE_ACCOUNT, "minimumTlsVersion", "TLS1_3")
-    messages = run_resource_policy(
-        pack, "storage-account-minimum-tls-1-2", rules.STORAGE_ACCOUNT, props
-    )
-    assert messages == []
-
-
-def test_storage_account_allowing_public_blobs_is_rejected(pack):
-    props = changed(STORAGE_ACCOUNT, "allowBlobPublicAccess", True)
-    messages = run_resource_policy(
-        pack, "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
-    )
-    assert len(messages) == 1
-    assert messages[0].startswith("allowBlobPublicAccess is True; expected false")
-
-
-def test_storage_account_leaving_public_blob_access_unset_is_rejected(pack):
-    props = changed(STORAGE_ACCOUNT, "allowBlobPublicAccess", DELETE)
-    messages = run_resource_policy(
-        pack, "storage-account-no-public-blob-access", rules.STORAGE_ACCOUNT, props
-    )
-    assert messages[0].startswith(
-        "allowBlobPublicAccess is not set; expected false, set explicitly"
-    )
-
-
-# --- key vault ---------------------------------------------------------------------------------
-
-
-def test_key_vault_with_access_policies_is_rejected(pack):
-    props = changed(KEY_VAULT, "properties.enableRbacAuthorization", False)
-    messages = run_resource_policy(pack, "key-vault-rbac-authorization", rules.KEY_VAULT, props)
-    assert messages == ["properties.enableRbacAuthorization is False; expected true"]
-
-
-def test_key_vault_leaving_rbac_unset_is_rejected_naming_the_api_default(pack):
-    props = changed(KEY_VAULT, "properties.enableRbacAuthorization", DELETE)
-    messages = run_resource_policy(pack, "key-vault-rbac-authorization", rules.KEY_VAULT, props)
-    assert messages == [
-        "properties.enableRbacAuthorization is not set (the API then defaults to false: access "
-        "policies); expected true"
-    ]
-
-
-def test_key_vault_disabling_soft_delete_is_rejected(pack):
-    props = changed(KEY_VAULT, "properties.enableSoftDelete", False)
-    messages = run_resource_policy(pack, "key-vault-soft-delete", rules.KEY_VAULT, props)
-    assert len(messages) == 1
-    assert messages[0].startswith("properties.enableSoftDelete is False; expected true")
-
-
-def test_key_vault_leaving_soft_delete_unset_passes_since_azure_enables_it(pack):
-    props = changed(KEY_VAULT, "properties.enableSoftDelete", DELETE)
-    assert run_resource_policy(pack, "key-vault-soft-delete", rules.KEY_VAULT, props) == []
-
-
-# --- Databricks cluster: auto-termination ------------------------------------------------------
-
-
-def test_cluster_without_auto_termination_is_rejected(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", DELETE)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
-    )
-    assert messages == [
-        "autoterminationMinutes is not set (the provider then applies its own default); "
-        "expected 10 to 120 minutes"
-    ]
-
-
-def test_cluster_with_auto_termination_disabled_is_rejected(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 0)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
-    )
-    assert len(messages) == 1
-    assert messages[0].startswith("autoterminationMinutes is 0, which disables auto-termination")
-
-
-def test_cluster_above_the_default_limit_is_rejected(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 480)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
-    )
-    assert messages == [
-        "autoterminationMinutes is 480, above this pack's limit of 120 minutes (policy config "
-        "maxAutoterminationMinutes); expected 10 to 120 minutes"
-    ]
-
-
-def test_cluster_at_the_limit_passes(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 120)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
-    )
-    assert messages == []
-
-
-def test_configured_limit_allows_a_longer_auto_termination(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 480)
-    config = {"maxAutoterminationMinutes": 600}
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props, config
-    )
-    assert messages == []
-
-
-def test_configured_limit_given_as_protobuf_float_tightens_the_rule(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 90.0)
-    messages = run_resource_policy(
-        pack,
-        "databricks-cluster-auto-termination",
-        rules.DATABRICKS_CLUSTER,
-        props,
-        {"maxAutoterminationMinutes": 60.0},
-    )
-    assert messages == [
-        "autoterminationMinutes is 90, above this pack's limit of 60 minutes (policy config "
-        "maxAutoterminationMinutes); expected 10 to 60 minutes"
-    ]
-
-
-def test_cluster_below_the_databricks_minimum_is_rejected(pack):
-    props = changed(CLUSTER, "autoterminationMinutes", 5)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-auto-termination", rules.DATABRICKS_CLUSTER, props
-    )
-    assert messages[0].startswith("autoterminationMinutes is 5, below Databricks' minimum of 10")
+# --- policy config -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("bad", [5, 20000, 60.5, "60", True])
@@ -543,14 +387,6 @@ def test_malformed_secret_reference_is_rejected(pack, value):
         pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
     )
     assert len(messages) == 1
-
-
-def test_plain_values_are_fine_for_variables_not_named_like_credentials(pack):
-    props = changed(CLUSTER, "sparkEnvVars.PYSPARK_PYTHON", "/databricks/python3/bin/python3")
-    messages = run_resource_policy(
-        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, props
-    )
-    assert messages == []
 
 
 # --- tags --------------------------------------------------------------------------------------
@@ -619,197 +455,30 @@ def test_type_unknown_to_the_sdk_is_checked_only_when_it_declares_tags(pack):
     assert messages[0].startswith("tags lack 'managed-by';")
 
 
-# --- stack: publicNetworkAccess under private link ---------------------------------------------
+# --- stack policies: publicNetworkAccess and dual tracking under private link -----------------
 
 
-def test_private_link_stack_with_public_aml_workspace_is_rejected(pack):
-    reported = run_stack_policy(
-        pack,
-        "aml-workspace-private-when-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),
-        ],
-    )
-    assert reported == [
-        (
-            "AzureML workspace 'mlw' has publicNetworkAccess 'Enabled', but the stack reaches it "
-            "through private endpoint 'mlw-pe' (group 'amlworkspace'); expected "
-            "publicNetworkAccess 'Disabled'",
-            urn(rules.AML_WORKSPACE, "mlw"),
-        )
-    ]
+PE, AMLW = rules.PRIVATE_ENDPOINT, rules.AML_WORKSPACE
+AML_PRIVATE = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
+# A stack policy over a few resources: (policy, resources, the (message, urn) pairs it reports).
+STACK_CASES = [
+    pytest.param("aml-workspace-private-when-private-link", [(PE, "mlw-pe", AML_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_WORKSPACE)], [("AzureML workspace 'mlw' has publicNetworkAccess 'Enabled', but the stack reaches it through private endpoint 'mlw-pe' (group 'amlworkspace'); expected publicNetworkAccess 'Disabled'", urn(AMLW, "mlw"))], id="private_link_stack_with_public_aml_workspace_is_rejected"),
+    pytest.param("aml-workspace-private-when-private-link", [(PE, "mlw-pe", AML_PRIVATE_ENDPOINT), (AMLW, "mlw", changed(AML_WORKSPACE, "publicNetworkAccess", DELETE))], [(Starts("AzureML workspace 'mlw' has publicNetworkAccess not set (Azure then allows public access)"), urn(AMLW, "mlw"))], id="private_link_stack_leaving_public_network_access_unset_is_rejected"),
+    pytest.param("aml-workspace-private-when-private-link", [(PE, "mlw-pe", AML_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_PRIVATE)], [], id="private_link_stack_with_disabled_public_access_passes"),
+    pytest.param("aml-workspace-private-when-private-link", [(PE, "blob-pe", BLOB_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_WORKSPACE)], [], id="public_aml_workspace_is_fine_without_an_aml_private_endpoint"),
+    pytest.param("aml-workspace-private-when-private-link", [(PE, "manual-pe", {"manualPrivateLinkServiceConnections": AML_PRIVATE_ENDPOINT["privateLinkServiceConnections"]}), (AMLW, "mlw", AML_WORKSPACE)], [(Starts(""), urn(AMLW, "mlw"))], id="manual_private_link_connection_also_makes_the_stack_private_link"),
+    pytest.param("no-dual-tracking-with-private-link", [(PE, "mlw-pe", AML_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_PRIVATE), (WS, "dbw", DATABRICKS_WORKSPACE)], [("Databricks workspace 'dbw' sets parameters.amlWorkspaceId (dual tracking), but the AzureML workspace is private-link: private endpoint 'mlw-pe' connects to an AzureML workspace (group 'amlworkspace'). Dual tracking isn't supported with a private-link AzureML workspace; expected no amlWorkspaceId and MLflow tracking exclusively in AzureML (trackingMode: exclusive)", urn(WS, "dbw"))], id="dual_tracking_with_private_link_aml_workspace_is_rejected"),
+    pytest.param("no-dual-tracking-with-private-link", [(AMLW, "mlw", AML_PRIVATE), (WS, "dbw", DATABRICKS_WORKSPACE)], [(Contains("AzureML workspace 'mlw' has publicNetworkAccess 'Disabled'"), urn(WS, "dbw"))], id="disabled_public_access_alone_marks_the_aml_workspace_private_link"),
+    pytest.param("no-dual-tracking-with-private-link", [(PE, "blob-pe", BLOB_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_WORKSPACE), (WS, "dbw", DATABRICKS_WORKSPACE)], [], id="dual_tracking_without_private_link_passes"),
+    pytest.param("no-dual-tracking-with-private-link", [(PE, "mlw-pe", AML_PRIVATE_ENDPOINT), (AMLW, "mlw", AML_PRIVATE), (WS, "dbw", changed(DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", DELETE))], [], id="private_link_with_exclusive_tracking_passes"),
+    pytest.param("no-dual-tracking-with-private-link", [(PE, "mlw-pe", changed( AML_PRIVATE_ENDPOINT, "privateLinkServiceConnections", [{"privateLinkServiceId": UNKNOWN_STRING_VALUE, "groupIds": ["amlworkspace"]}], )), (WS, "dbw", changed( DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", {"value": UNKNOWN_STRING_VALUE} ))], [(Starts(""), urn(WS, "dbw"))], id="unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking"),
+]  # fmt: skip
 
 
-def test_private_link_stack_leaving_public_network_access_unset_is_rejected(pack):
-    reported = run_stack_policy(
-        pack,
-        "aml-workspace-private-when-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", changed(AML_WORKSPACE, "publicNetworkAccess", DELETE)),
-        ],
-    )
-    assert len(reported) == 1
-    assert reported[0][0].startswith(
-        "AzureML workspace 'mlw' has publicNetworkAccess not set (Azure then allows public access)"
-    )
-
-
-def test_private_link_stack_with_disabled_public_access_passes(pack):
-    private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
-    reported = run_stack_policy(
-        pack,
-        "aml-workspace-private-when-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", private),
-        ],
-    )
-    assert reported == []
-
-
-def test_public_aml_workspace_is_fine_without_an_aml_private_endpoint(pack):
-    reported = run_stack_policy(
-        pack,
-        "aml-workspace-private-when-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "blob-pe", BLOB_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),
-        ],
-    )
-    assert reported == []
-
-
-def test_manual_private_link_connection_also_makes_the_stack_private_link(pack):
-    manual = {
-        "manualPrivateLinkServiceConnections": AML_PRIVATE_ENDPOINT["privateLinkServiceConnections"]
-    }
-    reported = run_stack_policy(
-        pack,
-        "aml-workspace-private-when-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "manual-pe", manual),
-            (rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),
-        ],
-    )
-    assert [u for _, u in reported] == [urn(rules.AML_WORKSPACE, "mlw")]
-
-
-# --- stack: no dual tracking with private link ------------------------------------------------
-
-
-def test_dual_tracking_with_private_link_aml_workspace_is_rejected(pack):
-    private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
-    reported = run_stack_policy(
-        pack,
-        "no-dual-tracking-with-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", private),
-            (rules.DATABRICKS_WORKSPACE, "dbw", DATABRICKS_WORKSPACE),
-        ],
-    )
-    assert reported == [
-        (
-            "Databricks workspace 'dbw' sets parameters.amlWorkspaceId (dual tracking), but the "
-            "AzureML workspace is private-link: private endpoint 'mlw-pe' connects to an AzureML "
-            "workspace (group 'amlworkspace'). Dual tracking isn't supported with a private-link "
-            "AzureML workspace; expected no amlWorkspaceId and MLflow tracking exclusively in "
-            "AzureML (trackingMode: exclusive)",
-            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
-        )
-    ]
-
-
-def test_disabled_public_access_alone_marks_the_aml_workspace_private_link(pack):
-    private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
-    reported = run_stack_policy(
-        pack,
-        "no-dual-tracking-with-private-link",
-        [
-            (rules.AML_WORKSPACE, "mlw", private),
-            (rules.DATABRICKS_WORKSPACE, "dbw", DATABRICKS_WORKSPACE),
-        ],
-    )
-    assert len(reported) == 1
-    assert "AzureML workspace 'mlw' has publicNetworkAccess 'Disabled'" in reported[0][0]
-
-
-def test_dual_tracking_without_private_link_passes(pack):
-    reported = run_stack_policy(
-        pack,
-        "no-dual-tracking-with-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "blob-pe", BLOB_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", AML_WORKSPACE),
-            (rules.DATABRICKS_WORKSPACE, "dbw", DATABRICKS_WORKSPACE),
-        ],
-    )
-    assert reported == []
-
-
-def test_private_link_with_exclusive_tracking_passes(pack):
-    exclusive = changed(DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", DELETE)
-    private = changed(AML_WORKSPACE, "publicNetworkAccess", "Disabled")
-    reported = run_stack_policy(
-        pack,
-        "no-dual-tracking-with-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", AML_PRIVATE_ENDPOINT),
-            (rules.AML_WORKSPACE, "mlw", private),
-            (rules.DATABRICKS_WORKSPACE, "dbw", exclusive),
-        ],
-    )
-    assert reported == []
-
-
-# --- preview: values that are unknown until their dependencies exist --------------------------
-
-
-def test_unknown_vnet_id_in_preview_counts_as_set(pack):
-    props = changed(
-        DATABRICKS_WORKSPACE, "parameters.customVirtualNetworkId", {"value": UNKNOWN_STRING_VALUE}
-    )
-    messages = run_resource_policy(
-        pack, "databricks-workspace-vnet-injection", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages == []
-
-
-def test_unknown_value_is_left_for_pulumi_up_instead_of_guessed(pack):
-    props = changed(
-        DATABRICKS_WORKSPACE, "parameters.enableNoPublicIp", {"value": UNKNOWN_BOOLEAN_VALUE}
-    )
-    messages = run_resource_policy(
-        pack, "databricks-workspace-no-public-ip", rules.DATABRICKS_WORKSPACE, props
-    )
-    assert messages == []
-    secret_ref = changed(CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", UNKNOWN_STRING_VALUE)
-    messages = run_resource_policy(
-        pack, "databricks-cluster-secret-env-vars", rules.DATABRICKS_CLUSTER, secret_ref
-    )
-    assert messages == []
-
-
-def test_unknown_aml_workspace_id_in_preview_still_counts_as_dual_tracking(pack):
-    unknown_link = changed(
-        DATABRICKS_WORKSPACE, "parameters.amlWorkspaceId", {"value": UNKNOWN_STRING_VALUE}
-    )
-    endpoint = changed(
-        AML_PRIVATE_ENDPOINT,
-        "privateLinkServiceConnections",
-        [{"privateLinkServiceId": UNKNOWN_STRING_VALUE, "groupIds": ["amlworkspace"]}],
-    )
-    reported = run_stack_policy(
-        pack,
-        "no-dual-tracking-with-private-link",
-        [
-            (rules.PRIVATE_ENDPOINT, "mlw-pe", endpoint),
-            (rules.DATABRICKS_WORKSPACE, "dbw", unknown_link),
-        ],
-    )
-    assert [u for _, u in reported] == [urn(rules.DATABRICKS_WORKSPACE, "dbw")]
+@pytest.mark.parametrize(("policy_name", "resources", "expected"), STACK_CASES)
+def test_stack_policy_judges_the_declared_resources(pack, policy_name, resources, expected):
+    reported = run_stack_policy(pack, policy_name, resources)
+    assert_reported(reported, expected)
 
 
 def test_lookup_reports_missing_and_unknown_without_raising(pack):

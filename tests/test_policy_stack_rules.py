@@ -15,6 +15,8 @@ from tests.test_policy_rules import (
     SUB,
     TAGS,
     VNET_ID,
+    Starts,
+    assert_reported,
     changed,
     guard_engine,
     rules,
@@ -240,171 +242,43 @@ BACKEND = "databricks-private-link-backend"
 PRIVATE_NSG = changed(DEPLOYED_WORKSPACE, "requiredNsgRules", "NoAzureDatabricksRules")
 
 
-def test_backend_private_link_with_nsg_setting_and_ui_api_endpoint_passes(pack):
-    reported = stack_findings(
-        pack,
-        BACKEND,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG),
-            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
-        ],
-    )
-    assert reported == []
-
-
-def test_public_workspace_without_private_link_passes(pack):
-    reported = stack_findings(
-        pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", DEPLOYED_WORKSPACE)]
-    )
-    assert reported == []
-
-
-def test_no_azure_databricks_rules_without_ui_api_endpoint_is_rejected(pack):
-    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG)])
-    assert reported == [
-        (
-            "Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api', "
-            "but requiredNsgRules is 'NoAzureDatabricksRules', so it is meant to use private "
-            "link; expected one in the endpoint subnet, connected to the workspace (without it "
-            "clusters cannot reach the control plane)",
-            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
-        )
-    ]
-
-
-@pytest.mark.parametrize(
-    ("rules_value", "shown"), [("AllRules", "'AllRules'"), (DELETE, "not set")]
-)
-def test_ui_api_endpoint_without_no_azure_databricks_rules_is_rejected(pack, rules_value, shown):
-    workspace = changed(DEPLOYED_WORKSPACE, "requiredNsgRules", rules_value)
-    reported = stack_findings(
-        pack,
-        BACKEND,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", workspace),
-            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
-        ],
-    )
-    assert reported == [
-        (
-            f"Databricks workspace 'dbw' has requiredNsgRules {shown}, but private endpoint "
-            "'dbw-pe' (group 'databricks_ui_api') connects to it, so it is meant to use private "
-            "link; expected 'NoAzureDatabricksRules', so clusters reach the control plane "
-            "through the private endpoint rather than the AzureDatabricks service tag",
-            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
-        )
-    ]
-
-
-def test_disabled_public_access_needs_the_whole_back_end(pack):
-    closed = changed(DEPLOYED_WORKSPACE, "publicNetworkAccess", "Disabled")
-    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", closed)])
-    assert [m.split(", but")[0] for m, _ in reported] == [
-        "Databricks workspace 'dbw' has requiredNsgRules not set",
-        "Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api'",
-    ]
-
-
-def test_ui_api_endpoint_of_another_workspace_does_not_count(pack):
-    other = endpoint("databricks_ui_api", f"{SUB}/Microsoft.Databricks/workspaces/other-dbw")
-    reported = stack_findings(
-        pack,
-        BACKEND,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", PRIVATE_NSG),
-            (rules.PRIVATE_ENDPOINT, "other-pe", other),
-        ],
-    )
-    assert [u for _, u in reported] == [urn(rules.DATABRICKS_WORKSPACE, "dbw")]
-
-
-def test_in_preview_an_endpoint_to_the_only_workspace_counts(pack):
-    preview_workspace = changed(DATABRICKS_WORKSPACE, "requiredNsgRules", "NoAzureDatabricksRules")
-    reported = stack_findings(
-        pack,
-        BACKEND,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", preview_workspace),
-            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api", UNKNOWN_STRING_VALUE)),
-        ],
-    )
-    assert reported == []
-
-
-def test_serverless_workspace_has_no_back_end_to_make_private(pack):
-    serverless = changed(DEPLOYED_WORKSPACE, "computeMode", "Serverless")
-    closed = changed(serverless, "publicNetworkAccess", "Disabled")
-    reported = stack_findings(pack, BACKEND, [(rules.DATABRICKS_WORKSPACE, "dbw", closed)])
-    assert reported == []
-
-
-# --- Databricks private link: front end ---------------------------------------------------------
-
 FULL = "databricks-private-link-full"
 CLOSED = changed(PRIVATE_NSG, "publicNetworkAccess", "Disabled")
-
-
-def test_full_private_link_with_browser_authentication_endpoint_passes(pack):
-    resources = [
-        (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
-        (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
-        (rules.PRIVATE_ENDPOINT, "dbw-auth-pe", endpoint("browser_authentication")),
-    ]
-    assert stack_findings(pack, FULL, resources) == []
-    assert stack_findings(pack, BACKEND, resources) == []
-
-
-def test_disabled_public_access_without_browser_authentication_endpoint_is_rejected(pack):
-    reported = stack_findings(
-        pack,
-        FULL,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
-            (rules.PRIVATE_ENDPOINT, "dbw-pe", endpoint("databricks_ui_api")),
-        ],
-    )
-    assert reported == [
-        (
-            "Databricks workspace 'dbw' has publicNetworkAccess 'Disabled', but the stack has no "
-            "private endpoint with group 'browser_authentication'; expected one, so users can "
-            "log in to the workspace's web UI through private link",
-            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
-        )
-    ]
-
-
-@pytest.mark.parametrize(
-    ("access", "shown"),
-    [("Enabled", "'Enabled'"), (DELETE, "not set (Azure then allows public access)")],
+WS, PE = rules.DATABRICKS_WORKSPACE, rules.PRIVATE_ENDPOINT
+UI_API, AUTH = endpoint("databricks_ui_api"), endpoint("browser_authentication")
+OTHER = f"{SUB}/Microsoft.Databricks/workspaces"
+UI_API_RULES = (
+    "Databricks workspace 'dbw' has requiredNsgRules {}, but private endpoint 'dbw-pe' (group "
+    "'databricks_ui_api') connects to it, so it is meant to use private link; expected "
+    "'NoAzureDatabricksRules', so clusters reach the control plane through the private endpoint "
+    "rather than the AzureDatabricks service tag"
 )
-def test_browser_authentication_endpoint_to_a_public_workspace_is_rejected(pack, access, shown):
-    workspace = changed(PRIVATE_NSG, "publicNetworkAccess", access)
-    reported = stack_findings(
-        pack,
-        FULL,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", workspace),
-            (rules.PRIVATE_ENDPOINT, "dbw-auth-pe", endpoint("browser_authentication")),
-        ],
-    )
-    assert reported == [
-        (
-            f"Databricks workspace 'dbw' has publicNetworkAccess {shown}, but private endpoint "
-            "'dbw-auth-pe' (group 'browser_authentication') connects to it, so it is meant to be "
-            "reached only through private link; expected publicNetworkAccess 'Disabled'",
-            urn(rules.DATABRICKS_WORKSPACE, "dbw"),
-        )
-    ]
+PUBLIC_AUTH = (
+    "Databricks workspace 'dbw' has publicNetworkAccess {}, but private endpoint 'dbw-auth-pe' "
+    "(group 'browser_authentication') connects to it, so it is meant to be reached only through "
+    "private link; expected publicNetworkAccess 'Disabled'"
+)
+# Databricks private link, back end (BACKEND) and front end (FULL): (policy, resources, the
+# (message, urn) pairs it reports).
+PRIVATE_LINK = [
+    pytest.param(BACKEND, [(WS, "dbw", PRIVATE_NSG), (PE, "dbw-pe", UI_API)], [], id="backend_private_link_with_nsg_setting_and_ui_api_endpoint_passes"),
+    pytest.param(BACKEND, [(WS, "dbw", DEPLOYED_WORKSPACE)], [], id="public_workspace_without_private_link_passes"),
+    pytest.param(BACKEND, [(WS, "dbw", PRIVATE_NSG)], [("Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api', but requiredNsgRules is 'NoAzureDatabricksRules', so it is meant to use private link; expected one in the endpoint subnet, connected to the workspace (without it clusters cannot reach the control plane)", urn(WS, "dbw"))], id="no_azure_databricks_rules_without_ui_api_endpoint_is_rejected"),
+    pytest.param(BACKEND, [(WS, "dbw", changed(DEPLOYED_WORKSPACE, "requiredNsgRules", "AllRules")), (PE, "dbw-pe", UI_API)], [(UI_API_RULES.format("'AllRules'"), urn(WS, "dbw"))], id="ui_api_endpoint_with_all_nsg_rules_is_rejected"),
+    pytest.param(BACKEND, [(WS, "dbw", changed(DEPLOYED_WORKSPACE, "requiredNsgRules", DELETE)), (PE, "dbw-pe", UI_API)], [(UI_API_RULES.format("not set"), urn(WS, "dbw"))], id="ui_api_endpoint_without_nsg_rules_set_is_rejected"),
+    pytest.param(BACKEND, [(WS, "dbw", changed(DEPLOYED_WORKSPACE, "publicNetworkAccess", "Disabled"))], [(Starts("Databricks workspace 'dbw' has requiredNsgRules not set, but"), urn(WS, "dbw")), (Starts("Databricks workspace 'dbw' has no private endpoint with group 'databricks_ui_api', but"), urn(WS, "dbw"))], id="disabled_public_access_needs_the_whole_back_end"),
+    pytest.param(BACKEND, [(WS, "dbw", PRIVATE_NSG), (PE, "other-pe", endpoint("databricks_ui_api", f"{OTHER}/other-dbw"))], [(Starts(""), urn(WS, "dbw"))], id="ui_api_endpoint_of_another_workspace_does_not_count"),
+    pytest.param(BACKEND, [(WS, "dbw", changed(DATABRICKS_WORKSPACE, "requiredNsgRules", "NoAzureDatabricksRules")), (PE, "dbw-pe", endpoint("databricks_ui_api", UNKNOWN_STRING_VALUE))], [], id="in_preview_an_endpoint_to_the_only_workspace_counts"),
+    pytest.param(BACKEND, [(WS, "dbw", changed(changed(DEPLOYED_WORKSPACE, "computeMode", "Serverless"), "publicNetworkAccess", "Disabled"))], [], id="serverless_workspace_has_no_back_end_to_make_private"),
+    pytest.param(BACKEND, [(WS, "dbw", CLOSED), (PE, "dbw-pe", UI_API), (PE, "dbw-auth-pe", AUTH)], [], id="full_private_link_passes_the_back_end_rule"),
+    pytest.param(FULL, [(WS, "dbw", CLOSED), (PE, "dbw-pe", UI_API), (PE, "dbw-auth-pe", AUTH)], [], id="full_private_link_with_browser_authentication_endpoint_passes"),
+    pytest.param(FULL, [(WS, "dbw", CLOSED), (PE, "dbw-pe", UI_API)], [("Databricks workspace 'dbw' has publicNetworkAccess 'Disabled', but the stack has no private endpoint with group 'browser_authentication'; expected one, so users can log in to the workspace's web UI through private link", urn(WS, "dbw"))], id="disabled_public_access_without_browser_authentication_endpoint_is_rejected"),
+    pytest.param(FULL, [(WS, "dbw", changed(PRIVATE_NSG, "publicNetworkAccess", "Enabled")), (PE, "dbw-auth-pe", AUTH)], [(PUBLIC_AUTH.format("'Enabled'"), urn(WS, "dbw"))], id="browser_authentication_endpoint_to_a_public_workspace_is_rejected"),
+    pytest.param(FULL, [(WS, "dbw", changed(PRIVATE_NSG, "publicNetworkAccess", DELETE)), (PE, "dbw-auth-pe", AUTH)], [(PUBLIC_AUTH.format("not set (Azure then allows public access)"), urn(WS, "dbw"))], id="browser_authentication_endpoint_to_a_workspace_leaving_access_unset_is_rejected"),
+    pytest.param(FULL, [(WS, "dbw", CLOSED), (PE, "web-auth-pe", endpoint("browser_authentication", f"{OTHER}/web-auth"))], [], id="browser_authentication_endpoint_shared_from_another_workspace_serves_the_region"),
+]  # fmt: skip
 
 
-def test_browser_authentication_endpoint_shared_from_another_workspace_serves_the_region(pack):
-    shared = endpoint("browser_authentication", f"{SUB}/Microsoft.Databricks/workspaces/web-auth")
-    reported = stack_findings(
-        pack,
-        FULL,
-        [
-            (rules.DATABRICKS_WORKSPACE, "dbw", CLOSED),
-            (rules.PRIVATE_ENDPOINT, "web-auth-pe", shared),
-        ],
-    )
-    assert reported == []
+@pytest.mark.parametrize(("policy_name", "resources", "expected"), PRIVATE_LINK)
+def test_databricks_private_link_rules(pack, policy_name, resources, expected):
+    assert_reported(stack_findings(pack, policy_name, resources), expected)

@@ -4,7 +4,6 @@ leaves stacks without a `pulumi-state` container alone."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import sys
 from functools import cache
@@ -22,6 +21,7 @@ from tests.bootstrap_stack import (
     VAULT,
     run_bootstrap,
 )
+from tests.test_policy_program import edited, engine_resources
 from tools.offline import ProgramResult
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
@@ -40,27 +40,6 @@ def bootstrap_run(deployed: bool) -> ProgramResult:
     run = run_bootstrap(TEAM, deployed=deployed)
     assert run.error is None, run.error
     return run
-
-
-def engine_resources(run: ProgramResult) -> list[guard_engine.EngineResource]:
-    return [
-        guard_engine.EngineResource(
-            type=r.type, name=r.name, urn=r.urn, inputs=r.inputs, outputs=r.outputs,
-            parent=r.parent, custom=r.custom,
-        )
-        for r in run.resources
-    ]  # fmt: skip
-
-
-def edited(resources, resource_type: str, edit) -> tuple[list[guard_engine.EngineResource], str]:
-    """`resources` with `edit(props)` applied to the inputs and outputs of the one resource of
-    `resource_type`; returns the new list and that resource's urn."""
-    [target] = [r for r in resources if r.type == resource_type]
-    inputs, outputs = copy.deepcopy(dict(target.inputs)), copy.deepcopy(dict(target.outputs or {}))
-    edit(inputs)
-    edit(outputs)
-    changed = dataclasses.replace(target, inputs=inputs, outputs=outputs)
-    return [changed if r is target else r for r in resources], target.urn
 
 
 def findings_of(resources) -> list[tuple[str, str]]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from mlflow_setup import (
     scoring_request,
 )
 from mlflow_setup.scoring import SCORING_SCOPE
+from tests.loopback import JsonHandler, serving
 from tests.test_mlflow_setup import stack_outputs
 
 FEATURES = [f"feature_{i}" for i in range(4)]
@@ -82,22 +82,13 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, pd.DataFrame
 @pytest.fixture
 def deployment(trained: tuple[Any, pd.DataFrame, Path]) -> Iterator[FakeDeployment]:
     loaded = mlflow.pyfunc.load_model(str(trained[2]))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(loaded))
-    fake = FakeDeployment(f"http://127.0.0.1:{server.server_address[1]}/score", TOKEN)
-    server.fake = fake  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.start()
-    try:
+    with serving(_handler(loaded), lambda base: FakeDeployment(f"{base}/score", TOKEN)) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _handler(model: Any) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server names them)
             fake: FakeDeployment = self.server.fake  # type: ignore[attr-defined]
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             fake.requests.append(
@@ -120,17 +111,6 @@ def _handler(model: Any) -> type[BaseHTTPRequestHandler]:
             except (ValueError, KeyError, TypeError, AssertionError):
                 return self._answer(400, {"message": "expected input_data in split orientation"})
             return self._answer(200, [int(p) for p in model.predict(frame)])
-
-        def _answer(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
 
     return Handler
 
@@ -256,8 +236,13 @@ def test_endpoint_outputs_absent_or_null_mean_no_endpoint(value):
     extra = {} if value == "absent" else {"endpointName": None, "endpointScoringUri": None}
     outputs = parse_outputs(stack_outputs(**extra), "t")
     assert outputs.endpoint_name is None
-    with pytest.raises(EndpointScoringError, match="pulumi config set --path"):
+    with pytest.raises(EndpointScoringError) as caught:
         endpoint_scoring_uri(outputs)
+    assert str(caught.value) == (
+        "t: the stack has no online endpoint; deploy one with "
+        "`pulumi config set --path databricks-azureml:endpoint.model <name>`, "
+        "`... endpoint.version <version>` and `pulumi up`"
+    )
 
 
 @pytest.mark.parametrize(

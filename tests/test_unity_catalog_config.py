@@ -3,20 +3,12 @@
 import pytest
 
 from core.config import ModelRegistry, UnityCatalogSpec, parse_config, workspace_catalog
-from core.errors import ConfigError
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, with_values
+from tests.test_config import rejected
 
 
 def config(raw: dict):
     return parse_config(raw, "dev", SECRET_KEYS)
-
-
-def rejected(raw: dict) -> str:
-    with pytest.raises(ConfigError) as caught:
-        config(raw)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 def test_dual_tracking_registers_in_the_workspace_catalogs_default_schema_by_default():

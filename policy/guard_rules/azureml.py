@@ -62,6 +62,14 @@ def aml_private_endpoints(resources: Iterable[Declared]) -> list[Declared]:
     return found
 
 
+def _public_access(props: Mapping[str, Any], *path: str) -> str | None:
+    """`publicNetworkAccess` at `path` as a message shows it, or None when Disabled or unknown."""
+    value = lookup(props, *path)
+    if value is UNKNOWN or (isinstance(value, str) and value.lower() == "disabled"):
+        return None
+    return "not set (Azure then allows public access)" if value is MISSING else repr(value)
+
+
 def aml_workspace_private_when_private_link(resources: Sequence[Declared]) -> list[StackViolation]:
     """In a private-link stack, every AzureML workspace has `publicNetworkAccess` Disabled.
 
@@ -75,10 +83,8 @@ def aml_workspace_private_when_private_link(resources: Sequence[Declared]) -> li
     for resource in resources:
         if resource.resource_type != AML_WORKSPACE:
             continue
-        value = lookup(resource.props, "publicNetworkAccess")
-        if value is UNKNOWN or (isinstance(value, str) and value.lower() == "disabled"):
+        if (shown := _public_access(resource.props, "publicNetworkAccess")) is None:
             continue
-        shown = "not set (Azure then allows public access)" if value is MISSING else repr(value)
         violations.append(
             StackViolation(
                 f"AzureML workspace {resource.name!r} has publicNetworkAccess {shown}, but the "
@@ -104,10 +110,8 @@ def online_endpoint_private_when_private_link(
     for resource in resources:
         if resource.resource_type != ONLINE_ENDPOINT:
             continue
-        value = lookup(resource.props, "properties", "publicNetworkAccess")
-        if value is UNKNOWN or (isinstance(value, str) and value.lower() == "disabled"):
+        if (shown := _public_access(resource.props, "properties", "publicNetworkAccess")) is None:
             continue
-        shown = "not set (Azure then allows public access)" if value is MISSING else repr(value)
         violations.append(
             StackViolation(
                 f"online endpoint {resource.name!r} has publicNetworkAccess {shown}, but the "
