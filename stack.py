@@ -404,7 +404,7 @@ def _managed_network(ctx: _Context, aml: AzureMLWorkspace) -> list[pulumi.Resour
             "aml-managed-network",
             ManagedNetworkProvisionArgs(
                 subscription_id=ctx.client.subscription_id,
-                workspace_id=aml.id,
+                workspace_id=aml.network_id,  # after the program's outbound rules
                 isolation_mode=ISOLATION_MODES[mode],
             ),
         )

@@ -24,7 +24,12 @@ from pulumi_azure_native import (
     storage,
 )
 
-from components.managed_network import with_storage_rules
+from components.managed_network import (
+    RULE_IGNORED,
+    WORKSPACE_IGNORED,
+    with_storage_rules,
+    workspace_network,
+)
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
 from components.purge import (
     AmlWorkspacePurge,
@@ -90,6 +95,8 @@ class AzureMLWorkspace(pulumi.ComponentResource):
     mlflow_tracking_uri: pulumi.Output[str]  # the resource's own ml_flow_tracking_uri
     # The options of every resource that lives inside the workspace (serving): replaced with it.
     inside_workspace: pulumi.ResourceOptions
+    # the workspace's id once the program's outbound rules exist: what provisioning waits for
+    network_id: pulumi.Output[str]
     storage_account_id: pulumi.Output[str]  # the default datastore's account
     # for diagnostic settings and role assignments
     key_vault_id: pulumi.Output[str]
@@ -129,6 +136,10 @@ class AzureMLWorkspace(pulumi.ComponentResource):
 
         workspace = self._workspace(private, account, vault, insights, registry, dependencies)
         self.inside_workspace = inside(workspace)
+        rules = self._outbound_rules(workspace, account)
+        self.network_id = pulumi.Output.all(workspace.id, *[r.id for r in rules]).apply(
+            lambda ids: str(ids[0])
+        )
         if args.private_endpoints is not None:
             self._endpoint("amlworkspace", workspace.id)
         if args.data_scientist is not None:
@@ -351,14 +362,37 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 else machinelearningservices.PublicNetworkAccessType.ENABLED
             ),
             image_build_compute=args.image_build_compute,
-            managed_network=with_storage_rules(
-                args.managed_network, account.id, args.storage_outbound
-            ),
+            managed_network=workspace_network(args.managed_network),
             opts=pulumi.ResourceOptions.merge(
                 self._child,
-                pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),
+                pulumi.ResourceOptions(
+                    protect=args.protect,
+                    depends_on=endpoints,
+                    ignore_changes=WORKSPACE_IGNORED if args.managed_network else None,
+                ),
             ).merge(purged_workspace_options(purge, args.purge_on_destroy)),
         )
+
+    def _outbound_rules(
+        self, workspace: machinelearningservices.Workspace, account: storage.StorageAccount
+    ) -> list[machinelearningservices.ManagedNetworkSettingsRule]:
+        """The program's outbound rules, each its own resource beside the rules Azure adds
+        (components/managed_network.py WORKSPACE_IGNORED says why)."""
+        args = self._args
+        settings = with_storage_rules(args.managed_network, account.id, args.storage_outbound)
+        return [
+            machinelearningservices.ManagedNetworkSettingsRule(
+                f"{self._name}-rule-{rule_name}",
+                resource_group_name=args.resource_group_name,
+                workspace_name=workspace.name,
+                rule_name=rule_name,
+                properties=rule,
+                opts=pulumi.ResourceOptions.merge(self._child, self.inside_workspace).merge(
+                    pulumi.ResourceOptions(ignore_changes=RULE_IGNORED)
+                ),
+            )
+            for rule_name, rule in ((settings.outbound_rules if settings else None) or {}).items()
+        ]
 
     def _endpoint(self, group: str, target: pulumi.Input[str]) -> PrivateEndpoint:
         args = self._args

@@ -129,6 +129,28 @@ def with_storage_rules(
     )
 
 
+# What Azure writes into the workspace's managedNetwork (azure-rest-api-specs
+# machinelearningservices stable/2025-09-01 workspaceRP.json, ManagedNetworkSettings): the rules
+# it adds itself (OutboundRule.category Required, Recommended, Dependency) share the
+# `outboundRules` map with the program's (UserDefined), and `status` is the provisioning state.
+# Both are writable in the schema, so azure-native's refresh records them as inputs; the program
+# ignores them on the workspace and declares its own rules one by one (ManagedNetworkSettingsRule,
+# `.../outboundRules/{name}`), each of which ignores the `status` Azure sets on it.
+WORKSPACE_IGNORED = ["managedNetwork.outboundRules", "managedNetwork.status"]
+RULE_IGNORED = ["properties.status"]
+
+
+def workspace_network(
+    settings: ml.ManagedNetworkSettingsArgs | None,
+) -> ml.ManagedNetworkSettingsArgs | None:
+    """The workspace's own `managedNetwork`: `settings` without its outbound rules."""
+    if settings is None:
+        return None
+    return ml.ManagedNetworkSettingsArgs(
+        isolation_mode=settings.isolation_mode, firewall_sku=settings.firewall_sku
+    )
+
+
 def provision_managed_network(arm: Any, workspace_id: str) -> dict[str, Any]:
     """POST provisionManagedNetwork, poll its operation; ARM's ManagedNetworkProvisionStatus."""
     from azure.core.rest import HttpRequest

@@ -31,6 +31,7 @@ GROUP = "azure-native:resources:ResourceGroup"
 ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 BATCH_DEPLOYMENT = "azure-native:machinelearningservices:BatchDeployment"
 COMPUTE = "azure-native:machinelearningservices:Compute"
+RULE = "azure-native:machinelearningservices:ManagedNetworkSettingsRule"
 MODEL = {"model": "track-with-azureml-classifier", "version": 1}
 PRIVATE_SERVING = with_values(
     PRIVATE, endpoint=MODEL, batchEndpoint=MODEL, amlManagedNetwork="allowOnlyApprovedOutbound"
@@ -46,11 +47,17 @@ def test_off_declares_no_managed_network_and_no_provisioning():
     assert guard.urn in result.one(GROUP).depends_on  # checked before any resource
 
 
+def rules_of(result) -> dict[str, dict]:
+    """The program's outbound rules, by name: one ManagedNetworkSettingsRule each."""
+    return {r.inputs["ruleName"]: r.inputs["properties"] for r in result.of_type(RULE)}
+
+
 def test_approved_outbound_allows_the_package_indexes_mlflow_deployments_install_from():
-    network = program(PRIVATE_SERVING, "private").one(AML).inputs["managedNetwork"]
+    result = program(PRIVATE_SERVING, "private")
+    network = result.one(AML).inputs["managedNetwork"]
     assert network["isolationMode"] == "AllowOnlyApprovedOutbound"
     assert network["firewallSku"] == "Standard"
-    fqdn = {k: v for k, v in network["outboundRules"].items() if v["type"] == "FQDN"}
+    fqdn = {k: v for k, v in rules_of(result).items() if v["type"] == "FQDN"}
     assert fqdn == {
         outbound_rule_name(host): {"type": "FQDN", "category": "UserDefined", "destination": host}
         for host in PACKAGE_HOSTS
@@ -58,10 +65,10 @@ def test_approved_outbound_allows_the_package_indexes_mlflow_deployments_install
     assert {"pypi.org", "*.pythonhosted.org"} <= set(PACKAGE_HOSTS)
 
 
-def _storage_rules(network: dict) -> dict[str, tuple[str, str]]:
+def _storage_rules(result) -> dict[str, tuple[str, str]]:
     return {
         name: (rule["destination"]["serviceResourceId"], rule["destination"]["subresourceTarget"])
-        for name, rule in (network.get("outboundRules") or {}).items()
+        for name, rule in rules_of(result).items()
         if rule["type"] == "PrivateEndpoint"
     }
 
@@ -73,12 +80,12 @@ STORAGE_ID = (
 
 
 def test_batch_reaches_the_storage_queue_and_table_through_private_endpoint_rules():
-    network = program(PRIVATE_SERVING, "private").one(AML).inputs["managedNetwork"]
-    assert _storage_rules(network) == {
+    result = program(PRIVATE_SERVING, "private")
+    assert _storage_rules(result) == {
         "storage-queue": (STORAGE_ID, "queue"),
         "storage-table": (STORAGE_ID, "table"),
     }
-    rule = network["outboundRules"]["storage-queue"]
+    rule = rules_of(result)["storage-queue"]
     assert rule["category"] == "UserDefined"
     assert rule["destination"]["sparkEnabled"] is False
 
@@ -87,9 +94,10 @@ def test_internet_outbound_reaches_the_storage_account_through_explicit_endpoint
     # The account keeps public access Enabled (default action Deny): AzureML would make no
     # endpoint to it by itself in this mode.
     raw = with_values(PRIVATE, endpoint=MODEL, amlManagedNetwork="allowInternetOutbound")
-    network = program(raw, "private").one(AML).inputs["managedNetwork"]
+    result = program(raw, "private")
+    network = result.one(AML).inputs["managedNetwork"]
     assert network["isolationMode"] == "AllowInternetOutbound"
-    assert _storage_rules(network) == {
+    assert _storage_rules(result) == {
         "storage-blob": (STORAGE_ID, "blob"),
         "storage-file": (STORAGE_ID, "file"),
     }
@@ -99,7 +107,54 @@ def test_internet_outbound_reaches_the_storage_account_through_explicit_endpoint
 def test_approved_outbound_without_batch_adds_no_storage_rule():
     # AzureML's own required rules reach blob and file in this mode.
     raw = with_values(PRIVATE, endpoint=MODEL, amlManagedNetwork="allowOnlyApprovedOutbound")
-    assert _storage_rules(program(raw, "private").one(AML).inputs["managedNetwork"]) == {}
+    assert _storage_rules(program(raw, "private")) == {}
+
+
+# --- what Azure writes into the managed network (refresh) ----------------------------------------
+
+
+def test_the_workspace_declares_no_outbound_rules_and_ignores_what_azure_writes_there():
+    # Azure's own rules (category Required, Dependency) and the network's status share
+    # managedNetwork with the program's: a refresh must not make them drift.
+    aml = program(PRIVATE_SERVING, "private").one(AML)
+    assert aml.inputs["managedNetwork"] == {
+        "isolationMode": "AllowOnlyApprovedOutbound",
+        "firewallSku": "Standard",
+        "enableNetworkMonitor": False,  # the SDK's default
+    }
+    assert aml.ignore_changes == ["managedNetwork.outboundRules", "managedNetwork.status"]
+
+
+def test_each_program_rule_is_its_own_resource_in_the_workspace_ignoring_its_status():
+    result = program(PRIVATE_SERVING, "private")
+    aml = result.one(AML)
+    rules = result.of_type(RULE)
+    assert sorted(r.inputs["ruleName"] for r in rules) == [
+        "pkg-anaconda-com",
+        "pkg-any-anaconda-com",
+        "pkg-any-anaconda-org",
+        "pkg-any-pythonhosted-org",
+        "pkg-pypi-org",
+        "storage-queue",
+        "storage-table",
+    ]
+    for rule in rules:
+        assert rule.inputs["workspaceName"] == "mlflow-private-mlw"
+        assert rule.inputs["resourceGroupName"] == "mlflow-private-rg"
+        assert rule.ignore_changes == ["properties.status"]
+        assert aml.urn in rule.replace_with  # it goes with its workspace
+
+
+def test_provisioning_waits_for_the_programs_outbound_rules():
+    result = program(PRIVATE_SERVING, "private")
+    provision = result.one(PROVISION_TYPE)
+    assert {r.urn for r in result.of_type(RULE)} <= set(provision.depends_on)
+
+
+def test_without_a_managed_network_nothing_is_ignored_and_no_rule_declared():
+    result = program(with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml"))
+    assert result.of_type(RULE) == []
+    assert result.one(AML).ignore_changes == []
 
 
 def test_network_is_provisioned_after_the_workspace_and_before_every_deployment():

@@ -171,6 +171,11 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "endpointName",
         ("workspaceName",),
     ),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": (
+        "Microsoft.MachineLearningServices/workspaces/{}/outboundRules",
+        "ruleName",
+        ("workspaceName",),
+    ),
     "azure-native:machinelearningservices:BatchDeployment": (
         "Microsoft.MachineLearningServices/workspaces/{}/batchEndpoints/{}/deployments",
         "deploymentName",

@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import trustme
 
 from tests.fakecloud import arm_locks
+from tests.fakecloud import arm_managed_network as managed_network
 from tests.fakecloud import arm_network_rules as network_rules
 from tests.fakecloud import arm_workspace_rules as workspace_rules
 
@@ -344,6 +345,8 @@ class FakeArm:
             return self._action(method, "/" + "/".join(parts[:-1]), rest, body)
         resource_id = "/" + "/".join(parts)
         rtype = "/".join([rest[0], *rest[1::2]])
+        if rtype.lower() == managed_network.OUTBOUND_RULES:
+            return self._outbound_rule(method, resource_id, body)
         if method in ("GET", "HEAD"):
             found = self.resources.get(resource_id.lower())
             if found is None:
@@ -959,11 +962,23 @@ class FakeArm:
             )
 
         def finish() -> Reply | None:
-            network["status"] = {"status": "Active", "sparkReady": False}
-            workspace["properties"]["managedNetwork"] = network
+            managed_network.provisioned(self.resources, workspace)
             return None
 
         return self._accepted(finish, workspace.get("location", ""), body=None)
+
+    def _outbound_rule(self, method: str, rid: str, body: Any) -> Reply:
+        """A workspace's outbound rule, one by one (arm_managed_network.py)."""
+        workspace = self.resources.get(rid.lower().rsplit("/outboundrules/", 1)[0])
+        if method in ("PUT", "DELETE") and workspace is not None:
+            levels = ("CanNotDelete", "ReadOnly") if method == "DELETE" else ("ReadOnly",)
+            locked = self._locked(rid.lower(), "delete" if method == "DELETE" else "write", levels)
+            if locked:
+                return locked
+        status, answer = managed_network.rule_request(
+            workspace, method, rid.rsplit("/", 1)[-1], body
+        )
+        return Reply(status, answer)
 
     def _refuse_serving(
         self, kind: str, key: str, body: Mapping[str, Any], props: Mapping[str, Any], old: Any
@@ -1072,6 +1087,7 @@ class FakeArm:
             if network is None and before.get("managedNetwork"):
                 props["managedNetwork"] = before["managedNetwork"]  # omitted: kept as it is
             elif network is not None:
+                managed_network.on_workspace_put(network, before.get("managedNetwork"))
                 kept = (before.get("managedNetwork") or {}).get("status")
                 same = _isolation(network) == _isolation(before.get("managedNetwork") or {})
                 network["status"] = kept if kept and same else {"status": "Inactive"}

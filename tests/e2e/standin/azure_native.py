@@ -118,6 +118,9 @@ TYPES: dict[str, ArmType] = {
         RG + "/providers/Microsoft.ContainerRegistry/registries/{registryName}", "2023-07-01"
     ),
     "azure-native:machinelearningservices:Workspace": ArmType(AML, "2024-04-01"),
+    "azure-native:machinelearningservices:ManagedNetworkSettingsRule": ArmType(
+        AML + "/outboundRules/{ruleName}", "2025-12-01", "properties"
+    ),
     "azure-native:machinelearningservices:OnlineEndpoint": ArmType(
         AML + "/onlineEndpoints/{endpointName}", "2024-04-01", "properties"
     ),
