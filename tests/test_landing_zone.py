@@ -10,6 +10,7 @@ from core.config import parse_config
 from core.errors import ConfigError
 from tests.conftest import program, rejected
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, with_values
+from tools import borrowed, preview
 
 SUB = "3f2a8c71-5d4e-4b9a-9c1f-7e6d5a4b3c21"  # the offline deployer's subscription
 OTHER_SUB = "00000000-0000-0000-0000-0000000000ff"
@@ -182,14 +183,14 @@ def landing_zone():
 
 def test_borrowed_vnet_group_and_zones_are_never_declared(landing_zone):
     declared = {r.type for r in landing_zone.resources}
-    for borrowed in (
+    for type_ in (
         "azure-native:network:VirtualNetwork",
         "azure-native:resources:ResourceGroup",
         "azure-native:privatedns:PrivateZone",
         "azure-native:privatedns:VirtualNetworkLink",
         "azure-native:authorization:ManagementLockAtResourceGroupLevel",
     ):
-        assert borrowed not in declared
+        assert type_ not in declared
 
 
 def test_subnets_are_created_in_the_borrowed_vnet(landing_zone):
@@ -277,3 +278,29 @@ def test_name_overrides_replace_the_derived_names():
 def test_protect_on_a_borrowed_group_locks_no_group():
     result = program(with_values(DEV, resourceGroupName="team-ml-rg", protect=True))
     assert not [r for r in result.resources if "Lock" in r.type]
+
+
+# --- the preview's exposure summary -----------------------------------------------------------
+
+
+def test_preview_lists_the_borrowed_resources_and_the_firewall_egress(landing_zone):
+
+    text = "\n".join(preview.exposure_lines(landing_zone.resources))
+    assert "egress: 0.0.0.0/0 through the firewall at 10.0.1.4, no public IP" in text
+    assert "resource group team-ml-rg" in text
+    assert "VNet spoke-vnet in spoke-rg (subnets added)" in text
+    assert f"private DNS zone {HUB_ZONES}/privatelink.api.azureml.ms" in text
+
+
+def test_preview_of_a_stack_of_its_own_borrows_nothing_and_egresses_by_nat(dev):
+
+    assert borrowed.borrowed(dev.resources) == []
+    assert borrowed.egress(dev.resources) == "egress: NAT gateway with a static public IP"
+
+
+def test_preview_says_policy_adds_the_dns_records():
+
+    result = program(with_values(PRIVATE, privateDns={"zones": "policy"}))
+    assert borrowed.borrowed(result.resources) == [
+        "private DNS records: added by the platform's policy (no zone groups)"
+    ]
