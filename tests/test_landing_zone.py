@@ -56,6 +56,16 @@ def test_virtual_network_id_that_is_not_a_vnet_arm_id_is_refused(value):
     assert "is not a VNet's ARM id" in message
 
 
+def test_vnet_in_another_subscription_than_the_configured_one_is_refused_offline():
+    raw = {
+        **with_values(DEV, network={"virtualNetworkId": SPOKE}),
+        "azure-native:subscriptionId": OTHER_SUB,
+    }
+    message = refusal(raw)
+    assert "network.virtualNetworkId" in message
+    assert f"not azure-native:subscriptionId {OTHER_SUB}" in message
+
+
 def test_unknown_egress_is_refused_with_the_allowed_values():
     message = refusal(with_values(DEV, network={"egress": "proxy"}))
     assert "network.egress" in message and "allowed: natGateway, firewall" in message

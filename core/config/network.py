@@ -106,3 +106,19 @@ def _firewall_ip(egress: Egress, value: Any, space: IPv4Network) -> str | None:
         # The hub's firewall lives in the hub VNet, reached over peering, never in a subnet of ours.
         raise ConfigError(key, value, f"is inside network.addressSpace {space}, not in the hub")
     return str(address)
+
+
+def check_vnet_subscription(raw: Mapping[str, Any], plan: NetworkPlan) -> None:
+    """Databricks needs the VNet in the workspace's subscription: checked here when the stack
+    names its subscription (azure-native:subscriptionId), else at deploy (stack.py)."""
+    deployment = raw.get("azure-native:subscriptionId")
+    vnet = plan.existing_vnet
+    if vnet is None or not isinstance(deployment, str) or not deployment:
+        return
+    if vnet.subscription_id.lower() != deployment.lower():
+        raise ConfigError(
+            "network.virtualNetworkId",
+            vnet.id,
+            f"is in subscription {vnet.subscription_id}, not azure-native:subscriptionId "
+            f"{deployment}: Databricks needs the VNet in the workspace's subscription",
+        )

@@ -38,7 +38,12 @@ from core.config.landing_zone import (
     _private_dns,
     _resource_group_name,
 )
-from core.config.network import NETWORK_DEFAULTS, NetworkPlan, _network
+from core.config.network import (
+    NETWORK_DEFAULTS,
+    NetworkPlan,
+    _network,
+    check_vnet_subscription,
+)
 from core.config.readers import _bool, _enum, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
 from core.config.serving import (
@@ -151,6 +156,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     network = _network(
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
+    check_vnet_subscription(raw, network)
     cluster = _cluster(ours)
     _check_cluster_runtime(cluster, model_registry)
     service_principal = _service_principal(ours)

@@ -95,6 +95,12 @@ def test_stack_deploys_into_the_landing_zone_and_leaves_it_as_seeded(
 
     pulumi("destroy", "--yes", "--skip-preview")
     assert _landing_zone(cloud, zone) == seeded
+    # Read, never written: no request of up, refresh or destroy changed a borrowed resource.
+    assert [
+        (c.method, c.path)
+        for c in cloud.arm.calls()
+        if c.method in ("PUT", "PATCH", "DELETE") and c.path.lower() in zone.resource_ids()
+    ] == []
     left = {r["id"].lower() for r in cloud.arm.dump()["resources"]}
     assert left == zone.resource_ids() | {f"{zone.spoke_vnet}/subnets/other-team".lower()}
 
