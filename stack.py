@@ -13,6 +13,7 @@ import pulumi
 import pulumi_databricks as databricks
 from pulumi_azure_native import authorization, resources
 
+from components import borrowed as landing_zone
 from components.access_connector import AccessConnector, AccessConnectorArgs
 from components.azureml_workspace import (
     AzureMLWorkspace,
@@ -35,7 +36,7 @@ from components.managed_network import (
     managed_network_settings,
     storage_subresources,
 )
-from components.network import Network, NetworkArgs
+from components.network import BorrowedVnet, Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
@@ -57,6 +58,7 @@ from core.config import (
     batch_endpoint_name,
     endpoint_name,
 )
+from core.config.enums import PrivateDnsMode
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
     MODEL_SCHEMA_OUTPUT,
@@ -84,7 +86,7 @@ class _Context:
     suffix: pulumi.Output[str]  # the stack's unique suffix, from subscription, group and stack
     unique: pulumi.Output[naming.GlobalNames]  # worldwide-unique names, with that suffix
     client: pulumi.Output[authorization.GetClientConfigResult]  # the deployer's ids
-    group: resources.ResourceGroup
+    group: resources.ResourceGroup | landing_zone.BorrowedGroup
 
 
 def build_stack(config: StackConfig) -> dict[str, Any]:
@@ -136,15 +138,18 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
 
 def _context(config: StackConfig) -> _Context:
     client = authorization.get_client_config_output()
-    names = naming.resource_names(config.prefix, config.stack)
+    names = landing_zone.resource_names(config)
     suffix = client.subscription_id.apply(
         lambda sub: naming.unique_suffix(sub, names.resource_group, config.stack)
     )
-    unique = suffix.apply(lambda s: naming.global_names(config.prefix, config.stack, s))
+    unique = suffix.apply(lambda s: landing_zone.global_names(config, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
     # Before every resource too: refuses deleting what `protect`'s locks cover.
     protect_guard = ProtectGuard("protect-guard", config)
+    if config.resource_group_name is not None:
+        borrowed = landing_zone.borrowed_group(config.resource_group_name, client)
+        return _Context(config, names, suffix, unique, client, borrowed)
     group = resources.ResourceGroup(
         "main-rg",
         resource_group_name=names.resource_group,
@@ -173,8 +178,23 @@ def _network(ctx: _Context) -> Network:
             host_subnet=str(plan.host_subnet),
             container_subnet=str(plan.container_subnet),
             endpoint_subnet=str(plan.endpoint_subnet) if plan.endpoint_subnet else None,
+            existing_vnet=_borrowed_vnet(ctx),
+            firewall_private_ip=plan.firewall_private_ip,
+            route_table_name=names.route_table,
+            endpoint_nsg_name=names.endpoint_network_security_group,
         ),
     )
+
+
+def _borrowed_vnet(ctx: _Context) -> BorrowedVnet | None:
+    """`network.virtualNetworkId`: its id, known once the deploy-time checks pass."""
+    vnet = ctx.config.network.existing_vnet
+    if vnet is None:
+        return None
+    checked = ctx.client.subscription_id.apply(
+        lambda sub: landing_zone.check_vnet_subscription(vnet.id, vnet.subscription_id, sub)
+    )
+    return BorrowedVnet(checked, vnet.resource_group, vnet.name)
 
 
 def _private_dns(ctx: _Context, network: Network) -> EndpointPlacement | None:
@@ -187,6 +207,10 @@ def _private_dns(ctx: _Context, network: Network) -> EndpointPlacement | None:
     )
     if not groups or network.endpoint_subnet_id is None:
         return None
+    borrowed = landing_zone.borrowed_zones(config.private_dns, dns_zone_names(groups))
+    if borrowed is not None:  # existing zones, or none at all (policy)
+        policy = config.private_dns.mode is PrivateDnsMode.POLICY
+        return EndpointPlacement(network.endpoint_subnet_id, borrowed, zone_groups=not policy)
     zones = PrivateDnsZones(
         "private-dns",
         PrivateDnsZonesArgs(

@@ -23,6 +23,8 @@ ZONE_GROUP_NAME = "default"
 class EndpointPlacement:
     subnet_id: pulumi.Input[str]
     zone_ids: Mapping[str, pulumi.Input[str]]  # zone name -> private DNS zone ARM id
+    # False: no zone groups; the landing zone's Azure Policy (DeployIfNotExists) adds them
+    zone_groups: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class PrivateEndpoint(pulumi.ComponentResource):
         self, name: str, args: PrivateEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("databricks-azureml:network:PrivateEndpoint", name, None, opts)
-        zones = zones_for(args.group_id)
+        zones = zones_for(args.group_id) if args.placement.zone_groups else ()
         missing = [zone for zone in zones if zone not in args.placement.zone_ids]
         if missing:
             raise ValueError(f"{name}: DNS zones {missing} are not in the zones given")
@@ -69,18 +71,19 @@ class PrivateEndpoint(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions.merge(child, args.endpoint_options),
         )
-        network.PrivateDnsZoneGroup(
-            f"{name}-zones",
-            resource_group_name=args.resource_group_name,
-            private_endpoint_name=endpoint.name,
-            private_dns_zone_group_name=ZONE_GROUP_NAME,
-            private_dns_zone_configs=[
-                network.PrivateDnsZoneConfigArgs(
-                    name=slug(zone), private_dns_zone_id=args.placement.zone_ids[zone]
-                )
-                for zone in zones
-            ],
-            opts=child,
-        )
+        if zones:
+            network.PrivateDnsZoneGroup(
+                f"{name}-zones",
+                resource_group_name=args.resource_group_name,
+                private_endpoint_name=endpoint.name,
+                private_dns_zone_group_name=ZONE_GROUP_NAME,
+                private_dns_zone_configs=[
+                    network.PrivateDnsZoneConfigArgs(
+                        name=slug(zone), private_dns_zone_id=args.placement.zone_ids[zone]
+                    )
+                    for zone in zones
+                ],
+                opts=child,
+            )
         self.id = endpoint.id
         self.register_outputs({"id": self.id})

@@ -113,6 +113,8 @@ class ResourceNames:
     application_insights: str
     cluster: str  # Databricks names, scoped to the workspace
     secret_scope: str
+    endpoint_network_security_group: str
+    route_table: str  # egress through a firewall
 
     def problems(self) -> list[str]:
         """Every name that breaks Azure's rules, as messages."""
@@ -162,6 +164,8 @@ def resource_names(prefix: str, stack: str) -> ResourceNames:
         application_insights=f"{base}-appi",
         cluster=f"{base}-mlflow",
         secret_scope=f"{base}-azureml",
+        endpoint_network_security_group=f"{base}-endpoints-nsg",
+        route_table=f"{base}-firewall-rt",
     )
 
 

@@ -285,3 +285,18 @@ STATE_BACKEND_POLICIES: list[StackValidationPolicy] = [
     ),
 ]
 POLICIES += STATE_BACKEND_POLICIES
+
+# Landing zones: the deny policies a platform most often assigns, and the egress path.
+POLICIES += [
+    _stack_policy(
+        "subnet-has-nsg",
+        "Every subnet the stack declares has a network security group.",
+        rules.subnets_have_nsg,
+    ),
+    _stack_policy(
+        "databricks-subnet-egress",
+        "Each Databricks subnet egresses through a NAT gateway or a route table to the "
+        "firewall; with the firewall, no public IP or NAT gateway is declared.",
+        rules.databricks_egress,
+    ),
+]

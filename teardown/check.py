@@ -17,6 +17,8 @@ one-line message when the check itself could not run (sign-in, permission, a mis
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +58,7 @@ class Target:
     names: ResourceNames
     key_vault: str  # carries the subscription-derived suffix
     cloud: CloudConfig = field(default_factory=CloudConfig)
+    borrowed_group: bool = False  # resourceGroupName: the platform's group, never a leftover
 
 
 @dataclass(frozen=True)
@@ -102,15 +105,30 @@ def resolve_target(
             "no subscription: pass --subscription (e.g. $(az account show --query id -o tsv)) "
             "or set AZURE_SUBSCRIPTION_ID"
         )
-    group = resource_group_name(prefix, stack)
-    names = resource_names(prefix, stack)
-    vault = global_names(prefix, stack, unique_suffix(subscription_id, group, stack)).key_vault
+    borrowed = config.get(f"{NAMESPACE}:resourceGroupName")
+    group = borrowed or resource_group_name(prefix, stack)
+    overrides = _name_overrides(config)
+    names = dataclasses.replace(
+        resource_names(prefix, stack),
+        resource_group=group,
+        aml_workspace=overrides.get("amlWorkspace") or resource_names(prefix, stack).aml_workspace,
+    )
+    suffix = unique_suffix(subscription_id, group, stack)
+    vault = overrides.get("keyVault") or global_names(prefix, stack, suffix).key_vault
     try:
         cloud = CloudConfig.from_stack_config(config)
     except CloudError as error:
         raise SettingError(str(error)) from error
     location = arm.normalize_location(location)
-    return Target(stack, subscription_id, location, names, vault, cloud)
+    return Target(stack, subscription_id, location, names, vault, cloud, bool(borrowed))
+
+
+def _name_overrides(config: Mapping[str, Any]) -> dict[str, str]:
+    """`names.*` from the stack file (an object, or JSON text as `pulumi config set` stores)."""
+    given = config.get(f"{NAMESPACE}:names") or {}
+    if isinstance(given, str):
+        given = json.loads(given)
+    return {k: v for k, v in given.items() if isinstance(v, str)}
 
 
 def find_leftovers(client: arm.Arm, target: Target) -> Findings:
@@ -118,10 +136,10 @@ def find_leftovers(client: arm.Arm, target: Target) -> Findings:
     leftovers: list[str] = []
     unchecked: list[str] = []
 
-    for group, what in (
-        (names.resource_group, "resource group"),
-        (names.managed_resource_group, "Databricks managed resource group"),
-    ):
+    groups = [(names.managed_resource_group, "Databricks managed resource group")]
+    if not target.borrowed_group:  # a borrowed group outlives the stack by design
+        groups.insert(0, (names.resource_group, "resource group"))
+    for group, what in groups:
         found = arm.get_resource_group(client, group)
         if found is not None:
             leftovers.append(f"{what} {group} still exists{_state_of(found)}")

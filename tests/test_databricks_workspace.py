@@ -110,7 +110,7 @@ def test_workspace_waits_for_both_subnets_with_their_nsg_and_nat_associations(st
     workspace = result.one(WORKSPACE)
     host = result.one(SUBNET, "-host-subnet")
     container = result.one(SUBNET, "-container-subnet")
-    nsg, nat = result.one(NSG), result.one(NAT)
+    nsg, nat = result.one(NSG, "network-nsg"), result.one(NAT)
 
     assert {host.urn, container.urn} <= set(workspace.depends_on)
     for declared in (host, container):

@@ -115,7 +115,7 @@ def test_databricks_subnets_are_used_by_nothing_else(stack):
 
 def test_one_nsg_is_on_both_databricks_subnets(stack):
     result = stack
-    nsg = result.one(NSG)
+    nsg = result.one(NSG, "network-nsg")
     assert nsg.inputs["networkSecurityGroupName"] == "mlflow-dev-databricks-nsg"
     for role in ("host", "container"):
         assert subnet(result, role).inputs["networkSecurityGroup"] == {"id": nsg.id}
@@ -124,7 +124,7 @@ def test_one_nsg_is_on_both_databricks_subnets(stack):
 def test_nsg_leaves_its_rules_to_the_databricks_network_intent_policy(stack):
     """Databricks writes its own rules (its names and priorities) and Azure refuses to delete
     them: the NSG declares none and ignores changes to them, so refresh + up stays a no-op."""
-    nsg = stack.one(NSG)
+    nsg = stack.one(NSG, "network-nsg")
     assert "securityRules" not in nsg.inputs
     assert nsg.ignore_changes == ["securityRules"]
 
@@ -160,7 +160,7 @@ def test_private_link_adds_an_endpoint_subnet_that_is_not_delegated(private):
     assert endpoint.inputs["subnetName"] == "private-endpoints"
     assert endpoint.inputs["addressPrefix"] == "10.139.8.0/26"
     assert endpoint.inputs["privateEndpointNetworkPolicies"] == "Disabled"
-    for absent in ("delegations", "networkSecurityGroup", "natGateway"):
+    for absent in ("delegations", "natGateway"):
         assert absent not in endpoint.inputs
     placed = result.of_type("azure-native:network:PrivateEndpoint")
     assert placed and all(pe.inputs["subnet"] == {"id": endpoint.id} for pe in placed)
@@ -186,7 +186,12 @@ def test_only_the_orders_the_inputs_imply_no_explicit_depends_on(stack):
     for name in ("network-host-subnet", "network-container-subnet"):
         assert deps[name] == {group, urn["network-vnet"], urn["network-nsg"], urn["network-natgw"]}
     if "network-endpoint-subnet" in deps:
-        assert deps["network-endpoint-subnet"] == {group, urn["network-vnet"]}
+        assert deps["network-endpoint-nsg"] == {group}
+        assert deps["network-endpoint-subnet"] == {
+            group,
+            urn["network-vnet"],
+            urn["network-endpoint-nsg"],
+        }
 
 
 # --- names, parentage, public surface ------------------------------------------------------------
@@ -215,3 +220,17 @@ def test_children_are_parented_to_the_component_and_named_from_it(stack):
     children = [r for r in stack.resources if r.parent == component.urn]
     assert {r.type for r in children} == {VNET, SUBNET, NSG, NAT, PIP}
     assert all(r.name.startswith("network-") for r in children)
+
+
+def test_endpoint_subnet_has_an_nsg_of_its_own_with_default_rules_only(private):
+    """Landing-zone policies deny a subnet without an NSG; the endpoint subnet's NSG is not the
+    Databricks one, whose rules the network intent policy owns."""
+    endpoint, nsg = subnet(private, "endpoint"), private.one(NSG, "endpoint-nsg")
+    assert nsg.inputs["networkSecurityGroupName"] == "mlflow-dev-endpoints-nsg"
+    assert "securityRules" not in nsg.inputs
+    assert endpoint.inputs["networkSecurityGroup"] == {"id": nsg.id}
+    assert nsg.id != private.one(NSG, "network-nsg").id
+
+
+def test_every_subnet_has_an_nsg(stack):
+    assert all("networkSecurityGroup" in s.inputs for s in stack.of_type(SUBNET))

@@ -396,3 +396,27 @@ def test_runs_as_a_module_and_fails_cleanly_without_settings(tmp_path):
     assert result.stdout == ""
     assert result.stderr.startswith("teardown-check: no location")
     assert "Traceback" not in result.stderr
+
+
+def test_a_borrowed_resource_group_is_not_a_leftover_and_overridden_names_are_checked(
+    fake, tmp_path
+):
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n"
+        "  azure-native:location: westeurope\n"
+        "  databricks-azureml:resourceGroupName: team-spoke-rg\n"
+        "  databricks-azureml:names:\n"
+        "    amlWorkspace: mlw-team\n"
+        "    keyVault: kv-team-ml\n"
+    )
+    borrowed = Names("team-spoke-rg", "mlflow-dev-databricks-managed-rg", "mlw-team", "kv-team-ml")
+    leave(fake, borrowed, workspace=True, vault=True)
+    fake.put(group_path("team-spoke-rg"), {"location": "westeurope"})  # the platform's, kept
+
+    code, out, _ = run(fake, "--stack", "dev", "--project-dir", str(tmp_path))
+
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 2
+    assert lines[0].startswith("AzureML workspace mlw-team (resource group team-spoke-rg)")
+    assert lines[1].startswith("key vault kv-team-ml is deleted but not purged")
+    assert group_path("team-spoke-rg").lower() not in arm_requests(fake)

@@ -103,6 +103,7 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     "azure-native:network:NatGateway": ("Microsoft.Network/natGateways", "natGatewayName", ()),
+    "azure-native:network:RouteTable": ("Microsoft.Network/routeTables", "routeTableName", ()),
     "azure-native:network:PublicIPAddress": (
         "Microsoft.Network/publicIPAddresses",
         "publicIpAddressName",

@@ -23,6 +23,7 @@ from pulumi.output import Unknown
 
 from core.placeholders import preview_warning
 from core.stack_file import SECRET, read_stack_config
+from tools import borrowed
 from tools.exposure import exposures, summary
 from tools.offline import ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
 
@@ -269,6 +270,7 @@ def exposure_lines(resources: list[DeclaredResource]) -> list[str]:
     found = exposures(resources)
     lines = ["Exposure (what the internet can reach once deployed):"]
     lines += [f"    {e.line()}" for e in found]
+    lines += [f"    {line}" for line in borrowed.lines(resources)]  # the landing zone's part
     return [*lines, f"    {summary(found)}"]
 
 
@@ -327,6 +329,8 @@ def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str
         "exposure": {
             "resources": [e.as_dict() for e in exposures(resources)],
             "summary": summary(exposures(resources)),
+            "egress": borrowed.egress(resources),
+            "borrowed": borrowed.borrowed(resources),
         },
     }
     return json.dumps(document, indent=2, sort_keys=True)

@@ -11,10 +11,12 @@ __all__ = [
     "BatchOutputAction",
     "BudgetThresholdType",
     "DatabricksPrivateLink",
+    "Egress",
     "EndpointAuthMode",
     "ManagedNetworkMode",
     "ModelRegistry",
     "PrincipalType",
+    "PrivateDnsMode",
     "TrackingMode",
 ]
 
@@ -63,3 +65,18 @@ class PrincipalType(StrEnum):
 class BudgetThresholdType(StrEnum):
     ACTUAL = "Actual"
     FORECASTED = "Forecasted"
+
+
+class Egress(StrEnum):
+    """How the Databricks subnets reach the internet."""
+
+    NAT_GATEWAY = "natGateway"  # the stack's NAT gateway with a static public IP
+    FIREWALL = "firewall"  # a route table: 0.0.0.0/0 to the platform's firewall
+
+
+class PrivateDnsMode(StrEnum):
+    """Where the private endpoints' DNS records go."""
+
+    STACK = "stack"  # the stack's own privatelink.* zones, linked to its VNet
+    EXISTING = "existing"  # zones the platform owns (privateDns.zoneIds); zone groups only
+    POLICY = "policy"  # no zone groups: Azure Policy (DeployIfNotExists) adds the records

@@ -20,10 +20,12 @@ from core.config.enums import (
     BatchOutputAction,
     BudgetThresholdType,
     DatabricksPrivateLink,
+    Egress,
     EndpointAuthMode,
     ManagedNetworkMode,
     ModelRegistry,
     PrincipalType,
+    PrivateDnsMode,
     TrackingMode,
 )
 
@@ -65,6 +67,60 @@ class Network(Section):
     endpoint_subnet: str = Field(
         "10.139.8.0/26",
         description="Private endpoints; checked only with privateLink or databricksPrivateLink.",
+    )
+    virtual_network_id: str | None = Field(
+        None,
+        description="An existing VNet's ARM id (a landing zone's spoke): the stack creates its "
+        "subnets in it, never the VNet; addressSpace is then the part of it the subnets use.",
+        json_schema_extra=_default("the stack's own VNet"),
+    )
+    egress: Egress = Field(
+        Egress.NAT_GATEWAY,
+        description="natGateway: a NAT gateway with a public IP; firewall: 0.0.0.0/0 routed to "
+        "firewallPrivateIp, no public IP.",
+    )
+    firewall_private_ip: str | None = Field(
+        None, description="The firewall's private IPv4 address; required with egress firewall."
+    )
+
+
+class PrivateDns(Section):
+    """The private DNS zones the private endpoints register in."""
+
+    zones: PrivateDnsMode = Field(
+        PrivateDnsMode.STACK,
+        description="stack: the stack's own zones; existing: the zones in zoneIds; policy: no "
+        "zone groups, Azure Policy adds the records.",
+    )
+    zone_ids: dict[str, str] = Field(
+        {},
+        description="Zone name (privatelink.*) to an existing private DNS zone's ARM id; only "
+        "with existing.",
+    )
+
+
+class Names(Section):
+    """Names that replace the derived ones, checked against Azure's rules."""
+
+    databricks_workspace: str | None = Field(
+        None,
+        description="3-64 letters, digits, '_' and '-'.",
+        json_schema_extra=_default("derived"),
+    )
+    aml_workspace: str | None = Field(
+        None,
+        description="3-33 letters, digits, '_' and '-', a letter or digit first.",
+        json_schema_extra=_default("derived"),
+    )
+    storage_account: str | None = Field(
+        None,
+        description="3-24 lowercase letters and digits, unique worldwide.",
+        json_schema_extra=_default("derived"),
+    )
+    key_vault: str | None = Field(
+        None,
+        description="3-24 letters, digits and single '-', unique worldwide.",
+        json_schema_extra=_default("derived"),
     )
 
 
@@ -312,6 +368,14 @@ class StackSchema(Section):
         "endpoints.",
         json_schema_extra=_default("true with privateLink or databricksPrivateLink, else false"),
     )
+    resource_group_name: str | None = Field(
+        None,
+        description="An existing resource group to deploy into; the stack never creates or "
+        "deletes it.",
+        json_schema_extra=_default("<prefix>-<stack>-rg, created by the stack"),
+    )
+    private_dns: PrivateDns = Field(PrivateDns(), description=PrivateDns.__doc__)
+    names: Names = Field(Names(), description=Names.__doc__)
     unlisted_region: str | None = Field(
         None,
         description="An Azure region newer than the list in core/regions.py; equal to "

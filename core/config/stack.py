@@ -30,7 +30,21 @@ from core.config.enterprise import (
     _tags,
 )
 from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
-from core.config.network import NETWORK_DEFAULTS, NetworkPlan, _network
+from core.config.landing_zone import (
+    NAMES_FIELDS,
+    PRIVATE_DNS_FIELDS,
+    NameOverrides,
+    PrivateDnsSpec,
+    _names,
+    _private_dns,
+    _resource_group_name,
+)
+from core.config.network import (
+    NETWORK_DEFAULTS,
+    NetworkPlan,
+    _network,
+    check_vnet_subscription,
+)
 from core.config.readers import _bool, _enum, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
 from core.config.serving import (
@@ -91,6 +105,10 @@ class StackConfig:
     access: AccessSpec = field(default_factory=lambda: AccessSpec())
     budget: BudgetSpec | None = None
     databricks_storage_firewall: bool = False
+    # landing zone (core/config/landing_zone.py)
+    private_dns: PrivateDnsSpec = field(default_factory=lambda: PrivateDnsSpec())
+    resource_group_name: str | None = None  # an existing group; None: the stack's own
+    names: NameOverrides = field(default_factory=lambda: NameOverrides())
 
 
 def parse_config(
@@ -139,6 +157,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     network = _network(
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
+    check_vnet_subscription(raw, network)
     cluster = _cluster(ours)
     _check_cluster_runtime(cluster, model_registry)
     service_principal = _service_principal(ours)
@@ -176,6 +195,9 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
             databricks_storage_firewall=_storage_firewall(
                 ours, network.endpoint_subnet is not None
             ),
+            private_dns=_private_dns(ours),
+            resource_group_name=_resource_group_name(ours),
+            names=_names(ours),
         )
     )
 
@@ -236,4 +258,6 @@ def _sections() -> dict[str, tuple[str, ...] | None]:
         "access": ACCESS_FIELDS,
         "budget": BUDGET_FIELDS,
         "tags": None,
+        "privateDns": PRIVATE_DNS_FIELDS,
+        "names": NAMES_FIELDS,
     }

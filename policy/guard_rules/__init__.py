@@ -70,6 +70,7 @@ from .diagnostics import (
     LOGGED_TYPES,
     diagnostic_settings_to_workspace,
 )
+from .landing_zone import databricks_egress, subnets_have_nsg
 from .locks import (
     GROUP_LOCK,
     LOCK_LEVELS,
@@ -161,6 +162,7 @@ __all__ = [
     "cluster_credentials_not_readable_by_all_users",
     "cluster_fits_unity_catalog_models",
     "cluster_secret_env_vars",
+    "databricks_egress",
     "databricks_private_link_backend",
     "databricks_private_link_full",
     "databricks_storage_firewall_whole",
@@ -187,4 +189,5 @@ __all__ = [
     "state_key_vault_purge_protection",
     "storage_account_minimum_tls",
     "storage_account_no_public_blob_access",
+    "subnets_have_nsg",
 ]

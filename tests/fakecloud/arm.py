@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from tests.fakecloud import arm_landing_zone as landing_zone
 from tests.fakecloud import arm_locks
 from tests.fakecloud import arm_managed_network as managed_network
 from tests.fakecloud import arm_network_rules as network_rules
@@ -504,6 +505,9 @@ class FakeArm:
         if locked:
             return locked
         props = dict(body.get("properties") or {})
+        in_landing_zone = landing_zone.refuse_put(self.resources, kind, rid, body)
+        if in_landing_zone:
+            return arm_error(*in_landing_zone)
         if old is not None:
             refused = _changed_immutable(kind, old.get("properties") or {}, props)
             if refused:
@@ -851,6 +855,9 @@ class FakeArm:
             return _not_found(rtype, rid.rsplit("/", 1)[1], rid.split("/")[4])
         if found is None:
             return Reply(204)  # ARM's answer to deleting what is not there
+        in_use = landing_zone.refuse_delete(self.resources, kind, key)
+        if in_use:
+            return arm_error(*in_use)
         locked = self._locked(key, "delete", ("CanNotDelete", "ReadOnly"))
         if locked:
             return locked

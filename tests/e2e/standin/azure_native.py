@@ -84,6 +84,9 @@ TYPES: dict[str, ArmType] = {
     "azure-native:network:NatGateway": ArmType(
         NETWORK + "/natGateways/{natGatewayName}", "2024-05-01"
     ),
+    "azure-native:network:RouteTable": ArmType(
+        NETWORK + "/routeTables/{routeTableName}", "2024-05-01"
+    ),
     "azure-native:network:PublicIPAddress": ArmType(
         NETWORK + "/publicIPAddresses/{publicIpAddressName}", "2024-05-01"
     ),
