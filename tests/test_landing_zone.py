@@ -285,9 +285,14 @@ def test_name_overrides_replace_the_derived_names():
     assert result.one("azure-native:keyvault:Vault").inputs["vaultName"] == "kv-team-ml-weu"
 
 
-def test_protect_on_a_borrowed_group_locks_no_group():
+def test_protect_on_a_borrowed_group_locks_the_stacks_resources_never_the_group():
     result = program(with_values(DEV, resourceGroupName="team-ml-rg", protect=True))
-    assert not [r for r in result.resources if "Lock" in r.type]
+    azure_locks = [
+        r for r in result.resources if r.type.startswith("azure-native:") and "Lock" in r.type
+    ]
+    assert azure_locks
+    assert {r.type for r in azure_locks} == {"azure-native:authorization:ManagementLockByScope"}
+    assert not [r for r in azure_locks if str(r.inputs["scope"]).lower().endswith("/team-ml-rg")]
 
 
 # --- the preview's exposure summary -----------------------------------------------------------
