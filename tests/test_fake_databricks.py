@@ -634,3 +634,26 @@ def test_storage_refuses_writes_with_a_read_only_sas_and_reads_only_flushed_data
     assert refused.status == 403
     assert (before_flush.status, before_flush.body) == (200, b"")
     assert (after_flush.status, after_flush.body) == (200, b"abc")
+
+
+def test_the_workspace_mlflow_refuses_a_request_without_a_bearer_token(loopback: Loopback) -> None:
+    import requests
+
+    host = workspace(loopback, "ws-auth", defaultCatalog=UC_CATALOG)
+    url = f"https://{host}/api/2.0/mlflow/experiments/get-by-name"
+    query = {"experiment_name": "/Users/deployer@contoso.com/auth"}
+
+    anonymous = requests.get(url, params=query, timeout=30)
+    signed_in = requests.get(
+        url, params=query, headers={"Authorization": "Bearer dapi-token"}, timeout=30
+    )
+    uc = requests.get(
+        f"https://{host}/api/2.0/mlflow/unity-catalog/model-versions/search",
+        params={"filter": "name = 'mlflow_dev_dbw.default.m'"},
+        timeout=30,
+    )
+
+    assert (anonymous.status_code, anonymous.json()["error_code"]) == (401, "UNAUTHENTICATED")
+    assert (uc.status_code, uc.json()["error_code"]) == (401, "UNAUTHENTICATED")
+    assert signed_in.status_code == 404  # past sign-in: MLflow's own "no such experiment"
+    assert signed_in.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
