@@ -263,6 +263,107 @@ def test_fake_arm_refuses_a_default_catalog_change_on_a_live_workspace(
     assert refused.body["error"]["message"] == "Changing property 'defaultCatalog' is not allowed."
 
 
+# --- the workspace storage firewall (tests/fakecloud/databricks_storage_firewall.py) ---------
+
+FIREWALLED_RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/fw-rg"
+FIREWALLED_ID = f"{FIREWALLED_RG}/providers/Microsoft.Databricks/workspaces/fw-dbw"
+FIREWALLED_MANAGED = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/fw-managed-rg"
+CONNECTOR_ID = f"{FIREWALLED_RG}/providers/Microsoft.Databricks/accessConnectors/fw-ac"
+
+
+def firewalled_workspace(firewall: str = "Enabled") -> tuple[Any, FakeDatabricks, str]:
+    """The fake ARM with a workspace whose storage firewall is `firewall`, and the fake
+    Databricks that reads it: (arm, databricks, the workspace's host)."""
+    from functools import partial
+
+    from tests.fakecloud.arm import FakeArm
+    from tests.fakecloud.databricks_storage_firewall import storage_unreachable
+
+    arm = FakeArm()
+    arm.put(FIREWALLED_RG, {"location": "westeurope"})
+    arm.put(CONNECTOR_ID, {"location": "westeurope", "identity": {"type": "SystemAssigned"}})
+    props = {
+        "managedResourceGroupId": FIREWALLED_MANAGED,
+        "defaultStorageFirewall": firewall,
+        "accessConnector": {"id": CONNECTOR_ID, "identityType": "SystemAssigned"},
+        "parameters": {"storageAccountName": {"value": "dbstoragefw1"}},
+    }
+    workspace = arm.put(
+        FIREWALLED_ID, {"location": "westeurope", "sku": {"name": "premium"}, "properties": props}
+    )
+    host = workspace["properties"]["workspaceUrl"]
+    databricks = FakeDatabricks(lambda h: h == host)
+    databricks.compute_blocked = partial(storage_unreachable, arm)
+    return arm, databricks, host
+
+
+def storage_endpoint(arm: Any, group: str, *, zone_group: bool = True) -> None:
+    account = f"{FIREWALLED_MANAGED}/providers/Microsoft.Storage/storageAccounts/dbstoragefw1"
+    endpoint = f"{FIREWALLED_RG}/providers/Microsoft.Network/privateEndpoints/fw-{group}-pe"
+    connection = {"privateLinkServiceId": account, "groupIds": [group]}
+    arm.put(endpoint, {"location": "westeurope", "properties": {
+        "privateLinkServiceConnections": [{"name": group, "properties": connection}]}})  # fmt: skip
+    if zone_group:
+        arm.put(f"{endpoint}/privateDnsZoneGroups/default", {"properties": {}})
+
+
+def create_cluster(databricks: FakeDatabricks, host: str) -> dict[str, Any]:
+    spec = {"spark_version": "17.3.x-scala2.13", "node_type_id": "Standard_DS3_v2",
+            "num_workers": 1}  # fmt: skip
+    answer = databricks.handle("POST", host, "/api/2.1/clusters/create", {}, spec, "token")
+    cluster_id = answer.body["cluster_id"]
+    get = databricks.handle("GET", host, "/api/2.1/clusters/get", {"cluster_id": cluster_id},
+                            None, "token")  # fmt: skip
+    return get.body
+
+
+def test_a_cluster_started_before_the_storage_endpoints_exist_terminates_saying_which() -> None:
+    _arm, databricks, host = firewalled_workspace()
+
+    cluster = create_cluster(databricks, host)
+
+    assert cluster["state"] == "TERMINATED"
+    assert cluster["state_message"] == (
+        "the workspace storage account dbstoragefw1 has its firewall on and no path from the "
+        "cluster: missing a blob private endpoint and a dfs private endpoint (Enable firewall "
+        "support for your workspace storage account)"
+    )
+
+
+def test_storage_endpoints_without_their_dns_zone_groups_still_stop_a_cluster() -> None:
+    arm, databricks, host = firewalled_workspace()
+    storage_endpoint(arm, "blob")
+    storage_endpoint(arm, "dfs", zone_group=False)
+
+    cluster = create_cluster(databricks, host)
+
+    assert cluster["state"] == "TERMINATED"
+    assert "missing the dfs private endpoint's DNS zone group" in cluster["state_message"]
+    assert "blob" not in cluster["state_message"].split("missing", 1)[1]
+
+
+def test_a_cluster_starts_once_blob_and_dfs_endpoints_and_their_zone_groups_exist() -> None:
+    arm, databricks, host = firewalled_workspace()
+    stopped = create_cluster(databricks, host)
+    storage_endpoint(arm, "blob")
+    storage_endpoint(arm, "dfs")
+
+    start = databricks.handle("POST", host, "/api/2.1/clusters/start",
+                              {}, {"cluster_id": stopped["cluster_id"]}, "token")  # fmt: skip
+    states = [databricks.handle("GET", host, "/api/2.1/clusters/get",
+                                {"cluster_id": stopped["cluster_id"]}, None, "token").body["state"]
+              for _ in range(2)]  # fmt: skip
+
+    assert (start.status, states) == (200, ["PENDING", "RUNNING"])
+    assert create_cluster(databricks, host)["state"] == "RUNNING"
+
+
+def test_without_the_storage_firewall_a_cluster_needs_no_storage_endpoint() -> None:
+    _arm, databricks, host = firewalled_workspace(firewall="Disabled")
+
+    assert create_cluster(databricks, host)["state"] == "RUNNING"
+
+
 # --- the workspace's MLflow, through the unpatched MLflow client ------------------------------
 # The `databricks` tracking store and the `databricks-uc` registry store as MLflow ships them,
 # signed in with a token (DATABRICKS_HOST, DATABRICKS_TOKEN), reaching the fake workspace host
@@ -533,3 +634,26 @@ def test_storage_refuses_writes_with_a_read_only_sas_and_reads_only_flushed_data
     assert refused.status == 403
     assert (before_flush.status, before_flush.body) == (200, b"")
     assert (after_flush.status, after_flush.body) == (200, b"abc")
+
+
+def test_the_workspace_mlflow_refuses_a_request_without_a_bearer_token(loopback: Loopback) -> None:
+    import requests
+
+    host = workspace(loopback, "ws-auth", defaultCatalog=UC_CATALOG)
+    url = f"https://{host}/api/2.0/mlflow/experiments/get-by-name"
+    query = {"experiment_name": "/Users/deployer@contoso.com/auth"}
+
+    anonymous = requests.get(url, params=query, timeout=30)
+    signed_in = requests.get(
+        url, params=query, headers={"Authorization": "Bearer dapi-token"}, timeout=30
+    )
+    uc = requests.get(
+        f"https://{host}/api/2.0/mlflow/unity-catalog/model-versions/search",
+        params={"filter": "name = 'mlflow_dev_dbw.default.m'"},
+        timeout=30,
+    )
+
+    assert (anonymous.status_code, anonymous.json()["error_code"]) == (401, "UNAUTHENTICATED")
+    assert (uc.status_code, uc.json()["error_code"]) == (401, "UNAUTHENTICATED")
+    assert signed_in.status_code == 404  # past sign-in: MLflow's own "no such experiment"
+    assert signed_in.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

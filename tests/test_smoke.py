@@ -1,4 +1,4 @@
-"""`make smoke` (tools/smoke.py): its steps against the loopback cloud, and each verdict.
+"""`make smoke` (tools/smoke/): its steps against the loopback cloud, and each verdict.
 
 The loopback cloud here is the fake ARM and Databricks REST API of the e2e tests, reached
 through databricks-sdk, azure-mgmt-resource and MLflow as on Azure; a submitted notebook runs
@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from azure.core.pipeline.transport import RequestsTransport
 
+from arm.client import Arm
+from arm.cloud import ArmCloud
 from mlflow_setup.contract import (
     STACK_ENV,
     ModelRegistry,
@@ -27,8 +29,6 @@ from mlflow_setup.contract import (
     stack_env,
     tracking_settings,
 )
-from teardown.arm import Arm
-from teardown.cloud import ArmCloud
 from tests.fakecloud import dns, mlflow_routes
 from tests.fakecloud.arm import SUBSCRIPTION, StaticCredential
 from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
@@ -175,7 +175,7 @@ def services_for(cloud: FakeCloud, outputs: dict[str, Any], project: Path, **ext
             credential=StaticCredential(),
             transport=RequestsTransport(connection_verify=cloud.ca_file),
         )
-        return smoke._ArmReader(client)
+        return smoke.ArmClientReader(client)
 
     def workspace(stack_outputs: Any) -> Any:
         return WorkspaceClient(host=stack_outputs.databricks_workspace_url, token="dapi-smoke")
@@ -499,7 +499,7 @@ def test_a_batch_job_that_fails_fails_the_step_with_its_error() -> None:
     run = smoke_with(raw, {}, batch_score=lambda _uri, stack: Job())
     run.batch_input = "azureml://datastores/workspaceblobstore/paths/in/"
 
-    result = smoke._run_step("batch endpoint", run.step_batch_endpoint)
+    result = smoke.run_step("batch endpoint", run.step_batch_endpoint)
 
     assert result.status == smoke.FAIL
     assert result.line() == (
@@ -585,7 +585,7 @@ def test_private_endpoints_read_through_arm_are_approved_as_azure_auto_approves_
         arm = Arm(
             SUBSCRIPTION, cloud=cloud, credential=StaticCredential(), transport=fake.transport()
         )
-        reader = smoke._ArmReader(arm)
+        reader = smoke.ArmClientReader(arm)
         run = smoke_with(parsed_outputs(), {})
         run._arm_reader = reader
 
@@ -738,3 +738,31 @@ def test_exclusive_tracking_reads_the_run_from_azureml_alone() -> None:
     assert run.step_mlflow_run() == (
         f"run r1 in track-with-azureml: epochs=20; accuracy=0.900; found in {aml_uri}"
     )
+
+
+# --- the list of steps (tools/smoke/steps.py) -------------------------------------------------
+
+
+def test_each_step_needs_only_steps_listed_before_it_in_the_order_smoke_prints_them() -> None:
+    names = [step.name for step in smoke.STEPS]
+
+    assert names == [
+        "stack outputs", "azureml workspace", "databricks link", "private endpoints",
+        "databricks api", "cluster", "notebook upload", "notebook run", "mlflow run",
+        "model version", "online endpoint", "batch endpoint", "cleanup",
+    ]  # fmt: skip
+    for index, step in enumerate(smoke.STEPS):
+        assert set(step.needs) <= set(names[:index]), step.name
+    assert dict((s.name, s.needs) for s in smoke.STEPS)["model version"] == ("mlflow run",)
+
+
+def test_a_step_whose_prerequisite_failed_is_skipped_and_names_it() -> None:
+    out = io.StringIO()
+    run = smoke.Smoke(
+        stack="dev", services=smoke.Services(stack_output=lambda _stack: "not json"), out=out
+    )
+
+    assert run.run() == 1
+    assert "FAIL    stack outputs: `pulumi stack output --json` printed no JSON" in out.getvalue()
+    assert "skipped cluster: needs 'databricks api', which did not pass" in out.getvalue()
+    assert "smoke FAILED: 0 passed, 1 failed, 12 skipped (dev)" in out.getvalue()

@@ -18,7 +18,8 @@ What it enforces, each from the REST API reference (docs.databricks.com/api/azur
   a file with the `# Databricks notebook source` header (dropping `.py`) and a workspace file of
   anything else; `delete` of a non-empty folder needs `recursive` (DIRECTORY_NOT_EMPTY);
 - clusters start only from TERMINATED (Clusters API, "Start terminated cluster": a running
-  cluster answers INVALID_STATE), and go PENDING, then RUNNING;
+  cluster answers INVALID_STATE), and go PENDING, then RUNNING; one that cannot reach the
+  workspace storage (`compute_blocked`) terminates at once with the reason as its message;
 - one-time runs (Jobs API, "Create and trigger a one-time run"): tasks with a `task_key` and an
   existing cluster; a run of a terminated cluster starts it; a missing notebook fails the task
   with RESOURCE_DOES_NOT_EXIST. A failed task reports "Workload failed, see run output for
@@ -112,6 +113,8 @@ class FakeDatabricks:
         self.runner: NotebookRunner | None = None  # runs submitted notebooks when set
         # the workspace's MLflow (tests/fakecloud/databricks_mlflow.py) when set
         self.mlflow: DatabricksMlflow | None = None
+        # why a workspace's cluster cannot start (tests/fakecloud/databricks_storage_firewall.py)
+        self.compute_blocked: Callable[[str], str | None] = lambda _host: None
         self.threads: list[threading.Thread] = []
 
     def handle(
@@ -138,7 +141,12 @@ class FakeDatabricks:
                     thread.start()
                 return answer
             if route is not None:
-                return route(ws, {**query, **(body or {})})
+                args = {**query, **(body or {})}
+                answer = route(ws, args)
+                if route in (_create_cluster, _start_cluster) and answer.status == 200:
+                    cluster_id = (answer.body or {}).get("cluster_id") or args["cluster_id"]
+                    _block_start(ws, cluster_id, self.compute_blocked(host))
+                return answer
             match = re.fullmatch(r"/api/2\.0/permissions/clusters/([^/]+)", path)
             if match:
                 return _cluster_permissions(ws, method, match.group(1), body or {})
@@ -313,6 +321,12 @@ def _start_cluster(ws: Workspace, args: dict[str, Any]) -> Answer:
         )
     ws.clusters[cluster_id]["state"] = "PENDING"  # RUNNING at the next clusters/get
     return Answer(200, {})
+
+
+def _block_start(ws: Workspace, cluster_id: str, reason: str | None) -> None:
+    """A cluster that cannot start terminates, and its state message says why."""
+    if reason:
+        ws.clusters[cluster_id].update(state="TERMINATED", state_message=reason)
 
 
 def _terminate_cluster(ws: Workspace, args: dict[str, Any]) -> Answer:

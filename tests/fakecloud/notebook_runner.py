@@ -10,8 +10,11 @@ What a Databricks cluster gives a notebook, the runner gives it locally:
 - `spark`: a local[2] SparkSession, started at the notebook's first use of it; `current_user()`
   is the submitting user (SPARK_USER);
 - MLflow stores: every AzureML workspace that the fake ARM holds, by its `mlFlowTrackingUri`,
-  and `databricks`, lead to one loopback `mlflow server` (tests/fakecloud/mlflow_routes.py);
-  any other URI fails at once, as a missing workspace does.
+  leads to one loopback `mlflow server` (tests/fakecloud/mlflow_routes.py); any other URI fails
+  at once, as a missing workspace does. `databricks` and `databricks-uc`: with `workspace` (the
+  fake cloud, serving the workspace's MLflow: tests/fakecloud/databricks_mlflow.py) MLflow's own
+  stores reach the job's workspace host with a job token, as a notebook's context signs them
+  in on Databricks; without it `databricks` leads to the loopback server too.
 
 The notebook's `# MAGIC` lines are comments to Python (%pip: the venv already has the pins), and
 `dbutils` and `display` are absent, which the notebook allows for. A raised exception fails the
@@ -27,8 +30,9 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from tests.fakecloud import dns
 from tests.fakecloud.arm import AML_WORKSPACE, FakeArm
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
 from tests.fakecloud.local_mlflow import spark_env, spark_session
@@ -36,13 +40,23 @@ from tests.fakecloud.mlflow_routes import ROUTES_ENV, install_from_env
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_SECONDS = 600
+ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"  # workspace names resolve there (dns.py)
+JOB_TOKEN = "dapi-job-run-token"  # the token a job's notebook context carries
 
 
-def mlflow_routes(arm: FakeArm, server_uri: str) -> dict[str, str]:
-    """Each provisioned AzureML workspace's tracking URI, and `databricks`, to `server_uri`."""
+class WorkspaceHost(Protocol):
+    """The fake cloud as the runner needs it to reach a workspace's own MLflow."""
+
+    address: str
+    ca_file: str
+
+
+def mlflow_routes(arm: FakeArm, server_uri: str, *, databricks: bool = True) -> dict[str, str]:
+    """Each provisioned AzureML workspace's tracking URI (and `databricks` unless the fake
+    Databricks serves it) to `server_uri`."""
     with arm._lock:
         workspaces = [r for r in arm.resources.values() if r["type"].lower() == AML_WORKSPACE]
-    routes = {"databricks": server_uri}
+    routes = {"databricks": server_uri} if databricks else {}
     for workspace in workspaces:
         props = workspace.get("properties") or {}
         if props.get("provisioningState") == "Succeeded" and props.get("mlFlowTrackingUri"):
@@ -53,9 +67,12 @@ def mlflow_routes(arm: FakeArm, server_uri: str) -> dict[str, str]:
 class LocalNotebookRunner:
     """The fake Databricks' runner: one Python process per submitted notebook."""
 
-    def __init__(self, arm: FakeArm, server_uri: str) -> None:
+    def __init__(
+        self, arm: FakeArm, server_uri: str, *, workspace: WorkspaceHost | None = None
+    ) -> None:
         self.arm = arm
         self.server_uri = server_uri
+        self.workspace = workspace  # set: the workspace's own MLflow serves `databricks*`
         self.logs: list[str] = []  # each run's output, for a failing test to show
 
     def __call__(self, job: NotebookJob) -> NotebookResult:
@@ -73,9 +90,11 @@ class LocalNotebookRunner:
             }
             env.update(job.env)
             env.update(spark_env())
+            env.update(self._workspace_env(job))
+            routes = mlflow_routes(self.arm, self.server_uri, databricks=self.workspace is None)
             env.update(
                 {
-                    ROUTES_ENV: json.dumps(mlflow_routes(self.arm, self.server_uri)),
+                    ROUTES_ENV: json.dumps(routes),
                     "PYTHONPATH": str(REPO),
                     "SPARK_USER": job.user,
                     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
@@ -98,6 +117,18 @@ class LocalNotebookRunner:
                 result_file.unlink(missing_ok=True)
         return NotebookResult(result["ok"], result.get("error", ""), result.get("trace", ""))
 
+    def _workspace_env(self, job: NotebookJob) -> dict[str, str]:
+        """What a notebook's context gives MLflow's `databricks` stores on Databricks: the
+        workspace host and a token (here through the environment, which MLflow also reads)."""
+        if self.workspace is None:
+            return {}
+        return {
+            "DATABRICKS_HOST": f"https://{job.host}",
+            "DATABRICKS_TOKEN": JOB_TOKEN,
+            "REQUESTS_CA_BUNDLE": self.workspace.ca_file,
+            ADDRESS_ENV: self.workspace.address,
+        }
+
 
 class LazySpark:
     """`spark` for the notebook: a local SparkSession, started at its first use (a notebook
@@ -115,6 +146,8 @@ class LazySpark:
 def main(argv: list[str]) -> int:
     notebook, result_file = Path(argv[0]), Path(argv[1])
     sys.path.insert(0, str(notebook.parent))
+    if os.environ.get(ADDRESS_ENV):
+        dns.install(os.environ[ADDRESS_ENV])
     install_from_env()
     spark = LazySpark()
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(notebook), "spark": spark}

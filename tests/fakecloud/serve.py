@@ -15,6 +15,7 @@ import copy
 import json
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.fakecloud.adls import BLOB_DOMAIN, DFS_DOMAIN, FakeAdls, is_storage_h
 from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
 from tests.fakecloud.databricks_mlflow import DatabricksMlflow
+from tests.fakecloud.databricks_storage_firewall import storage_unreachable
 from tests.fakecloud.unity_catalog import UnityCatalog
 
 DATABRICKS_DOMAIN = ".azuredatabricks.net"
@@ -37,6 +39,7 @@ class FakeCloud:
             async_polls=async_polls, retry_after=retry_after, state_dir=self._dir.name
         )
         self.databricks = FakeDatabricks(self._workspace_exists)
+        self.databricks.compute_blocked = partial(storage_unreachable, self.arm)
         self.adls = FakeAdls()  # the storage Unity Catalog hands out credentials for
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""

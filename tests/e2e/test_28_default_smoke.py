@@ -1,0 +1,135 @@
+"""Scenario 28: the default stack (dual tracking, Unity Catalog models) through `make smoke`.
+
+The README's path as written: `pulumi stack init dev`, its config lines, `pulumi up`,
+`make smoke`. The fake Databricks serves the workspace's own MLflow (a loopback `mlflow server`
+behind tests/fakecloud/databricks_mlflow.py, Unity Catalog models in unity_catalog.py): the
+notebook and smoke reach it through MLflow's unpatched `databricks` and `databricks-uc` stores,
+the notebook with its job token, smoke with the Azure CLI login (the `az` stand-in) through the
+workspace resource id. The linked AzureML workspace's MLflow is a second loopback server, which
+dual tracking writes to and smoke reads back from. One deployed stack serves every smoke run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Deployer, Result
+from tests.e2e.helpers import init_stack, outputs
+from tests.fakecloud.databricks import NotebookJob, NotebookResult
+from tests.fakecloud.dns import DATABRICKS_DOMAIN
+from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
+from tests.fakecloud.mlflow_routes import ROUTES_ENV
+from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
+from tests.fakecloud.serve import FakeCloud
+from tests.fakecloud.unity_catalog import ALL_USERS
+
+pytestmark = pytest.mark.e2e
+VERDICTS = ("pass ", "FAIL ", "skipped ")
+SITE = Path(__file__).resolve().parent / "standin" / "site"  # sitecustomize: DNS and routes
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """(behind the Databricks workspace's MLflow, behind the AzureML workspace's)."""
+    started = [
+        start_server(tmp_path / "dbx-mlflow", serve_artifacts=False),
+        start_server(tmp_path / "aml-mlflow", serve_artifacts=False),
+    ]
+    try:
+        yield started[0], started[1]
+    finally:
+        for server in started:
+            stop(server.process)
+
+
+def smoke(deployer: Deployer, cloud: FakeCloud, azureml: Server, *, ok: bool) -> Result:
+    """`make smoke` as a user runs it: only the AzureML URIs are routed (sitecustomize); the
+    `databricks*` stores go to the fake workspace host as MLflow ships them."""
+    routes = mlflow_routes(cloud.arm, azureml.uri, databricks=False)
+    env = {
+        **deployer.env,
+        "PYTHONPATH": str(SITE),
+        ROUTES_ENV: json.dumps(routes),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        # Workspace and storage names resolve to loopback here (sitecustomize): no proxy.
+        "NO_PROXY": f"{deployer.env['NO_PROXY']},{DATABRICKS_DOMAIN},.core.windows.net",
+    }
+    return Deployer(deployer.workdir, env).run(
+        "make", "smoke", "STACK=dev", "SMOKE_ARGS=--timeout 600", ok=ok
+    )
+
+
+def step_lines(result: Result) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith(VERDICTS)]
+
+
+def then(runner: LocalNotebookRunner, after: Callable[[], None]) -> Callable[..., NotebookResult]:
+    """The runner, and `after` once the notebook has finished."""
+
+    def run(job: NotebookJob) -> NotebookResult:
+        try:
+            return runner(job)
+        finally:
+            after()
+
+    return run
+
+
+def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_version(
+    deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
+) -> None:
+    init_stack(deployer, cloud)  # the README's lines: no trackingMode, no modelRegistry
+    deployer.pulumi("up", "--yes")
+    raw = outputs(deployer)
+    databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
+    aml_id = raw["amlWorkspaceId"].lower()
+    cloud.serve_mlflow(
+        databricks.uri, lambda linked: azureml.uri if linked.lower() == aml_id else None
+    )
+    runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
+    cloud.databricks.runner = runner
+
+    passed = smoke(deployer, cloud, azureml, ok=True)
+
+    assert (raw["trackingMode"], raw["modelRegistry"]) == ("dual", "unity-catalog")
+    assert [line.split(":")[0] for line in step_lines(passed)] == [
+        "pass    stack outputs",
+        "pass    azureml workspace",
+        "pass    databricks link",
+        "skipped private endpoints",
+        "pass    databricks api",
+        "pass    cluster",
+        "pass    notebook upload",
+        "pass    notebook run",
+        "pass    mlflow run",
+        "pass    model version",
+        "skipped online endpoint",
+        "skipped batch endpoint",
+        "pass    cleanup",
+    ], passed.output + "\n".join(runner.logs)
+    assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in passed.stdout
+    assert "found in databricks and in AzureML (azureml://westeurope.api.azureml.ms" in (
+        passed.stdout
+    )
+    assert raw["modelSchema"] == "mlflow_dev_dbw.default"  # the workspace catalog, pinned
+    assert "mlflow_dev_dbw.default.track-with-azureml-classifier version 1 from run" in (
+        passed.stdout
+    )
+    assert "in databricks-uc" in passed.stdout
+
+    # USE SCHEMA on the workspace catalog's default schema revoked from every user once the
+    # notebook has registered its version: smoke's read-back is Unity Catalog's refusal.
+    host = raw["databricksWorkspaceUrl"].removeprefix("https://")
+    metastore = cloud.databricks.mlflow.unity_catalog.metastore(host)
+    cloud.databricks.runner = then(
+        runner, lambda: metastore.revoke("mlflow_dev_dbw.default", ALL_USERS, "USE SCHEMA")
+    )
+    broken = smoke(deployer, cloud, azureml, ok=False)
+    [failed] = [line for line in step_lines(broken) if line.startswith("FAIL")]
+    assert failed.startswith("FAIL    model version: ")
+    assert "User does not have USE SCHEMA on Schema 'mlflow_dev_dbw.default'." in failed
+    assert "smoke FAILED: 9 passed, 1 failed, 3 skipped (dev)" in broken.stdout

@@ -1,0 +1,5 @@
+import sys
+
+from tools.smoke.run import main
+
+sys.exit(main())

@@ -1,0 +1,195 @@
+"""One smoke run: the steps of tools/smoke/steps.py in order, a line each, then a summary;
+and the command line (`python -m tools.smoke`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TextIO
+
+import mlflow_setup
+from core.errors import NAMESPACE
+from mlflow_setup import MlflowUris, StackOutputs
+from tools.smoke.base import (
+    DEFAULT_TIMEOUT,
+    FAIL,
+    PASS,
+    PROGRESS_EVERY,
+    SKIP,
+    ArmReader,
+    StepError,
+    StepResult,
+    run_step,
+)
+from tools.smoke.deployment import DeploymentSteps
+from tools.smoke.services import Services
+from tools.smoke.serving import ServingSteps
+from tools.smoke.steps import STEPS
+from tools.smoke.tracking import TrackingSteps
+from tools.smoke.workspace import WorkspaceSteps
+
+
+@dataclass
+class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
+    """One smoke run: the state the steps share."""
+
+    stack: str
+    services: Services
+    out: TextIO
+    keep: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    batch_input: str | None = None
+    poll_seconds: float = 10.0
+    raw: dict[str, Any] = field(default_factory=dict)
+    outputs: StackOutputs | None = None
+    config: Mapping[str, str] = field(default_factory=dict)
+    client: Any = None  # databricks-sdk WorkspaceClient
+    user: str | None = None
+    folder: str | None = None  # the uploaded folder in the workspace
+    notebook_path: str | None = None
+    submitted_ms: int = 0
+    job_run_id: int | None = None
+    mlflow_run: Any = None
+    model_name: str | None = None
+    model_version: Any = None
+    results: list[StepResult] = field(default_factory=list)
+    _arm_reader: ArmReader | None = None
+    _mlflow_client: Any = None
+
+    # --- running ---------------------------------------------------------------------------
+
+    def steps(self) -> list[tuple[str, Callable[[], str], tuple[str, ...]]]:
+        """(name, step, the steps it needs to have passed), in order (tools/smoke/steps.py)."""
+        return [(step.name, partial(step.run, self), step.needs) for step in STEPS]
+
+    def run(self) -> int:
+        passed: set[str] = set()
+        for name, step, needs in self.steps():
+            missing = [need for need in needs if need not in passed]
+            if missing:
+                result = StepResult(name, SKIP, f"needs '{missing[0]}', which did not pass")
+            else:
+                result = run_step(name, step)
+            if result.status == PASS:
+                passed.add(name)
+            self.results.append(result)
+            self._print(result.line())
+        self._print(self.summary())
+        return 1 if any(r.status == FAIL for r in self.results) else 0
+
+    def summary(self) -> str:
+        counts = {s: sum(r.status == s for r in self.results) for s in (PASS, FAIL, SKIP)}
+        verdict = "FAILED" if counts[FAIL] else "passed"
+        lines = [
+            f"smoke {verdict}: {counts[PASS]} passed, {counts[FAIL]} failed, "
+            f"{counts[SKIP]} skipped ({self.stack})"
+        ]
+        left = self.left_behind()
+        if left:
+            lines.append("left behind: " + "; ".join(left))
+        return "\n".join(lines)
+
+    def left_behind(self) -> list[str]:
+        left = []
+        if self.mlflow_run is not None:
+            left.append(f"MLflow run {self.mlflow_run.info.run_id}")
+        if self.model_version is not None:
+            left.append(
+                f"model version {self.model_name} {self.model_version.version} (remove it with "
+                f"MlflowClient().delete_model_version({self.model_name!r}, "
+                f"{str(self.model_version.version)!r}))"
+            )
+        if self.job_run_id is not None:
+            left.append(f"job run {self.job_run_id}")
+        if self.folder and self.keep:
+            left.append(f"workspace folder {self.folder}")
+        return left
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+    def _out(self) -> StackOutputs:
+        assert self.outputs is not None  # the first step set it, or no other step runs
+        return self.outputs
+
+    def _databricks_private_link(self) -> str:
+        return str(self.config.get(f"{NAMESPACE}:databricksPrivateLink") or "none")
+
+    def _arm(self) -> ArmReader:
+        if self._arm_reader is None:
+            subscription = str(self._out().aml_workspace_id).split("/")[2]
+            self._arm_reader = self.services.arm(subscription, self.config)
+        return self._arm_reader
+
+    def _uris(self) -> MlflowUris:
+        return mlflow_setup.mlflow_uris(self._out())
+
+    def _mlflow(self) -> Any:
+        if self._mlflow_client is None:
+            self._mlflow_client = self.services.mlflow_client(self._out(), self._uris())
+        return self._mlflow_client
+
+    def _waiting(self, what: str) -> Iterator[tuple[float, bool]]:
+        """(elapsed seconds, whether a progress line is due), once per poll, until the
+        timeout."""
+        started = last = self.services.clock()
+        while True:
+            now = self.services.clock()
+            if now - started > self.timeout:
+                raise StepError(f"{what}: not done after {self.timeout:.0f} s (--timeout)")
+            due = now - last >= PROGRESS_EVERY
+            if due:
+                last = now
+            yield now - started, due
+            self.services.sleep(self.poll_seconds)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    services: Services | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    args = _parser().parse_args(argv)
+    smoke = Smoke(
+        stack=args.stack,
+        services=services or Services(),
+        out=stdout or sys.stdout,
+        keep=args.keep,
+        timeout=args.timeout,
+        batch_input=args.batch_input,
+    )
+    return smoke.run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.smoke",
+        description="Prove a deployed stack end to end. Exit 0 when no step failed.",
+    )
+    parser.add_argument("--stack", required=True, help="the deployed stack, e.g. dev")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the uploaded notebook folder (the run and model version are always kept)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds to wait for the cluster and for the run (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--batch-input",
+        help="with a batch endpoint: the URI of the input to score (a CSV file or folder)",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
