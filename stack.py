@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -57,6 +58,7 @@ from mlflow_setup.contract import (
     TrackingMode,
     TrackingSettings,
     databricks_registry_uri,
+    serving_env,
     stack_env,
     tracking_settings,
 )
@@ -94,10 +96,10 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     settings = aml.mlflow_tracking_uri.apply(
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
-    cluster = _tracking_cluster(ctx, workspace, settings)
     provisioned = _managed_network(ctx, aml)
     serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
+    cluster = _tracking_cluster(ctx, workspace, settings, _serving_outputs(serving, batch))
     _enterprise_controls(ctx, aml, workspace, serving)
     return {
         "resourceGroupName": ctx.group.name,
@@ -118,6 +120,15 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "databricksWorkspaceId": workspace.id,
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
+        **_serving_outputs(serving, batch),
+    }
+
+
+def _serving_outputs(
+    serving: OnlineEndpoint | None, batch: BatchEndpoint | None
+) -> dict[str, pulumi.Output[str] | None]:
+    """The endpoints' names and URIs by stack output name; None without that endpoint."""
+    return {
         "endpointName": serving.endpoint_name if serving else None,
         "endpointScoringUri": serving.scoring_uri if serving else None,
         "batchEndpointName": batch.endpoint_name if batch else None,
@@ -275,7 +286,10 @@ def _access_connector(ctx: _Context) -> pulumi.Output[str]:
 
 
 def _tracking_cluster(
-    ctx: _Context, workspace: DatabricksWorkspace, settings: pulumi.Output[TrackingSettings]
+    ctx: _Context,
+    workspace: DatabricksWorkspace,
+    settings: pulumi.Output[TrackingSettings],
+    serving: Mapping[str, pulumi.Output[str] | None],
 ) -> TrackingCluster:
     # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
     # Replaced with the workspace, so the old cluster is deleted through a provider that still
@@ -302,10 +316,12 @@ def _tracking_cluster(
             access_mode=spec.access_mode.value,
             single_user=spec.single_user,
             users=spec.users,
-            mlflow_env=settings.apply(
-                lambda s: {
-                    **s.cluster_env,
+            # the serving outputs too, so the notebook helper knows them on this cluster
+            mlflow_env=pulumi.Output.all(settings, pulumi.Output.all(**serving)).apply(
+                lambda values: {
+                    **values[0].cluster_env,
                     **stack_env(ctx.config.stack, _model_schema(ctx.config)),
+                    **serving_env(values[1]),
                 }
             ),
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
