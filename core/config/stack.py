@@ -27,6 +27,7 @@ from core.config.enterprise import (
     _diagnostics,
     _storage_firewall,
     _tags,
+    check_no_secret_tags,
 )
 from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
 from core.config.network import NETWORK_DEFAULTS, NetworkPlan, _network
@@ -40,6 +41,7 @@ from core.config.serving import (
     _batch_endpoint,
     _endpoint,
     _managed_network,
+    check_endpoint_names,
 )
 from core.config.tracking import (
     SERVICE_PRINCIPAL_FIELDS,
@@ -146,6 +148,11 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     if service_principal is not None:
         _check_no_everyone_group(cluster)
 
+    check_no_secret_tags(secret_keys)
+    endpoint = _endpoint(ours, prefix, stack, model_registry)
+    batch_endpoint = _batch_endpoint(ours, model_registry)
+    check_endpoint_names(endpoint, batch_endpoint, prefix, stack)
+
     return StackConfig(
         stack=stack,
         location=location,
@@ -162,8 +169,8 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
         protect=_bool(ours, "protect", DEFAULTS["protect"]),
         purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
         tags=_tags(ours),
-        endpoint=_endpoint(ours, prefix, stack, model_registry),
-        batch_endpoint=_batch_endpoint(ours, model_registry),
+        endpoint=endpoint,
+        batch_endpoint=batch_endpoint,
         aml_managed_network=_managed_network(
             ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
         ),
