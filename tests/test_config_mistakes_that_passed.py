@@ -132,3 +132,31 @@ def test_an_unknown_service_principal_field_still_gets_its_near_miss():
     principal = json.loads(SERVICE_PRINCIPAL["databricks-azureml:servicePrincipal"])
     raw = with_values({**DEV, **SERVICE_PRINCIPAL}, servicePrincipal={**principal, "tenant": "x"})
     assert "did you mean servicePrincipal.tenantId?" in rejected(raw)
+
+
+# --- a stack name longer than the prefix allows ----------------------------------------------
+
+
+def test_a_too_long_stack_name_is_refused_with_the_prefix_and_stack_that_fit():
+    with pytest.raises(ConfigError) as caught:
+        parse_config(DEV, "staging-weu", SECRET_KEYS)
+    message = str(caught.value)
+    assert message.startswith(
+        "databricks-azureml:prefix: mlflow with stack 'staging-weu': the key vault name "
+        "'mlflow-staging-weu-000000' is 25 characters, allowed 3-24"
+    )
+    assert "a prefix of at most 5 characters with this stack " in message
+    assert "(pulumi config set databricks-azureml:prefix mlflo)" in message
+    assert "a stack name of at most 10 characters with prefix 'mlflow'" in message
+    assert "(pulumi stack init staging-we, " in message
+
+
+def test_the_suggested_prefix_and_stack_name_do_fit():
+    parse_config(with_values(DEV, prefix="mlflo"), "staging-weu", SECRET_KEYS)
+    parse_config(DEV, "staging-we", SECRET_KEYS)
+
+
+def test_prefix_and_stack_share_sixteen_characters():
+    parse_config(with_values(DEV, prefix="abcdefgh"), "abcdefgh", SECRET_KEYS)
+    with pytest.raises(ConfigError, match=r"key vault name 'abcdefgh-abcdefghi-000000'"):
+        parse_config(with_values(DEV, prefix="abcdefgh"), "abcdefghi", SECRET_KEYS)

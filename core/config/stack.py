@@ -208,8 +208,29 @@ def _prefix(ours: Mapping[str, Any], stack: str) -> str:
             "or digits",
         )
     for problem in naming.name_problems(prefix, stack):
-        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
+        raise ConfigError(
+            "prefix", prefix, f"with stack {stack!r}: the {problem}{_fits(prefix, stack)}"
+        )
     return prefix
+
+
+def _fits(prefix: str, stack: str) -> str:
+    """Which shorter prefix or stack name fits, with the command that sets it."""
+    prefix_len, stack_len = naming.fitting_lengths(prefix, stack)
+    ways = []
+    if prefix_len is not None:
+        ways.append(
+            f"a prefix of at most {prefix_len} characters with this stack "
+            f"(pulumi config set {NAMESPACE}:prefix {prefix[:prefix_len]})"
+        )
+    if stack_len is not None:
+        short = naming.stack_slug(stack)[:stack_len]
+        ways.append(
+            f"a stack name of at most {stack_len} characters with prefix {prefix!r} "
+            f"(pulumi stack init {short}, then copy the config: pulumi config cp --dest {short})"
+        )
+    # prefix and stack slug share 16 characters: the key vault's <prefix>-<stack>-<suffix>
+    return "; fits: " + ", or ".join(ways) if ways else ""
 
 
 def _sections() -> dict[str, tuple[str, ...] | None]:
