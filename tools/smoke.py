@@ -64,6 +64,36 @@ NETWORK_API_VERSION = "2024-05-01"
 PRIVATE_ENDPOINTS = "Microsoft.Network/privateEndpoints"
 
 
+# What smoke needs before it starts, each with the first step that needs it: that step's FAIL
+# line repeats it. Listed by --help and docs/verify.md.
+PREREQUISITES: tuple[tuple[str, str], ...] = (
+    (
+        "stack outputs",
+        "the Pulumi CLI on PATH, logged in to the stack's backend (`pulumi login <backend>`)",
+    ),
+    (
+        "azureml workspace",
+        "`az login` (or the ARM_* / AZURE_* variables) as an identity with Reader on the "
+        "stack's resource group",
+    ),
+    (
+        "databricks api",
+        "network reach to the Databricks workspace: under databricksPrivateLink full only from "
+        "the stack's VNet or a network peered or VPN-connected to it, with its private DNS zone",
+    ),
+    (
+        "cluster",
+        "a user of the Databricks workspace who may attach to the stack's cluster: a workspace "
+        "admin (Contributor on the workspace makes one), the deployer, or one of cluster.users",
+    ),
+    (
+        "mlflow run",
+        "the right to read the AzureML workspace's runs and models: Reader or AzureML Data "
+        "Scientist on it",
+    ),
+)
+
+
 class StepError(Exception):
     """The step ran and found the deployment wrong; the message is the reason."""
 
@@ -455,6 +485,10 @@ class Smoke:
                 result = _run_step(name, step)
             if result.status == PASS:
                 passed.add(name)
+            if result.status == FAIL and name in dict(PREREQUISITES):
+                result = StepResult(
+                    name, FAIL, f"{result.detail}; prerequisite: {dict(PREREQUISITES)[name]}"
+                )
             self.results.append(result)
             self._print(result.line())
         self._print(self.summary())
@@ -712,7 +746,10 @@ def main(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.smoke",
-        description="Prove a deployed stack end to end. Exit 0 when no step failed.",
+        description="Prove a deployed stack end to end. Exit 0 when no step failed.\n\n"
+        "prerequisites, before the steps:\n"
+        + "\n".join(f"  - {line} (first needed by '{step}')" for step, line in PREREQUISITES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--stack", required=True, help="the deployed stack, e.g. dev")
     parser.add_argument(
