@@ -99,7 +99,7 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     provisioned = _managed_network(ctx, aml)
     serving = _serving(ctx, aml, provisioned) if config.endpoint is not None else None
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
-    cluster = _tracking_cluster(ctx, workspace, settings, _serving_outputs(serving, batch))
+    cluster = _tracking_cluster(ctx, workspace, settings, _serving_outputs(config, serving, batch))
     _enterprise_controls(ctx, aml, workspace, serving)
     return {
         "resourceGroupName": ctx.group.name,
@@ -120,18 +120,21 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "databricksWorkspaceId": workspace.id,
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
-        **_serving_outputs(serving, batch),
+        **_serving_outputs(config, serving, batch),
     }
 
 
 def _serving_outputs(
-    serving: OnlineEndpoint | None, batch: BatchEndpoint | None
-) -> dict[str, pulumi.Output[str] | None]:
-    """The endpoints' names and URIs by stack output name; None without that endpoint."""
+    config: StackConfig, serving: OnlineEndpoint | None, batch: BatchEndpoint | None
+) -> dict[str, pulumi.Input[str] | None]:
+    """The endpoints' names and URIs by stack output name; None without that endpoint. A name
+    given in config is the name, known before deployment (the preview shows it)."""
+    given = config.endpoint.name if config.endpoint else None
+    given_batch = config.batch_endpoint.name if config.batch_endpoint else None
     return {
-        "endpointName": serving.endpoint_name if serving else None,
+        "endpointName": (given or serving.endpoint_name) if serving else None,
         "endpointScoringUri": serving.scoring_uri if serving else None,
-        "batchEndpointName": batch.endpoint_name if batch else None,
+        "batchEndpointName": (given_batch or batch.endpoint_name) if batch else None,
         "batchEndpointUri": batch.invocation_uri if batch else None,
     }
 
@@ -289,7 +292,7 @@ def _tracking_cluster(
     ctx: _Context,
     workspace: DatabricksWorkspace,
     settings: pulumi.Output[TrackingSettings],
-    serving: Mapping[str, pulumi.Output[str] | None],
+    serving: Mapping[str, pulumi.Input[str] | None],
 ) -> TrackingCluster:
     # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
     # Replaced with the workspace, so the old cluster is deleted through a provider that still
