@@ -141,3 +141,13 @@ def test_placeholder_warnings_are_in_the_json_for_a_ci_gate(capsys):
 
 def test_a_stack_without_placeholders_has_no_warnings(tmp_path, capsys):
     assert preview_json(tmp_path, "", capsys)["warnings"] == []
+
+
+def test_the_unity_catalog_note_says_the_default_catalog_needs_no_grant(tmp_path, capsys):
+    [note] = [n for n in preview_json(tmp_path, "", capsys)["notes"] if "Unity Catalog" in n]
+    assert note.startswith(
+        "models are registered in Unity Catalog as mlflow_t_dbw.default.<model>; the stack "
+        "creates no catalog or schema"
+    )
+    assert "every workspace user has USE CATALOG, USE SCHEMA and CREATE MODEL" in note
+    assert "(docs/tracking.md, Model registries)" in note

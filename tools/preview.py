@@ -282,14 +282,16 @@ def registry_notes(outputs: Mapping[str, Any]) -> list[str]:
             "modelRegistry databricks is the legacy Workspace Model Registry: on a workspace of "
             "a Databricks account created since April 2024 (Unity Catalog by default) "
             "registering fails with PERMISSION_DENIED, the legacy workspace model registry is "
-            "disabled; use modelRegistry unity-catalog there (README, Model registries)"
+            "disabled; use modelRegistry unity-catalog there (docs/tracking.md, Model registries)"
         ]
     if registry == "unity-catalog":
         schema = outputs.get("modelSchema")
         return [
-            f"models are registered in Unity Catalog as {plain(schema)}.<model>: the catalog "
-            "must exist and the cluster's users need USE CATALOG, USE SCHEMA and CREATE MODEL "
-            "on it (README, Model registries)"
+            f"models are registered in Unity Catalog as {plain(schema)}.<model>; the stack "
+            "creates no catalog or schema: by default they are the workspace catalog and its "
+            "default schema, where every workspace user has USE CATALOG, USE SCHEMA and CREATE "
+            "MODEL; a catalog or schema set with unityCatalog must exist, and the cluster's "
+            "users need those there (docs/tracking.md, Model registries)"
         ]
     return []
 
