@@ -428,7 +428,7 @@ def _batch_serving(
 # --- enterprise controls: lock, diagnostics, team access, budget ---------------------------
 
 LOCK_NAME = "protect"  # one per resource group
-BUDGET_NAME = "monthly"  # one per resource group
+BUDGET_NAME = "monthly"  # after the group's name: budgets at subscription scope share names
 
 
 def _lock(ctx: _Context) -> None:
@@ -475,9 +475,11 @@ def _enterprise_controls(
         Budget(
             "cost",
             BudgetArgs(
-                resource_group_id=ctx.group.id,
-                budget_name=BUDGET_NAME,
+                scope=ctx.client.subscription_id.apply(lambda sub: f"/subscriptions/{sub}"),
+                budget_name=f"{ctx.names.resource_group}-{BUDGET_NAME}",
                 spec=config.budget,
                 start_date=month_start(date.today()),
+                # the cluster VMs and disks bill in the managed group (components/budget.py)
+                resource_groups=(ctx.names.resource_group, ctx.names.managed_resource_group),
             ),
         )
