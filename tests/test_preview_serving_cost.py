@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tools import preview
-from tools.offline import ROOT
+from tools.idle_cost import cost_line, idle_costs
+from tools.offline import ROOT, DeclaredResource
 
 SERVICE_PRINCIPAL = """\
   databricks-azureml:modelRegistry: azureml
@@ -151,3 +152,30 @@ def test_the_unity_catalog_note_says_the_default_catalog_needs_no_grant(tmp_path
     )
     assert "every workspace user has USE CATALOG, USE SCHEMA and CREATE MODEL" in note
     assert "(docs/tracking.md, Model registries)" in note
+
+
+def workspace(**inputs: object) -> DeclaredResource:
+    return DeclaredResource(
+        urn="urn:dbw", type="azure-native:databricks:Workspace", name="dbw", parent="",
+        custom=True, inputs=dict(inputs), outputs={},
+    )  # fmt: skip
+
+
+def test_databricks_enhanced_security_is_named_as_an_uplift_on_every_dbu():
+    enabled = workspace(
+        enhancedSecurityCompliance={"complianceSecurityProfile": {"value": "Enabled"}}
+    )
+    [line] = idle_costs([enabled])
+    assert line["item"] == "databricks-enhanced-security-and-compliance"
+    assert line["usd_per_month"] is None
+    assert cost_line(line) == (
+        "Databricks enhanced security, on every DBU: an uplift on the DBU price, billed with "
+        "each DBU (not hourly)"
+    )
+
+
+def test_a_workspace_without_enhanced_security_has_no_such_line():
+    disabled = workspace(
+        enhancedSecurityCompliance={"complianceSecurityProfile": {"value": "Disabled"}}
+    )
+    assert idle_costs([disabled, workspace()]) == []

@@ -47,6 +47,10 @@ ONLINE_DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment"
 BATCH_COMPUTE = "azure-native:machinelearningservices:Compute"
 AML_WORKSPACE = "azure-native:machinelearningservices:Workspace"
 NAT_GATEWAY = "azure-native:network:NatGateway"
+DATABRICKS_WORKSPACE = "azure-native:databricks:Workspace"
+# The enhanced security and compliance add-on is priced as an uplift on the workspace's DBUs
+# (Azure Databricks pricing), not per hour: the line names it, with no amount.
+ENHANCED_SECURITY = "databricks-enhanced-security-and-compliance"
 
 
 def _number(value: Any, default: int = 1) -> int:
@@ -100,10 +104,25 @@ def idle_costs(resources: list[DeclaredResource]) -> list[dict[str, Any]]:
                 lines.append(_monthly(item, 1, "the AzureML managed network's Azure Firewall"))
         elif r.type == NAT_GATEWAY:
             lines.append(_monthly("nat-gateway", 1, f"NAT gateway ({r.name})"))
+        elif r.type == DATABRICKS_WORKSPACE and _enhanced_security(r.inputs):
+            lines.append(
+                _monthly(ENHANCED_SECURITY, 1, "Databricks enhanced security, on every DBU")
+            )
     return lines
 
 
+def _enhanced_security(inputs: Mapping[str, Any]) -> bool:
+    """Any part of the workspace's enhancedSecurityCompliance (compliance security profile,
+    enhanced security monitoring, automatic cluster update) set to Enabled."""
+    settings = inputs.get("enhancedSecurityCompliance") or {}
+    return any(
+        isinstance(part, Mapping) and part.get("value") == "Enabled" for part in settings.values()
+    )
+
+
 def cost_line(cost: Mapping[str, Any]) -> str:
+    if cost["item"] == ENHANCED_SECURITY:
+        return f"{cost['what']}: an uplift on the DBU price, billed with each DBU (not hourly)"
     if cost["usd_per_month"] is None:
         return (
             f"{cost['what']}: {cost['count']} x {cost['item']}, price not in the table "
