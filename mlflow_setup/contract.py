@@ -100,8 +100,12 @@ SERVING_ENV = MappingProxyType(
 
 def serving_env(outputs: Mapping[str, str | None]) -> Mapping[str, str]:
     """The serving outputs (by stack output name) as the cluster's environment; None is left out."""
-    env = {var: outputs[name] for var, name in SERVING_ENV.items() if outputs.get(name)}
-    return MappingProxyType(env)  # type: ignore[arg-type]
+    env: dict[str, str] = {}
+    for var, name in SERVING_ENV.items():
+        value = outputs.get(name)
+        if value:
+            env[var] = value
+    return MappingProxyType(env)
 
 
 # The stack outputs notebooks read (camelCase, stable: renaming one breaks notebooks).
