@@ -545,7 +545,7 @@ def test_without_the_pulumi_cli_the_first_step_fails_with_its_prerequisite_line(
     assert code == 1
     assert first.startswith("FAIL    stack outputs: the Pulumi CLI is not on PATH")
     assert first.endswith(
-        "; prerequisite: the Pulumi CLI on PATH, logged in to the stack's backend "
+        "; this step needs the Pulumi CLI on PATH, logged in to the stack's backend "
         "(`pulumi login <backend>`)"
     )
 

@@ -487,7 +487,7 @@ class Smoke:
                 passed.add(name)
             if result.status == FAIL and name in dict(PREREQUISITES):
                 result = StepResult(
-                    name, FAIL, f"{result.detail}; prerequisite: {dict(PREREQUISITES)[name]}"
+                    name, FAIL, f"{result.detail}; this step needs {dict(PREREQUISITES)[name]}"
                 )
             self.results.append(result)
             self._print(result.line())
