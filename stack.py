@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -65,6 +66,7 @@ from mlflow_setup.contract import (
     TrackingMode,
     TrackingSettings,
     databricks_registry_uri,
+    serving_env,
     stack_env,
     tracking_settings,
 )
@@ -100,13 +102,13 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     settings = aml.mlflow_tracking_uri.apply(
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
-    cluster = _tracking_cluster(ctx, workspace, settings)
     provisioned = _managed_network(ctx, aml)
     batch = _batch_serving(ctx, aml, provisioned) if config.batch_endpoint is not None else None
     # An online deployment's image is built on the batch cluster when that is the workspace's
     # image-build compute: the cluster exists first.
     builder = [batch] if batch is not None and _image_build_compute(config) else []
     serving = _serving(ctx, aml, [*provisioned, *builder]) if config.endpoint is not None else None
+    cluster = _tracking_cluster(ctx, workspace, settings, _serving_outputs(config, serving, batch))
     _enterprise_controls(ctx, aml, workspace, serving)
     if config.protect:
         _locks(ctx, aml, workspace)
@@ -129,9 +131,21 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "databricksWorkspaceId": workspace.id,
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
-        "endpointName": serving.endpoint_name if serving else None,
+        **_serving_outputs(config, serving, batch),
+    }
+
+
+def _serving_outputs(
+    config: StackConfig, serving: OnlineEndpoint | None, batch: BatchEndpoint | None
+) -> dict[str, pulumi.Input[str] | None]:
+    """The endpoints' names and URIs by stack output name; None without that endpoint. A name
+    given in config is the name, known before deployment (the preview shows it)."""
+    given = config.endpoint.name if config.endpoint else None
+    given_batch = config.batch_endpoint.name if config.batch_endpoint else None
+    return {
+        "endpointName": (given or serving.endpoint_name) if serving else None,
         "endpointScoringUri": serving.scoring_uri if serving else None,
-        "batchEndpointName": batch.endpoint_name if batch else None,
+        "batchEndpointName": (given_batch or batch.endpoint_name) if batch else None,
         "batchEndpointUri": batch.invocation_uri if batch else None,
     }
 
@@ -325,7 +339,10 @@ def _access_connector(ctx: _Context) -> pulumi.Output[str]:
 
 
 def _tracking_cluster(
-    ctx: _Context, workspace: DatabricksWorkspace, settings: pulumi.Output[TrackingSettings]
+    ctx: _Context,
+    workspace: DatabricksWorkspace,
+    settings: pulumi.Output[TrackingSettings],
+    serving: Mapping[str, pulumi.Input[str] | None],
 ) -> TrackingCluster:
     # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
     # Replaced with the workspace, so the old cluster is deleted through a provider that still
@@ -352,10 +369,12 @@ def _tracking_cluster(
             access_mode=spec.access_mode.value,
             single_user=spec.single_user,
             users=spec.users,
-            mlflow_env=settings.apply(
-                lambda s: {
-                    **s.cluster_env,
+            # the serving outputs too, so the notebook helper knows them on this cluster
+            mlflow_env=pulumi.Output.all(settings, pulumi.Output.all(**serving)).apply(
+                lambda values: {
+                    **values[0].cluster_env,
                     **stack_env(ctx.config.stack, _model_schema(ctx.config)),
+                    **serving_env(values[1]),
                 }
             ),
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
@@ -463,7 +482,7 @@ def _batch_serving(
 # --- enterprise controls: lock, diagnostics, team access, budget ---------------------------
 
 LOCK_NAME = "protect"  # one per locked resource
-BUDGET_NAME = "monthly"  # one per resource group
+BUDGET_NAME = "monthly"  # after the group's name: budgets at subscription scope share names
 
 
 def _locks(ctx: _Context, aml: AzureMLWorkspace, workspace: DatabricksWorkspace) -> None:
@@ -515,9 +534,11 @@ def _enterprise_controls(
         Budget(
             "cost",
             BudgetArgs(
-                resource_group_id=ctx.group.id,
-                budget_name=BUDGET_NAME,
+                scope=ctx.client.subscription_id.apply(lambda sub: f"/subscriptions/{sub}"),
+                budget_name=f"{ctx.names.resource_group}-{BUDGET_NAME}",
                 spec=config.budget,
                 start_date=month_start(date.today()),
+                # the cluster VMs and disks bill in the managed group (components/budget.py)
+                resource_groups=(ctx.names.resource_group, ctx.names.managed_resource_group),
             ),
         )

@@ -58,9 +58,33 @@ def check_spark_version(key: str, value: str) -> None:
             key,
             value,
             "is not a Databricks runtime version key: <major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]"
-            "-scala<version>, such as 17.3.x-cpu-ml-scala2.13 (`databricks clusters "
+            "-scala<version>, such as 17.3.x-scala2.13 (`databricks clusters "
             "spark-versions` lists a workspace's keys)",
         )
+    major, minor = (int(part) for part in value.split(".")[:2])
+    scala = value.rsplit("-scala", 1)[1]
+    shipped = scala_versions(major, minor)
+    if scala not in shipped:
+        raise ConfigError(
+            key,
+            value,
+            f"names Scala {scala}, but Databricks Runtime {major}.{minor} ships with Scala "
+            f"{' or '.join(shipped)}: use {value.rsplit('-scala', 1)[0]}-scala{shipped[-1]} "
+            "(`databricks clusters spark-versions` lists a workspace's keys)",
+        )
+
+
+def scala_versions(major: int, minor: int) -> tuple[str, ...]:
+    """The Scala versions a Databricks Runtime ships with: 2.13 only from 17 (Spark 4), both in
+    16.4 LTS (release notes, "Databricks Runtime 16.4 LTS": two variants), 2.12 from 7.0
+    (Spark 3), 2.11 before (3.x-6.x; some 3.x also 2.10)."""
+    if major >= 17:
+        return ("2.13",)
+    if (major, minor) == (16, 4):
+        return ("2.12", "2.13")
+    if major >= 7:
+        return ("2.12",)
+    return ("2.10", "2.11")
 
 
 def check_vm_size(key: str, value: str) -> None:

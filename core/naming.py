@@ -187,3 +187,18 @@ def name_problems(prefix: str, stack: str) -> list[str]:
         resource_names(prefix, stack).problems()
         + global_names(prefix, stack, placeholder).problems()
     )
+
+
+def fitting_lengths(prefix: str, stack: str) -> tuple[int | None, int | None]:
+    """When prefix and stack give a name too long: the longest prefix (a cut of this one, 2-10
+    characters) that fits this stack, and the longest stack name (a cut of its slug) that fits
+    this prefix; None where no cut fits. The key vault's 24 characters bind first:
+    `<prefix>-<stack>-<6-character suffix>`, so prefix and stack slug take 16 together."""
+    slug = stack_slug(stack)
+    prefixes = [k for k in range(2, len(prefix) + 1) if not name_problems(prefix[:k], stack)]
+    stacks = [
+        n
+        for n in range(1, len(slug) + 1)
+        if slug[:n] == slug[:n].rstrip("-") and not name_problems(prefix, slug[:n])
+    ]
+    return (max(prefixes) if prefixes else None, max(stacks) if stacks else None)

@@ -86,6 +86,28 @@ def stack_env(stack: str, model_schema: str | None) -> Mapping[str, str]:
     return MappingProxyType(env)
 
 
+# The serving outputs on the stack's cluster, env var -> stack output: set for each endpoint
+# the stack deploys, absent otherwise.
+SERVING_ENV = MappingProxyType(
+    {
+        "DATABRICKS_AZUREML_ENDPOINT_NAME": "endpointName",
+        "DATABRICKS_AZUREML_ENDPOINT_SCORING_URI": "endpointScoringUri",
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_NAME": "batchEndpointName",
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_URI": "batchEndpointUri",
+    }
+)
+
+
+def serving_env(outputs: Mapping[str, str | None]) -> Mapping[str, str]:
+    """The serving outputs (by stack output name) as the cluster's environment; None is left out."""
+    env: dict[str, str] = {}
+    for var, name in SERVING_ENV.items():
+        value = outputs.get(name)
+        if value:
+            env[var] = value
+    return MappingProxyType(env)
+
+
 # The stack outputs notebooks read (camelCase, stable: renaming one breaks notebooks).
 OUTPUT_NAMES = (
     "resourceGroupName",

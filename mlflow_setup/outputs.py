@@ -6,9 +6,10 @@ Sources, first match wins (`load_outputs`):
 3. on the stack's Databricks cluster (`DATABRICKS_RUNTIME_VERSION` and the stack's marker
    `DATABRICKS_AZUREML_STACK` are set), the `spark_env_vars` the stack set there:
    `MLFLOW_TRACKING_URI` (exclusive tracking only), `MLFLOW_REGISTRY_URI` and, under Unity Catalog,
-   `DATABRICKS_AZUREML_MODEL_SCHEMA`. They carry the MLflow settings, not the Azure resource names:
-   those are None. On any other cluster (no marker) this is an error that says what to do: the
-   cluster's environment cannot tell which stack, mode or registry a run belongs to;
+   `DATABRICKS_AZUREML_MODEL_SCHEMA`, and the endpoints' names and URIs (`contract.SERVING_ENV`).
+   They carry the MLflow and serving settings, not the Azure resource names: those are None.
+   On any other cluster (no marker) this is an error that says what to do: the cluster's
+   environment cannot tell which stack, mode or registry a run belongs to;
 4. `pulumi stack output --json` when the Pulumi CLI is on PATH.
 """
 
@@ -31,6 +32,7 @@ from mlflow_setup.contract import (
     DATABRICKS_UC,
     MODEL_SCHEMA_ENV,
     MODEL_SCHEMA_OUTPUT,
+    SERVING_ENV,
     STACK_ENV,
     ModelRegistry,
     TrackingMode,
@@ -325,7 +327,7 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
             f"or set {OUTPUTS_FILE_ENV} to a file written by `pulumi stack output --json` "
             "(or pass its path to load_outputs)"
         )
-    source = f"the environment of stack {stack!r}'s cluster"
+    source = f"the environment of the cluster of stack {stack!r}"
     problems: list[str] = []
     uris: dict[str, str | None] = {}
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
@@ -364,6 +366,7 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
             f"{MODEL_SCHEMA_ENV} is {model_schema!r}, expected '<catalog>.<schema>' with "
             f"MLFLOW_REGISTRY_URI {DATABRICKS_UC}"
         )
+    serving = _serving_from_env(env, problems)
     if problems:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
     parsed = parse_azureml_uri(tracking_uri or registry_uri or "")
@@ -377,7 +380,15 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
         aml_workspace_name=parsed.workspace if parsed else None,
         model_schema=model_schema if registry is ModelRegistry.UNITY_CATALOG else None,
         stack=stack,
+        **serving,
     )
+
+
+def _serving_from_env(env: Mapping[str, str], problems: list[str]) -> dict[str, str | None]:
+    """The endpoints' names and URIs the stack put on its cluster (contract.SERVING_ENV), checked
+    like the stack outputs they copy; absent when the stack has no such endpoint."""
+    raw = {output: env[var].strip() or None for var, output in SERVING_ENV.items() if var in env}
+    return {**_endpoint_outputs(raw, problems), **_batch_endpoint_outputs(raw, problems)}
 
 
 def read_outputs_file(path: str | os.PathLike[str]) -> StackOutputs:

@@ -275,7 +275,14 @@ def test_every_role_the_program_assigns_is_a_microsoft_built_in_role():
 def test_budget_is_monthly_on_the_group_with_an_alert_per_threshold():
     result = program(with_values(DEV, budget=BUDGET_CONFIG))
     budget = result.one(BUDGET).inputs
-    assert budget["scope"] == RG_ID
+    assert budget["scope"] == f"/subscriptions/{SUBSCRIPTION_ID}"
+    assert budget["filter"] == {
+        "dimensions": {
+            "name": "ResourceGroupName",
+            "operator": "In",
+            "values": ["mlflow-dev-rg", "mlflow-dev-databricks-managed-rg"],
+        }
+    }
     assert budget["amount"] == 750
     assert budget["category"] == "Cost"
     assert budget["timeGrain"] == "Monthly"
@@ -287,6 +294,17 @@ def test_budget_is_monthly_on_the_group_with_an_alert_per_threshold():
     assert all(a["contactEmails"] == ["finops@contoso.com"] for a in alerts)
     assert all(a["operator"] == "GreaterThan" and a["enabled"] for a in alerts)
     assert "timePeriod" in result.one(BUDGET).ignore_changes
+
+
+def test_the_budget_is_named_after_the_group_so_two_stacks_share_a_subscription():
+    dev = program(with_values(DEV, budget=BUDGET_CONFIG)).one(BUDGET).inputs
+    prod = program(with_values(DEV, budget=BUDGET_CONFIG), stack="prod").one(BUDGET).inputs
+    assert dev["budgetName"] == "mlflow-dev-rg-monthly"
+    assert prod["budgetName"] == "mlflow-prod-rg-monthly"
+    assert prod["filter"]["dimensions"]["values"] == [
+        "mlflow-prod-rg",
+        "mlflow-prod-databricks-managed-rg",
+    ]
 
 
 def test_no_budget_unless_configured():

@@ -122,6 +122,53 @@ def test_a_budget_starting_on_the_first_of_the_month_is_accepted(arm):
     assert arm.request("PUT", BUDGET, _budget()).status == 201
 
 
+SUBSCRIPTION_BUDGET = (
+    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Consumption/budgets/mlflow-dev-rg-monthly"
+)
+
+
+def _filtered(dimensions: dict) -> dict:
+    body = _budget()
+    body["properties"]["filter"] = {"dimensions": dimensions}
+    return body
+
+
+def test_a_subscription_budget_filtered_on_two_groups_is_accepted_read_and_deleted(arm):
+    groups = {"name": "ResourceGroupName", "operator": "In",
+              "values": ["mlflow-dev-rg", "mlflow-dev-databricks-managed-rg"]}  # fmt: skip
+    assert arm.request("PUT", SUBSCRIPTION_BUDGET, _filtered(groups)).status == 201
+    read = arm.request("GET", SUBSCRIPTION_BUDGET)
+    assert read.status == 200
+    assert read.body["properties"]["filter"]["dimensions"]["values"][1] == (
+        "mlflow-dev-databricks-managed-rg"
+    )
+    assert arm.request("DELETE", SUBSCRIPTION_BUDGET).status == 200
+    assert arm.request("GET", SUBSCRIPTION_BUDGET).status == 404
+
+
+@pytest.mark.parametrize(
+    "dimensions",
+    [
+        {"name": "ResourceGroupName", "operator": "Equals", "values": ["mlflow-dev-rg"]},
+        {"name": "ResourceGroupName", "operator": "In", "values": []},
+        {"operator": "In", "values": ["mlflow-dev-rg"]},
+    ],
+    ids=["operator-not-in", "no-values", "no-name"],
+)
+def test_a_budget_filter_the_spec_does_not_allow_is_refused(arm, dimensions):
+    refused = arm.request("PUT", SUBSCRIPTION_BUDGET, _filtered(dimensions))
+    assert refused.status == 400
+    assert refused.body["error"]["code"] == "BadRequest"
+
+
+def test_an_and_filter_of_one_item_is_refused(arm):
+    body = _budget()
+    body["properties"]["filter"] = {
+        "and": [{"dimensions": {"name": "ResourceGroupName", "operator": "In", "values": ["a"]}}]
+    }
+    assert arm.request("PUT", SUBSCRIPTION_BUDGET, body).status == 400
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -33,6 +33,7 @@ from mlflow_setup import (
     registered_model_name,
 )
 from mlflow_setup.outputs import outputs_from_cluster_env, parse_outputs
+from mlflow_setup.scoring import EndpointScoringError, endpoint_scoring_uri
 
 SUB = "00000000-1111-2222-3333-444444444444"
 RG = "mlflow-dev-rg"
@@ -294,7 +295,7 @@ def test_exclusive_cluster_environment_gives_azureml_tracking_and_registry() -> 
     assert outputs.aml_workspace_name == WS
     assert outputs.resource_group_name == RG
     assert outputs.cluster_id is None  # the cluster's env does not carry it
-    assert outputs.source == "the environment of stack 'dev''s cluster"
+    assert outputs.source == "the environment of the cluster of stack 'dev'"
     assert outputs.stack == "dev"
 
 
@@ -334,6 +335,58 @@ def test_dual_cluster_with_unity_catalog_registers_in_the_stacks_schema() -> Non
     assert outputs.mlflow_registry_uri == "databricks-uc"
     assert outputs.model_schema == "mlflow_dev_dbw.default"
     assert registered_model_name(outputs, "Iris") == "mlflow_dev_dbw.default.iris"
+
+
+def test_stack_cluster_with_endpoints_gives_their_names_and_uris() -> None:
+    env = {
+        **UC_CLUSTER,
+        "DATABRICKS_AZUREML_ENDPOINT_NAME": "mlflow-dev-ep-abc123",
+        "DATABRICKS_AZUREML_ENDPOINT_SCORING_URI": (
+            "https://mlflow-dev-ep-abc123.westeurope.inference.ml.azure.com/score"
+        ),
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_NAME": "mlflow-dev-be-abc123",
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_URI": (
+            "https://mlflow-dev-be-abc123.westeurope.inference.ml.azure.com/jobs"
+        ),
+    }
+
+    outputs = load_outputs(env=env, run_cli=no_cli)
+
+    assert outputs.endpoint_name == "mlflow-dev-ep-abc123"
+    assert endpoint_scoring_uri(outputs) == (
+        "https://mlflow-dev-ep-abc123.westeurope.inference.ml.azure.com/score"
+    )
+    assert outputs.batch_endpoint_name == "mlflow-dev-be-abc123"
+    assert outputs.batch_endpoint_uri == (
+        "https://mlflow-dev-be-abc123.westeurope.inference.ml.azure.com/jobs"
+    )
+
+
+def test_stack_cluster_without_endpoint_variables_has_no_endpoint() -> None:
+    outputs = load_outputs(env=UC_CLUSTER, run_cli=no_cli)
+
+    assert outputs.endpoint_scoring_uri is None
+    assert outputs.batch_endpoint_uri is None
+    with pytest.raises(EndpointScoringError, match=r"of stack 'dev': the stack has no online"):
+        endpoint_scoring_uri(outputs)
+
+
+def test_stack_cluster_with_an_endpoint_name_but_no_uri_is_rejected() -> None:
+    env = {**UC_CLUSTER, "DATABRICKS_AZUREML_ENDPOINT_NAME": "mlflow-dev-ep-abc123"}
+
+    with pytest.raises(StackOutputsError, match=r"'endpointName' is set but 'endpointScoringUri'"):
+        load_outputs(env=env, run_cli=no_cli)
+
+
+def test_stack_cluster_with_a_plain_http_batch_uri_is_rejected() -> None:
+    env = {
+        **UC_CLUSTER,
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_NAME": "b",
+        "DATABRICKS_AZUREML_BATCH_ENDPOINT_URI": "http://b.westeurope.inference.ml.azure.com/jobs",
+    }
+
+    with pytest.raises(StackOutputsError, match=r"'batchEndpointUri' is 'http://"):
+        load_outputs(env=env, run_cli=no_cli)
 
 
 def test_unity_catalog_cluster_without_its_schema_is_rejected() -> None:

@@ -33,6 +33,7 @@ LOCKS = {
     "requirements.txt": "requirements.in",
     "requirements-dev.txt": "requirements-dev.in",
     "requirements-notebooks.txt": "requirements-notebooks.in",
+    "requirements-smoke.txt": "requirements-smoke.in",
     "policy/requirements.txt": "policy/requirements.in",
 }
 

@@ -538,6 +538,57 @@ def test_without_the_pulumi_cli_the_outputs_step_says_what_to_install() -> None:
         run.step_outputs()
 
 
+def test_without_the_pulumi_cli_the_first_step_fails_with_its_prerequisite_line() -> None:
+    out = io.StringIO()
+    services = smoke.Services(stack_output=lambda _stack: None)
+
+    code = smoke.Smoke(stack="dev", services=services, out=out).run()
+
+    first = out.getvalue().splitlines()[0]
+    assert code == 1
+    assert first.startswith("FAIL    stack outputs: the Pulumi CLI is not on PATH")
+    assert first.endswith(
+        "; this step needs the Pulumi CLI on PATH, logged in to the stack's backend "
+        "(`pulumi login <backend>`)"
+    )
+
+
+def test_help_lists_the_prerequisites_before_the_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        smoke.main(["--help"])
+
+    text = capsys.readouterr().out
+    assert exited.value.code == 0
+    listed = text.index("prerequisites, before the steps:")
+    assert listed < text.index("options:")
+    for needed in (
+        "`pulumi login <backend>`",
+        "`az login`",
+        "Reader on the stack's resource group",
+        "cluster.users",
+        "AzureML Data Scientist",
+        "databricksPrivateLink full",
+    ):
+        assert needed in text[listed:]
+
+
+def test_the_verify_page_lists_the_prerequisites_before_the_steps() -> None:
+    text = (ROOT / "docs" / "verify.md").read_text()
+    before = text[: text.index("| step | what it proves |")]
+    for needed in (
+        "pulumi login",
+        "az login",
+        "Reader on the stack's resource group",
+        "cluster.users",
+        "AzureML Data Scientist",
+        "databricksPrivateLink: full",
+        "requirements-smoke.txt",
+    ):
+        assert needed in before
+
+
 # --- the optional CI workflow -----------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from components.tracking_cluster import AZUREML_MLFLOW, Credentials, spark_env_vars
+from core import naming
 from mlflow_setup.contract import ModelRegistry, TrackingMode, tracking_settings
 from tests.conftest import program
 from tests.stacks import (
@@ -250,3 +251,30 @@ def test_cluster_installs_the_azureml_mlflow_range_the_notebook_tests_run():
         if line.startswith("azureml-mlflow")
     )
     assert AZUREML_MLFLOW.replace(" ", "") == tested.replace(" ", "")
+
+
+def test_the_cluster_carries_both_endpoints_names_and_uris():
+    suffix = naming.unique_suffix(SUBSCRIPTION_ID, "mlflow-dev-rg", "dev")
+    model = {"model": "m", "version": 1}
+    run = program(
+        with_values(
+            {**DEV, **SERVICE_PRINCIPAL},
+            modelRegistry="azureml",
+            endpoint=model,
+            batchEndpoint=model,
+        )
+    )
+    env = run.one(CLUSTER).inputs["sparkEnvVars"]
+    assert env["DATABRICKS_AZUREML_ENDPOINT_NAME"] == f"mlflow-dev-ep-{suffix}"
+    assert env["DATABRICKS_AZUREML_ENDPOINT_SCORING_URI"] == (
+        f"https://mlflow-dev-ep-{suffix}.westeurope.inference.ml.azure.com/score"
+    )
+    assert env["DATABRICKS_AZUREML_BATCH_ENDPOINT_NAME"] == run.outputs["batchEndpointName"]
+    assert env["DATABRICKS_AZUREML_BATCH_ENDPOINT_URI"].startswith(
+        f"https://{run.outputs['batchEndpointName']}.westeurope.inference.ml.azure.com/jobs"
+    )
+
+
+def test_without_endpoints_the_cluster_carries_no_serving_variables():
+    env = cluster(DEV).inputs["sparkEnvVars"]
+    assert not [name for name in env if "ENDPOINT" in name]

@@ -25,6 +25,7 @@ from core.placeholders import preview_warning
 from core.stack_file import SECRET, read_stack_config
 from tools import borrowed
 from tools.exposure import exposures, summary
+from tools.idle_cost import cost_line, cost_source, idle_costs, serving_sizes
 from tools.offline import ROOT, UNKNOWN, DeclaredResource, run_program, secret_value
 
 AFTER_DEPLOY = "(known after deploy)"
@@ -289,14 +290,47 @@ def registry_notes(outputs: Mapping[str, Any]) -> list[str]:
     if registry == "unity-catalog":
         schema = outputs.get("modelSchema")
         return [
-            f"models are registered in Unity Catalog as {plain(schema)}.<model>: the catalog "
-            "must exist and the cluster's users need USE CATALOG, USE SCHEMA and CREATE MODEL "
-            "on it (docs/tracking.md, Model registries)"
+            f"models are registered in Unity Catalog as {plain(schema)}.<model>; the stack "
+            "creates no catalog or schema: by default they are the workspace catalog and its "
+            "default schema, where every workspace user has USE CATALOG, USE SCHEMA and CREATE "
+            "MODEL; a catalog or schema set with unityCatalog must exist, and the cluster's "
+            "users need those there (docs/tracking.md, Model registries)"
         ]
     return []
 
 
-def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
+# An endpoint's URI comes from Azure once the endpoint exists: with the endpoint declared, a
+# null in the preview would read as "no endpoint" (the README's meaning of null).
+_URI_OF_NAME = {"endpointName": "endpointScoringUri", "batchEndpointName": "batchEndpointUri"}
+
+
+def preview_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs as the preview shows them: a declared endpoint's URI known after deploy."""
+    shown = {k: plain(v) for k, v in outputs.items()}
+    for name, uri in _URI_OF_NAME.items():
+        if shown.get(name) is not None and shown.get(uri) is None:
+            shown[uri] = AFTER_DEPLOY
+    return shown
+
+
+def cost_section(resources: list[DeclaredResource]) -> list[str]:
+    """Serving sizes, then what bills while idle; empty when neither applies."""
+    sizes, costs = serving_sizes(resources), idle_costs(resources)
+    lines = []
+    if sizes:
+        lines += ["", "Serving:", *(f"    {size}" for size in sizes)]
+    if costs:
+        lines += ["", f"Billed while idle ({cost_source()}):"]
+        lines += [f"    {cost_line(cost)}" for cost in costs]
+    return lines
+
+
+def render_text(
+    stack: str,
+    resources: list[DeclaredResource],
+    outputs: dict[str, Any],
+    warnings: list[str] | None = None,
+) -> str:
     lines = [f"Preview of stack {stack!r} (offline, what `pulumi up` would create):", ""]
     for depth, r in _tree(resources):
         indent = "    " * depth
@@ -304,16 +338,23 @@ def render_text(stack: str, resources: list[DeclaredResource], outputs: dict[str
         for key, value in settings_of(r).items():
             lines.append(f"{indent}      {key}: {json.dumps(value, sort_keys=True)}")
     lines += ["", count_line(resources), "", "Outputs:"]
-    for key in sorted(outputs):
-        lines.append(f"    {key}: {json.dumps(plain(outputs[key]))}")
+    shown = preview_outputs(outputs)
+    for key in sorted(shown):
+        lines.append(f"    {key}: {json.dumps(shown[key])}")
     found = notes(resources) + registry_notes(outputs)
     if found:
         lines += ["", "Notes:", *(f"    - {note}" for note in found)]
+    lines += cost_section(resources)
     lines += ["", *exposure_lines(resources)]
     return "\n".join(lines)
 
 
-def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str, Any]) -> str:
+def render_json(
+    stack: str,
+    resources: list[DeclaredResource],
+    outputs: dict[str, Any],
+    warnings: list[str] | None = None,
+) -> str:
     tree = [
         {"type": r.type, "name": r.name, "parent": r.parent, "depth": depth,
          "settings": settings_of(r)}
@@ -324,8 +365,11 @@ def render_json(stack: str, resources: list[DeclaredResource], outputs: dict[str
         "resources": tree,
         "count": len(resources),
         "counts": resource_counts(resources),
-        "outputs": {k: plain(outputs[k]) for k in sorted(outputs)},
+        "outputs": preview_outputs(outputs),
         "notes": notes(resources) + registry_notes(outputs),
+        "warnings": list(warnings or []),
+        "serving": serving_sizes(resources),
+        "idle_cost": {"source": cost_source(), "lines": idle_costs(resources)},
         "exposure": {
             "resources": [e.as_dict() for e in exposures(resources)],
             "summary": summary(exposures(resources)),
@@ -354,9 +398,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {run.error}", file=sys.stderr)
         return 2
     outputs = {k: (SECRET if k in run.secret_outputs else v) for k, v in run.outputs.items()}
+    warnings = preview_warning(args.stack, args.project_dir, config, secret_keys)
     render = render_json if args.json else render_text
-    print(render(args.stack, run.resources, outputs))
-    for line in preview_warning(args.stack, args.project_dir, config, secret_keys):
+    # in the JSON too, so a CI gate on it sees them; on stderr for people
+    print(render(args.stack, run.resources, outputs, warnings))
+    for line in warnings:
         print(f"warning: {line}" if not line.startswith(" ") else line, file=sys.stderr)
     return 0
 

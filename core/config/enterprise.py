@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
 from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown
-from core.errors import ConfigError, secret_like
+from core.errors import NAMESPACE, ConfigError, secret_like
 
 STACK_TAG_KEYS = ("environment", "managed-by")
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
@@ -120,6 +120,19 @@ class BudgetSpec:
     amount: float  # per month, in the billing currency
     contact_emails: tuple[str, ...]
     thresholds: tuple[BudgetThreshold, ...] = DEFAULT_BUDGET_THRESHOLDS
+
+
+def check_no_secret_tags(secret_keys: Set[str]) -> None:
+    """A `secure:` value under `tags` would be deployed as a plain tag, readable by anyone who
+    can read the resource; refused with the value hidden (the key is secret)."""
+    key = f"{NAMESPACE}:tags"
+    if key in secret_keys:
+        raise ConfigError(
+            "tags",
+            "(secret)",
+            "holds a `secure:` value: Azure stores tags in plain text, readable by anyone who "
+            "can read the resource; set tags without --secret and keep secrets in the key vault",
+        )
 
 
 def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:

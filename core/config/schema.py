@@ -133,8 +133,9 @@ class Cluster(Section):
     spark_version: str = Field(
         DEFAULT_SPARK_VERSION,
         description="Databricks runtime version key, "
-        "<major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]-scala<version>; 13.0 or above with "
-        "unity-catalog.",
+        "<major>.<minor>.x[-cpu-ml|-gpu-ml|-photon]-scala<version> (Scala 2.13 from 17.x); "
+        "13.0 or above with unity-catalog; an -ml runtime needs cluster.accessMode "
+        "dedicated.",
     )
     node_type: str = Field(DEFAULT_NODE_TYPE, description="VM size (Standard_...).")
     min_workers: int = Field(1, ge=0, le=10_000, description="Autoscaling floor.")

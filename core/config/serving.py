@@ -197,6 +197,35 @@ def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEn
     )
 
 
+def check_endpoint_names(
+    endpoint: EndpointSpec | None, batch: BatchEndpointSpec | None, prefix: str, stack: str
+) -> None:
+    """An online and a batch endpoint never share a name: both would answer at
+    https://<name>.<region>.inference.ml.azure.com (names are host names: case-insensitive).
+    A given name may not take the form of the other kind's default either."""
+    online, batched = endpoint.name if endpoint else None, batch.name if batch else None
+    if online and batched and online.lower() == batched.lower():
+        raise ConfigError(
+            "batchEndpoint.name",
+            batched,
+            "is endpoint.name too: an online and a batch endpoint would share the host "
+            "https://<name>.<region>.inference.ml.azure.com; give them different names",
+        )
+    base = f"{prefix}-{naming.stack_slug(stack)}"
+    for key, spec, other, kind in (
+        ("endpoint", endpoint, "be", "batch"),
+        ("batchEndpoint", batch, "ep", "online"),
+    ):
+        derived = re.compile(rf"{re.escape(base)}-{other}-[0-9a-f]{{{naming.SUFFIX_LENGTH}}}")
+        if spec and spec.name and derived.fullmatch(spec.name.lower()):
+            raise ConfigError(
+                f"{key}.name",
+                spec.name,
+                f"has the form of the {kind} endpoint's default name ({base}-{other}-<suffix>), "
+                "which that endpoint takes when it has no name; choose another",
+            )
+
+
 # --- the AzureML workspace's managed network ----------------------------------------------
 
 # ARM's spelling (workspaceRP ManagedNetworkSettings.isolationMode).

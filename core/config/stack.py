@@ -28,6 +28,7 @@ from core.config.enterprise import (
     _diagnostics,
     _storage_firewall,
     _tags,
+    check_no_secret_tags,
 )
 from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
 from core.config.landing_zone import (
@@ -55,6 +56,7 @@ from core.config.serving import (
     _batch_endpoint,
     _endpoint,
     _managed_network,
+    check_endpoint_names,
 )
 from core.config.tracking import (
     SERVICE_PRINCIPAL_FIELDS,
@@ -132,21 +134,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     azure_names.check_region(LOCATION_KEY, location, ours.get("unlistedRegion"))
     prefix = _prefix(ours, stack)
     private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
-    default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
-    tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
-    default_registry = (
-        ModelRegistry.AZUREML
-        if tracking_mode is TrackingMode.EXCLUSIVE
-        else ModelRegistry.UNITY_CATALOG
-    )
-    model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
-    if private_link and tracking_mode is TrackingMode.DUAL:
-        raise ConfigError(
-            "trackingMode",
-            "dual",
-            "is not supported with privateLink: true: dual-tracking isn't supported with a "
-            "private-link AzureML workspace; use trackingMode exclusive",
-        )
+    tracking_mode, model_registry = _modes(ours, private_link)
 
     databricks_private_link = _enum(
         ours,
@@ -166,6 +154,11 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     if service_principal is not None:
         _check_no_everyone_group(cluster)
 
+    check_no_secret_tags(secret_keys)
+    endpoint = _endpoint(ours, prefix, stack, model_registry)
+    batch_endpoint = _batch_endpoint(ours, model_registry)
+    check_endpoint_names(endpoint, batch_endpoint, prefix, stack)
+
     return _checked(
         StackConfig(
             stack=stack,
@@ -183,8 +176,8 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
             protect=_bool(ours, "protect", DEFAULTS["protect"]),
             purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
             tags=_tags(ours),
-            endpoint=_endpoint(ours, prefix, stack, model_registry),
-            batch_endpoint=_batch_endpoint(ours, model_registry),
+            endpoint=endpoint,
+            batch_endpoint=batch_endpoint,
             aml_managed_network=_managed_network(
                 ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
             ),
@@ -215,6 +208,26 @@ def _checked(config: StackConfig) -> StackConfig:
     return config
 
 
+def _modes(ours: Mapping[str, Any], private_link: bool) -> tuple[TrackingMode, ModelRegistry]:
+    """trackingMode and modelRegistry, each defaulting by the other and by privateLink."""
+    default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
+    tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
+    default_registry = (
+        ModelRegistry.AZUREML
+        if tracking_mode is TrackingMode.EXCLUSIVE
+        else ModelRegistry.UNITY_CATALOG
+    )
+    model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
+    if private_link and tracking_mode is TrackingMode.DUAL:
+        raise ConfigError(
+            "trackingMode",
+            "dual",
+            "is not supported with privateLink: true: dual-tracking isn't supported with a "
+            "private-link AzureML workspace; use trackingMode exclusive",
+        )
+    return tracking_mode, model_registry
+
+
 def _location(raw: Mapping[str, Any]) -> str:
     location = raw.get(LOCATION_KEY)
     if location is None or location == "":
@@ -241,8 +254,29 @@ def _prefix(ours: Mapping[str, Any], stack: str) -> str:
             "or digits",
         )
     for problem in naming.name_problems(prefix, stack):
-        raise ConfigError("prefix", prefix, f"with stack {stack!r} gives a {problem}")
+        raise ConfigError(
+            "prefix", prefix, f"with stack {stack!r}: the {problem}{_fits(prefix, stack)}"
+        )
     return prefix
+
+
+def _fits(prefix: str, stack: str) -> str:
+    """Which shorter prefix or stack name fits, with the command that sets it."""
+    prefix_len, stack_len = naming.fitting_lengths(prefix, stack)
+    ways = []
+    if prefix_len is not None:
+        ways.append(
+            f"a prefix of at most {prefix_len} characters with this stack "
+            f"(pulumi config set {NAMESPACE}:prefix {prefix[:prefix_len]})"
+        )
+    if stack_len is not None:
+        short = naming.stack_slug(stack)[:stack_len]
+        ways.append(
+            f"a stack name of at most {stack_len} characters with prefix {prefix!r} "
+            f"(pulumi stack init {short}, then copy the config: pulumi config cp --dest {short})"
+        )
+    # prefix and stack slug share 16 characters: the key vault's <prefix>-<stack>-<suffix>
+    return "; fits: " + ", or ".join(ways) if ways else ""
 
 
 def _sections() -> dict[str, tuple[str, ...] | None]:

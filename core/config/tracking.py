@@ -15,7 +15,7 @@ from core.config.cluster import ClusterSpec
 from core.config.enums import AccessMode, ModelRegistry, TrackingMode
 from core.config.readers import _GUID, _object, _reject_unknown
 from core.config.schema import DEFAULT_SPARK_VERSION
-from core.errors import NAMESPACE, ConfigError
+from core.errors import NAMESPACE, ConfigError, secret_like
 
 SERVICE_PRINCIPAL_FIELDS = schema.keys(schema.ServicePrincipal)
 
@@ -39,10 +39,26 @@ class UnityCatalogSpec:
         return f"{self.catalog}.{self.schema}"
 
 
+def _refuse_secret_in_principal(given: Mapping[str, Any]) -> None:
+    """A secret under servicePrincipal (`clientSecret`, `secret`, ...) belongs in its own
+    encrypted key: point there, not to the nearest id's name."""
+    for key in given:
+        if key not in SERVICE_PRINCIPAL_FIELDS and secret_like(key):
+            raise ConfigError(
+                f"servicePrincipal.{key}",
+                given[key],
+                "is set for an unknown key: the client secret is its own encrypted key, "
+                f"pulumi config set --secret {NAMESPACE}:servicePrincipalSecret <client-secret>"
+                f" (and pulumi config rm --path {NAMESPACE}:servicePrincipal.{key})",
+                known=False,
+            )
+
+
 def _service_principal(ours: Mapping[str, Any]) -> ServicePrincipal | None:
     given = _object(ours, "servicePrincipal")
     if given is None:
         return None
+    _refuse_secret_in_principal(given)
     _reject_unknown("servicePrincipal.", given, SERVICE_PRINCIPAL_FIELDS)
     ids: dict[str, str | None] = {}
     for key in SERVICE_PRINCIPAL_FIELDS:

@@ -45,8 +45,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from tests.fakecloud import arm_budget, arm_locks
 from tests.fakecloud import arm_landing_zone as landing_zone
-from tests.fakecloud import arm_locks
 from tests.fakecloud import arm_managed_network as managed_network
 from tests.fakecloud import arm_network_rules as network_rules
 from tests.fakecloud import arm_workspace_rules as workspace_rules
@@ -320,6 +320,8 @@ class FakeArm:
             return self._list(lambda r: not _is_group(r))
         if low[2] == "resourcegroups":
             return self._group_route(method, parts, low, query, body)
+        if low[2] == "providers" and arm_budget.is_subscription_budget(low):
+            return self._subscription_budget(method, parts, body)
         if low[2] == "providers":
             return self._subscription_provider_route(method, parts, low)
         return arm_error(501, "FakeArmNoRoute", f"the fake does not serve {method} {path}")
@@ -360,6 +362,18 @@ class FakeArm:
         if method == "DELETE":
             return self._delete(resource_id, rtype, query)
         return arm_error(405, "MethodNotAllowed", f"{method} is not supported here")
+
+    def _subscription_budget(self, method: str, parts: list[str], body: Any) -> Reply:
+        """A budget at subscription scope (tests/fakecloud/arm_budget.py)."""
+        resource_id = "/" + "/".join(parts)
+        if method == "PUT":
+            return self._put(resource_id, "Microsoft.Consumption/budgets", parts[-1], body or {})
+        if method == "DELETE":
+            return self._delete(resource_id, "Microsoft.Consumption/budgets", {})
+        found = self.resources.get(resource_id.lower())
+        if found is None:
+            return arm_error(404, "ResourceNotFound", f"The budget '{parts[-1]}' was not found.")
+        return Reply(200, copy.deepcopy(found))
 
     def _subscription_provider_route(self, method: str, parts: list[str], low: list[str]) -> Reply:
         if len(low) == 4:  # GET /subscriptions/{s}/providers/{namespace}
@@ -659,6 +673,9 @@ class FakeArm:
         if DIAGNOSTIC_SETTINGS in rid.lower():
             return self._refuse_diagnostic_setting(rid, props, old)
         if kind == BUDGET:
+            bad_filter = arm_budget.refuse_budget_filter(props)
+            if bad_filter:
+                return arm_error(400, "BadRequest", bad_filter)
             return _refuse_budget(props)
         if kind == DATABRICKS_WORKSPACE:
             refused = self._refuse_storage_firewall(props)

@@ -27,7 +27,7 @@ from tools.smoke.base import (
 from tools.smoke.deployment import DeploymentSteps
 from tools.smoke.services import Services
 from tools.smoke.serving import ServingSteps
-from tools.smoke.steps import STEPS
+from tools.smoke.steps import PREREQUISITES, STEPS
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
@@ -75,6 +75,10 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
                 result = run_step(name, step)
             if result.status == PASS:
                 passed.add(name)
+            if result.status == FAIL and name in dict(PREREQUISITES):
+                result = StepResult(
+                    name, FAIL, f"{result.detail}; this step needs {dict(PREREQUISITES)[name]}"
+                )
             self.results.append(result)
             self._print(result.line())
         self._print(self.summary())
@@ -170,7 +174,10 @@ def main(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.smoke",
-        description="Prove a deployed stack end to end. Exit 0 when no step failed.",
+        description="Prove a deployed stack end to end. Exit 0 when no step failed.\n\n"
+        "prerequisites, before the steps:\n"
+        + "\n".join(f"  - {line} (first needed by '{step}')" for step, line in PREREQUISITES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--stack", required=True, help="the deployed stack, e.g. dev")
     parser.add_argument(

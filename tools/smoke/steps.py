@@ -40,3 +40,33 @@ STEPS: tuple[Step, ...] = (
     Step("batch endpoint", ServingSteps.step_batch_endpoint, ("stack outputs",)),
     Step("cleanup", WorkspaceSteps.step_cleanup, ("notebook upload",)),
 )
+
+
+# What smoke needs before it starts, each with the first step that needs it: that step's FAIL
+# line repeats it. Listed by --help and docs/verify.md.
+PREREQUISITES: tuple[tuple[str, str], ...] = (
+    (
+        "stack outputs",
+        "the Pulumi CLI on PATH, logged in to the stack's backend (`pulumi login <backend>`)",
+    ),
+    (
+        "azureml workspace",
+        "`az login` (or the ARM_* / AZURE_* variables) as an identity with Reader on the "
+        "stack's resource group",
+    ),
+    (
+        "databricks api",
+        "network reach to the Databricks workspace: under databricksPrivateLink full only from "
+        "the stack's VNet or a network peered or VPN-connected to it, with its private DNS zone",
+    ),
+    (
+        "cluster",
+        "a user of the Databricks workspace who may attach to the stack's cluster: a workspace "
+        "admin (Contributor on the workspace makes one), the deployer, or one of cluster.users",
+    ),
+    (
+        "mlflow run",
+        "the right to read the AzureML workspace's runs and models: Reader or AzureML Data "
+        "Scientist on it",
+    ),
+)
