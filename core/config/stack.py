@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import core.config.schema as schema
 from core import azure_names, config_keys, naming
 from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
+from core.config.encryption import (
+    CMK_FIELDS,
+    COMPLIANCE_FIELDS,
+    ComplianceSpec,
+    CustomerManagedKeySpec,
+    _check_cluster_node,
+    _compliance,
+    _customer_managed_key,
+)
 from core.config.enterprise import (
     ACCESS_FIELDS,
     BUDGET_FIELDS,
@@ -30,7 +39,7 @@ from core.config.enterprise import (
 )
 from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
 from core.config.network import NETWORK_DEFAULTS, NetworkPlan, _network
-from core.config.readers import _bool, _enum, _reject_unknown, _string
+from core.config.readers import _bool, _enum, _object, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
 from core.config.serving import (
     BATCH_ENDPOINT_FIELDS,
@@ -90,6 +99,9 @@ class StackConfig:
     access: AccessSpec = field(default_factory=lambda: AccessSpec())
     budget: BudgetSpec | None = None
     databricks_storage_firewall: bool = False
+    customer_managed_key: CustomerManagedKeySpec | None = None
+    require_infrastructure_encryption: bool = False
+    databricks_compliance: ComplianceSpec | None = None
 
 
 def parse_config(
@@ -138,7 +150,12 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     network = _network(
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
+    compliance = _compliance(ours)
     cluster = _cluster(ours)
+    given_node = "nodeType" in (_object(ours, "cluster") or {})
+    cluster = replace(
+        cluster, node_type=_check_cluster_node(cluster.node_type, given_node, compliance)
+    )
     _check_cluster_runtime(cluster, model_registry)
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
@@ -172,6 +189,11 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
         access=_access(ours),
         budget=_budget(ours),
         databricks_storage_firewall=_storage_firewall(ours, network.endpoint_subnet is not None),
+        customer_managed_key=_customer_managed_key(ours),
+        require_infrastructure_encryption=_bool(
+            ours, "requireInfrastructureEncryption", DEFAULTS["requireInfrastructureEncryption"]
+        ),
+        databricks_compliance=compliance,
     )
 
 
@@ -217,5 +239,7 @@ def _sections() -> dict[str, tuple[str, ...] | None]:
         "diagnostics": tuple(DIAGNOSTICS_DEFAULTS),
         "access": ACCESS_FIELDS,
         "budget": BUDGET_FIELDS,
+        "customerManagedKey": CMK_FIELDS,
+        "databricksCompliance": COMPLIANCE_FIELDS,
         "tags": None,
     }
