@@ -28,6 +28,8 @@ from components.databricks_workspace import (
     DatabricksWorkspaceArgs,
 )
 from components.diagnostics import Diagnostics, diagnostic_targets
+from components.encryption_guard import EncryptionGuard, guarded_settings
+from components.encryption_plan import azureml_inputs, databricks_inputs, databricks_key_access
 from components.managed_network import (
     ManagedNetworkGuard,
     ManagedNetworkProvision,
@@ -134,13 +136,22 @@ def _context(config: StackConfig) -> _Context:
     unique = suffix.apply(lambda s: naming.global_names(config.prefix, config.stack, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
+    # Before every resource too: refuses changing what Azure takes at creation only.
+    encryption_guard = EncryptionGuard(
+        "encryption-guard",
+        guarded_settings(
+            config.databricks_compliance,
+            config.require_infrastructure_encryption,
+            config.customer_managed_key,
+        ),
+    )
     group = resources.ResourceGroup(
         "main-rg",
         resource_group_name=names.resource_group,
         location=config.location,
         opts=pulumi.ResourceOptions(
             protect=config.protect,
-            depends_on=[guard],
+            depends_on=[guard, encryption_guard],
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
@@ -201,6 +212,12 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
         ctx.unique,
         ctx.config.service_principal,
     )
+    key = azureml_inputs(
+        config.customer_managed_key,
+        ctx.group.name,
+        config.location,
+        f"{names.aml_workspace}-key-id",
+    )
     return AzureMLWorkspace(
         "azureml",
         AzureMLWorkspaceArgs(
@@ -222,6 +239,8 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
             protect=config.protect,
             managed_network=managed_network_settings(config.aml_managed_network),
             log_retention_days=config.diagnostics.retention_days,
+            encryption=key.encryption,
+            encryption_after=key.after,
         ),
     )
 
@@ -239,7 +258,12 @@ def _databricks(
             "`pulumi up` must run from a network that reaches its private endpoint (a runner "
             "in or peered with the VNet) to create the cluster and secret scope"
         )
-    return DatabricksWorkspace(
+    encryption, services = databricks_inputs(
+        config.customer_managed_key,
+        config.databricks_compliance,
+        config.require_infrastructure_encryption,
+    )
+    workspace = DatabricksWorkspace(
         "databricks",
         DatabricksWorkspaceArgs(
             resource_group_name=ctx.group.name,
@@ -258,8 +282,19 @@ def _databricks(
             access_connector_id=_access_connector(ctx)
             if config.databricks_storage_firewall
             else None,
+            **encryption,
         ),
     )
+    if config.customer_managed_key is not None and services is not None:
+        databricks_key_access(
+            config.customer_managed_key,
+            services,
+            workspace.id,
+            workspace.storage_principal_id,
+            workspace.disk_principal_id,
+            ctx.client.subscription_id,
+        )
+    return workspace
 
 
 def _access_connector(ctx: _Context) -> pulumi.Output[str]:

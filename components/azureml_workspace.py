@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import (
@@ -76,6 +77,11 @@ class AzureMLWorkspaceArgs:
     # managedNetwork (components/managed_network.py); None: not declared (no managed network)
     managed_network: machinelearningservices.ManagedNetworkSettingsArgs | None = None
     log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
+    # A customer-managed key: the workspace's `encryption`, `identity` and service-side
+    # encryption inputs (components/customer_managed_keys.py aml_encryption), and what the
+    # workspace waits for (the identity's role on the vault).
+    encryption: dict[str, Any] | None = None
+    encryption_after: tuple[pulumi.Resource, ...] = ()
 
 
 class AzureMLWorkspace(pulumi.ComponentResource):
@@ -329,8 +335,13 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             sku=machinelearningservices.SkuArgs(
                 name="Basic", tier=machinelearningservices.SkuTier.BASIC
             ),
-            identity=machinelearningservices.ManagedServiceIdentityArgs(
-                type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+            **(
+                args.encryption
+                or {
+                    "identity": machinelearningservices.ManagedServiceIdentityArgs(
+                        type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+                    )
+                }
             ),
             storage_account=account.id,
             key_vault=vault.id,
@@ -347,7 +358,9 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             managed_network=args.managed_network,
             opts=pulumi.ResourceOptions.merge(
                 self._child,
-                pulumi.ResourceOptions(protect=args.protect, depends_on=endpoints),
+                pulumi.ResourceOptions(
+                    protect=args.protect, depends_on=[*endpoints, *args.encryption_after]
+                ),
             ).merge(purged_workspace_options(purge, args.purge_on_destroy)),
         )
 

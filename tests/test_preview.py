@@ -136,8 +136,8 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
     done = run_preview()
     assert done.returncode == 0, done.stderr
     assert (
-        "Resources: 29 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
-        "4 helpers (dynamic resources that purge or wait on Azure), 5 components"
+        "Resources: 30 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
+        "5 helpers (dynamic resources that purge or wait on Azure), 5 components"
     ) in done.stdout
     assert '    mlflowTrackingUri: "(known after deploy)"' in done.stdout
     exposure = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]
@@ -152,7 +152,7 @@ def test_json_counts_azure_resources_apart_from_providers_helpers_and_components
         "azure": 17,  # 4 of them diagnostic settings
         "databricks": 2,
         "providers": 1,
-        "helpers": 4,  # two purges, the forced delete, the managed-network guard
+        "helpers": 5,  # two purges, the forced delete, the managed-network and encryption guards
         "components": 5,
     }
     assert sum(dev_json["counts"].values()) == dev_json["count"]

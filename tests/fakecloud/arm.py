@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
+from tests.fakecloud import arm_cmk_rules as cmk_rules
 from tests.fakecloud import arm_workspace_rules as workspace_rules
 
 TOKEN = "fake-arm-token"
@@ -643,6 +644,9 @@ class FakeArm:
                 "Conflict",
                 f"Workspace {name} is soft-deleted; recover or permanently delete it first.",
             )
+        cmk = cmk_rules.refuse(kind, self.resources, props, old)
+        if cmk:
+            return arm_error(*cmk)
         if DIAGNOSTIC_SETTINGS in rid.lower():
             return self._refuse_diagnostic_setting(rid, props, old)
         if kind == BUDGET:
@@ -743,6 +747,7 @@ class FakeArm:
             identity["tenantId"] = TENANT
         location = resource.get("location", "")
         self._computed_serving(kind, resource, before)
+        cmk_rules.computed(kind, props, before, resource["id"])
         if kind == AML_WORKSPACE:
             props["workspaceId"] = before.get("workspaceId") or str(uuid.uuid4())
             props["discoveryUrl"] = f"https://{location}.api.azureml.ms/discovery"
