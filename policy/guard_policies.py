@@ -219,6 +219,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         rules.databricks_storage_firewall_whole,
     ),
     _stack_policy(
+        "compliance-profile-has-customer-managed-keys",
+        "In a stack with Databricks' compliance security profile, Databricks managed services, "
+        "managed disks, the DBFS root and every AzureML workspace use a customer-managed key.",
+        rules.compliance_has_customer_managed_keys,
+    ),
+    _stack_policy(
         "protected-resource-group-locked",
         "A resource group declared with protect has a CanNotDelete management lock.",
         rules.protected_group_locked,

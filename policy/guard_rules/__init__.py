@@ -70,6 +70,10 @@ from .diagnostics import (
     LOGGED_TYPES,
     diagnostic_settings_to_workspace,
 )
+from .encryption import (
+    DBFS_ENCRYPTION,
+    compliance_has_customer_managed_keys,
+)
 from .locks import (
     GROUP_LOCK,
     LOCK_LEVELS,
@@ -121,6 +125,7 @@ __all__ = [
     "DATABRICKS_PERMISSIONS",
     "DATABRICKS_UI_API_GROUP",
     "DATABRICKS_WORKSPACE",
+    "DBFS_ENCRYPTION",
     "DEFAULT_AUTOTERMINATION_LIMIT",
     "DIAGNOSTIC_SETTING",
     "FIREWALL_GROUPS",
@@ -158,6 +163,7 @@ __all__ = [
     "cluster_credentials_not_readable_by_all_users",
     "cluster_fits_unity_catalog_models",
     "cluster_secret_env_vars",
+    "compliance_has_customer_managed_keys",
     "databricks_private_link_backend",
     "databricks_private_link_full",
     "databricks_storage_firewall_whole",
