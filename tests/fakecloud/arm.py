@@ -745,6 +745,8 @@ class FakeArm:
             kept = (old or {}).get("identity") or {}
             identity["principalId"] = kept.get("principalId") or str(uuid.uuid4())
             identity["tenantId"] = TENANT
+        if isinstance(identity, dict):
+            cmk_rules.user_identities(self.resources, identity)
         location = resource.get("location", "")
         self._computed_serving(kind, resource, before)
         cmk_rules.computed(kind, props, before, resource["id"])

@@ -22,6 +22,7 @@ AML_WORKSPACE = "microsoft.machinelearningservices/workspaces"
 KEY_VAULT = "microsoft.keyvault/vaults"
 USER_IDENTITY = "microsoft.managedidentity/userassignedidentities"
 ROLE_ASSIGNMENT = "microsoft.authorization/roleassignments"
+KEY = "microsoft.keyvault/vaults/keys"
 # [DBX-DBFS], [DBX-DISK], [AML]: the identity needs "Key Vault Crypto Service Encryption User"
 # on an RBAC vault, or an access policy with the key permissions get, wrapKey and unwrapKey.
 CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
@@ -247,10 +248,39 @@ def computed(kind: str, props: dict[str, Any], before: Mapping[str, Any], rid: s
                 f"{props.get('managedResourceGroupId', '')}/providers/Microsoft.Compute/"
                 f"diskEncryptionSets/dbw-des-{uuid.uuid4().hex[:8]}"
             )
+    elif kind == KEY:
+        # keyvault Keys_Get (azure-rest-api-specs keyvault 2024-11-01): keyUri and
+        # keyUriWithVersion; the vault's data-plane host is https://<vault>.vault.azure.net.
+        vault, name = rid.split("/")[8], rid.rsplit("/", 1)[1]
+        props["keyUri"] = f"https://{vault}.vault.azure.net/keys/{name}"
+        version = before.get("keyUriWithVersion", "").rsplit("/", 1)[-1] or uuid.uuid4().hex
+        props["keyUriWithVersion"] = f"{props['keyUri']}/{version}"
     elif kind == USER_IDENTITY:
         props["principalId"] = before.get("principalId") or str(uuid.uuid4())
         props["clientId"] = before.get("clientId") or str(uuid.uuid4())
         props["tenantId"] = before.get("tenantId") or rid.split("/")[2]
+
+
+def user_identities(resources: Mapping[str, Any], identity: dict[str, Any]) -> None:
+    """ARM's answer for `identity.userAssignedIdentities`: each id with its principal and
+    client ids."""
+    given = identity.get("userAssignedIdentities")
+    if not isinstance(given, dict):
+        return
+    for identity_id in given:
+        props = (resources.get(identity_id.lower()) or {}).get("properties") or {}
+        given[identity_id] = {
+            "principalId": props.get("principalId"), "clientId": props.get("clientId")
+        }  # fmt: skip
+
+
+def rotate_key(resources: Mapping[str, Any], key_id: str) -> str:
+    """A new key version, as `az keyvault key rotate` makes one (a data-plane call ARM only
+    reports); returns it."""
+    props = resources[key_id.lower()]["properties"]
+    version = uuid.uuid4().hex
+    props["keyUriWithVersion"] = f"{props['keyUri']}/{version}"
+    return version
 
 
 def _identity() -> dict[str, str]:
