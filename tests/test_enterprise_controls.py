@@ -218,9 +218,12 @@ def test_protect_puts_a_can_not_delete_lock_on_the_group_that_everything_else_wa
     assert lock.inputs["level"] == "CanNotDelete"
     assert lock.inputs["resourceGroupName"] == "mlflow-dev-rg"
     assert not lock.protect  # `protect: false` + `pulumi up` must be able to remove it
-    # The managed-network guard comes before the group itself (a refused switch touches
-    # nothing) and holds no Azure resource, so the lock cannot be in its way.
-    before_group = ("pulumi-python:dynamic/network:ManagedNetworkGuard",)
+    # The managed-network and encryption guards come before the group itself (a refused
+    # switch touches nothing) and hold no Azure resource, so the lock cannot be in their way.
+    before_group = (
+        "pulumi-python:dynamic/network:ManagedNetworkGuard",
+        "pulumi-python:dynamic/encryption:EncryptionGuard",
+    )
     others = [
         r
         for r in result.resources

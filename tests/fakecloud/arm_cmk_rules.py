@@ -204,8 +204,10 @@ def _refuse_one_way(props: Mapping[str, Any], before: Mapping[str, Any]) -> Refu
 def refuse_azureml(
     resources: Mapping[str, Any], props: Mapping[str, Any], old: Mapping[str, Any] | None
 ) -> Refusal | None:
-    """[AML]: encryption is set at creation; after it, only the key within the same vault may
-    change. The vault needs soft delete and purge protection; the identity named for the key
+    """[AML]: encryption is set at creation; after it, only the key identifier may change
+    (azure-rest-api-specs machinelearningservices, WorkspaceUpdateParameters.encryption:
+    EncryptionUpdateProperties.keyVaultProperties.keyIdentifier, what azure-ai-ml's workspace
+    update sends), within the same vault. The vault needs soft delete and purge protection; the identity named for the key
     must reach it."""
     encryption = props.get("encryption") or {}
     before = ((old or {}).get("properties") or {}).get("encryption") or {}
