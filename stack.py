@@ -30,6 +30,8 @@ from components.databricks_workspace import (
     DatabricksWorkspaceArgs,
 )
 from components.diagnostics import Diagnostics, diagnostic_targets
+from components.encryption_guard import EncryptionGuard, guarded_settings
+from components.encryption_plan import azureml_inputs, databricks_inputs, databricks_key_access
 from components.managed_network import (
     ManagedNetworkGuard,
     ManagedNetworkProvision,
@@ -159,6 +161,15 @@ def _context(config: StackConfig) -> _Context:
     unique = suffix.apply(lambda s: landing_zone.global_names(config, s))
     # Before every resource: refuses turning the AzureML managed network off again.
     guard = ManagedNetworkGuard("aml-managed-network-guard", config.aml_managed_network)
+    # Before every resource too: refuses changing what Azure takes at creation only.
+    encryption_guard = EncryptionGuard(
+        "encryption-guard",
+        guarded_settings(
+            config.databricks_compliance,
+            config.require_infrastructure_encryption,
+            config.customer_managed_key,
+        ),
+    )
     # Before every resource too: refuses deleting what `protect`'s locks cover.
     protect_guard = ProtectGuard("protect-guard", config)
     if config.resource_group_name is not None:
@@ -170,7 +181,7 @@ def _context(config: StackConfig) -> _Context:
         location=config.location,
         opts=pulumi.ResourceOptions(
             protect=config.protect,
-            depends_on=[guard, protect_guard],
+            depends_on=[guard, protect_guard, encryption_guard],
             aliases=[pulumi.Alias(parent=_former("main", "resources:ResourceGroup"))],
         ),
     )
@@ -250,6 +261,12 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
         ctx.unique,
         ctx.config.service_principal,
     )
+    key = azureml_inputs(
+        config.customer_managed_key,
+        ctx.group.name,
+        config.location,
+        f"{names.aml_workspace}-key-id",
+    )
     return AzureMLWorkspace(
         "azureml",
         AzureMLWorkspaceArgs(
@@ -277,6 +294,8 @@ def _azureml(ctx: _Context, endpoints: EndpointPlacement | None) -> AzureMLWorks
                 batch=config.batch_endpoint is not None,
             ),
             log_retention_days=config.diagnostics.retention_days,
+            encryption=key.encryption,
+            encryption_after=key.after,
         ),
     )
 
@@ -302,7 +321,12 @@ def _databricks(
             "`pulumi up` must run from a network that reaches its private endpoint (a runner "
             "in or peered with the VNet) to create the cluster and secret scope"
         )
-    return DatabricksWorkspace(
+    encryption, services = databricks_inputs(
+        config.customer_managed_key,
+        config.databricks_compliance,
+        config.require_infrastructure_encryption,
+    )
+    workspace = DatabricksWorkspace(
         "databricks",
         DatabricksWorkspaceArgs(
             resource_group_name=ctx.group.name,
@@ -322,8 +346,19 @@ def _databricks(
             if config.databricks_storage_firewall
             else None,
             default_catalog=config.unity_catalog.catalog if config.unity_catalog else None,
+            **encryption,
         ),
     )
+    if config.customer_managed_key is not None and services is not None:
+        databricks_key_access(
+            config.customer_managed_key,
+            services,
+            workspace.id,
+            workspace.storage_principal_id,
+            workspace.disk_principal_id,
+            ctx.client.subscription_id,
+        )
+    return workspace
 
 
 def _access_connector(ctx: _Context) -> pulumi.Output[str]:

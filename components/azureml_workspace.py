@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import (
@@ -87,6 +88,11 @@ class AzureMLWorkspaceArgs:
     # the compute AzureML builds images on when the registry denies public access (None: none)
     image_build_compute: str | None = None
     log_retention_days: int = LOG_RETENTION_DAYS  # the Log Analytics workspace's retention
+    # A customer-managed key: the workspace's `encryption`, `identity` and service-side
+    # encryption inputs (components/customer_managed_keys.py aml_encryption), and what the
+    # workspace waits for (the identity's role on the vault).
+    encryption: dict[str, Any] | None = None
+    encryption_after: tuple[pulumi.Resource, ...] = ()
 
 
 class AzureMLWorkspace(pulumi.ComponentResource):
@@ -346,8 +352,13 @@ class AzureMLWorkspace(pulumi.ComponentResource):
             sku=machinelearningservices.SkuArgs(
                 name="Basic", tier=machinelearningservices.SkuTier.BASIC
             ),
-            identity=machinelearningservices.ManagedServiceIdentityArgs(
-                type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+            **(
+                args.encryption
+                or {
+                    "identity": machinelearningservices.ManagedServiceIdentityArgs(
+                        type=machinelearningservices.ManagedServiceIdentityType.SYSTEM_ASSIGNED
+                    )
+                }
             ),
             storage_account=account.id,
             key_vault=vault.id,
@@ -367,7 +378,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 self._child,
                 pulumi.ResourceOptions(
                     protect=args.protect,
-                    depends_on=endpoints,
+                    depends_on=[*endpoints, *args.encryption_after],
                     ignore_changes=WORKSPACE_IGNORED if args.managed_network else None,
                 ),
             ).merge(purged_workspace_options(purge, args.purge_on_destroy)),

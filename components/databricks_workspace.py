@@ -65,6 +65,17 @@ class DatabricksWorkspaceArgs:
     access_connector_id: pulumi.Input[str] | None = None
     # unity-catalog: the workspace catalog's name, pinned at creation (`defaultCatalog`).
     default_catalog: str | None = None
+    # Customer-managed keys (components/customer_managed_keys.py): managed services and disks;
+    # `prepare_encryption` gives the DBFS storage account the identity its key needs.
+    encryption: databricks.WorkspacePropertiesEncryptionArgs | None = None
+    prepare_encryption: bool = False
+    require_infrastructure_encryption: bool = False  # at creation only
+    enhanced_security_compliance: databricks.EnhancedSecurityComplianceDefinitionArgs | None = None
+
+
+def _flag(on: bool) -> databricks.WorkspaceCustomBooleanParameterArgs | None:
+    """A boolean parameter, declared only when on (as before, for workspaces without it)."""
+    return databricks.WorkspaceCustomBooleanParameterArgs(value=True) if on else None
 
 
 def _string(value: pulumi.Input[str]) -> databricks.WorkspaceCustomStringParameterArgs:
@@ -89,6 +100,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     url: pulumi.Output[str]
     inside_workspace: pulumi.ResourceOptions
+    storage_principal_id: pulumi.Output[str | None]
+    disk_principal_id: pulumi.Output[str | None]
 
     def __init__(
         self, name: str, args: DatabricksWorkspaceArgs, opts: pulumi.ResourceOptions | None = None
@@ -109,6 +122,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             aml_workspace_id=(
                 _string(args.aml_workspace_id) if args.aml_workspace_id is not None else None
             ),
+            prepare_encryption=_flag(args.prepare_encryption),
+            require_infrastructure_encryption=_flag(args.require_infrastructure_encryption),
         )
 
         force_delete = self._force_delete(name, args)
@@ -143,6 +158,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                 else None
             ),
             default_catalog=_default_catalog(args.default_catalog),
+            encryption=args.encryption,
+            enhanced_security_compliance=args.enhanced_security_compliance,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect).merge(
                 purged_workspace_options(force_delete)
             ),
@@ -160,6 +177,14 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         self.id = workspace.id
         self.name = workspace.name
         self.url = pulumi.Output.concat("https://", workspace.workspace_url)
+        # The identities Azure gives the DBFS storage account (with prepare_encryption) and the
+        # managed disk encryption set (with a disk key): each needs the key's role.
+        self.storage_principal_id = workspace.storage_account_identity.apply(
+            lambda i: i.principal_id if i else None
+        )
+        self.disk_principal_id = workspace.managed_disk_identity.apply(
+            lambda i: i.principal_id if i else None
+        )
         self.register_outputs({"id": self.id, "name": self.name, "url": self.url})
 
     def _force_delete(

@@ -225,6 +225,12 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "compute scale-in); a protected group without one has its own lock.",
         rules.protected_stack_locked,
     ),
+    _stack_policy(
+        "compliance-profile-has-customer-managed-keys",
+        "In a stack with Databricks' compliance security profile, Databricks managed services, "
+        "managed disks, the DBFS root and every AzureML workspace use a customer-managed key.",
+        rules.compliance_has_customer_managed_keys,
+    ),
     _resource_policy(
         "role-assignment-not-databricks-admin",
         "No Owner or Contributor on a subscription, resource group or Databricks workspace: "

@@ -33,3 +33,10 @@ def test_endpoint_traffic_reads_and_writes_the_endpoint_with_the_sdks_api_versio
 
     sdk_version = sdk_api_version("machinelearningservices", "OnlineEndpoint")
     assert sdk_version == ONLINE_ENDPOINT_API_VERSION
+
+
+def test_dbfs_key_step_reads_and_writes_the_workspace_with_the_sdks_api_version():
+    # Its read-modify-write of the whole workspace must not drop what the SDK's resource set.
+    from components.customer_managed_keys import DATABRICKS_API_VERSION
+
+    assert sdk_api_version("databricks", "Workspace") == DATABRICKS_API_VERSION

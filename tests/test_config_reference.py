@@ -77,6 +77,7 @@ def test_pulumi_yaml_declares_the_scalar_keys_with_their_literal_defaults():
         "protect": False,
         "purgeOnDestroy": True,
         "amlManagedNetwork": "off",
+        "requireInfrastructureEncryption": False,
     }
 
 

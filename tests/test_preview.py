@@ -148,13 +148,16 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
 
 
 def test_json_counts_azure_resources_apart_from_providers_helpers_and_components(dev_json):
-    assert dev_json["counts"] == {
-        "azure": 17,  # 4 of them diagnostic settings
-        "databricks": 2,
-        "providers": 1,
-        "helpers": 5,  # two purges, the forced delete, the managed-network and protect guards
-        "components": 5,
-    }
+    assert (
+        dev_json["counts"]
+        == {
+            "azure": 17,  # 4 of them diagnostic settings
+            "databricks": 2,
+            "providers": 1,
+            "helpers": 6,  # two purges, the forced delete, the managed-network, protect and encryption guards
+            "components": 5,
+        }
+    )
     assert sum(dev_json["counts"].values()) == dev_json["count"]
 
 

@@ -137,6 +137,11 @@ ARM_TYPES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts", "accountName", ()),
     "azure-native:keyvault:Vault": ("Microsoft.KeyVault/vaults", "vaultName", ()),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "resourceName",
+        (),
+    ),
     "azure-native:operationalinsights:Workspace": (
         "Microsoft.OperationalInsights/workspaces",
         "workspaceName",
@@ -289,8 +294,15 @@ def _nothing(_rid: str, _inputs: Mapping[str, Any], _state: Mapping[str, Any]) -
 
 def _identity(rid: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """A system-assigned identity as ARM reports it."""
+    identity = dict(inputs.get("identity", {}))
+    if isinstance(identity.get("userAssignedIdentities"), list):
+        # ARM answers a map: identity id -> its principal and client ids.
+        identity["userAssignedIdentities"] = {
+            uid: {"principalId": _guid(uid, "identity"), "clientId": _guid(uid, "client")}
+            for uid in identity["userAssignedIdentities"]
+        }
     return {
-        **inputs.get("identity", {}),
+        **identity,
         "principalId": _guid(rid, "identity"),
         "tenantId": TENANT_ID,
     }
@@ -314,7 +326,35 @@ def _databricks_workspace(
         "workspaceUrl": f"adb-{number}.{number[-1]}.azuredatabricks.net",
         "provisioningState": "Succeeded",
         "parameters": parameters,
+        **_databricks_key_identities(rid, state),
     }
+
+
+def _databricks_key_identities(rid: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The identities Azure adds for customer-managed keys: the DBFS storage account's (with
+    prepareEncryption) and the disk encryption set's (with a managed disk key)."""
+    found: dict[str, Any] = {}
+    prepare = ((state.get("parameters") or {}).get("prepareEncryption") or {}).get("value")
+    if prepare:
+        found["storageAccountIdentity"] = {
+            "principalId": _guid(rid, "storage"), "tenantId": TENANT_ID, "type": "SystemAssigned"
+        }  # fmt: skip
+    if ((state.get("encryption") or {}).get("entities") or {}).get("managedDisk"):
+        found["managedDiskIdentity"] = {
+            "principalId": _guid(rid, "disk"), "tenantId": TENANT_ID, "type": "SystemAssigned"
+        }  # fmt: skip
+        found["diskEncryptionSetId"] = f"{rid}-des"
+    return found
+
+
+# The version every key has under the mocks (a Key Vault key version: 32 hex digits).
+KEY_VERSION = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+def key_vault_key(args: Mapping[str, Any]) -> dict[str, Any]:
+    """keyvault.getKey as ARM answers for an existing key (its latest version)."""
+    uri = f"https://{args['vaultName']}.vault.azure.net/keys/{args['keyName']}"
+    return {"name": args["keyName"], "keyUri": uri, "keyUriWithVersion": f"{uri}/{KEY_VERSION}"}
 
 
 def _aml_workspace(
@@ -388,6 +428,11 @@ _ARM_OUTPUTS: dict[str, ArmOutputs] = {
         "connectionString": f"InstrumentationKey={_guid(rid, 'ikey')}",
     },
     "azure-native:storage:StorageAccount": _storage_account,
+    "azure-native:managedidentity:UserAssignedIdentity": lambda rid, _inputs, _state: {
+        "principalId": _guid(rid, "identity"),
+        "clientId": _guid(rid, "client"),
+        "tenantId": TENANT_ID,
+    },
     "azure-native:keyvault:Vault": lambda _rid, inputs, state: {
         "properties": _properties(inputs, vaultUri=f"https://{state['name']}.vault.azure.net/")
     },
@@ -437,6 +482,8 @@ class StackMocks(pulumi_mocks.Mocks):
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
             }
+        if args.token == "azure-native:keyvault:getKey":
+            return key_vault_key(args.args)
         raise NotImplementedError(f"no mock for call {args.token}")
 
 

@@ -289,6 +289,51 @@ class Budget(Section):
     )
 
 
+# --- encryption and compliance ---------------------------------------------------------------
+
+
+class CustomerManagedKey(Section):
+    """Customer-managed keys from an existing key vault (soft delete and purge protection on)."""
+
+    key_vault_id: str = Field(description="The key vault's ARM id; never created or deleted.")
+    key_name: str = Field(description="The key (RSA 2048, 3072 or 4096) for every target.")
+    key_version: str | None = Field(
+        None,
+        description="Pin a version (32 hex digits); without it the latest version is used and "
+        "a rotation is picked up by the next `pulumi up`.",
+    )
+    managed_disk_key_name: str | None = Field(
+        None,
+        description="A separate key for Databricks managed disks, in the same vault.",
+        json_schema_extra=_default("keyName"),
+    )
+    azureml: bool = Field(
+        True,
+        description="Encrypt the AzureML workspace too; false keeps a workspace created "
+        "without it (AzureML encryption is set at creation only).",
+    )
+
+
+class DatabricksCompliance(Section):
+    """Databricks' enhanced security and compliance add-on (billed per workspace)."""
+
+    standards: list[str] = Field(
+        [],
+        description="Compliance standards (HIPAA, PCI_DSS, ...); non-empty turns on the "
+        "compliance security profile, permanently.",
+    )
+    enhanced_security_monitoring: bool | None = Field(
+        None,
+        description="Enhanced security monitoring; required by the profile.",
+        json_schema_extra=_default("true with standards, else false"),
+    )
+    automatic_cluster_update: bool | None = Field(
+        None,
+        description="Automatic cluster update; required by the profile.",
+        json_schema_extra=_default("true with standards, else false"),
+    )
+
+
 # --- the stack --------------------------------------------------------------------------------
 
 
@@ -377,6 +422,17 @@ class StackSchema(Section):
     )
     private_dns: PrivateDns = Field(PrivateDns(), description=PrivateDns.__doc__)
     names: Names = Field(Names(), description=Names.__doc__)
+    customer_managed_key: CustomerManagedKey | None = Field(
+        None, description=CustomerManagedKey.__doc__
+    )
+    require_infrastructure_encryption: bool = Field(
+        False,
+        description="Databricks infrastructure (double) encryption of the workspace storage; "
+        "set at creation only.",
+    )
+    databricks_compliance: DatabricksCompliance | None = Field(
+        None, description=DatabricksCompliance.__doc__
+    )
     unlisted_region: str | None = Field(
         None,
         description="An Azure region newer than the list in core/regions.py; equal to "

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import core.config.schema as schema
 from core import azure_names, config_keys, naming
 from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
 from core.config.controls import check_image_build, check_protect_managed_network
+from core.config.encryption import (
+    CMK_FIELDS,
+    COMPLIANCE_FIELDS,
+    ComplianceSpec,
+    CustomerManagedKeySpec,
+    _check_cluster_node,
+    _compliance,
+    _customer_managed_key,
+)
 from core.config.enterprise import (
     ACCESS_FIELDS,
     BUDGET_FIELDS,
@@ -46,7 +55,7 @@ from core.config.network import (
     _network,
     check_vnet_subscription,
 )
-from core.config.readers import _bool, _enum, _reject_unknown, _string
+from core.config.readers import _bool, _enum, _object, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
 from core.config.serving import (
     BATCH_ENDPOINT_FIELDS,
@@ -111,6 +120,10 @@ class StackConfig:
     private_dns: PrivateDnsSpec = field(default_factory=lambda: PrivateDnsSpec())
     resource_group_name: str | None = None  # an existing group; None: the stack's own
     names: NameOverrides = field(default_factory=lambda: NameOverrides())
+    # encryption and compliance (core/config/encryption.py)
+    customer_managed_key: CustomerManagedKeySpec | None = None
+    require_infrastructure_encryption: bool = False
+    databricks_compliance: ComplianceSpec | None = None
 
 
 def parse_config(
@@ -146,8 +159,8 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
     check_vnet_subscription(raw, network)
-    cluster = _cluster(ours)
-    _check_cluster_runtime(cluster, model_registry)
+    compliance = _compliance(ours)
+    cluster = _checked_cluster(ours, model_registry, compliance)
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
     _check_credentials(tracking_mode, model_registry, service_principal, secret)
@@ -191,8 +204,27 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
             private_dns=_private_dns(ours),
             resource_group_name=_resource_group_name(ours),
             names=_names(ours),
+            customer_managed_key=_customer_managed_key(ours),
+            require_infrastructure_encryption=_bool(
+                ours, "requireInfrastructureEncryption", DEFAULTS["requireInfrastructureEncryption"]
+            ),
+            databricks_compliance=compliance,
         )
     )
+
+
+def _checked_cluster(
+    ours: Mapping[str, Any], model_registry: ModelRegistry, compliance: ComplianceSpec | None
+) -> ClusterSpec:
+    """The cluster, its VM size checked against the compliance profile (or its default
+    adapted to it) and its runtime against the registry."""
+    cluster = _cluster(ours)
+    given_node = "nodeType" in (_object(ours, "cluster") or {})
+    cluster = replace(
+        cluster, node_type=_check_cluster_node(cluster.node_type, given_node, compliance)
+    )
+    _check_cluster_runtime(cluster, model_registry)
+    return cluster
 
 
 def _checked(config: StackConfig) -> StackConfig:
@@ -291,6 +323,8 @@ def _sections() -> dict[str, tuple[str, ...] | None]:
         "diagnostics": tuple(DIAGNOSTICS_DEFAULTS),
         "access": ACCESS_FIELDS,
         "budget": BUDGET_FIELDS,
+        "customerManagedKey": CMK_FIELDS,
+        "databricksCompliance": COMPLIANCE_FIELDS,
         "tags": None,
         "privateDns": PRIVATE_DNS_FIELDS,
         "names": NAMES_FIELDS,

@@ -70,6 +70,10 @@ from .diagnostics import (
     LOGGED_TYPES,
     diagnostic_settings_to_workspace,
 )
+from .encryption import (
+    DBFS_ENCRYPTION,
+    compliance_has_customer_managed_keys,
+)
 from .landing_zone import databricks_egress, subnets_have_nsg
 from .locks import (
     GROUP_LOCK,
@@ -124,6 +128,7 @@ __all__ = [
     "DATABRICKS_PERMISSIONS",
     "DATABRICKS_UI_API_GROUP",
     "DATABRICKS_WORKSPACE",
+    "DBFS_ENCRYPTION",
     "DEFAULT_AUTOTERMINATION_LIMIT",
     "DIAGNOSTIC_SETTING",
     "FIREWALL_GROUPS",
@@ -162,6 +167,7 @@ __all__ = [
     "cluster_credentials_not_readable_by_all_users",
     "cluster_fits_unity_catalog_models",
     "cluster_secret_env_vars",
+    "compliance_has_customer_managed_keys",
     "databricks_egress",
     "databricks_private_link_backend",
     "databricks_private_link_full",

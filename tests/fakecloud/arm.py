@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import trustme
 
 from tests.fakecloud import arm_budget, arm_locks
+from tests.fakecloud import arm_cmk_rules as cmk_rules
 from tests.fakecloud import arm_landing_zone as landing_zone
 from tests.fakecloud import arm_managed_network as managed_network
 from tests.fakecloud import arm_network_rules as network_rules
@@ -670,6 +671,9 @@ class FakeArm:
                 "Conflict",
                 f"Workspace {name} is soft-deleted; recover or permanently delete it first.",
             )
+        cmk = cmk_rules.refuse(kind, self.resources, props, old)
+        if cmk:
+            return arm_error(*cmk)
         if DIAGNOSTIC_SETTINGS in rid.lower():
             return self._refuse_diagnostic_setting(rid, props, old)
         if kind == BUDGET:
@@ -771,8 +775,11 @@ class FakeArm:
             kept = (old or {}).get("identity") or {}
             identity["principalId"] = kept.get("principalId") or str(uuid.uuid4())
             identity["tenantId"] = TENANT
+        if isinstance(identity, dict):
+            cmk_rules.user_identities(self.resources, identity)
         location = resource.get("location", "")
         self._computed_serving(kind, resource, before)
+        cmk_rules.computed(kind, props, before, resource["id"])
         if kind == AML_WORKSPACE:
             props["workspaceId"] = before.get("workspaceId") or str(uuid.uuid4())
             props["discoveryUrl"] = f"https://{location}.api.azureml.ms/discovery"

@@ -163,6 +163,10 @@ TYPES: dict[str, ArmType] = {
     "azure-native:consumption:Budget": ArmType(
         "{scope}/providers/Microsoft.Consumption/budgets/{budgetName}", "2024-08-01"
     ),
+    "azure-native:managedidentity:UserAssignedIdentity": ArmType(
+        RG + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+        "2023-01-31",
+    ),
     "azure-native:databricks:AccessConnector": ArmType(
         RG + "/providers/Microsoft.Databricks/accessConnectors/{connectorName}", "2024-05-01"
     ),
@@ -253,7 +257,17 @@ def body_from_inputs(kind: ArmType, inputs: dict[str, Any]) -> dict[str, Any]:
         body.update(rest)
     else:
         body["properties"] = rest
-    return body
+    return {**body, **identity_map(body)}
+
+
+def identity_map(values: dict[str, Any]) -> dict[str, Any]:
+    """The SDK takes `identity.userAssignedIdentities` as a list of ids; azure-native sends, and
+    answers in previews, ARM's map (id -> {}). {} when there is nothing to shape."""
+    identity = values.get("identity")
+    if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+        ids = identity["userAssignedIdentities"]
+        return {"identity": {**identity, "userAssignedIdentities": {i: {} for i in ids}}}
+    return {}
 
 
 def outputs_from_arm(kind: ArmType, answer: dict[str, Any]) -> dict[str, Any]:
@@ -328,7 +342,25 @@ class AzureNative(StandInProvider):
                 "clientId": str(account.get("clientId", "04b07795-8ddb-461a-bbee-02f9e1bf7b46")),
                 "objectId": str(account.get("objectId", uuid.UUID(int=1))),
             }
+        if token == "azure-native:keyvault:getKey":
+            return self.get_key(args)
         return super().invoke(token, args)
+
+    def preview_outputs(self, _type: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        shaped = identity_map(inputs)
+        return {**inputs, **shaped} if shaped else inputs
+
+    def get_key(self, args: dict[str, Any]) -> dict[str, Any]:
+        """keyvault.getKey: ARM's Keys_Get, properties flattened as the SDK reads them."""
+        path = (
+            f"/subscriptions/{self.subscription_id()}/resourceGroups/{args['resourceGroupName']}"
+            f"/providers/Microsoft.KeyVault/vaults/{args['vaultName']}/keys/{args['keyName']}"
+        )
+        answer = self.arm("GET", f"{path}?api-version=2024-11-01")
+        if answer.status != 200:
+            raise ProviderError(f"reading key {args['keyName']}: {arm_message(answer)}")
+        body = dict(answer.body)
+        return {**{k: v for k, v in body.items() if k != "properties"}, **body["properties"]}
 
     # --- ARM --------------------------------------------------------------------------------
 

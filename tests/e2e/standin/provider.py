@@ -258,9 +258,17 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
             hasDetailedDiff=True,
         )
 
+    def preview_outputs(self, _type: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The outputs a preview answers: the inputs, where the real provider shapes none."""
+        return inputs
+
     def Create(self, request: Any, context: Any) -> Any:  # noqa: N802
         if request.preview:  # plan only: the inputs stand for the outputs, no cloud call
-            return provider_pb2.CreateResponse(properties=request.properties)
+            props = to_dict(request.properties)
+            shaped = self.preview_outputs(request.type, props)
+            return provider_pb2.CreateResponse(
+                properties=request.properties if shaped is props else to_struct(shaped)
+            )
         id_, outputs = self._call(context, self.create, request.type, to_dict(request.properties))
         return provider_pb2.CreateResponse(id=id_, properties=to_struct(outputs))
 
@@ -281,8 +289,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Update(self, request: Any, context: Any) -> Any:  # noqa: N802
         if request.preview:
             olds = to_dict(request.olds)
+            merged = {**olds, **to_dict(request.news)}
             return provider_pb2.UpdateResponse(
-                properties=to_struct({**olds, **to_dict(request.news)})
+                properties=to_struct(self.preview_outputs(request.type, merged))
             )
         outputs = self._call(
             context, self.update, request.type, request.id, to_dict(request.olds),
