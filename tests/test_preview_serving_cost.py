@@ -80,7 +80,8 @@ def test_online_instances_bill_around_the_clock_at_the_tables_price(tmp_path, ca
         "usd_per_month": 428,  # 0.293 x 2 x 730 hours
     }
     assert idle["source"].startswith("Azure list prices, pay-as-you-go, Linux, East US")
-    assert "as of 2026-12-06" in idle["source"]
+    assert "approximate" in idle["source"]
+    assert "table of 2026-12-06" in idle["source"]
     # the batch compute scales to zero: no idle line
     assert not [line for line in idle["lines"] if "batch" in line["what"]]
 

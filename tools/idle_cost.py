@@ -1,10 +1,11 @@
 """What the preview says a stack bills while idle, and the size of each serving resource.
 
-Amounts come from PRICES, a table kept here with its date and source; nothing is fetched. They
-are list prices, pay-as-you-go, in US dollars, in East US: other regions, currencies, discounts
-and reservations differ, so a line is an order of magnitude, not a quote. Refresh a row with the
-Azure Retail Prices API (prices.azure.com/api/retail/prices, priceType 'Consumption', the row's
-armSkuName and armRegionName 'eastus'), then move PRICES_AS_OF.
+Amounts come from PRICES, a table kept here with the date it was written; nothing is fetched.
+They are approximate list prices, pay-as-you-go, in US dollars, in East US, written from Azure's
+public pricing pages and not checked against the Retail Prices API on that date: other regions,
+currencies, discounts and reservations differ, so a line is an order of magnitude, not a quote.
+Refresh a row with the Azure Retail Prices API (prices.azure.com/api/retail/prices, priceType
+'Consumption', the row's armSkuName and armRegionName 'eastus'), then move PRICES_AS_OF.
 
 Idle here means billed every hour whether anything runs: an online endpoint's instances (a
 managed online endpoint bills its deployment's VMs while deployed, Learn, "Plan to manage costs
@@ -25,7 +26,7 @@ from typing import Any
 from tools.offline import DeclaredResource
 
 PRICES_AS_OF = date(2026, 12, 6)
-PRICES_SOURCE = "Azure list prices, pay-as-you-go, Linux, East US, USD per hour"
+PRICES_SOURCE = "approximate Azure list prices, pay-as-you-go, Linux, East US, USD per hour"
 HOURS_PER_MONTH = 730  # Azure's pricing calculator's month
 
 # USD per hour. VM sizes: the Linux pay-as-you-go rate; others: the per-deployment hour.
@@ -135,4 +136,4 @@ def cost_line(cost: Mapping[str, Any]) -> str:
 
 
 def cost_source() -> str:
-    return f"{PRICES_SOURCE}, as of {PRICES_AS_OF.isoformat()}; table: tools/idle_cost.py"
+    return f"{PRICES_SOURCE}, table of {PRICES_AS_OF.isoformat()}: tools/idle_cost.py"
