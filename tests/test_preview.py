@@ -136,8 +136,8 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
     done = run_preview()
     assert done.returncode == 0, done.stderr
     assert (
-        "Resources: 30 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
-        "5 helpers (dynamic resources that purge or wait on Azure), 5 components"
+        "Resources: 31 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
+        "6 helpers (dynamic resources that purge or wait on Azure), 5 components"
     ) in done.stdout
     assert '    mlflowTrackingUri: "(known after deploy)"' in done.stdout
     exposure = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]

@@ -79,7 +79,7 @@ def test_online_instances_bill_around_the_clock_at_the_tables_price(tmp_path, ca
         "usd_per_hour": 0.293,
         "usd_per_month": 428,  # 0.293 x 2 x 730 hours
     }
-    assert idle["source"].startswith("Azure list prices, pay-as-you-go, Linux, East US")
+    assert idle["source"].startswith("approximate Azure list prices, pay-as-you-go, Linux, East US")
     assert "approximate" in idle["source"]
     assert "table of 2026-12-06" in idle["source"]
     # the batch compute scales to zero: no idle line
@@ -122,7 +122,7 @@ def test_the_text_preview_prints_sizes_and_idle_costs(tmp_path, capsys):
     assert preview.main(["--stack", "t", "--project-dir", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert "online deployment serving-deployment: 1 x Standard_NC6s_v3" in text
-    assert "Billed while idle (Azure list prices" in text
+    assert "Billed while idle (approximate Azure list prices" in text
     assert "1 x Standard_NC6s_v3, price not in the table (tools/idle_cost.py)" in text
     assert "NAT gateway (network-natgw): 1 x nat-gateway at $0.045/h, about $33/month" in text
 
