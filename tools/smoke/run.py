@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TextIO
@@ -17,10 +17,8 @@ from tools.smoke.base import (
     DEFAULT_TIMEOUT,
     FAIL,
     PASS,
-    PROGRESS_EVERY,
     SKIP,
     ArmReader,
-    StepError,
     StepResult,
     run_step,
 )
@@ -137,20 +135,6 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
         if self._mlflow_client is None:
             self._mlflow_client = self.services.mlflow_client(self._out(), self._uris())
         return self._mlflow_client
-
-    def _waiting(self, what: str) -> Iterator[tuple[float, bool]]:
-        """(elapsed seconds, whether a progress line is due), once per poll, until the
-        timeout."""
-        started = last = self.services.clock()
-        while True:
-            now = self.services.clock()
-            if now - started > self.timeout:
-                raise StepError(f"{what}: not done after {self.timeout:.0f} s (--timeout)")
-            due = now - last >= PROGRESS_EVERY
-            if due:
-                last = now
-            yield now - started, due
-            self.services.sleep(self.poll_seconds)
 
 
 def main(
