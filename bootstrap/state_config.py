@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 import core.config.schema as schema
-from core.config.enterprise import Principal
+from core.config.enterprise import Principal, read_principal_type
 from core.config.enums import PrincipalType
 from core.config.readers import _GUID, _bool, _int, _reject_unknown
 from core.errors import ConfigError, config_namespace
@@ -293,12 +293,7 @@ def _principals(value: Any) -> tuple[Principal, ...]:
             entry.get("objectId"),
             "the principal's object id (az ad group show / az ad sp show --query id)",
         )
-        kind = entry.get("type")
-        try:
-            principal_type = PrincipalType(kind)
-        except ValueError:
-            allowed = ", ".join(t.value for t in PrincipalType)
-            raise ConfigError(f"{path}.type", kind, f"is not allowed; allowed: {allowed}") from None
+        principal_type = read_principal_type(f"{path}.type", entry.get("type"))
         if any(p.object_id == object_id for p in principals):
             raise ConfigError(f"{path}.objectId", entry["objectId"], "is listed twice")
         principals.append(Principal(object_id, principal_type))

@@ -170,6 +170,15 @@ def _access(ours: Mapping[str, Any]) -> AccessSpec:
     )
 
 
+def read_principal_type(key: str, kind: Any) -> PrincipalType:
+    """A principal's `type`: User, Group or ServicePrincipal (the state bootstrap reads it too)."""
+    try:
+        return PrincipalType(kind)
+    except ValueError:
+        allowed = ", ".join(t.value for t in PrincipalType)
+        raise ConfigError(key, kind, f"is not allowed; allowed: {allowed}") from None
+
+
 def _principals(key: str, given: Any) -> tuple[Principal, ...]:
     """A list of {objectId, type} (as the state bootstrap's `principals`); [] when unset."""
     value = given
@@ -196,12 +205,7 @@ def _principals(key: str, given: Any) -> tuple[Principal, ...]:
                 object_id,
                 "is not a GUID: the principal's object id (az ad group show --query id)",
             )
-        kind = entry.get("type")
-        try:
-            principal_type = PrincipalType(kind)
-        except ValueError:
-            allowed = ", ".join(t.value for t in PrincipalType)
-            raise ConfigError(f"{path}.type", kind, f"is not allowed; allowed: {allowed}") from None
+        principal_type = read_principal_type(f"{path}.type", entry.get("type"))
         if any(p.object_id == object_id.lower() for p in found):
             raise ConfigError(f"{path}.objectId", object_id, "is listed twice")
         found.append(Principal(object_id.lower(), principal_type))
