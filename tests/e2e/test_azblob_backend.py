@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakecloud.local_mlflow import free_port
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,12 +53,6 @@ def engine_bin() -> Path | None:
     version = (REPO / ".pulumi-version").read_text().strip()
     built = CACHE / "engine" / f"v{version}" / "bin"
     return built if (built / "pulumi").is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, deadline: float) -> None:

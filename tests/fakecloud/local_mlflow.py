@@ -7,6 +7,7 @@ notebook runner (tests/fakecloud/notebook_runner.py, the notebook as a submitted
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -39,10 +40,31 @@ class Server:
         return (self.home / "server.log").read_text(errors="replace")
 
 
+def ephemeral_ports() -> range:
+    """The kernel's range for port-0 binds and outgoing connections (Linux default if unread)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free loopback port for a server another process binds later.
+
+    Taken below the ephemeral range: an mlflow server binds some 20 s after it is given its
+    port, and in that time any port-0 bind or outgoing connection of a parallel test could
+    take an ephemeral one.
+    """
+    below = range(10_000, max(ephemeral_ports().start, 10_001))
+    for port in random.sample(below, min(64, len(below))):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free loopback port below the ephemeral range")
 
 
 def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
