@@ -31,7 +31,12 @@ from mlflow_setup.contract import (
     ModelRegistry,
     TrackingMode,
 )
-from mlflow_setup.models import ModelLoggingError, log_and_register_model, log_model_files
+from mlflow_setup.models import (
+    ModelLoggingError,
+    log_and_register_model,
+    log_model_files,
+    registers_from_files,
+)
 from mlflow_setup.outputs import (
     OUTPUTS_FILE_ENV,
     AzureMLUri,
@@ -78,6 +83,7 @@ __all__ = [
     "parse_outputs",
     "pulumi_stack_output",
     "registered_model_name",
+    "registers_from_files",
     "score",
     "scoring_request",
 ]

@@ -31,6 +31,7 @@ from mlflow_setup import (
     parse_azureml_uri,
     pulumi_stack_output,
     registered_model_name,
+    registers_from_files,
 )
 from mlflow_setup.outputs import outputs_from_cluster_env, parse_outputs
 from mlflow_setup.scoring import EndpointScoringError, endpoint_scoring_uri
@@ -728,3 +729,28 @@ def test_a_save_function_that_writes_no_mlflow_model_is_refused(monkeypatch) -> 
 
     with pytest.raises(ModelLoggingError, match="wrote no MLflow model"):
         log_model_files(lambda path: os.makedirs(path))
+
+
+AML_WORKSPACE_URI = (
+    "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/s/resourceGroups/rg"
+    "/providers/Microsoft.MachineLearningServices/workspaces/aml"
+)
+
+
+def test_an_azureml_registry_beside_databricks_tracking_registers_from_the_files() -> None:
+    assert registers_from_files("databricks", AML_WORKSPACE_URI)
+
+
+@pytest.mark.parametrize(
+    ("tracking", "registry"),
+    [
+        (AML_WORKSPACE_URI, AML_WORKSPACE_URI),  # exclusive: the run is in AzureML
+        (AML_WORKSPACE_URI.upper(), AML_WORKSPACE_URI + "/"),  # the same workspace
+        ("databricks", "databricks-uc"),
+        ("databricks", "databricks"),
+    ],
+)
+def test_a_registry_that_can_read_the_run_registers_from_the_run(
+    tracking: str, registry: str
+) -> None:
+    assert not registers_from_files(tracking, registry)

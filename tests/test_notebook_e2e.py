@@ -33,6 +33,7 @@ from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
 from packaging.requirements import Requirement
 
 from mlflow_setup import MlflowUris, TrackingMode, score
+from tests.fakecloud import mlflow_routes
 from tests.fakecloud.azureml_mlflow import AzureMLFilter
 from tests.fakecloud.local_mlflow import (
     Server,
@@ -361,6 +362,7 @@ def test_sklearn_log_model_alone_fails_only_where_logged_models_are_missing(
 
 DUAL_GROUP = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/mlflow-dual-rg"
 DUAL_AML_ID = f"{DUAL_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-dev-aml"
+DUAL_AML_URI = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{DUAL_AML_ID}"
 WORKSPACE_CATALOG = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
 
 
@@ -394,7 +396,12 @@ def dual_cloud(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator
                 databricks.uri,
                 lambda aml: front.uri if aml.lower() == DUAL_AML_ID.lower() else None,
             )
-            yield DualCloud(cloud, front)
+            # the AzureML registry (dual + azureml) reaches the AzureML-shaped server
+            restore = mlflow_routes.install({DUAL_AML_URI: front.uri})
+            try:
+                yield DualCloud(cloud, front)
+            finally:
+                restore()
     finally:
         for server in started:
             stop(server.process)
@@ -416,12 +423,13 @@ def dual_workspace(dual: DualCloud, name: str, *, new_account: bool = True) -> s
 
 
 def dual_outputs(host: str, registry: str, model_schema: str | None) -> dict[str, Any]:
-    aml_uri = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{DUAL_AML_ID}"
     outputs = {
-        **stack_outputs(aml_uri),
+        **stack_outputs(DUAL_AML_URI),
         "trackingMode": "dual",
         "modelRegistry": registry,
-        "mlflowRegistryUri": "databricks-uc" if registry == "unity-catalog" else "databricks",
+        "mlflowRegistryUri": {"unity-catalog": "databricks-uc", "azureml": DUAL_AML_URI}.get(
+            registry, "databricks"
+        ),
         "resourceGroupName": "mlflow-dual-rg",
         "amlWorkspaceName": "mlflow-dev-aml",
         "amlWorkspaceId": DUAL_AML_ID,
@@ -478,6 +486,48 @@ def test_dual_unity_catalog_tracks_in_both_and_registers_the_three_level_name(
     assert mirrored.data.params == {"epochs": "20"}
     assert mirrored.data.metrics["accuracy"] == namespace["accuracy"]
     assert dual_cloud.cloud.databricks.mlflow.mirror_errors == []
+
+
+def test_dual_azureml_registry_registers_the_files_in_azureml_with_the_databricks_run(
+    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+) -> None:
+    host = dual_workspace(dual_cloud, "mlflow-amlreg-dbw")
+    outputs = dual_outputs(host, "azureml", None)
+
+    namespace, error = run_dual_notebook(outputs, spark, tmp_path)
+
+    assert error is None, repr(error)
+    assert namespace["registered_name"] == MODEL_NAME
+    run_id = namespace["run"].info.run_id
+    aml_uri = dual_cloud.azureml.uri
+    aml = mlflow.MlflowClient(tracking_uri=aml_uri, registry_uri=aml_uri)
+    version = aml.get_model_version(MODEL_NAME, namespace["model_version"].version)
+    # registered from its uploaded files, not from the Databricks run AzureML cannot read
+    assert version.source.startswith(f"{aml_uri}/api/2.0/mlflow-artifacts/artifacts/LocalUpload/")
+    assert version.source.endswith("/model")
+    assert version.tags["source_run_id"] == run_id
+    assert namespace["preds"].count() == 150  # spark_udf loaded the version from AzureML
+    experiment = aml.get_experiment_by_name(namespace["experiment"].name).experiment_id
+    [mirrored] = aml.search_runs(
+        [experiment], order_by=["attributes.start_time DESC"], max_results=1
+    )
+    assert mirrored.info.start_time == namespace["run"].info.start_time  # this run, mirrored
+    assert mirrored.data.params == {"epochs": "20"}
+
+
+def test_dual_azureml_registry_refuses_a_databricks_run_as_the_source(
+    dual_cloud: DualCloud,
+) -> None:
+    aml_uri = dual_cloud.azureml.uri
+    aml = mlflow.MlflowClient(tracking_uri=aml_uri, registry_uri=aml_uri)
+    aml.create_registered_model("from-a-databricks-run")
+
+    with pytest.raises(mlflow.exceptions.MlflowException, match="not a run of this workspace"):
+        aml.create_model_version(
+            "from-a-databricks-run",
+            "dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model",
+            run_id="abc",
+        )
 
 
 def test_dual_legacy_registry_on_a_new_account_workspace_fails_with_databricks_message(

@@ -12,7 +12,8 @@ an MLflow-style error (where only the limit is documented). Each rule names its 
   "Review supported capabilities for managing models"): no renaming of registered models; no
   deleting a registered model (container), only its versions; no `LIKE`/`ILIKE` and no tags in
   registered-model searches; only models in MLflow format (an `MLmodel` file) registered from
-  runs of the same workspace;
+  runs of the same workspace or from files uploaded to its store (a run tracked in Databricks
+  cannot be registered: Azure/azureml-examples, track_with_databricks_deploy_aml.ipynb);
 - Learn, "Query & compare experiments and runs with MLflow" ("Support matrix for querying runs
   and experiments"): runs are ordered by attributes only (not metrics, params or tags); no `OR`
   in run filters; no `!=` on tags; no renaming experiments.
@@ -38,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 API = "/api/2.0/mlflow"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"  # the server's proxied artifact store
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 _LIKE = re.compile(r"\b(I?LIKE)\b", re.IGNORECASE)
 _OR = re.compile(r"\bOR\b", re.IGNORECASE)
@@ -159,6 +161,9 @@ class AzureMLRules:
             if base is None:
                 return None
             source = f"{base.rstrip('/')}/{sub}"
+        served = urlsplit(source).path if source.startswith("http://127.0.0.1:") else ""
+        if served.startswith(ARTIFACTS):  # uploaded to this store, as the plugin does
+            source = f"mlflow-artifacts:{served[len(ARTIFACTS) :]}"
         if not source.startswith("mlflow-artifacts:/"):
             return None  # another store: another workspace, a local path, a logged model
         relative = source[len("mlflow-artifacts:") :].lstrip("/")

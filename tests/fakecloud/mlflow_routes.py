@@ -11,14 +11,23 @@ for the network.
 
 Between processes the routes travel as JSON in DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES
 (`install_from_env()`).
+
+For `azureml://` registries the builder keeps what the plugin's registry store adds to MLflow's
+(azureml-mlflow, azureml/mlflow/_store/model_registry/model_registry.py, `create_model_version`):
+a `file://` source is a local MLflow model folder, refused with a run id and without an
+MLmodel, uploaded to the workspace's artifact store (`LocalUpload/<container>/<folder name>`)
+and registered from there. Here that store is the loopback server's artifact root.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 ROUTES_ENV = "DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES"
@@ -42,6 +51,28 @@ def target(routes: Mapping[str, str], store_uri: str) -> str:
     )
 
 
+UPLOADS = "/api/2.0/mlflow-artifacts/artifacts/LocalUpload"  # where the plugin's uploads land
+
+
+def upload_local_model(source: str, run_id: str | None, server: str) -> str:
+    """The azureml-mlflow plugin's handling of a `file://` model version source, against the
+    loopback `server`: the uploaded folder's URI, or the plugin's ValueError."""
+    from mlflow.store.artifact.http_artifact_repo import HttpArtifactRepository
+
+    if run_id is not None:
+        raise ValueError(f'"run_id={run_id}" provided when registering local file.')
+    folder = Path(source.removeprefix("file://"))
+    if not (folder / "MLmodel").is_file():
+        raise ValueError(
+            "Model source must be a directory containing an mlflow MLmodel, as is produced "
+            "by an mlflow save_model function."
+        )
+    container = f"{datetime.now():%y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    uploaded = f"{server.rstrip('/')}{UPLOADS}/{container}/{folder.name}"
+    HttpArtifactRepository(uploaded).log_artifacts(str(folder))
+    return uploaded
+
+
 def install(routes: Mapping[str, str]) -> Callable[[], None]:
     """Register tracking and registry store builders for every scheme in `routes`; returns
     what puts the previous builders back."""
@@ -60,8 +91,22 @@ def install(routes: Mapping[str, str]) -> Callable[[], None]:
         target(routes, store_uri)  # fail now, not at the first call
         return RestStore(partial(creds, store_uri))
 
+    class AzureMLRegistryStore(RegistryRestStore):
+        def __init__(self, store_uri: str) -> None:
+            super().__init__(partial(creds, store_uri))
+            self.server = target(routes, store_uri)
+
+        def create_model_version(
+            self, name: str, source: str, run_id: str | None = None, *args: Any, **kwargs: Any
+        ) -> Any:
+            if source.startswith("file://"):
+                source = upload_local_model(source, run_id, self.server)
+            return super().create_model_version(name, source, run_id, *args, **kwargs)
+
     def registry(store_uri: str, **_: Any) -> RegistryRestStore:
         target(routes, store_uri)
+        if scheme_of(store_uri) == "azureml":
+            return AzureMLRegistryStore(store_uri)
         return RegistryRestStore(partial(creds, store_uri))
 
     registries = (tracking_utils._tracking_store_registry, registry_utils._get_store_registry())
