@@ -90,7 +90,9 @@ print(f"experiment {experiment.name} ({experiment.experiment_id})")
 # MAGIC The data is generated here, so the notebook runs anywhere. The model is saved with
 # MAGIC `mlflow.sklearn.save_model`, its files logged into the run and the run's `model` folder
 # MAGIC registered (`mlflow_setup.log_and_register_model`): AzureML's tracking server lacks the
-# MAGIC logged-models API that `mlflow.sklearn.log_model` calls first in MLflow 3.
+# MAGIC logged-models API that `mlflow.sklearn.log_model` calls first in MLflow 3. With dual
+# MAGIC tracking and the AzureML registry the saved files are registered instead (AzureML cannot
+# MAGIC read a Databricks run), the run id kept in the version's `source_run_id` tag.
 
 # COMMAND ----------
 

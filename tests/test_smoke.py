@@ -737,6 +737,24 @@ def test_unity_catalog_model_version_under_the_bare_name_only_fails_naming_the_f
         run.step_model_version()
 
 
+def test_a_version_registered_from_its_files_in_azureml_is_found_by_its_run_tag() -> None:
+    raw = parsed_outputs(trackingMode="dual", modelRegistry="azureml", privateLink=False)
+    aml_uri = raw["mlflowTrackingUri"]
+    raw["mlflowRegistryUri"] = aml_uri
+    other = SimpleNamespace(version="1", run_id=None, status="READY", tags={})
+    ours = SimpleNamespace(
+        version="2", run_id=None, status="READY", tags={"source_run_id": "dbx-run"}
+    )
+    # tracking "databricks", registry AzureML: one client, keyed by its tracking URI here
+    client = RecordingMlflow([], {"track-with-azureml-classifier": [other, ours]})
+    run = smoke_with_mlflow(raw, {"databricks": client})
+    run.mlflow_run = mlflow_run("dbx-run")
+
+    detail = run.step_model_version()
+
+    assert detail == (f"track-with-azureml-classifier version 2 from run dbx-run in {aml_uri}")
+
+
 def test_dual_tracking_reads_the_run_back_from_both_trackers_and_says_where() -> None:
     raw = parsed_outputs(**UC)
     aml_uri = raw["mlflowTrackingUri"]

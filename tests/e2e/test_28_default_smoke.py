@@ -7,6 +7,7 @@ notebook and smoke reach it through MLflow's unpatched `databricks` and `databri
 the notebook with its job token, smoke with the Azure CLI login (the `az` stand-in) through the
 workspace resource id. The linked AzureML workspace's MLflow is a second loopback server, which
 dual tracking writes to and smoke reads back from. One deployed stack serves every smoke run.
+Dual tracking with the AzureML registry: the notebook registers the model's files there.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Deployer, Result
-from tests.e2e.helpers import init_stack, outputs
+from tests.e2e.helpers import init_stack, outputs, set_service_principal
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
 from tests.fakecloud.dns import DATABRICKS_DOMAIN
 from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
@@ -37,7 +38,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     """(behind the Databricks workspace's MLflow, behind the AzureML workspace's)."""
     started = [
         start_server(tmp_path / "dbx-mlflow", serve_artifacts=False),
-        start_server(tmp_path / "aml-mlflow", serve_artifacts=False),
+        start_server(tmp_path / "aml-mlflow"),  # its artifact store takes registry uploads
     ]
     try:
         yield started[0], started[1]
@@ -133,3 +134,34 @@ def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_ve
     assert failed.startswith("FAIL    model version: ")
     assert "User does not have USE SCHEMA on Schema 'mlflow_dev_dbw.default'." in failed
     assert "smoke FAILED: 9 passed, 1 failed, 3 skipped (dev)" in broken.stdout
+
+
+def test_dual_tracking_with_the_azureml_registry_passes_smoke_with_the_version_in_azureml(
+    deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
+) -> None:
+    init_stack(deployer, cloud)
+    set_service_principal(deployer)  # the cluster signs in to the AzureML registry with it
+    deployer.pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
+    deployer.pulumi("up", "--yes")
+    raw = outputs(deployer)
+    databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
+    aml_id = raw["amlWorkspaceId"].lower()
+    cloud.serve_mlflow(
+        databricks.uri, lambda linked: azureml.uri if linked.lower() == aml_id else None
+    )
+    runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
+    cloud.databricks.runner = runner
+
+    passed = smoke(deployer, cloud, azureml, ok=True)
+
+    assert (raw["trackingMode"], raw["modelRegistry"]) == ("dual", "azureml")
+    assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in passed.stdout, (
+        passed.output + "\n".join(runner.logs)
+    )
+    assert "found in databricks and in AzureML (azureml://westeurope.api.azureml.ms" in (
+        passed.stdout
+    )
+    [version] = [line for line in step_lines(passed) if line.startswith("pass    model version")]
+    assert "track-with-azureml-classifier version 1 from run " in version
+    assert version.endswith(f"in {raw['mlflowRegistryUri']}")
+    assert raw["mlflowRegistryUri"].startswith("azureml://westeurope.api.azureml.ms/mlflow/v1.0/")

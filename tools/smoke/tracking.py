@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import mlflow_setup
 from mlflow_setup import MlflowUris, TrackingMode
+from mlflow_setup.models import SOURCE_RUN_TAG
 from tools.smoke.base import CLOCK_SKEW_MS, NOTEBOOK, StepError
 
 if TYPE_CHECKING:
@@ -86,10 +87,12 @@ class TrackingSteps:
         self.model_name = mlflow_setup.registered_model_name(
             self._out(), self._notebook_constant("MODEL_NAME")
         )
+        # A version registered from its files (dual tracking, AzureML registry) names the
+        # run in a tag: mlflow_setup.models.
         versions = [
             v
             for v in client.search_model_versions(f"name = '{self.model_name}'")
-            if v.run_id == run_id
+            if run_id in (v.run_id, (getattr(v, "tags", None) or {}).get(SOURCE_RUN_TAG))
         ]
         if not versions:
             raise StepError(
