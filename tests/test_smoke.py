@@ -706,7 +706,16 @@ def smoke_with_mlflow(raw: dict[str, Any], clients: dict[str, RecordingMlflow]) 
 
 
 def test_unity_catalog_model_version_is_found_by_its_three_level_name() -> None:
-    version = SimpleNamespace(version="1", run_id="r1", status="READY")
+    from mlflow.entities.model_registry.model_version_search import ModelVersionSearch
+
+    # what the databricks-uc store's search returns: no tags (reading them raises)
+    version = ModelVersionSearch(
+        name="mlflow_dev_dbw.default.track-with-azureml-classifier",
+        version="1",
+        creation_timestamp=0,
+        run_id="r1",
+        status="READY",
+    )
     databricks = RecordingMlflow(
         [mlflow_run("r1")],
         {"mlflow_dev_dbw.default.track-with-azureml-classifier": [version]},

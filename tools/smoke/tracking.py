@@ -87,12 +87,10 @@ class TrackingSteps:
         self.model_name = mlflow_setup.registered_model_name(
             self._out(), self._notebook_constant("MODEL_NAME")
         )
-        # A version registered from its files (dual tracking, AzureML registry) names the
-        # run in a tag: mlflow_setup.models.
         versions = [
             v
             for v in client.search_model_versions(f"name = '{self.model_name}'")
-            if run_id in (v.run_id, (getattr(v, "tags", None) or {}).get(SOURCE_RUN_TAG))
+            if from_run(v, run_id)
         ]
         if not versions:
             raise StepError(
@@ -115,3 +113,14 @@ class TrackingSteps:
         if match is None:
             raise StepError(f'{NOTEBOOK} defines no {name} = "..."')
         return match.group(1)
+
+
+def from_run(version: Any, run_id: str) -> bool:
+    """Whether a registered version came from the run: its `run_id`, or for a version
+    registered from its files (dual tracking, AzureML registry: mlflow_setup.models) the run
+    named in its tags. Unity Catalog's search results have no tags (`tags` is a method that
+    raises: mlflow.entities.model_registry.ModelVersionSearch), and always a run id."""
+    if version.run_id:
+        return version.run_id == run_id
+    tags = getattr(version, "tags", None)
+    return isinstance(tags, dict) and tags.get(SOURCE_RUN_TAG) == run_id
