@@ -143,7 +143,8 @@ class FakeDatabricksAccount:
                 400, "INVALID_PARAMETER_VALUE", f"the resource {resource_id} does not exist"
             )
         rule_id = str(uuid.uuid4())
-        endpoint_name = f"databricks-{rule_id}-pe"
+        # as terraform-provider-databricks' docs show one: databricks-<uuid>-pe-<8 hex digits>
+        endpoint_name = f"databricks-{rule_id}-pe-{uuid.uuid4().hex[:8]}"
         endpoint_id = f"{ENDPOINT_GROUP}/{endpoint_name}"
         self._arm.add_pending_connection(resource_id, endpoint_id, group)
         now = int(time.time() * 1000)

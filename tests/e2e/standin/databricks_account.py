@@ -4,8 +4,10 @@
 console and `accountId` set.
 
 The binding is an update of the account's workspace (Workspaces API, "Update workspace
-configuration": `network_connectivity_config_id`); the real provider's delete of a binding
-leaves the workspace as it is, and so does this one.
+configuration": `network_connectivity_config_id`). As the real provider's
+(terraform-provider-databricks mws/resource_mws_ncc_binding.go), its read keeps the state and
+its delete leaves the workspace bound: "Cannot remove network connectivity config binding, only
+update is supported" (also issue #3741).
 """
 
 from __future__ import annotations
@@ -83,10 +85,7 @@ def read(provider: Account, type_: str, id_: str, state: dict[str, Any]) -> dict
         if answer.status >= 400 or answer.body.get("deactivated"):
             return None
         return _rule_outputs(state, answer.body)
-    workspace, ncc_id = id_.split("/", 1)
-    answer = provider.api("GET", f"{base}/workspaces/{workspace}")
-    bound = answer.status < 400 and answer.body.get("network_connectivity_config_id") == ncc_id
-    return state if bound else None
+    return state
 
 
 def update(provider: Account, type_: str, news: dict[str, Any]) -> dict[str, Any]:
