@@ -4,7 +4,8 @@ Secret scopes, secrets, clusters, cluster libraries and cluster permissions thro
 Databricks REST API (2.0 and 2.1), as the real provider calls it. The provider's `host` is the
 workspace URL that ARM returned; it authenticates as the real provider does with
 `azure_workspace_resource_id`: an Azure CLI token for the AzureDatabricks application and the
-workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id.
+workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id. With the account console as
+`host` and an `accountId`, the account's NCC objects (databricks_account.py).
 
 DATABRICKS_AZUREML_FAKECLOUD_ADDRESS (host:port) plays DNS: every workspace name resolves to
 the loopback cloud, and TLS still checks the certificate against the workspace's name.
