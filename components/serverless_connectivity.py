@@ -165,6 +165,8 @@ def approve_connection(arm: Any, target_id: str, endpoint_name: str) -> str:
     kind = "/".join(target_id.lower().split("/providers/", 1)[1].split("/")[:2])
     version = CONNECTION_API_VERSIONS[kind]
     what = f"approving the private endpoint {endpoint_name} on {target_id}"
+    if not endpoint_name:
+        raise ArmError(f"{what}: the rule names no endpoint yet (its state is CREATING)")
     listing = f"{arm.cloud.endpoint}{target_id}/privateEndpointConnections?api-version={version}"
     deadline = time.monotonic() + arm.timeout
     while True:

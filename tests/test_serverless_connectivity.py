@@ -187,3 +187,13 @@ def test_approval_provider_creates_with_the_connection_id_and_replaces_on_a_new_
         assert provider.create(props).id == pending
         diff = provider.diff(pending, props, {**props, "endpoint_name": "databricks-9a0b-pe"})
         assert diff.replaces == ["endpoint_name"]
+
+
+def test_approval_refuses_a_rule_that_names_no_endpoint_yet():
+    from arm.client import ArmError
+
+    with FakeArm() as arm, arm_for(arm) as client:
+        seeded(arm)
+        arm.add_pending_connection(WORKSPACE, DATABRICKS_PE, "amlworkspace")
+        with pytest.raises(ArmError, match="names no endpoint yet"):
+            approve_connection(client, WORKSPACE, "")
