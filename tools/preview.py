@@ -413,10 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     outputs = {k: (SECRET if k in run.secret_outputs else v) for k, v in run.outputs.items()}
     warnings = preview_warning(args.stack, args.project_dir, config, secret_keys)
-    warnings += serverless_warnings(run.resources)
     render = render_json if args.json else render_text
-    # in the JSON too, so a CI gate on it sees them; on stderr for people
-    print(render(args.stack, run.resources, outputs, warnings))
+    # in the JSON too, so a CI gate on it sees them; on stderr for people (the serverless one
+    # the program itself logs there, stack.py)
+    print(render(args.stack, run.resources, outputs, warnings + serverless_warnings(run.resources)))
     for line in warnings:
         print(f"warning: {line}" if not line.startswith(" ") else line, file=sys.stderr)
     return 0
