@@ -49,6 +49,13 @@ from components.resource_lock import (
     ResourceLocksArgs,
     lock_aml_workspace,
 )
+from components.serverless_connectivity import (
+    ServerlessConnectivity,
+    ServerlessConnectivityArgs,
+    ncc_name,
+    rule_targets,
+    serverless_blocked,
+)
 from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
@@ -101,6 +108,10 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     endpoints = _private_dns(ctx, network)
     aml = _azureml(ctx, endpoints if config.private_link else None)
     workspace = _databricks(ctx, network, endpoints, aml)
+    if config.databricks_account is not None:
+        _serverless_connectivity(ctx, workspace, aml)
+    elif config.private_link:
+        pulumi.log.warn(serverless_blocked(config.location))
     settings = aml.mlflow_tracking_uri.apply(
         lambda uri: tracking_settings(config.tracking_mode, config.model_registry, uri)
     )
@@ -371,6 +382,29 @@ def _access_connector(ctx: _Context) -> pulumi.Output[str]:
             connector_name=f"{ctx.names.databricks_workspace}-storage-ac",
         ),
     ).id
+
+
+def _serverless_connectivity(
+    ctx: _Context, workspace: DatabricksWorkspace, aml: AzureMLWorkspace
+) -> ServerlessConnectivity:
+    """`databricksAccount`: serverless compute's NCC, bound to the workspace; under privateLink
+    with private endpoint rules to AzureML (components/serverless_connectivity.py)."""
+    config, account = ctx.config, ctx.config.databricks_account
+    assert account is not None
+    provider = databricks.Provider(
+        "databricks-account", host=account.host, account_id=account.account_id
+    )
+    return ServerlessConnectivity(
+        "serverless",
+        ServerlessConnectivityArgs(
+            name=ctx.suffix.apply(lambda s: ncc_name(config.prefix, config.stack, s)),
+            region=config.location,
+            workspace_id=workspace.workspace_id,
+            subscription_id=ctx.client.subscription_id,
+            targets=rule_targets(aml.id, aml.storage_account_id) if config.private_link else {},
+        ),
+        pulumi.ResourceOptions(providers={"databricks": provider}),
+    )
 
 
 def _tracking_cluster(

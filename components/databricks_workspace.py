@@ -177,6 +177,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
         self.id = workspace.id
         self.name = workspace.name
         self.url = pulumi.Output.concat("https://", workspace.workspace_url)
+        self.workspace_id = workspace.workspace_id  # the numeric id the account API names
         # The identities Azure gives the DBFS storage account (with prepare_encryption) and the
         # managed disk encryption set (with a disk key): each needs the key's role.
         self.storage_principal_id = workspace.storage_account_identity.apply(

@@ -281,7 +281,22 @@ def azure_outputs(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, d
             url=f"/#setting/clusters/{cluster_id}/configuration",
         )
         return cluster_id, state
+    if type_.startswith("databricks:index/mws"):
+        return _account_object(type_, name, state)
     return f"{name}-id", state
+
+
+def _account_object(type_: str, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An NCC, its private endpoint rule or binding as the account API returns it."""
+    ncc = _guid("ncc", name)
+    if type_.endswith(":MwsNetworkConnectivityConfig"):
+        state.update(networkConnectivityConfigId=ncc)
+        return f"{_guid('account')}/{ncc}", state
+    if type_.endswith(":MwsNccPrivateEndpointRule"):
+        rule = _guid("rule", name)
+        state.update(ruleId=rule, endpointName=f"databricks-{rule}-pe", connectionState="PENDING")
+        return f"{state.get('networkConnectivityConfigId')}/{rule}", state
+    return f"{state.get('workspaceId')}/{state.get('networkConnectivityConfigId')}", state
 
 
 # What ARM adds to a resource of each type, from (its id, its inputs, its state so far).

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
+from components.serverless_connectivity import serverless_blocked
 from core.placeholders import preview_warning
 from core.stack_file import SECRET, read_stack_config
 from tools import borrowed
@@ -228,6 +229,19 @@ def managed_network_notes(resources: list[DeclaredResource]) -> list[str]:
     ]
 
 
+def serverless_warnings(resources: list[DeclaredResource]) -> list[str]:
+    """A private AzureML workspace that serverless compute has no NCC to reach."""
+    ncc = any(r.type == "databricks:index/mwsNetworkConnectivityConfig:MwsNetworkConnectivityConfig"
+              for r in resources)  # fmt: skip
+    return [
+        serverless_blocked(workspace.inputs.get("location", ""))
+        for workspace in resources
+        if workspace.type == "azure-native:machinelearningservices:Workspace"
+        and workspace.inputs.get("publicNetworkAccess") == "Disabled"
+        and not ncc
+    ]
+
+
 # What a resource count separates: Azure's resources from what only Pulumi sees.
 RESOURCE_KINDS = (
     ("azure", "Azure resource", "Azure resources"),
@@ -400,8 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     outputs = {k: (SECRET if k in run.secret_outputs else v) for k, v in run.outputs.items()}
     warnings = preview_warning(args.stack, args.project_dir, config, secret_keys)
     render = render_json if args.json else render_text
-    # in the JSON too, so a CI gate on it sees them; on stderr for people
-    print(render(args.stack, run.resources, outputs, warnings))
+    # in the JSON too, so a CI gate on it sees them; on stderr for people (the serverless one
+    # the program itself logs there, stack.py)
+    print(render(args.stack, run.resources, outputs, warnings + serverless_warnings(run.resources)))
     for line in warnings:
         print(f"warning: {line}" if not line.startswith(" ") else line, file=sys.stderr)
     return 0

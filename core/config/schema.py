@@ -334,6 +334,21 @@ class DatabricksCompliance(Section):
     )
 
 
+class DatabricksAccount(Section):
+    """The Databricks account the workspace belongs to, for the network connectivity
+    configuration (NCC) that lets serverless compute reach the stack's private endpoints; needs
+    a deployer who is a Databricks account admin."""
+
+    account_id: str = Field(
+        description="The account's id (a UUID), shown in the account console.",
+        json_schema_extra=_default("required"),
+    )
+    host: str = Field(
+        "https://accounts.azuredatabricks.net",
+        description="The account console's URL; another only in a sovereign cloud.",
+    )
+
+
 # --- the stack --------------------------------------------------------------------------------
 
 
@@ -432,6 +447,11 @@ class StackSchema(Section):
     )
     databricks_compliance: DatabricksCompliance | None = Field(
         None, description=DatabricksCompliance.__doc__
+    )
+    databricks_account: DatabricksAccount | None = Field(
+        None,
+        description=DatabricksAccount.__doc__
+        + " With privateLink: private endpoint rules to the AzureML workspace and its storage.",
     )
     unlisted_region: str | None = Field(
         None,

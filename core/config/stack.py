@@ -57,6 +57,7 @@ from core.config.network import (
 )
 from core.config.readers import _bool, _enum, _object, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
+from core.config.serverless import ACCOUNT_FIELDS, DatabricksAccountSpec, _databricks_account
 from core.config.serving import (
     BATCH_ENDPOINT_FIELDS,
     ENDPOINT_FIELDS,
@@ -124,6 +125,8 @@ class StackConfig:
     customer_managed_key: CustomerManagedKeySpec | None = None
     require_infrastructure_encryption: bool = False
     databricks_compliance: ComplianceSpec | None = None
+    # serverless compute's NCC (core/config/serverless.py)
+    databricks_account: DatabricksAccountSpec | None = None
 
 
 def parse_config(
@@ -209,6 +212,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
                 ours, "requireInfrastructureEncryption", DEFAULTS["requireInfrastructureEncryption"]
             ),
             databricks_compliance=compliance,
+            databricks_account=_databricks_account(ours),
         )
     )
 
@@ -328,4 +332,5 @@ def _sections() -> dict[str, tuple[str, ...] | None]:
         "tags": None,
         "privateDns": PRIVATE_DNS_FIELDS,
         "names": NAMES_FIELDS,
+        "databricksAccount": ACCOUNT_FIELDS,
     }

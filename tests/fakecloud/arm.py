@@ -50,6 +50,7 @@ from tests.fakecloud import arm_cmk_rules as cmk_rules
 from tests.fakecloud import arm_landing_zone as landing_zone
 from tests.fakecloud import arm_managed_network as managed_network
 from tests.fakecloud import arm_network_rules as network_rules
+from tests.fakecloud import arm_private_endpoint_connections as endpoint_connections
 from tests.fakecloud import arm_workspace_rules as workspace_rules
 
 TOKEN = "fake-arm-token"
@@ -345,6 +346,8 @@ class FakeArm:
                 404, "ResourceGroupNotFound", f"Resource group '{parts[3]}' could not be found."
             )
         rest = parts[5:]  # namespace, type, name, [type, name]...
+        if "privateendpointconnections" in low[-2:]:
+            return self._endpoint_connection(method, "/" + "/".join(parts), body)
         if len(rest) % 2 == 0:
             return self._action(method, "/" + "/".join(parts[:-1]), rest, body)
         resource_id = "/" + "/".join(parts)
@@ -997,6 +1000,24 @@ class FakeArm:
             return None
 
         return self._accepted(finish, workspace.get("location", ""), body=None)
+
+    def add_pending_connection(self, target_id: str, endpoint_id: str, group: str) -> str:
+        """Another party's private endpoint to `target_id` awaits its owner's approval
+        (tests/fakecloud/arm_private_endpoint_connections.py); the connection's id."""
+        with self._lock:
+            return endpoint_connections.add_pending(self.resources, target_id, endpoint_id, group)
+
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        with self._lock:
+            endpoint_connections.remove_endpoint(self.resources, endpoint_id)
+
+    def _endpoint_connection(self, method: str, path: str, body: Any) -> Reply:
+        if path.lower().endswith(endpoint_connections.CONNECTIONS):
+            if method != "GET":
+                return arm_error(405, "MethodNotAllowed", f"{method} is not supported here")
+            target = path[: -len(endpoint_connections.CONNECTIONS)]
+            return Reply(*endpoint_connections.listing(self.resources, target))
+        return Reply(*endpoint_connections.request(self.resources, method, path, body))
 
     def _outbound_rule(self, method: str, rid: str, body: Any) -> Reply:
         """A workspace's outbound rule, one by one (arm_managed_network.py)."""

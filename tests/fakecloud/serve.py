@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tests.fakecloud.adls import BLOB_DOMAIN, DFS_DOMAIN, FakeAdls, is_storage_host
 from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
+from tests.fakecloud.databricks_account import ACCOUNT_HOST, FakeDatabricksAccount
 from tests.fakecloud.databricks_mlflow import DatabricksMlflow
 from tests.fakecloud.databricks_storage_firewall import storage_unreachable
 from tests.fakecloud.unity_catalog import UnityCatalog
@@ -40,6 +41,7 @@ class FakeCloud:
         )
         self.databricks = FakeDatabricks(self._workspace_exists)
         self.databricks.compute_blocked = partial(storage_unreachable, self.arm)
+        self.account = FakeDatabricksAccount(self.arm)  # the account API (NCCs)
         self.adls = FakeAdls()  # the storage Unity Catalog hands out credentials for
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
@@ -54,7 +56,7 @@ class FakeCloud:
         shards = [f"*.{n}{DATABRICKS_DOMAIN}" for n in range(1, 100)]
         storage = [f"*{DFS_DOMAIN}", f"*{BLOB_DOMAIN}"]
         self._server = serve_https(
-            self.handle, self.ca_file, "127.0.0.1", "localhost", *shards, *storage
+            self.handle, self.ca_file, "127.0.0.1", "localhost", ACCOUNT_HOST, *shards, *storage
         )
         self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         self.arm.base_url = self.base_url  # ARM's operation URLs point here
@@ -119,7 +121,10 @@ class FakeCloud:
             return Reply(400, {"error_code": "MALFORMED_REQUEST", "message": "not JSON"})
         auth = headers.get("authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
-        answer: Answer = self.databricks.handle(
+        if host == ACCOUNT_HOST:
+            answer: Answer = self.account.handle(method, unquote(url.path), body, token)
+            return Reply(answer.status, answer.body)
+        answer = self.databricks.handle(
             method, host, unquote(url.path), dict(parse_qsl(url.query)), body, token
         )
         return Reply(answer.status, answer.body)

@@ -4,7 +4,8 @@ Secret scopes, secrets, clusters, cluster libraries and cluster permissions thro
 Databricks REST API (2.0 and 2.1), as the real provider calls it. The provider's `host` is the
 workspace URL that ARM returned; it authenticates as the real provider does with
 `azure_workspace_resource_id`: an Azure CLI token for the AzureDatabricks application and the
-workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id.
+workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id. With the account console as
+`host` and an `accountId`, the account's NCC objects (databricks_account.py).
 
 DATABRICKS_AZUREML_FAKECLOUD_ADDRESS (host:port) plays DNS: every workspace name resolves to
 the loopback cloud, and TLS still checks the certificate against the workspace's name.
@@ -18,6 +19,7 @@ import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from tests.e2e.standin import databricks_account as account
 from tests.e2e.standin.provider import HttpAnswer, ProviderError, StandInProvider, https, serve
 
 ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"
@@ -110,6 +112,8 @@ class Databricks(StandInProvider):
         return answer.body
 
     def replace_keys(self, type_: str) -> tuple[str, ...]:
+        if type_ in account.TYPES:
+            return account.REPLACE_KEYS[type_]
         return {
             SCOPE: ("name", "backendType"),
             SECRET: ("scope", "key"),
@@ -121,6 +125,8 @@ class Databricks(StandInProvider):
     # --- create ----------------------------------------------------------------------------
 
     def create(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if type_ in account.TYPES:
+            return account.create(self, type_, inputs)
         if type_ == SCOPE:
             name = inputs["name"]
             backend = inputs.get("backendType", "DATABRICKS")
@@ -188,6 +194,8 @@ class Databricks(StandInProvider):
     # --- read, update, delete --------------------------------------------------------------
 
     def read(self, type_: str, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        if type_ in account.TYPES:
+            return account.read(self, type_, id_, state)
         if type_ == CLUSTER:
             answer = self.api("GET", f"/api/2.1/clusters/get?cluster_id={quote(id_)}")
             return None if answer.status >= 400 else state
@@ -204,6 +212,8 @@ class Databricks(StandInProvider):
     def update(
         self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> dict[str, Any]:
+        if type_ in account.TYPES:
+            return account.update(self, type_, news)
         if type_ == CLUSTER:
             self.call("POST", "/api/2.1/clusters/edit", {"cluster_id": id_, **cluster_spec(news)})
             added = [
@@ -221,6 +231,8 @@ class Databricks(StandInProvider):
         return news
 
     def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
+        if type_ in account.TYPES:
+            return account.delete(self, type_, id_)
         if type_ == CLUSTER:
             answer = self.api("POST", "/api/2.1/clusters/permanent-delete", {"cluster_id": id_})
         elif type_ == SCOPE:

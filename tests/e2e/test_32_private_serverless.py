@@ -1,0 +1,80 @@
+"""Scenario 32 (private serverless): a private-link stack and serverless compute.
+
+Without `databricksAccount` the preview says serverless notebooks cannot track to the stack and
+what an account admin must create. With it, `up` creates the network connectivity configuration
+through the account API, its private endpoint rules to the AzureML workspace and its storage,
+approves the connections they leave on those resources and binds the NCC to the workspace; the
+fake then lets serverless compute reach AzureML. A preview after it plans nothing; `destroy`
+removes the NCC and its rules.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import Deployer
+from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.fakecloud.serve import FakeCloud
+
+pytestmark = pytest.mark.e2e
+ACCOUNT_ID = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
+BLOCKED = "serverless notebooks cannot track to this private stack"
+
+
+def _connections(cloud: FakeCloud) -> dict[str, str]:
+    """Private endpoint connection state by target type."""
+    return {
+        r["type"].lower().rsplit("/", 1)[0]: r["properties"]["privateLinkServiceConnectionState"][
+            "status"
+        ]
+        for r in cloud.arm.dump()["resources"]
+        if r["type"].lower().endswith("/privateendpointconnections")
+    }
+
+
+def test_private_stack_gives_serverless_compute_an_approved_ncc_or_says_it_cannot(
+    deployer: Deployer, cloud: FakeCloud
+) -> None:
+    pulumi = deployer.pulumi
+    init_stack(deployer, cloud, "private")
+    set_service_principal(deployer)
+    pulumi("config", "set", "databricks-azureml:privateLink", "true")
+
+    preview = pulumi("preview")
+    assert BLOCKED in preview.output
+    assert "an NCC in westeurope" in preview.output
+
+    pulumi("config", "set", "--path", "databricks-azureml:databricksAccount.accountId", ACCOUNT_ID)
+    up = pulumi("up", "--yes", "--skip-preview")
+    assert BLOCKED not in up.output
+    result = outputs(deployer)
+
+    [ncc] = cloud.account.nccs.values()
+    assert (ncc["account_id"], ncc["region"]) == (ACCOUNT_ID, "westeurope")
+    rules = {r["group_id"]: r["resource_id"] for r in ncc["rules"].values()}
+    assert set(rules) == {"amlworkspace", "blob"}
+    assert rules["amlworkspace"] == result["amlWorkspaceId"]
+    assert _connections(cloud) == {
+        "microsoft.machinelearningservices/workspaces": "Approved",
+        "microsoft.storage/storageaccounts": "Approved",
+    }
+    assert cloud.account.bindings == {
+        str(_workspace_id(cloud, result["databricksWorkspaceId"])): (
+            ncc["network_connectivity_config_id"]
+        )
+    }
+    assert cloud.account.serverless_reaches(
+        result["databricksWorkspaceUrl"], result["amlWorkspaceId"]
+    )
+
+    pulumi("preview", "--expect-no-changes")
+
+    pulumi("destroy", "--yes", "--skip-preview")
+    assert cloud.account.nccs == {}
+    assert _connections(cloud) == {}
+
+
+def _workspace_id(cloud: FakeCloud, arm_id: str) -> str:
+    workspace = cloud.arm.get(arm_id)
+    assert workspace is not None
+    return workspace["properties"]["workspaceId"]
