@@ -12,7 +12,7 @@ from typing import Any
 
 import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
-from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown
+from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown, _section
 from core.errors import NAMESPACE, ConfigError, secret_like
 
 STACK_TAG_KEYS = ("environment", "managed-by")
@@ -136,8 +136,7 @@ def check_no_secret_tags(secret_keys: Set[str]) -> None:
 
 
 def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
-    given = _object(ours, "diagnostics") or {}
-    _reject_unknown("diagnostics.", given, tuple(DIAGNOSTICS_DEFAULTS))
+    given = _section(ours, "diagnostics", tuple(DIAGNOSTICS_DEFAULTS)) or {}
     values = {**DIAGNOSTICS_DEFAULTS, **given}
     workspace_id = values["workspaceId"]
     if workspace_id is not None and (
@@ -162,8 +161,7 @@ def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
 
 
 def _access(ours: Mapping[str, Any]) -> AccessSpec:
-    given = _object(ours, "access") or {}
-    _reject_unknown("access.", given, ACCESS_FIELDS)
+    given = _section(ours, "access", ACCESS_FIELDS) or {}
     return AccessSpec(
         data_scientists=_principals("access.dataScientists", given.get("dataScientists")),
         readers=_principals("access.readers", given.get("readers")),
@@ -227,10 +225,9 @@ def _principals(key: str, given: Any) -> tuple[Principal, ...]:
 
 
 def _budget(ours: Mapping[str, Any]) -> BudgetSpec | None:
-    given = _object(ours, "budget")
+    given = _section(ours, "budget", BUDGET_FIELDS)
     if given is None:
         return None
-    _reject_unknown("budget.", given, BUDGET_FIELDS)
     amount = given.get("amount")
     if isinstance(amount, str):
         with contextlib.suppress(ValueError):
