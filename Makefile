@@ -57,7 +57,8 @@ test: $(VENV)/.dev  ## the linter, then every test
 
 e2e: $(VENV)/.dev azurite  ## the real Pulumi engine against the loopback cloud (tests/e2e/README.md)
 	bin="$$(tests/e2e/engine/build.sh)" && \
-	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 --durations=25 tests/e2e
+	DATABRICKS_AZUREML_ENGINE_BIN="$$bin" $(PY) -m pytest -q -m e2e -n 4 --maxschedchunk 1 --durations=25 \
+		tests/e2e
 
 teardown-check: $(VENV)/.runtime  ## what `pulumi destroy` left behind (STACK=dev); exit 1 if anything
 	$(PY) -m teardown.check --stack $(STACK) $(if $(SUBSCRIPTION),--subscription $(SUBSCRIPTION))

@@ -22,9 +22,9 @@ from components.batch_endpoint import (
 from components.online_endpoint import deployment_name
 from core.config import BatchEndpointSpec, BatchOutputAction
 from tests.conftest import program
-from tests.fakecloud.arm import SUBSCRIPTION, FakeArm
+from tests.fakecloud.arm import FakeArm
 from tests.stacks import with_values
-from tests.test_online_endpoint import AML, AZUREML, MODEL, SUFFIX
+from tests.test_online_endpoint import AML, AZUREML, GROUP, MODEL, SUFFIX, WORKSPACE, writer_props
 from tests.test_teardown_arm import arm_for
 from tools.offline import SUBSCRIPTION_ID, ProgramResult
 
@@ -177,30 +177,14 @@ def test_names_follow_version_and_vm_size_only():
 
 # --- BatchEndpointDefault's ARM calls ----------------------------------------------------------
 
-WORKSPACE = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg/providers"
-    "/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw"
-)
 PATH = f"{WORKSPACE}/batchEndpoints/be"
-PROPS = {
-    "subscription_id": SUBSCRIPTION,
-    "resource_group_name": "mlflow-dev-rg",
-    "workspace_name": "mlflow-dev-mlw",
-    "endpoint_name": "be",
-    "deployment_name": "v2-abcdef",
-    "endpoint_revision": "r1",
-    "environment": "public",
-    "metadata_host": "",
-}
+PROPS = writer_props("be", endpoint_revision="r1")
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeArm]:
     with FakeArm() as arm_fake:
-        arm_fake.put(
-            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg",
-            {"location": "westeurope"},
-        )
+        arm_fake.put(GROUP, {"location": "westeurope"})
         arm_fake.put(WORKSPACE, {"location": "westeurope", "properties": {}})
         arm_fake.put(
             f"{WORKSPACE}/computes/batch-1",

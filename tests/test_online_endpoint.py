@@ -215,24 +215,34 @@ def test_new_vm_size_is_a_new_deployment():
 
 # --- EndpointTraffic's ARM calls ----------------------------------------------------------------
 
-PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg/providers"
-    "/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw/onlineEndpoints/ep"
-)
-PROPS = {
-    "subscription_id": SUBSCRIPTION,
-    "resource_group_name": "mlflow-dev-rg",
-    "workspace_name": "mlflow-dev-mlw",
-    "endpoint_name": "ep",
-    "deployment_name": "v2-abcdef",
-    "settings": {
+GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg"
+WORKSPACE = f"{GROUP}/providers/Microsoft.MachineLearningServices/workspaces/mlflow-dev-mlw"
+PATH = f"{WORKSPACE}/onlineEndpoints/ep"
+
+
+def writer_props(endpoint: str, **extra: Any) -> dict[str, Any]:
+    """The inputs of an endpoint writer (EndpointTraffic, BatchEndpointDefault) for `endpoint`
+    in the dev stack's AzureML workspace, deploying v2-abcdef."""
+    return {
+        "subscription_id": SUBSCRIPTION,
+        "resource_group_name": "mlflow-dev-rg",
+        "workspace_name": "mlflow-dev-mlw",
+        "endpoint_name": endpoint,
+        "deployment_name": "v2-abcdef",
+        **extra,
+        "environment": "public",
+        "metadata_host": "",
+    }
+
+
+PROPS = writer_props(
+    "ep",
+    settings={
         "tags": {"environment": "dev"},
         "authMode": "AADToken",
         "publicNetworkAccess": "Enabled",
     },
-    "environment": "public",
-    "metadata_host": "",
-}
+)
 
 
 def arm_endpoint(traffic: dict[str, int]) -> dict[str, Any]:
@@ -259,10 +269,7 @@ def arm_endpoint(traffic: dict[str, int]) -> dict[str, Any]:
 @pytest.fixture
 def fake() -> Iterator[FakeArm]:
     with FakeArm() as arm_fake:
-        arm_fake.put(
-            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/mlflow-dev-rg",
-            {"location": "westeurope"},
-        )
+        arm_fake.put(GROUP, {"location": "westeurope"})
         yield arm_fake
 
 

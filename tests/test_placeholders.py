@@ -1,11 +1,10 @@
 """The shipped stack files' placeholders: the preview lists the commands, `pulumi up` refuses."""
 
 import json
-import subprocess
-import sys
 
 from core import placeholders
 from core.config import parse_config
+from tests import preloaded
 from tests.stacks import PRIVATE, SECRET_KEYS, without_placeholders
 from tools.offline import ROOT, run_program
 from tools.preview import stack_config
@@ -67,12 +66,8 @@ def test_the_shipped_private_stack_holds_only_placeholders():
 
 
 def test_preview_of_the_private_stack_warns_with_the_commands_and_keeps_stdout_json():
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.preview", "--stack", "private", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = preloaded.python(
+        "-m", "tools.preview", "--stack", "private", "--json", cwd=ROOT, timeout=300
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)

@@ -3,11 +3,11 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import preloaded
 from tools import preview
 from tools.offline import ROOT
 
@@ -44,13 +44,7 @@ def test_secure_values_are_never_decrypted(tmp_path):
 
 
 def run_preview(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tools.preview", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return preloaded.python("-m", "tools.preview", *args, cwd=ROOT, timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from hypothesis import strategies as st
 from core.config import parse_config
 from core.errors import ConfigError
 from core.stack_file import StackFileError, read_stack_config
+from tests import preloaded
 from tests.stacks import CLIENT_ID, OBJECT_ID
 from tools import preview
 from tools.offline import ROOT, run_program
@@ -258,12 +257,8 @@ def test_the_preview_command_never_prints_a_planted_secret(data, secret):
     entries, tail = data.draw(planted(secret))
     with tempfile.TemporaryDirectory() as folder:
         write_stack(Path(folder), entries, tail)
-        done = subprocess.run(
-            [sys.executable, "-m", "tools.preview", "--stack", STACK, "--project-dir", folder],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        done = preloaded.python(
+            "-m", "tools.preview", "--stack", STACK, "--project-dir", folder, cwd=ROOT, timeout=300
         )
     assert_no_leak(secret, done.stdout, done.stderr)
     if done.returncode != 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -192,9 +193,8 @@ def services_for(cloud: FakeCloud, outputs: dict[str, Any], project: Path, **ext
         arm=arm,
         workspace=workspace,
         mlflow_client=client,
-        sleep=lambda _seconds: None,
         project_dir=project,
-        **extra,
+        **{"sleep": lambda _seconds: None, **extra},
     )
 
 
@@ -275,6 +275,39 @@ def test_a_cluster_tracking_elsewhere_fails_the_cluster_step_and_runs_nothing(
     assert f"tracks to {wrong}" in line and "run `pulumi up`" in line
     assert verdicts(lines)["notebook run"] == "skipped"
     assert cloud.databricks.snapshot()[host]["runs"] == {}
+
+
+@pytest.mark.parametrize(("args", "seconds"), [((), 10.0), (("--poll-seconds", "0.5"), 0.5)])
+def test_the_cluster_and_the_run_are_polled_every_10_seconds_unless_poll_seconds_says(
+    cloud: FakeCloud, project: Path, args: tuple[str, ...], seconds: float
+) -> None:
+    outputs = deploy(cloud)
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    cloud.databricks.workspaces[host].clusters[outputs["clusterId"]]["state"] = "TERMINATED"
+    cloud.databricks.runner = None  # the run fails at once: no notebook is run
+    slept: list[float] = []
+
+    def sleep(wanted: float) -> None:
+        slept.append(wanted)
+        time.sleep(0.01)
+
+    code, lines = run_smoke(services_for(cloud, outputs, project, sleep=sleep), *args)
+
+    assert code == 1
+    assert verdicts(lines)["cluster"] == "pass"
+    assert verdicts(lines)["notebook run"] == "FAIL"
+    assert slept and set(slept) == {seconds}
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_poll_seconds_of_zero_or_less_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        smoke.main(["--stack", "dev", "--poll-seconds", value])
+
+    assert exited.value.code == 2
+    assert f"--poll-seconds: must be more than 0 seconds, not {value}" in capsys.readouterr().err
 
 
 def test_a_cluster_marked_for_another_stack_fails_the_cluster_step(

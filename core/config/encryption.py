@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import core.config.schema as schema
-from core.config.readers import _bool, _object, _reject_unknown
+from core.config.readers import _bool, _section
 from core.errors import NAMESPACE, ConfigError
 
 CMK_FIELDS = schema.keys(schema.CustomerManagedKey)
@@ -95,10 +95,9 @@ class ComplianceSpec:
 
 
 def _customer_managed_key(ours: Mapping[str, Any]) -> CustomerManagedKeySpec | None:
-    given = _object(ours, "customerManagedKey")
+    given = _section(ours, "customerManagedKey", CMK_FIELDS)
     if given is None:
         return None
-    _reject_unknown("customerManagedKey.", given, CMK_FIELDS)
     vault_id = given.get("keyVaultId")
     match = _VAULT_ID.fullmatch(vault_id) if isinstance(vault_id, str) else None
     if match is None:
@@ -141,10 +140,9 @@ def _customer_managed_key(ours: Mapping[str, Any]) -> CustomerManagedKeySpec | N
 
 
 def _compliance(ours: Mapping[str, Any]) -> ComplianceSpec | None:
-    given = _object(ours, "databricksCompliance")
+    given = _section(ours, "databricksCompliance", COMPLIANCE_FIELDS)
     if given is None:
         return None
-    _reject_unknown("databricksCompliance.", given, COMPLIANCE_FIELDS)
     standards = given.get("standards", [])
     if not isinstance(standards, list) or not all(s in COMPLIANCE_STANDARDS for s in standards):
         raise ConfigError(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
-from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown
+from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown, _section
 from core.errors import NAMESPACE, ConfigError, secret_like
 
 STACK_TAG_KEYS = ("environment", "managed-by")
@@ -136,8 +136,7 @@ def check_no_secret_tags(secret_keys: Set[str]) -> None:
 
 
 def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
-    given = _object(ours, "diagnostics") or {}
-    _reject_unknown("diagnostics.", given, tuple(DIAGNOSTICS_DEFAULTS))
+    given = _section(ours, "diagnostics", tuple(DIAGNOSTICS_DEFAULTS)) or {}
     values = {**DIAGNOSTICS_DEFAULTS, **given}
     workspace_id = values["workspaceId"]
     if workspace_id is not None and (
@@ -162,8 +161,7 @@ def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
 
 
 def _access(ours: Mapping[str, Any]) -> AccessSpec:
-    given = _object(ours, "access") or {}
-    _reject_unknown("access.", given, ACCESS_FIELDS)
+    given = _section(ours, "access", ACCESS_FIELDS) or {}
     return AccessSpec(
         data_scientists=_principals("access.dataScientists", given.get("dataScientists")),
         readers=_principals("access.readers", given.get("readers")),
@@ -179,12 +177,30 @@ def read_principal_type(key: str, kind: Any) -> PrincipalType:
         raise ConfigError(key, kind, f"is not allowed; allowed: {allowed}") from None
 
 
-def _principals(key: str, given: Any) -> tuple[Principal, ...]:
-    """A list of {objectId, type} (as the state bootstrap's `principals`); [] when unset."""
-    value = given
+def _from_json(given: Any) -> Any:
+    """A value the CLI may hand over as a JSON string, parsed; any other value as it is."""
     if isinstance(given, str):
         with contextlib.suppress(json.JSONDecodeError):
-            value = json.loads(given)
+            return json.loads(given)
+    return given
+
+
+def _entries(
+    key: str, value: list[Any], fields: tuple[str, ...], what: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each entry of a list of objects, with its path (`key[i]`); an entry that is not an object
+    or names a field not in `fields` is refused."""
+    for index, entry in enumerate(value):
+        path = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(path, entry, f"is not an object with {what}")
+        _reject_unknown(f"{path}.", entry, fields)
+        yield path, entry
+
+
+def _principals(key: str, given: Any) -> tuple[Principal, ...]:
+    """A list of {objectId, type} (as the state bootstrap's `principals`); [] when unset."""
+    value = _from_json(given)
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -193,11 +209,7 @@ def _principals(key: str, given: Any) -> tuple[Principal, ...]:
             "or User",
         )  # fmt: skip
     found: list[Principal] = []
-    for index, entry in enumerate(value):
-        path = f"{key}[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(path, entry, "is not an object with objectId and type")
-        _reject_unknown(f"{path}.", entry, PRINCIPAL_FIELDS)
+    for path, entry in _entries(key, value, PRINCIPAL_FIELDS, "objectId and type"):
         object_id = entry.get("objectId")
         if not isinstance(object_id, str) or not _GUID.fullmatch(object_id):
             raise ConfigError(
@@ -213,10 +225,9 @@ def _principals(key: str, given: Any) -> tuple[Principal, ...]:
 
 
 def _budget(ours: Mapping[str, Any]) -> BudgetSpec | None:
-    given = _object(ours, "budget")
+    given = _section(ours, "budget", BUDGET_FIELDS)
     if given is None:
         return None
-    _reject_unknown("budget.", given, BUDGET_FIELDS)
     amount = given.get("amount")
     if isinstance(amount, str):
         with contextlib.suppress(ValueError):
@@ -226,10 +237,7 @@ def _budget(ours: Mapping[str, Any]) -> BudgetSpec | None:
         raise ConfigError(
             "budget.amount", amount, f"{what}: the monthly amount in the billing currency"
         )
-    emails = given.get("contactEmails")
-    if isinstance(emails, str):
-        with contextlib.suppress(json.JSONDecodeError):
-            emails = json.loads(emails)
+    emails = _from_json(given.get("contactEmails"))
     if (
         not isinstance(emails, list)
         or not 1 <= len(emails) <= MAX_CONTACT_EMAILS
@@ -249,10 +257,7 @@ def _budget(ours: Mapping[str, Any]) -> BudgetSpec | None:
 
 
 def _thresholds(given: Any) -> tuple[BudgetThreshold, ...]:
-    value = given
-    if isinstance(given, str):
-        with contextlib.suppress(json.JSONDecodeError):
-            value = json.loads(given)
+    value = _from_json(given)
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_BUDGET_NOTIFICATIONS:
         raise ConfigError(
             "budget.thresholds",
@@ -261,11 +266,7 @@ def _thresholds(given: Any) -> tuple[BudgetThreshold, ...]:
             "takes at most five notifications)",
         )
     found: list[BudgetThreshold] = []
-    for index, entry in enumerate(value):
-        path = f"budget.thresholds[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError(path, entry, "is not an object with percent and type")
-        _reject_unknown(f"{path}.", entry, THRESHOLD_FIELDS)
+    for path, entry in _entries("budget.thresholds", value, THRESHOLD_FIELDS, "percent and type"):
         percent = entry.get("percent")
         if (
             isinstance(percent, bool)

@@ -68,6 +68,14 @@ def _object(ours: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return value
 
 
+def _section(ours: Mapping[str, Any], key: str, known: tuple[str, ...]) -> dict[str, Any] | None:
+    """`_object`, with every field checked against `known`; None when unset."""
+    given = _object(ours, key)
+    if given is not None:
+        _reject_unknown(f"{key}.", given, known)
+    return given
+
+
 def _int(key: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         value = int(value)

@@ -47,6 +47,14 @@ PROJECT_DIRS = (
     "tools",
 )
 COMMAND_TIMEOUT = 600
+# The longest scenarios (README, "Times"), started first: with `--dist load --maxschedchunk 1`
+# (`make e2e`) each goes to its own worker at once and the shorter ones fill in beside them.
+LONGEST_FIRST = ("test_28_default_smoke.py", "test_13_smoke.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def engine_bin() -> Path:

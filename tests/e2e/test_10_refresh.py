@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import applied_steps, init_stack, set_service_principal, short
+from tests.e2e.helpers import applied_steps, init_stack, one_of_type, short, stack_with_principal
 from tests.fakecloud.arm_workspace_rules import NETWORK_INTENT_PREFIX
 from tests.fakecloud.serve import FakeCloud
 
@@ -23,12 +23,6 @@ pytestmark = pytest.mark.e2e
 NSG = "microsoft.network/networksecuritygroups"
 ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 DEPLOYMENTS = "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments"
-MODEL = "track-with-azureml-classifier"
-
-
-def arm_resource(cloud: FakeCloud, kind: str) -> dict:
-    [found] = [r for r in cloud.arm.dump()["resources"] if r["type"].lower() == kind]
-    return found
 
 
 def state_of(deployer: Deployer, type_: str) -> dict:
@@ -43,7 +37,7 @@ def test_refresh_reads_the_nsg_rules_databricks_wrote_and_leaves_nothing_to_do(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("up", "--yes", "--skip-preview")
-    live = [r["name"] for r in arm_resource(cloud, NSG)["properties"]["securityRules"]]
+    live = [r["name"] for r in one_of_type(cloud, NSG)["properties"]["securityRules"]]
     assert live and all(name.startswith(NETWORK_INTENT_PREFIX) for name in live)
     nsg = state_of(deployer, "azure-native:network:NetworkSecurityGroup")
     assert not nsg["outputs"].get("securityRules")  # written after the NSG was
@@ -56,7 +50,7 @@ def test_refresh_reads_the_nsg_rules_databricks_wrote_and_leaves_nothing_to_do(
     # and an update of the NSG (a tag) keeps the rules, as azure-native does
     pulumi("config", "set", "--path", "databricks-azureml:tags.team", "ml-platform")
     pulumi("up", "--yes", "--skip-preview")
-    kept = [r["name"] for r in arm_resource(cloud, NSG)["properties"]["securityRules"]]
+    kept = [r["name"] for r in one_of_type(cloud, NSG)["properties"]["securityRules"]]
     assert sorted(kept) == sorted(live)
     pulumi("refresh", "--yes", "--skip-preview")
     pulumi("preview", "--expect-no-changes")
@@ -66,13 +60,9 @@ def test_traffic_stays_on_the_live_deployment_after_refresh_version_bump_and_a_t
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.model", MODEL)
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "1")
+    stack_with_principal(deployer, cloud, registry="azureml", serving=("endpoint",))
     pulumi("up", "--yes", "--skip-preview")
-    [first] = [r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == DEPLOYMENTS]
+    first = one_of_type(cloud, DEPLOYMENTS)["name"]
 
     # refresh records the live traffic {first: 100} in the endpoint's inputs
     pulumi("refresh", "--yes", "--skip-preview")
@@ -83,17 +73,15 @@ def test_traffic_stays_on_the_live_deployment_after_refresh_version_bump_and_a_t
     # a version bump moves traffic to a new deployment and deletes the first
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "2")
     pulumi("up", "--yes", "--skip-preview")
-    [second] = [
-        r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == DEPLOYMENTS
-    ]
+    second = one_of_type(cloud, DEPLOYMENTS)["name"]
     assert second != first
-    assert arm_resource(cloud, ENDPOINTS)["properties"]["traffic"] == {second: 100}
+    assert one_of_type(cloud, ENDPOINTS)["properties"]["traffic"] == {second: 100}
 
     # a tag change: the endpoint is written again, with the live traffic, never the recorded
     pulumi("config", "set", "--path", "databricks-azureml:tags.team", "ml-platform")
     steps = {short(urn): op for urn, op in applied_steps(deployer).items()}
     assert steps["pulumi-python:dynamic/serving:EndpointTraffic::serving-traffic"] == "update"
-    live = arm_resource(cloud, ENDPOINTS)
+    live = one_of_type(cloud, ENDPOINTS)
     assert live["properties"]["traffic"] == {second: 100}
     assert live["tags"]["team"] == "ml-platform"
 
@@ -102,7 +90,7 @@ def test_traffic_stays_on_the_live_deployment_after_refresh_version_bump_and_a_t
     pulumi("preview", "--expect-no-changes")
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.authMode", "Key")
     pulumi("up", "--yes", "--skip-preview")
-    live = arm_resource(cloud, ENDPOINTS)
+    live = one_of_type(cloud, ENDPOINTS)
     assert live["properties"]["traffic"] == {second: 100}
     assert live["properties"]["authMode"] == "Key"
     pulumi("refresh", "--yes", "--skip-preview")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e import helpers as e2e
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import applied_steps, arm_types, init_stack, outputs, set_service_principal
+from tests.e2e.helpers import applied_steps, arm_types, outputs
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -19,40 +20,31 @@ AML = "microsoft.machinelearningservices/workspaces"
 COMPUTES = AML + "/computes"
 ENDPOINTS = AML + "/batchendpoints"
 DEPLOYMENTS = ENDPOINTS + "/deployments"
-MODEL = "track-with-azureml-classifier"
-
-
-def one(cloud: FakeCloud, kind: str) -> dict:
-    [found] = [r for r in cloud.arm.dump()["resources"] if r["type"].lower() == kind]
-    return found
 
 
 def names(cloud: FakeCloud, kind: str) -> list[str]:
-    return sorted(r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == kind)
+    return sorted(r["name"] for r in e2e.of_type(cloud, kind))
 
 
 def test_batch_endpoint_on_a_live_stack_version_bump_removal_and_one_way_network(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
+    e2e.stack_with_principal(deployer, cloud, registry="azureml")
     pulumi("up", "--yes", "--skip-preview")
     assert arm_types(cloud)[ENDPOINTS] == arm_types(cloud)[COMPUTES] == 0
 
     # the notebook has registered the model: score it in batch, version 1
-    pulumi("config", "set", "--path", "databricks-azureml:batchEndpoint.model", MODEL)
-    pulumi("config", "set", "--path", "databricks-azureml:batchEndpoint.version", "1")
+    e2e.serve(deployer, "batchEndpoint")
     pulumi("up", "--yes", "--skip-preview")
     served = outputs(deployer)
-    endpoint = one(cloud, ENDPOINTS)
+    endpoint = e2e.one_of_type(cloud, ENDPOINTS)
     assert served["batchEndpointName"] == endpoint["name"]
     assert served["batchEndpointUri"] == endpoint["properties"]["scoringUri"]
     assert served["batchEndpointUri"].endswith(".inference.ml.azure.com/jobs")
     [first] = names(cloud, DEPLOYMENTS)
     assert endpoint["properties"]["defaults"] == {"deploymentName": first}
-    compute = one(cloud, COMPUTES)
+    compute = e2e.one_of_type(cloud, COMPUTES)
     assert compute["properties"]["properties"]["scaleSettings"]["minNodeCount"] == 0
     assert compute["identity"]["type"] == "SystemAssigned"
 
@@ -64,14 +56,10 @@ def test_batch_endpoint_on_a_live_stack_version_bump_removal_and_one_way_network
     assert [op for urn, op in steps.items() if "Compute" in urn] == ["same"]  # same cluster
     [second] = names(cloud, DEPLOYMENTS)
     assert second != first
-    endpoint = one(cloud, ENDPOINTS)
+    endpoint = e2e.one_of_type(cloud, ENDPOINTS)
     assert endpoint["properties"]["defaults"] == {"deploymentName": second}
-    calls = [(c.method, c.path.lower()) for c in cloud.arm.calls()[before:]]
-    endpoint_path = endpoint["id"].lower()
-    created = calls.index(("PUT", f"{endpoint_path}/deployments/{second}".lower()))
-    moved = calls.index(("PUT", endpoint_path), created)
-    deleted = calls.index(("DELETE", f"{endpoint_path}/deployments/{first}".lower()))
-    assert created < moved < deleted  # a default deployment at every step
+    # a default deployment at every step
+    assert e2e.replaced_in_order(cloud, before, endpoint["id"], first, second)
 
     pulumi("config", "rm", "databricks-azureml:batchEndpoint")
     pulumi("up", "--yes", "--skip-preview")
@@ -83,7 +71,7 @@ def test_batch_endpoint_on_a_live_stack_version_bump_removal_and_one_way_network
     pulumi("config", "set", "databricks-azureml:amlManagedNetwork", "allowInternetOutbound")
     turned_on = pulumi("up", "--yes", "--skip-preview")
     assert "cannot be turned off again" in turned_on.output
-    workspace = one(cloud, AML)
+    workspace = e2e.one_of_type(cloud, AML)
     assert workspace["properties"]["managedNetwork"]["isolationMode"] == "AllowInternetOutbound"
     assert workspace["properties"]["managedNetwork"]["status"]["status"] == "Active"
     # ... and refused off again, before any resource is touched

@@ -15,25 +15,19 @@ import pytest
 
 from mlflow_setup import batch_score, parse_outputs
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import SERVING, outputs, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 from tests.test_batch_scoring import FOLDER, FakeBatchEndpoint, _Handler
 from tests.test_scoring import StaticCredential
 
 pytestmark = pytest.mark.e2e
-MODEL = "track-with-azureml-classifier"
 
 
 def test_private_link_stack_serves_online_and_in_batch_behind_its_managed_network(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
-    (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud, "private")
-    set_service_principal(deployer)
-    for key in ("endpoint", "batchEndpoint"):
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.model", MODEL)
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.version", "1")
+    stack_with_principal(deployer, cloud, "private", serving=SERVING, policy_pack=True)
 
     refused = pulumi("preview", ok=False)  # the config says what is missing
     assert "amlManagedNetwork: off is not allowed with privateLink" in refused.output

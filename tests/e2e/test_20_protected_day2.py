@@ -12,26 +12,18 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, set_service_principal
+from tests.e2e.helpers import SERVING, of_type, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
+from tests.test_enterprise_controls import ACCESS
+from tests.test_enterprise_controls import AUDITOR as READER
+from tests.test_enterprise_controls import SCIENTISTS as SCIENTIST
 
 pytestmark = pytest.mark.e2e
 
 LOCK_PATH = "/providers/microsoft.authorization/locks/"
-MODEL = "track-with-azureml-classifier"
-SCIENTIST = "aaaaaaaa-1111-2222-3333-444444444444"
-READER = "bbbbbbbb-1111-2222-3333-444444444444"
-ACCESS = {
-    "dataScientists": [{"objectId": SCIENTIST, "type": "Group"}],
-    "readers": [{"objectId": READER, "type": "User"}],
-}
 BUDGET = {"amount": 500, "contactEmails": ["finops@contoso.com"]}
 ONLINE_DEPLOYMENTS = "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments"
 COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
-
-
-def _of(cloud: FakeCloud, kind: str) -> list[dict]:
-    return [r for r in cloud.arm.dump()["resources"] if r["type"].lower() == kind]
 
 
 def _writes(cloud: FakeCloud, since: int) -> list[str]:
@@ -49,15 +41,10 @@ def test_day_2_on_a_protected_stack_applies_or_is_refused_up_front(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
+    stack_with_principal(deployer, cloud, registry="azureml", serving=SERVING)
     pulumi("config", "set", "databricks-azureml:protect", "true")
     pulumi("config", "set", "databricks-azureml:access", json.dumps(ACCESS))
     pulumi("config", "set", "databricks-azureml:budget", json.dumps(BUDGET))
-    for key in ("endpoint", "batchEndpoint"):
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.model", MODEL)
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.version", "1")
     pulumi("up", "--yes", "--skip-preview")
 
     state = cloud.arm.dump()["resources"]
@@ -73,10 +60,10 @@ def test_day_2_on_a_protected_stack_applies_or_is_refused_up_front(
     ]
 
     # an online version bump: the old deployment goes (the workspace is not locked)
-    [v1] = [d["name"] for d in _of(cloud, ONLINE_DEPLOYMENTS)]
+    [v1] = [d["name"] for d in of_type(cloud, ONLINE_DEPLOYMENTS)]
     pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "2")
     pulumi("up", "--yes", "--skip-preview")
-    [v2] = [d["name"] for d in _of(cloud, ONLINE_DEPLOYMENTS)]
+    [v2] = [d["name"] for d in of_type(cloud, ONLINE_DEPLOYMENTS)]
     assert v2 != v1 and v2.startswith("v2-")
 
     # removing a reader: Reader is on the group, which carries no lock
@@ -103,7 +90,7 @@ def test_day_2_on_a_protected_stack_applies_or_is_refused_up_front(
     pulumi("config", "set", "--path", "databricks-azureml:diagnostics.enabled", "true")
 
     # a batch job: nodes come and go, nothing keeps them
-    [compute] = _of(cloud, COMPUTES)
+    [compute] = of_type(cloud, COMPUTES)
     job = cloud.arm.run_batch_job(compute["id"], nodes=2)
     assert job["status"] == "Completed"
     assert job["compute"]["properties"]["properties"]["currentNodeCount"] == 0

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import SERVING, one_of_type, outputs, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
-MODEL = "track-with-azureml-classifier"
 MODE = "databricks-azureml:amlManagedNetwork"
 
 
@@ -21,20 +20,12 @@ def test_an_approved_only_network_is_never_opened_to_the_internet(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud, "private")
-    set_service_principal(deployer)
-    for key in ("endpoint", "batchEndpoint"):
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.model", MODEL)
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.version", "1")
+    stack_with_principal(deployer, cloud, "private", serving=SERVING)
     pulumi("config", "set", MODE, "allowOnlyApprovedOutbound")
     pulumi("up", "--yes", "--skip-preview")
     workspace_id = outputs(deployer)["amlWorkspaceId"]
     # the storage queue and table are in the managed network: a batch job runs
-    [compute] = [
-        r["id"]
-        for r in cloud.arm.dump()["resources"]
-        if r["type"].lower() == "microsoft.machinelearningservices/workspaces/computes"
-    ]
+    compute = one_of_type(cloud, "microsoft.machinelearningservices/workspaces/computes")["id"]
     assert cloud.arm.run_batch_job(compute)["status"] == "Completed"
 
     pulumi("config", "set", MODE, "allowInternetOutbound")

@@ -12,60 +12,38 @@ Dual tracking with the AzureML registry: the notebook registers the model's file
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e import smoke as rig
 from tests.e2e.conftest import Deployer, Result
 from tests.e2e.helpers import init_stack, outputs, set_service_principal
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
-from tests.fakecloud.dns import DATABRICKS_DOMAIN
-from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
-from tests.fakecloud.mlflow_routes import ROUTES_ENV
+from tests.fakecloud.local_mlflow import Server, wait_healthy
 from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
 from tests.fakecloud.serve import FakeCloud
 from tests.fakecloud.unity_catalog import ALL_USERS
 
 pytestmark = pytest.mark.e2e
-VERDICTS = ("pass ", "FAIL ", "skipped ")
-SITE = Path(__file__).resolve().parent / "standin" / "site"  # sitecustomize: DNS and routes
 
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     """(behind the Databricks workspace's MLflow, behind the AzureML workspace's)."""
-    started = [
-        start_server(tmp_path / "dbx-mlflow", serve_artifacts=False),
-        start_server(tmp_path / "aml-mlflow"),  # its artifact store takes registry uploads
-    ]
-    try:
-        yield started[0], started[1]
-    finally:
-        for server in started:
-            stop(server.process)
+    # the AzureML workspace's artifact store takes the registry's uploads
+    with rig.mlflow_servers(
+        tmp_path, "dbx-mlflow", "aml-mlflow", serving_artifacts={"aml-mlflow"}
+    ) as [databricks, azureml]:
+        yield databricks, azureml
 
 
 def smoke(deployer: Deployer, cloud: FakeCloud, azureml: Server, *, ok: bool) -> Result:
-    """`make smoke` as a user runs it: only the AzureML URIs are routed (sitecustomize); the
-    `databricks*` stores go to the fake workspace host as MLflow ships them."""
+    """Only the AzureML URIs are routed; the `databricks*` stores go to the fake workspace host
+    as MLflow ships them, its Data Lake stand-in on `.core.windows.net`."""
     routes = mlflow_routes(cloud.arm, azureml.uri, databricks=False)
-    env = {
-        **deployer.env,
-        "PYTHONPATH": str(SITE),
-        ROUTES_ENV: json.dumps(routes),
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        # Workspace and storage names resolve to loopback here (sitecustomize): no proxy.
-        "NO_PROXY": f"{deployer.env['NO_PROXY']},{DATABRICKS_DOMAIN},.core.windows.net",
-    }
-    return Deployer(deployer.workdir, env).run(
-        "make", "smoke", "STACK=dev", "SMOKE_ARGS=--timeout 600", ok=ok
-    )
-
-
-def step_lines(result: Result) -> list[str]:
-    return [line for line in result.stdout.splitlines() if line.startswith(VERDICTS)]
+    return rig.make_smoke(deployer, routes, ok=ok, resolved=(".core.windows.net",))
 
 
 def then(runner: LocalNotebookRunner, after: Callable[[], None]) -> Callable[..., NotebookResult]:
@@ -106,21 +84,8 @@ def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_ve
     passed = smoke(deployer, cloud, azureml, ok=True)
 
     assert (raw["trackingMode"], raw["modelRegistry"]) == ("dual", "unity-catalog")
-    assert [line.split(":")[0] for line in step_lines(passed)] == [
-        "pass    stack outputs",
-        "pass    azureml workspace",
-        "pass    databricks link",
-        "skipped private endpoints",
-        "pass    databricks api",
-        "pass    cluster",
-        "pass    notebook upload",
-        "pass    notebook run",
-        "pass    mlflow run",
-        "pass    model version",
-        "skipped online endpoint",
-        "skipped batch endpoint",
-        "pass    cleanup",
-    ], passed.output + "\n".join(runner.logs)
+    logs = passed.output + "\n".join(runner.logs)
+    assert rig.verdicts(passed) == rig.PASSED_WITHOUT_SERVING, logs
     assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in passed.stdout
     assert "found in databricks and in AzureML (azureml://westeurope.api.azureml.ms" in (
         passed.stdout
@@ -139,7 +104,7 @@ def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_ve
         runner, lambda: metastore.revoke("mlflow_dev_dbw.default", ALL_USERS, "USE SCHEMA")
     )
     broken = smoke(deployer, cloud, azureml, ok=False)
-    [failed] = [line for line in step_lines(broken) if line.startswith("FAIL")]
+    failed = rig.failed_step(broken)
     assert failed.startswith("FAIL    model version: ")
     assert "User does not have USE SCHEMA on Schema 'mlflow_dev_dbw.default'." in failed
     assert "smoke FAILED: 9 passed, 1 failed, 3 skipped (dev)" in broken.stdout
@@ -156,13 +121,12 @@ def test_dual_tracking_with_the_azureml_registry_passes_smoke_with_the_version_i
     passed = smoke(deployer, cloud, azureml, ok=True)
 
     assert (raw["trackingMode"], raw["modelRegistry"]) == ("dual", "azureml")
-    assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in passed.stdout, (
-        passed.output + "\n".join(runner.logs)
-    )
+    logs = passed.output + "\n".join(runner.logs)
+    assert rig.verdicts(passed) == rig.PASSED_WITHOUT_SERVING, logs
     assert "found in databricks and in AzureML (azureml://westeurope.api.azureml.ms" in (
         passed.stdout
     )
-    [version] = [line for line in step_lines(passed) if line.startswith("pass    model version")]
+    [version] = [line for line in rig.step_lines(passed) if "model version" in line]
     assert "track-with-azureml-classifier version 1 from run " in version
     assert version.endswith(f"in {raw['mlflowRegistryUri']}")
     assert raw["mlflowRegistryUri"].startswith("azureml://westeurope.api.azureml.ms/mlflow/v1.0/")

@@ -11,11 +11,10 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import SERVING, outputs, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
-MODEL = "track-with-azureml-classifier"
 ACCESS = {"dataScientists": [{"objectId": "aaaaaaaa-1111-2222-3333-444444444444", "type": "Group"}]}
 BUDGET = {"amount": 500, "contactEmails": ["finops@contoso.com"]}
 
@@ -24,11 +23,7 @@ def test_refresh_keeps_azures_own_outbound_rules_and_leaves_nothing_to_do(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud, "private")
-    set_service_principal(deployer)
-    for key in ("endpoint", "batchEndpoint"):
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.model", MODEL)
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.version", "1")
+    stack_with_principal(deployer, cloud, "private", serving=SERVING)
     pulumi("config", "set", "databricks-azureml:amlManagedNetwork", "allowOnlyApprovedOutbound")
     pulumi("config", "set", "databricks-azureml:access", json.dumps(ACCESS))
     pulumi("config", "set", "databricks-azureml:budget", json.dumps(BUDGET))

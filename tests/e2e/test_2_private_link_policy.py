@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import CLIENT_SECRET, init_stack, outputs, set_service_principal
+from tests.e2e.helpers import CLIENT_SECRET, outputs, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -16,11 +16,8 @@ pytestmark = pytest.mark.e2e
 def test_private_link_stack_passes_the_pack_and_a_stricter_pack_config_stops_up(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
-    # The pack's own virtualenv (README: python -m venv policy/venv), here the project's.
-    (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud, "private")
-    set_service_principal(deployer)
+    stack_with_principal(deployer, cloud, "private", policy_pack=True)
 
     strict = deployer.workdir / "strict-policy.json"
     strict.write_text(

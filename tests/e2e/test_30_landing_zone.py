@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, set_service_principal
+from tests.e2e.helpers import init_stack, of_type, policy_venv, set_service_principal
 from tests.fakecloud.arm_landing_zone import LandingZone, add_subnet, seed
 from tests.fakecloud.serve import FakeCloud
 
@@ -54,12 +54,7 @@ def configure(deployer: Deployer, cloud: FakeCloud, zone: LandingZone, dns: dict
         "privateDns": json.dumps(dns),
     }.items():
         pulumi("config", "set", f"databricks-azureml:{key}", value)
-    # The pack's own virtualenv (README: python -m venv policy/venv), here the project's.
-    (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")
-
-
-def of_type(cloud: FakeCloud, kind: str) -> list[dict]:
-    return [r for r in cloud.arm.dump()["resources"] if r["type"].lower() == kind]
+    policy_venv(deployer)
 
 
 def test_stack_deploys_into_the_landing_zone_and_leaves_it_as_seeded(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import outputs, stack_with_principal
 from tests.fakecloud.arm import SUBSCRIPTION
 from tests.fakecloud.arm_cmk_rules import rotate_key
 from tests.fakecloud.serve import FakeCloud
@@ -52,10 +52,8 @@ def key_versions(cloud: FakeCloud, result: dict) -> dict[str, str]:
 def test_every_key_target_with_hipaa_deploys_rotates_refuses_the_way_back_and_destroys(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
-    (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud, "private")
-    set_service_principal(deployer)
+    stack_with_principal(deployer, cloud, "private", policy_pack=True)
     first = users_vault_and_key(cloud)
     pulumi("config", "set", "--path", "databricks-azureml:customerManagedKey.keyVaultId", VAULT)
     pulumi("config", "set", "--path", "databricks-azureml:customerManagedKey.keyName", "workspaces")

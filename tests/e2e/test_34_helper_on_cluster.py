@@ -12,11 +12,10 @@ import pytest
 from mlflow_setup import load_outputs
 from mlflow_setup.scoring import endpoint_scoring_uri
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import SERVING, outputs, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
-MODEL = "track-with-azureml-classifier"
 
 
 def cluster_env(cloud: FakeCloud) -> dict[str, str]:
@@ -34,12 +33,7 @@ def test_helper_on_the_stacks_cluster_finds_both_endpoints(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
-    for key in ("endpoint", "batchEndpoint"):
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.model", MODEL)
-        pulumi("config", "set", "--path", f"databricks-azureml:{key}.version", "1")
+    stack_with_principal(deployer, cloud, registry="azureml", serving=SERVING)
     pulumi("up", "--yes", "--skip-preview")
     served = outputs(deployer)
 

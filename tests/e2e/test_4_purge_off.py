@@ -19,14 +19,17 @@ def teardown_check(deployer: Deployer, stack: str = "dev") -> tuple[int, str]:
     return check.code, check.output
 
 
+def up_without_purge(deployer: Deployer, cloud: FakeCloud) -> None:
+    init_stack(deployer, cloud)
+    deployer.pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
+    deployer.pulumi("up", "--yes", "--skip-preview")
+
+
 def test_purge_off_leaves_soft_deleted_workspace_and_vault(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
-    pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
-    pulumi("up", "--yes", "--skip-preview")
-    pulumi("destroy", "--yes", "--skip-preview")
+    up_without_purge(deployer, cloud)
+    deployer.pulumi("destroy", "--yes", "--skip-preview")
 
     dump = cloud.arm.dump()
     assert len(dump["softDeletedWorkspaces"]) == 1
@@ -42,9 +45,7 @@ def test_purge_turned_on_later_still_destroys_and_names_the_protected_vault(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "false")
-    pulumi("up", "--yes", "--skip-preview")
+    up_without_purge(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:purgeOnDestroy", "true")
     pulumi("up", "--yes", "--skip-preview")
 

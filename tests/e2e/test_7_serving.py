@@ -13,41 +13,37 @@ from tests.e2e.conftest import Deployer
 from tests.e2e.helpers import (
     applied_steps,
     arm_types,
-    init_stack,
+    of_type,
+    one_of_type,
     outputs,
-    set_service_principal,
+    replaced_in_order,
+    serve,
+    stack_with_principal,
 )
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
 ENDPOINTS = "microsoft.machinelearningservices/workspaces/onlineendpoints"
 DEPLOYMENTS = "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments"
-MODEL = "track-with-azureml-classifier"
 
 
 def endpoint_resource(cloud: FakeCloud) -> dict:
-    [endpoint] = [r for r in cloud.arm.dump()["resources"] if r["type"].lower() == ENDPOINTS]
-    return endpoint
+    return one_of_type(cloud, ENDPOINTS)
 
 
 def deployment_names(cloud: FakeCloud) -> list[str]:
-    return sorted(
-        r["name"] for r in cloud.arm.dump()["resources"] if r["type"].lower() == DEPLOYMENTS
-    )
+    return sorted(r["name"] for r in of_type(cloud, DEPLOYMENTS))
 
 
 def test_two_phase_serving_version_bump_and_removal(deployer: Deployer, cloud: FakeCloud) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
+    stack_with_principal(deployer, cloud, registry="azureml")
     pulumi("up", "--yes", "--skip-preview")
     assert outputs(deployer).get("endpointName") is None  # null outputs are not listed
     assert arm_types(cloud)[ENDPOINTS] == 0
 
     # the notebook has registered the model: serve version 1
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.model", MODEL)
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "1")
+    serve(deployer, "endpoint")
     pulumi("up", "--yes", "--skip-preview")
     served = outputs(deployer)
     assert served["endpointName"] == endpoint_resource(cloud)["name"]
@@ -63,12 +59,8 @@ def test_two_phase_serving_version_bump_and_removal(deployer: Deployer, cloud: F
     [second] = deployment_names(cloud)
     assert second != first
     assert endpoint_resource(cloud)["properties"]["traffic"] == {second: 100}
-    calls = [(c.method, c.path.lower()) for c in cloud.arm.calls()[before:]]
-    endpoint_path = endpoint_resource(cloud)["id"].lower()
-    created = calls.index(("PUT", f"{endpoint_path}/deployments/{second}".lower()))
-    moved = calls.index(("PUT", endpoint_path), created)
-    deleted = calls.index(("DELETE", f"{endpoint_path}/deployments/{first}".lower()))
-    assert created < moved < deleted  # traffic always on a live deployment
+    # traffic always on a live deployment
+    assert replaced_in_order(cloud, before, endpoint_resource(cloud)["id"], first, second)
 
     pulumi("config", "rm", "databricks-azureml:endpoint")
     pulumi("up", "--yes", "--skip-preview")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import arm_types, init_stack
+from tests.e2e.helpers import arm_types, init_stack, policy_venv
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +25,7 @@ def test_full_private_link_deploys_passes_the_pack_and_destroys(
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
     pulumi("config", "set", "databricks-azureml:databricksPrivateLink", "full")
-    # The pack's own virtualenv (README: python -m venv policy/venv), here the project's.
-    (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")
+    policy_venv(deployer)
     up = pulumi("up", "--yes", "--policy-pack", "policy")
     assert "public network access is off" in up.output  # the program's warning
 

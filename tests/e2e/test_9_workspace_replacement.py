@@ -13,17 +13,10 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import (
-    applied_steps,
-    init_stack,
-    outputs,
-    set_service_principal,
-    short,
-)
+from tests.e2e.helpers import applied_steps, outputs, short, stack_with_principal
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
-MODEL = "track-with-azureml-classifier"
 INSIDE = (
     "databricks:index/cluster:Cluster::tracking-cluster",
     "databricks:index/secretScope:SecretScope::tracking-scope",
@@ -48,11 +41,7 @@ def test_prefix_change_replaces_both_workspaces_and_what_lives_in_them(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    init_stack(deployer, cloud)
-    set_service_principal(deployer)
-    pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.model", MODEL)
-    pulumi("config", "set", "--path", "databricks-azureml:endpoint.version", "1")
+    stack_with_principal(deployer, cloud, registry="azureml", serving=("endpoint",))
     pulumi("up", "--yes", "--skip-preview")
     before = outputs(deployer)
     old_host = before["databricksWorkspaceUrl"].removeprefix("https://")

@@ -1,6 +1,7 @@
 """`make smoke STACK=<stack>`: prove a deployed stack end to end, with the caller's own login.
 
-    python -m tools.smoke --stack dev [--keep] [--timeout 2400] [--batch-input URI]
+    python -m tools.smoke --stack dev [--keep] [--timeout 2400] [--poll-seconds 10]
+                          [--batch-input URI]
 
 Steps, one line each (pass, fail with the reason, or skipped with why), then a summary.
 The steps and their prerequisites are listed in tools/smoke/steps.py:

@@ -29,6 +29,8 @@ from tools.smoke.steps import PREREQUISITES, STEPS
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
+POLL_SECONDS = 10.0  # between reads of a starting cluster or a running job
+
 
 @dataclass
 class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
@@ -40,7 +42,7 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
     keep: bool = False
     timeout: float = DEFAULT_TIMEOUT
     batch_input: str | None = None
-    poll_seconds: float = 10.0
+    poll_seconds: float = POLL_SECONDS
     raw: dict[str, Any] = field(default_factory=dict)
     outputs: StackOutputs | None = None
     config: Mapping[str, str] = field(default_factory=dict)
@@ -151,6 +153,7 @@ def main(
         keep=args.keep,
         timeout=args.timeout,
         batch_input=args.batch_input,
+        poll_seconds=args.poll_seconds,
     )
     return smoke.run()
 
@@ -176,10 +179,23 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds to wait for the cluster and for the run (default {DEFAULT_TIMEOUT:.0f})",
     )
     parser.add_argument(
+        "--poll-seconds",
+        type=_positive_seconds,
+        default=POLL_SECONDS,
+        help=f"seconds between polls of the cluster and the run (default {POLL_SECONDS:.0f})",
+    )
+    parser.add_argument(
         "--batch-input",
         help="with a batch endpoint: the URI of the input to score (a CSV file or folder)",
     )
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return seconds
 
 
 if __name__ == "__main__":
