@@ -91,7 +91,7 @@ def test_an_unknown_stack_is_refused_naming_the_stacks_there() -> None:
 
 
 def test_a_workspace_without_published_outputs_says_what_to_do() -> None:
-    with pytest.raises(StackOutputsError, match="no stack has published its outputs.*pulumi up"):
+    with pytest.raises(StackOutputsError, match=r"no stack has published its outputs.*pulumi up"):
         run(Workspace({}), dict(SERVERLESS))
 
 
