@@ -26,6 +26,7 @@ from tools.smoke.deployment import DeploymentSteps
 from tools.smoke.services import Services
 from tools.smoke.serving import ServingSteps
 from tools.smoke.steps import PREREQUISITES, STEPS
+from tools.smoke.submit import CLUSTER, COMPUTES
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
@@ -40,6 +41,7 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
     keep: bool = False
     timeout: float = DEFAULT_TIMEOUT
     batch_input: str | None = None
+    compute: str = CLUSTER  # where the notebook runs: the stack's cluster or serverless
     poll_seconds: float = 10.0
     raw: dict[str, Any] = field(default_factory=dict)
     outputs: StackOutputs | None = None
@@ -151,6 +153,7 @@ def main(
         keep=args.keep,
         timeout=args.timeout,
         batch_input=args.batch_input,
+        compute=args.compute,
     )
     return smoke.run()
 
@@ -174,6 +177,12 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_TIMEOUT,
         help=f"seconds to wait for the cluster and for the run (default {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument(
+        "--compute",
+        choices=COMPUTES,
+        default=CLUSTER,
+        help="run the notebook on the stack's cluster (default) or on serverless compute",
     )
     parser.add_argument(
         "--batch-input",
