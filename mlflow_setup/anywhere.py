@@ -189,6 +189,8 @@ def _sign_in(
         return None
     if env.get("AZURE_CLIENT_SECRET"):
         return "the service principal from the cluster's environment"
+    if not env.get(DATABRICKS_RUNTIME_ENV):  # off Databricks: the user's own Azure login
+        return "your own Azure login (azure-identity's DefaultAzureCredential)"
     scope = outputs.secret_scope
     if not scope:
         raise MlflowSetupError(f"{outputs.source}: no 'secretScope' to read the credential from")

@@ -165,3 +165,18 @@ def test_another_stack_named_on_a_stacks_cluster_is_read_from_the_workspace() ->
     ws = Workspace({"dev": published(), "prod": published()})
     outputs, _ = run(ws, {**STACK_CLUSTER, "MLFLOW_REGISTRY_URI": "databricks"}, stack="prod")
     assert outputs.stack == "prod"
+
+
+@pytest.mark.usefixtures("mlflow_state")
+def test_off_databricks_the_outputs_file_is_read_and_no_secret_scope(tmp_path) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(stack_outputs(**EXCLUSIVE)))
+
+    def unreachable() -> Workspace:
+        raise AssertionError("the workspace was read outside Databricks")
+
+    env = {"STACK_OUTPUTS_FILE": str(path)}
+    said: list[str] = []
+    configure(env=env, workspace=unreachable, say=said.append)
+    assert "AZURE_CLIENT_SECRET" not in env
+    assert "your own Azure login" in said[0]
