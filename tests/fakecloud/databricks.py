@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tests.fakecloud import databricks_access, serverless
+from tests.fakecloud import databricks_access, databricks_jobs, serverless
 
 if TYPE_CHECKING:
     from tests.fakecloud.databricks_mlflow import DatabricksMlflow
@@ -90,6 +90,9 @@ class Workspace:
     secret_reads: list[tuple[str, str, str]] = field(default_factory=list)  # (user, scope, key)
     file_permissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # a run's job token -> its user
+    jobs: dict[int, dict[str, Any]] = field(
+        default_factory=dict
+    )  # tests/fakecloud/databricks_jobs.py
 
 
 @dataclass(frozen=True)
@@ -648,5 +651,6 @@ _ROUTES: dict[tuple[str, str], Callable[[Workspace, dict[str, Any]], Answer]] = 
     ("GET", "/jobs/runs/get"): _get_run,
     ("GET", "/jobs/runs/get-output"): _get_run_output,
     **databricks_access.ROUTES,
+    **databricks_jobs.ROUTES,
 }
 _ROUTES[("POST", "/jobs/runs/submit")] = _submit_run  # type: ignore[assignment]  # needs the lock
