@@ -37,6 +37,8 @@ def content(run) -> dict:
 
 def test_outputs_are_a_workspace_file_in_the_stacks_shared_folder(default):
     assert default.one(FILE).inputs["path"] == "/Shared/databricks-azureml/dev/outputs.json"
+    provider = default.one("pulumi:providers:databricks")  # the new workspace's, like the cluster's
+    assert default.one(FILE).provider.startswith(provider.urn)
     folder = default.one(FOLDER).inputs
     assert folder == {"path": "/Shared/databricks-azureml/dev", "deleteRecursive": True}
 
