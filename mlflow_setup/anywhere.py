@@ -115,9 +115,16 @@ def configure(
 ) -> StackOutputs:
     """Find the stack's outputs, point MLflow at its tracking and registry, and give AzureML's
     plugin the service principal where the mode needs it; returns the outputs."""
-    outputs = find_outputs(stack, env=env, workspace=workspace or (lambda: SdkWorkspace(dbutils)))
+    connected: list[Workspace] = []
+
+    def connect() -> Workspace:  # once, and only where the workspace is read
+        if not connected:
+            connected.append(workspace() if workspace else SdkWorkspace(dbutils))
+        return connected[0]
+
+    outputs = find_outputs(stack, env=env, workspace=connect)
     uris = configure_mlflow(outputs)
-    credential = _sign_in(outputs, env, workspace or (lambda: SdkWorkspace(dbutils)))
+    credential = _sign_in(outputs, env, connect)
     say(_summary(outputs, uris, credential))
     return outputs
 
@@ -139,7 +146,13 @@ def find_outputs(
 
 def published_outputs(workspace: Workspace, stack: str | None) -> StackOutputs:
     """The outputs a stack published in this workspace; `stack` picks one of several."""
-    stacks = workspace.stacks()
+    try:
+        stacks = workspace.stacks()
+    except Exception as error:  # the SDK's sign-in or HTTP errors: one clear message
+        raise StackOutputsError(
+            f"cannot list {PUBLISHED_FOLDER} in this workspace ({_first_line(error)}): "
+            f"set {OUTPUTS_FILE_ENV} to a file written by `pulumi stack output --json`"
+        ) from None
     if stack is None:
         if not stacks:
             raise StackOutputsError(
@@ -210,8 +223,12 @@ def read_credential(workspace: Workspace, scope: str, readers: Iterable[str]) ->
     return values
 
 
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
 def _refusal(scope: str, key: str, error: Exception, readers: list[str]) -> str:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = _first_line(error)
     who = ", ".join(readers) if readers else "nobody but the workspace admins and the deployer"
     return (
         f"cannot read {key!r} from secret scope {scope!r} ({reason}): the stack's service "

@@ -180,3 +180,15 @@ def test_off_databricks_the_outputs_file_is_read_and_no_secret_scope(tmp_path) -
     configure(env=env, workspace=unreachable, say=said.append)
     assert "AZURE_CLIENT_SECRET" not in env
     assert "your own Azure login" in said[0]
+
+
+def test_a_workspace_that_cannot_be_listed_is_one_clear_error() -> None:
+    class Unreachable(Workspace):
+        def stacks(self) -> list[str]:
+            raise RuntimeError("default auth: cannot configure default credentials\nmore")
+
+    with pytest.raises(
+        StackOutputsError,
+        match=r"cannot list /Shared/databricks-azureml .*default auth: cannot configure default credentials\): set STACK_OUTPUTS_FILE",
+    ):
+        run(Unreachable({}), dict(SERVERLESS))
