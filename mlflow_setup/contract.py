@@ -133,3 +133,21 @@ OPTIONAL_OUTPUT_NAMES = (
 )
 # Under unity-catalog, `<catalog>.<schema>` where models are registered; null otherwise.
 MODEL_SCHEMA_OUTPUT = "modelSchema"
+
+# Where the stack publishes its outputs in its Databricks workspace, one folder per stack, so
+# the notebook helper finds them on any compute of the workspace (not only the stack's cluster).
+PUBLISHED_FOLDER = "/Shared/databricks-azureml"
+PUBLISHED_FILE = "outputs.json"
+# Beside the stack outputs in the published file: who may read the stack's secret scope
+# (`cluster.users`), so a refused user is told whom to ask.
+SCOPE_READERS_KEY = "secretScopeReaders"
+# The service principal in the stack's secret scope, by key: what azure-identity's
+# EnvironmentCredential reads as AZURE_CLIENT_SECRET, AZURE_CLIENT_ID and AZURE_TENANT_ID.
+CLIENT_SECRET_KEY = "azure-client-secret"
+CLIENT_ID_KEY = "azure-client-id"
+TENANT_ID_KEY = "azure-tenant-id"
+
+
+def published_path(stack: str) -> str:
+    """The workspace file that holds stack `stack`'s outputs."""
+    return f"{PUBLISHED_FOLDER}/{stack}/{PUBLISHED_FILE}"

@@ -110,7 +110,9 @@ class StackOutputs:
     batch_endpoint_name: str | None = None  # None: no `batchEndpoint` config
     batch_endpoint_uri: str | None = None  # https://<name>.<region>.inference.ml.azure.com/jobs
     model_schema: str | None = None  # `<catalog>.<schema>` under unity-catalog
-    stack: str | None = None  # the stack's name, read from its cluster's marker
+    stack: str | None = None  # the stack's name: its cluster's marker, or where it published
+    # who may read the secret scope (`cluster.users`), from the published outputs
+    scope_readers: tuple[str, ...] = ()
 
 
 # Output name -> StackOutputs field, in the order of the output contract.

@@ -10,12 +10,20 @@
 # MAGIC 3. train a small scikit-learn model, log a parameter, a metric and the model, and register
 # MAGIC    it in the stack's registry (Unity Catalog: `<catalog>.<schema>.<name>`),
 # MAGIC 4. load the registered version back (`models:/<name>/<version>`) and score a Spark DataFrame
-# MAGIC    with `mlflow.pyfunc.spark_udf`,
+# MAGIC    with `mlflow.pyfunc.spark_udf` (on serverless: a pandas DataFrame, see below),
 # MAGIC 5. when the stack serves the model (config `endpoint`), score the AzureML online endpoint;
 # MAGIC    with `batchEndpoint`, score files in a batch job.
 # MAGIC
-# MAGIC Run it on the stack's cluster: its environment carries the MLflow settings. Elsewhere, set
-# MAGIC `STACK_OUTPUTS_FILE` to a file written by `pulumi stack output --json`.
+# MAGIC Run it on any compute in the workspace: serverless, a job or personal cluster, or the stack's
+# MAGIC cluster. `mlflow_setup.configure()` finds the outputs the stack published in the workspace
+# MAGIC (on the stack's cluster: its environment) and, for exclusive tracking or the AzureML
+# MAGIC registry, reads the service principal from the stack's secret scope: that needs you in the
+# MAGIC stack's `cluster.users`. Outside Databricks, set `STACK_OUTPUTS_FILE` to a file written by
+# MAGIC `pulumi stack output --json`.
+# MAGIC
+# MAGIC On serverless the line below replaces the environment's MLflow (environment version 5:
+# MAGIC Python 3.12.3, MLflow 3.8.1; Learn, "Serverless environment versions") with the range the
+# MAGIC tests run, and installs no Spark: serverless brings its own (Databricks Connect).
 
 # COMMAND ----------
 
@@ -60,11 +68,8 @@ FEATURES = [f"feature_{i}" for i in range(4)]
 
 # COMMAND ----------
 
-outputs = mlflow_setup.load_outputs()
-uris = mlflow_setup.configure_mlflow(outputs)
-print(f"tracking mode {outputs.tracking_mode}, from {outputs.source}")
-print(f"tracking URI  {uris.tracking_uri}")
-print(f"registry URI  {uris.registry_uri}")
+outputs = mlflow_setup.configure()  # says which stack, tracking and registry it found
+uris = mlflow_setup.mlflow_uris(outputs)
 registered_name = mlflow_setup.registered_model_name(outputs, MODEL_NAME)
 print(f"model         {registered_name}")
 
@@ -134,9 +139,16 @@ model_uri = f"models:/{registered_name}/{model_version.version}"
 loaded = mlflow.pyfunc.load_model(model_uri)
 print(f"loaded {model_uri}: {loaded.metadata.run_id}")
 
-pyfunc_udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="long")  # noqa: F821
-score_df = spark.createDataFrame(X_test)  # noqa: F821
-preds = score_df.withColumn("prediction", pyfunc_udf(*FEATURES))
+if os.environ.get("DATABRICKS_RUNTIME_VERSION", "").startswith("client."):
+    # Serverless (MLflow tells it by this prefix: mlflow/utils/databricks_utils.py): spark_udf
+    # ships the model to the UDF sandbox through Databricks Connect, which MLflow's own source
+    # says "may not reliably" work there (mlflow/pyfunc/__init__.py, spark_udf). Score locally.
+    print("serverless: scoring a pandas DataFrame with the loaded model, not spark_udf")
+    preds = spark.createDataFrame(X_test.assign(prediction=loaded.predict(X_test)))  # noqa: F821
+else:
+    pyfunc_udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="long")  # noqa: F821
+    score_df = spark.createDataFrame(X_test)  # noqa: F821
+    preds = score_df.withColumn("prediction", pyfunc_udf(*FEATURES))
 
 if "display" in globals():
     display(preds)  # noqa: F821

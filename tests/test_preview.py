@@ -130,8 +130,8 @@ def test_text_preview_ends_with_the_count_outputs_and_exposure():
     done = run_preview()
     assert done.returncode == 0, done.stderr
     assert (
-        "Resources: 31 to create: 17 Azure resources, 2 Databricks workspace objects, 1 provider, "
-        "6 helpers (dynamic resources that purge or wait on Azure), 5 components"
+        "Resources: 34 to create: 17 Azure resources, 4 Databricks workspace objects, 1 provider, "
+        "6 helpers (dynamic resources that purge or wait on Azure), 6 components"
     ) in done.stdout
     assert '    mlflowTrackingUri: "(known after deploy)"' in done.stdout
     exposure = done.stdout.split("\nExposure (what the internet can reach once deployed):\n")[1]
@@ -146,10 +146,10 @@ def test_json_counts_azure_resources_apart_from_providers_helpers_and_components
         dev_json["counts"]
         == {
             "azure": 17,  # 4 of them diagnostic settings
-            "databricks": 2,
+            "databricks": 4,  # + the published outputs' folder and file
             "providers": 1,
             "helpers": 6,  # two purges, the forced delete, the managed-network, protect and encryption guards
-            "components": 5,
+            "components": 6,
         }
     )
     assert sum(dev_json["counts"].values()) == dev_json["count"]
@@ -227,6 +227,8 @@ def test_preview_says_who_can_read_the_service_principal_secret():
     assert note is not None
     assert "data-scientists (CAN_RESTART)" in note
     assert "workspace admins" in note
+    assert "on any compute, from the secret scope: data-scientists (READ)" in note
+    assert "CAN_READ" not in note  # reading the published outputs is no access to the secret
     assert preview.secret_readers(program(DEV, deployed=False).resources) is None
 
 

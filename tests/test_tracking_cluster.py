@@ -185,7 +185,7 @@ def test_pulumi_up_does_not_wait_for_the_cluster_unless_asked():
 
 def test_secret_lives_in_the_scope_and_the_cluster_gets_only_its_reference():
     run = program(SP_DEV)
-    scope, secret = run.one(SCOPE), run.one(SECRET)
+    scope, secret = run.one(SCOPE), run.one(SECRET, "tracking")
     assert scope.inputs == {"name": "mlflow-dev-azureml", "backendType": "DATABRICKS"}
     assert (secret.inputs["scope"], secret.inputs["key"]) == (
         "mlflow-dev-azureml",
@@ -224,7 +224,7 @@ def test_by_default_nobody_but_admins_and_the_deployer_gets_the_cluster():
 def test_cluster_users_get_attach_and_restart_each_by_its_kind():
     users = ["alice@contoso.com", "data-scientists", "0f0e0d0c-0b0a-0908-0706-050403020100"]
     run = program(with_values(SP_DEV, cluster={"users": users}))
-    grant = run.one(PERMISSIONS)
+    grant = run.one(PERMISSIONS, "tracking")
     assert grant.inputs["clusterId"] == run.one(CLUSTER).outputs["clusterId"]
     assert grant.inputs["accessControls"] == [
         {"userName": "alice@contoso.com", "permissionLevel": "CAN_RESTART"},

@@ -187,6 +187,9 @@ def _tree(resources: list[DeclaredResource]) -> Iterator[tuple[int, DeclaredReso
     yield from walk("", 0)
 
 
+SECRET_ACL = "databricks:index/secretAcl:SecretAcl"
+
+
 def secret_readers(resources: list[DeclaredResource]) -> str | None:
     """Who can read the service principal's secret: whoever can attach to the cluster."""
     if not any(r.type == "databricks:index/secret:Secret" for r in resources):
@@ -196,12 +199,20 @@ def secret_readers(resources: list[DeclaredResource]) -> str | None:
     if cluster.inputs.get("dataSecurityMode") == "SINGLE_USER":
         who.insert(0, f"{cluster.inputs.get('singleUserName')} (the cluster's single user)")
     for grant in (r for r in resources if r.type == "databricks:index/permissions:Permissions"):
+        if "workspaceFilePath" in grant.inputs:  # the published outputs: no secret in them
+            continue
         for control in grant.inputs.get("accessControls", []):
             name = next(v for k, v in control.items() if k != "permissionLevel")
             who.insert(0, f"{name} ({control['permissionLevel']})")
-    return "the service principal's secret can be read by whoever attaches to the cluster: " + (
+    text = "the service principal's secret can be read by whoever attaches to the cluster: " + (
         ", ".join(who)
     )
+    scope = [r.inputs["principal"] for r in resources if r.type == SECRET_ACL]
+    if scope:  # components/published_outputs.py
+        text += "; and on any compute, from the secret scope: " + ", ".join(
+            f"{principal} (READ)" for principal in scope
+        )
+    return text
 
 
 def notes(resources: list[DeclaredResource]) -> list[str]:

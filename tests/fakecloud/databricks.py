@@ -27,7 +27,10 @@ What it enforces, each from the REST API reference (docs.databricks.com/api/azur
 
 Notebooks run for real when a `runner` is set (tests/fakecloud/notebook_runner.py): it gets the
 notebook's folder, the cluster's `spark_env_vars` with `{{secrets/<scope>/<key>}}` resolved, and
-the submitting user; without one a run ends in INTERNAL_ERROR.
+the submitting user; without one a run ends in INTERNAL_ERROR. A task without a cluster runs on
+"serverless" (tests/fakecloud/serverless.py): no cluster's environment. Secret-scope ACLs,
+secret reads and workspace files read back: tests/fakecloud/databricks_access.py; a request is
+made by the user its token signs in as (`users`, token -> user name; otherwise USER, an admin).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from tests.fakecloud import databricks_access, databricks_jobs, serverless
 
 if TYPE_CHECKING:
     from tests.fakecloud.databricks_mlflow import DatabricksMlflow
@@ -78,6 +83,16 @@ class Workspace:
     outputs: dict[int, dict[str, Any]] = field(default_factory=dict)  # task run id -> output
     host: str = ""
     runner: NotebookRunner | None = None
+    caller: str = USER  # who the request being served signs in as
+    admins: set[str] = field(default_factory=lambda: {USER})  # the deployer: workspace admin
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group -> member user names
+    scope_acls: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> who -> level
+    secret_reads: list[tuple[str, str, str]] = field(default_factory=list)  # (user, scope, key)
+    file_permissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # a run's job token -> its user
+    jobs: dict[int, dict[str, Any]] = field(
+        default_factory=dict
+    )  # tests/fakecloud/databricks_jobs.py
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class NotebookJob:
     env: dict[str, str]
     user: str
     host: str
+    token: str = ""  # the run's own token, signing in as `user` (empty: the runner's default)
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,8 @@ class FakeDatabricks:
         # why a workspace's cluster cannot start (tests/fakecloud/databricks_storage_firewall.py)
         self.compute_blocked: Callable[[str], str | None] = lambda _host: None
         self.threads: list[threading.Thread] = []
+        self.users: dict[str, str] = {}  # token -> user name, for users other than USER
+        self.groups: dict[str, set[str]] = {}  # group -> members, every workspace's
 
     def handle(
         self, method: str, host: str, path: str, query: dict[str, str], body: Any, token: str
@@ -133,6 +151,8 @@ class FakeDatabricks:
         with self._lock:
             ws = self.workspaces.setdefault(host, Workspace(host=host))
             ws.runner = self.runner
+            ws.caller = ws.tokens.get(token) or self.users.get(token, USER)
+            ws.groups = self.groups
             route = _ROUTES.get((method, re.sub(r"^/api/2\.[012]/", "/", path)))
             if route is _submit_run:
                 answer, thread = _submit_run(ws, {**query, **(body or {})}, self._lock)
@@ -150,6 +170,9 @@ class FakeDatabricks:
             match = re.fullmatch(r"/api/2\.0/permissions/clusters/([^/]+)", path)
             if match:
                 return _cluster_permissions(ws, method, match.group(1), body or {})
+            match = re.fullmatch(r"/api/2\.0/permissions/files/([^/]+)", path)
+            if match:
+                return databricks_access.file_permissions(ws, method, match.group(1), body)
             return error(501, "NOT_IMPLEMENTED", f"the fake does not serve {method} {path}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -162,6 +185,9 @@ class FakeDatabricks:
                     "permissions": copy.deepcopy(ws.permissions),
                     "objects": sorted(ws.objects),
                     "runs": copy.deepcopy(ws.runs),
+                    "secret_reads": list(ws.secret_reads),
+                    "scope_acls": copy.deepcopy(ws.scope_acls),
+                    "file_permissions": copy.deepcopy(ws.file_permissions),
                 }
                 for host, ws in self.workspaces.items()
             }
@@ -185,6 +211,7 @@ def _create_scope(ws: Workspace, args: dict[str, Any]) -> Answer:
         return error(400, "RESOURCE_ALREADY_EXISTS", f"Scope {name} already exists!")
     backend = args.get("scope_backend_type", "DATABRICKS")
     ws.scopes[name] = {"name": name, "backend_type": backend}
+    databricks_access.scope_created(ws, name)
     return Answer(200, {})
 
 
@@ -198,6 +225,7 @@ def _delete_scope(ws: Workspace, args: dict[str, Any]) -> Answer:
         return error(404, "RESOURCE_DOES_NOT_EXIST", f"Scope {name} does not exist!")
     for key in [k for k in ws.secrets if k[0] == name]:
         del ws.secrets[key]
+    ws.scope_acls.pop(name, None)
     return Answer(200, {})
 
 
@@ -409,7 +437,13 @@ def _get_status(ws: Workspace, args: dict[str, Any]) -> Answer:
     if found is None:
         return error(404, "RESOURCE_DOES_NOT_EXIST", f"Path ({path}) doesn't exist.")
     return Answer(
-        200, {"path": path, "object_type": found["object_type"], "language": found.get("language")}
+        200,
+        {
+            "path": path,
+            "object_type": found["object_type"],
+            "language": found.get("language"),
+            "object_id": databricks_access.object_id(path),
+        },
     )
 
 
@@ -437,8 +471,13 @@ def _submit_run(
     task = tasks[0]
     if not task.get("task_key"):
         return error(400, "INVALID_PARAMETER_VALUE", "Missing required field: task_key"), None
+    spec: dict[str, Any] | None = None
+    if serverless.is_serverless(task):
+        spec, problem = serverless.environment(task, args)
+        if problem:
+            return error(400, "INVALID_PARAMETER_VALUE", problem), None
     cluster_id = task.get("existing_cluster_id", "")
-    if cluster_id not in ws.clusters:
+    if spec is None and cluster_id not in ws.clusters:
         return error(400, "INVALID_PARAMETER_VALUE", f"Cluster {cluster_id} does not exist"), None
     notebook = (task.get("notebook_task") or {}).get("notebook_path")
     if not notebook:
@@ -454,14 +493,24 @@ def _submit_run(
             {
                 "run_id": task_run_id,
                 "task_key": task["task_key"],
-                "existing_cluster_id": cluster_id,
+                **({"existing_cluster_id": cluster_id} if spec is None else {}),
+                **(
+                    {"environment_key": task["environment_key"]}
+                    if task.get("environment_key")
+                    else {}
+                ),
                 "notebook_task": task["notebook_task"],
                 "state": {"life_cycle_state": "PENDING"},
             }
         ],
     }
+    token = f"dapi-run-{run_id}"  # the run's notebook context signs in as its submitter
+    ws.tokens[token] = ws.caller
     thread = threading.Thread(
-        target=_execute, args=(ws, run_id, task_run_id, cluster_id, notebook, lock), daemon=True
+        target=_execute,
+        args=(ws, run_id, task_run_id, cluster_id, notebook, lock),
+        kwargs={"spec": spec, "user": ws.caller, "token": token},
+        daemon=True,
     )
     return Answer(200, {"run_id": run_id}), thread
 
@@ -473,6 +522,10 @@ def _execute(
     cluster_id: str,
     notebook: str,
     lock: threading.RLock,
+    *,
+    spec: dict[str, Any] | None = None,
+    user: str = USER,
+    token: str = "",
 ) -> None:
     def finish(life: str, result: str | None, message: str, output: dict[str, Any]) -> None:
         with lock:
@@ -486,13 +539,15 @@ def _execute(
     with lock:
         found = ws.objects.get(notebook)
         cluster = ws.clusters.get(cluster_id)
-        if found is None or found["object_type"] != "NOTEBOOK" or cluster is None:
+        computed = cluster is not None or spec is not None
+        if found is None or found["object_type"] != "NOTEBOOK" or not computed:
             missing = (
-                f"Notebook not found: {notebook}" if cluster else f"Cluster {cluster_id} is gone"
+                f"Notebook not found: {notebook}" if computed else f"Cluster {cluster_id} is gone"
             )
             finish("INTERNAL_ERROR", "FAILED", missing, {"error": missing})
             return
-        cluster["state"] = "RUNNING"  # a job run starts a terminated cluster
+        if cluster is not None:
+            cluster["state"] = "RUNNING"  # a job run starts a terminated cluster
         folder = _parent(notebook)
         files = {
             posixpath.relpath(path, folder)
@@ -500,11 +555,7 @@ def _execute(
             for path, obj in ws.objects.items()
             if path.startswith(folder.rstrip("/") + "/") and obj["object_type"] != "DIRECTORY"
         }
-        env = {
-            key: _resolve_secret(ws, str(value))
-            for key, value in (cluster.get("spark_env_vars") or {}).items()
-        }
-        env["DATABRICKS_RUNTIME_VERSION"] = str(cluster.get("spark_version", ""))
+        env = _compute_env(ws, cluster, spec)
         ws.runs[run_id]["state"] = {"life_cycle_state": "RUNNING", "state_message": ""}
         runner = ws.runner
     if runner is None:
@@ -515,7 +566,7 @@ def _execute(
             {"error": "no runner"},
         )
         return
-    job = NotebookJob(files, posixpath.relpath(notebook, folder) + ".py", env, USER, ws.host)
+    job = NotebookJob(files, posixpath.relpath(notebook, folder) + ".py", env, user, ws.host, token)
     try:
         result = runner(job)
     except Exception as crash:  # the runner itself broke: Databricks' internal error
@@ -530,6 +581,21 @@ def _execute(
             FAILED_TASK_MESSAGE,
             {"error": result.error, "error_trace": result.error_trace},
         )
+
+
+def _compute_env(
+    ws: Workspace, cluster: dict[str, Any] | None, spec: dict[str, Any] | None
+) -> dict[str, str]:
+    """The cluster's `spark_env_vars` (secrets resolved) and runtime; on serverless, no
+    cluster's (tests/fakecloud/serverless.py)."""
+    if cluster is None:
+        return serverless.serverless_env(spec or {})
+    env = {
+        key: _resolve_secret(ws, str(value))
+        for key, value in (cluster.get("spark_env_vars") or {}).items()
+    }
+    env["DATABRICKS_RUNTIME_VERSION"] = str(cluster.get("spark_version", ""))
+    return env
 
 
 def _resolve_secret(ws: Workspace, value: str) -> str:
@@ -584,5 +650,7 @@ _ROUTES: dict[tuple[str, str], Callable[[Workspace, dict[str, Any]], Answer]] = 
     ("POST", "/workspace/delete"): _delete_object,
     ("GET", "/jobs/runs/get"): _get_run,
     ("GET", "/jobs/runs/get-output"): _get_run_output,
+    **databricks_access.ROUTES,
+    **databricks_jobs.ROUTES,
 }
 _ROUTES[("POST", "/jobs/runs/submit")] = _submit_run  # type: ignore[assignment]  # needs the lock

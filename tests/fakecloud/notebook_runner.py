@@ -124,7 +124,7 @@ class LocalNotebookRunner:
             return {}
         return {
             "DATABRICKS_HOST": f"https://{job.host}",
-            "DATABRICKS_TOKEN": JOB_TOKEN,
+            "DATABRICKS_TOKEN": job.token or JOB_TOKEN,
             "REQUESTS_CA_BUNDLE": self.workspace.ca_file,
             ADDRESS_ENV: self.workspace.address,
         }

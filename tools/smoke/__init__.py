@@ -1,7 +1,7 @@
 """`make smoke STACK=<stack>`: prove a deployed stack end to end, with the caller's own login.
 
-    python -m tools.smoke --stack dev [--keep] [--timeout 2400] [--poll-seconds 10]
-                          [--batch-input URI]
+    python -m tools.smoke --stack dev [--compute cluster|serverless] [--keep] [--timeout 2400]
+                          [--poll-seconds 10] [--batch-input URI]
 
 Steps, one line each (pass, fail with the reason, or skipped with why), then a summary.
 The steps and their prerequisites are listed in tools/smoke/steps.py:
@@ -13,8 +13,11 @@ The steps and their prerequisites are listed in tools/smoke/steps.py:
                        under privateLink or databricksPrivateLink)
  5. databricks api     the workspace answers from here, and the caller signs in to it
  6. cluster            the stack's cluster carries the stack's MLflow URIs; started if terminated
+                       (not with --compute serverless)
  7. notebook upload    the example notebook and mlflow_setup, into a folder of the caller's
- 8. notebook run       a one-time run (Jobs runs/submit) on the stack's cluster, waited for
+ 8. notebook run       a one-time run (Jobs runs/submit) on the stack's cluster or on serverless
+                       compute (--compute serverless: the notebook finds the published outputs),
+                       waited for
  9. mlflow run         the run the notebook made, its parameter and metric, read through MLflow
                        (dual: from the Databricks workspace and from the linked AzureML one)
 10. model version      the version the notebook registered, in the stack's registry, by the

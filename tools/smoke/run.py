@@ -26,6 +26,7 @@ from tools.smoke.deployment import DeploymentSteps
 from tools.smoke.services import Services
 from tools.smoke.serving import ServingSteps
 from tools.smoke.steps import PREREQUISITES, STEPS
+from tools.smoke.submit import CLUSTER, COMPUTES
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
@@ -42,6 +43,7 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
     keep: bool = False
     timeout: float = DEFAULT_TIMEOUT
     batch_input: str | None = None
+    compute: str = CLUSTER  # where the notebook runs: the stack's cluster or serverless
     poll_seconds: float = POLL_SECONDS
     raw: dict[str, Any] = field(default_factory=dict)
     outputs: StackOutputs | None = None
@@ -154,6 +156,7 @@ def main(
         timeout=args.timeout,
         batch_input=args.batch_input,
         poll_seconds=args.poll_seconds,
+        compute=args.compute,
     )
     return smoke.run()
 
@@ -183,6 +186,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_seconds,
         default=POLL_SECONDS,
         help=f"seconds between polls of the cluster and the run (default {POLL_SECONDS:.0f})",
+    )
+    parser.add_argument(
+        "--compute",
+        choices=COMPUTES,
+        default=CLUSTER,
+        help="run the notebook on the stack's cluster (default) or on serverless compute",
     )
     parser.add_argument(
         "--batch-input",

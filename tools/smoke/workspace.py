@@ -19,6 +19,7 @@ from tools.smoke.base import (
     b64,
     state_of,
 )
+from tools.smoke.submit import SERVERLESS, environments, task_fields
 
 if TYPE_CHECKING:
     from tools.smoke.run import Smoke
@@ -68,6 +69,9 @@ class WorkspaceSteps:
                 "run `pulumi up`"
             )
         state = state_of(cluster.state)
+        if self.compute == SERVERLESS:
+            state = state.lower()
+            return f"{cluster_id} {state}, MLflow settings match the stack (run on serverless)"
         if state == "RUNNING":
             return f"{cluster_id} running, MLflow settings match the stack"
         if state in ("TERMINATED", "TERMINATING"):
@@ -79,7 +83,10 @@ class WorkspaceSteps:
 
     def step_upload(self: Smoke) -> str:
         stamp = datetime.fromtimestamp(self.services.wall_clock(), UTC).strftime("%Y%m%d-%H%M%S")
-        self.folder = f"/Users/{self.user}/databricks-azureml-smoke/{self.stack}-{stamp}"
+        # a folder of its own per run, unless one is set (tools/smoke/job.py: the job's)
+        self.folder = (
+            self.folder or f"/Users/{self.user}/databricks-azureml-smoke/{self.stack}-{stamp}"
+        )
         from databricks.sdk.service.workspace import ImportFormat, Language
 
         workspace = self.client.workspace
@@ -109,17 +116,11 @@ class WorkspaceSteps:
 
         out = self._out()
         self.submitted_ms = int(self.services.wall_clock() * 1000)
+        fields = task_fields(str(self.notebook_path), self.compute, out.cluster_id)
         waiter = self.client.jobs.submit(
-            run_name=f"databricks-azureml smoke ({self.stack})",
-            tasks=[
-                jobs.SubmitTask(
-                    task_key="track_with_azureml",
-                    existing_cluster_id=str(out.cluster_id),
-                    notebook_task=jobs.NotebookTask(
-                        notebook_path=str(self.notebook_path), source=jobs.Source.WORKSPACE
-                    ),
-                )
-            ],
+            run_name=f"databricks-azureml smoke ({self.stack}, {self.compute})",
+            tasks=[jobs.SubmitTask(**fields)],
+            environments=environments(self.compute),
             timeout_seconds=int(self.timeout),
         )
         self.job_run_id = int(waiter.run_id)

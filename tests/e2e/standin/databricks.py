@@ -1,6 +1,7 @@
 """`pulumi-resource-databricks`: the stand-in for the Databricks provider.
 
-Secret scopes, secrets, clusters, cluster libraries and cluster permissions through the
+Secret scopes, secrets, secret ACLs, clusters, cluster libraries, workspace folders and files,
+and cluster and workspace file permissions through the
 Databricks REST API (2.0 and 2.1), as the real provider calls it. The provider's `host` is the
 workspace URL that ARM returned; it authenticates as the real provider does with
 `azure_workspace_resource_id`: an Azure CLI token for the AzureDatabricks application and the
@@ -29,6 +30,9 @@ SECRET = "databricks:index/secret:Secret"
 CLUSTER = "databricks:index/cluster:Cluster"
 PERMISSIONS = "databricks:index/permissions:Permissions"
 LIBRARY = "databricks:index/library:Library"
+DIRECTORY = "databricks:index/directory:Directory"
+WORKSPACE_FILE = "databricks:index/workspaceFile:WorkspaceFile"
+SECRET_ACL = "databricks:index/secretAcl:SecretAcl"
 PRINCIPALS = {"groupName": "group_name", "userName": "user_name"}
 PRINCIPALS["servicePrincipalName"] = "service_principal_name"
 
@@ -118,8 +122,11 @@ class Databricks(StandInProvider):
             SCOPE: ("name", "backendType"),
             SECRET: ("scope", "key"),
             CLUSTER: (),
-            PERMISSIONS: ("clusterId",),
+            PERMISSIONS: ("clusterId", "workspaceFilePath"),
             LIBRARY: ("clusterId", "pypi"),
+            DIRECTORY: ("path",),
+            WORKSPACE_FILE: ("path",),
+            SECRET_ACL: ("scope", "principal"),
         }.get(type_, ())
 
     # --- create ----------------------------------------------------------------------------
@@ -143,6 +150,8 @@ class Databricks(StandInProvider):
             return cluster_id, self._cluster_outputs(cluster_id, inputs)
         if type_ == PERMISSIONS:
             return self._put_permissions(inputs)
+        if type_ in (DIRECTORY, WORKSPACE_FILE, SECRET_ACL):
+            return self._create_workspace_object(type_, inputs)
         if type_ == LIBRARY:
             self._install(
                 inputs["clusterId"], [{k: v for k, v in inputs.items() if k != "clusterId"}]
@@ -179,17 +188,50 @@ class Databricks(StandInProvider):
         }
 
     def _put_permissions(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        cluster_id = inputs.get("clusterId")
-        if not cluster_id:
-            raise ProviderError("databricks stand-in: only cluster permissions are modelled")
         acl = []
         for control in inputs.get("accessControls") or []:
             entry = {rest: control[sdk] for sdk, rest in PRINCIPALS.items() if sdk in control}
             entry["permission_level"] = control.get("permissionLevel")
             acl.append(entry)
+        if inputs.get("workspaceFilePath"):
+            # by path: the provider looks the file's object id up first (workspace/get-status)
+            file_id = self._object_id(inputs["workspaceFilePath"])
+            self.call("PUT", f"/api/2.0/permissions/files/{file_id}",
+                      {"access_control_list": acl})  # fmt: skip
+            return f"/files/{file_id}", {**inputs, "objectType": "file"}
+        cluster_id = inputs.get("clusterId")
+        if not cluster_id:
+            raise ProviderError("databricks stand-in: cluster and file permissions only")
         self.call("PUT", f"/api/2.0/permissions/clusters/{quote(cluster_id)}",
                   {"access_control_list": acl})  # fmt: skip
         return f"/clusters/{cluster_id}", {**inputs, "objectType": "cluster"}
+
+    def _object_id(self, path: str) -> int:
+        found = self.call("GET", f"/api/2.0/workspace/get-status?path={quote(path)}")
+        return int(found["object_id"])
+
+    def _create_workspace_object(
+        self, type_: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """A folder (workspace/mkdirs), a file (workspace/import, AUTO: not a notebook without
+        the notebook header) or a scope ACL (secrets/acls/put), as the provider writes them."""
+        if type_ == SECRET_ACL:
+            self.call("POST", "/api/2.0/secrets/acls/put", {
+                "scope": inputs["scope"], "principal": inputs["principal"],
+                "permission": inputs["permission"],
+            })  # fmt: skip
+            return f"{inputs['scope']}|||{inputs['principal']}", dict(inputs)
+        path = inputs["path"]
+        if type_ == DIRECTORY:
+            self.call("POST", "/api/2.0/workspace/mkdirs", {"path": path})
+        else:
+            self.call("POST", "/api/2.0/workspace/import", {
+                "path": path, "format": "AUTO", "overwrite": True,
+                "content": inputs.get("contentBase64", ""),
+            })  # fmt: skip
+        host = str(self.config.get("host", "")).rstrip("/")
+        extra = {"workspacePath": f"/Workspace{path}", "url": f"{host}/#workspace{path}"}
+        return path, {**inputs, "objectId": self._object_id(path), **extra}
 
     # --- read, update, delete --------------------------------------------------------------
 
@@ -207,6 +249,9 @@ class Databricks(StandInProvider):
             answer = self.api("GET", f"/api/2.0/secrets/list?scope={quote(scope)}")
             keys = (answer.body or {}).get("secrets") or [] if answer.status == 200 else []
             return state if any(s["key"] == key for s in keys) else None
+        if type_ in (DIRECTORY, WORKSPACE_FILE):
+            answer = self.api("GET", f"/api/2.0/workspace/get-status?path={quote(id_)}")
+            return None if answer.status >= 400 else state
         return state
 
     def update(
@@ -228,6 +273,8 @@ class Databricks(StandInProvider):
             return self._secret_outputs(news)
         if type_ == PERMISSIONS:
             return self._put_permissions(news)[1]
+        if type_ in (WORKSPACE_FILE, SECRET_ACL):  # import with overwrite; acls/put replaces
+            return self._create_workspace_object(type_, news)[1]
         return news
 
     def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
@@ -241,9 +288,17 @@ class Databricks(StandInProvider):
             scope, key = id_.split("|", 1)
             answer = self.api("POST", "/api/2.0/secrets/delete", {"scope": scope, "key": key})
         elif type_ == PERMISSIONS:
-            cluster_id = id_.rsplit("/", 1)[-1]
-            answer = self.api("PUT", f"/api/2.0/permissions/clusters/{quote(cluster_id)}",
+            kind, object_id = id_.strip("/").split("/", 1)
+            answer = self.api("PUT", f"/api/2.0/permissions/{kind}/{quote(object_id)}",
                               {"access_control_list": []})  # fmt: skip
+        elif type_ in (DIRECTORY, WORKSPACE_FILE):
+            recursive = bool(state.get("deleteRecursive"))
+            answer = self.api("POST", "/api/2.0/workspace/delete",
+                              {"path": id_, "recursive": recursive})  # fmt: skip
+        elif type_ == SECRET_ACL:
+            scope, principal = id_.split("|||", 1)
+            answer = self.api("POST", "/api/2.0/secrets/acls/delete",
+                              {"scope": scope, "principal": principal})  # fmt: skip
         else:
             return
         # Gone already (or its workspace is): nothing left to delete.

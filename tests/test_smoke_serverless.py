@@ -1,0 +1,98 @@
+"""`make smoke COMPUTE=serverless` on the loopback cloud: the notebook runs with no cluster, finds
+the outputs the stack published and reads the service principal from the stack's secret scope."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.fakecloud.databricks import USER
+from tests.fakecloud.notebook_runner import LocalNotebookRunner
+from tests.test_smoke import (
+    ROOT,
+    _pycache,
+    cloud,
+    deploy,
+    mlflow_state,
+    run_smoke,
+    server,
+    services_for,
+    verdicts,
+)
+
+__all__ = ["cloud", "mlflow_state", "server"]  # fixtures, used by name
+
+# The example notebook's MLflow calls, with the helper it uses on any compute.
+NOTEBOOK = """# Databricks notebook source
+import mlflow
+import mlflow_setup
+from sklearn.dummy import DummyClassifier
+
+EXPERIMENT = "track-with-azureml"
+MODEL_NAME = "track-with-azureml-classifier"
+
+outputs = mlflow_setup.configure()
+mlflow.set_experiment(mlflow_setup.experiment_name(outputs, EXPERIMENT, user="x"))
+with mlflow.start_run():
+    mlflow.log_param("epochs", 20)
+    mlflow.log_metric("accuracy", 0.9)
+    model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
+    mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL_NAME)
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "mlflow_setup", tmp_path / "mlflow_setup", ignore=_pycache)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "track_with_azureml.py").write_text(NOTEBOOK)
+    return tmp_path
+
+
+def publish(cloud, outputs: dict) -> str:
+    """What `pulumi up` writes in the workspace (components/published_outputs.py)."""
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    scope = outputs["secretScope"]
+
+    def call(path: str, body: dict) -> None:
+        answer = cloud.databricks.handle("POST", host, path, {}, body, "token")
+        assert answer.status == 200, answer.body
+
+    call("/api/2.0/workspace/mkdirs", {"path": "/Shared/databricks-azureml/dev"})
+    content = json.dumps({**outputs, "secretScopeReaders": []}).encode()
+    call("/api/2.0/workspace/import", {"path": "/Shared/databricks-azureml/dev/outputs.json",
+         "format": "AUTO", "content": base64.b64encode(content).decode()})  # fmt: skip
+    call("/api/2.0/secrets/scopes/create", {"scope": scope})
+    for key, value in (("azure-tenant-id", "t"), ("azure-client-id", "c"),
+                       ("azure-client-secret", "s")):  # fmt: skip
+        call("/api/2.0/secrets/put", {"scope": scope, "key": key, "string_value": value})
+    return host
+
+
+def test_serverless_smoke_passes_without_the_cluster_reading_the_secret_from_the_scope(
+    cloud, project: Path
+) -> None:
+    outputs = deploy(cloud)
+    host = publish(cloud, outputs)
+    runner = cloud.databricks.runner
+    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, runner.server_uri, workspace=cloud)
+    cluster = cloud.databricks.workspaces[host].clusters[outputs["clusterId"]]
+    cluster["state"] = "TERMINATED"
+
+    code, lines = run_smoke(services_for(cloud, outputs, project), "--compute", "serverless")
+
+    assert code == 0, "\n".join(lines + cloud.databricks.runner.logs[-1:])
+    assert verdicts(lines)["notebook run"] == verdicts(lines)["model version"] == "pass"
+    assert cluster["state"] == "TERMINATED"  # not started: the run needs no cluster
+    ws = cloud.databricks.workspaces[host]
+    [run] = ws.runs.values()
+    assert "existing_cluster_id" not in run["tasks"][0]
+    assert (USER, "mlflow-smoke-scope", "azure-client-secret") in ws.secret_reads
+    assert (
+        "the service principal c from secret scope 'mlflow-smoke-scope'"
+        in (cloud.databricks.runner.logs[-1])
+    )
