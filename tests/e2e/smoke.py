@@ -9,14 +9,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.e2e.conftest import Deployer, Result
+from tests.e2e.helpers import outputs
 from tests.fakecloud.dns import DATABRICKS_DOMAIN
-from tests.fakecloud.local_mlflow import Server, start_server, stop
+from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
 from tests.fakecloud.mlflow_routes import ROUTES_ENV
+from tests.fakecloud.notebook_runner import LocalNotebookRunner
+from tests.fakecloud.serve import FakeCloud
 
 VERDICTS = ("pass ", "FAIL ", "skipped ")
 SITE = Path(__file__).resolve().parent / "standin" / "site"  # sitecustomize: DNS and routes
 # The fake starts a cluster and ends a run within a second: poll it every second, not every 10.
-SMOKE_ARGS = "SMOKE_ARGS=--timeout 600 --poll-seconds 1"
+SMOKE_ARGS = ("--timeout", "600", "--poll-seconds", "1")
 # A smoke run that passes on a stack without serving, step by step (tools/smoke/steps.py).
 PASSED_WITHOUT_SERVING = [
     "pass    stack outputs",
@@ -52,10 +55,17 @@ def mlflow_servers(
 
 
 def make_smoke(
-    deployer: Deployer, routes: dict[str, str], *, ok: bool, resolved: tuple[str, ...] = ()
+    deployer: Deployer,
+    routes: dict[str, str],
+    *,
+    ok: bool | None,
+    resolved: tuple[str, ...] = (),
+    make_args: tuple[str, ...] = (),
+    smoke_args: tuple[str, ...] = (),
 ) -> Result:
-    """`make smoke STACK=dev` as a user runs it, with these MLflow routes; the workspace names
-    and the `resolved` domains resolve to loopback here (sitecustomize), so no proxy for them."""
+    """`make smoke STACK=dev [make_args]` as a user runs it, with these MLflow routes and
+    `smoke_args` after the rig's own; the workspace names and the `resolved` domains resolve to
+    loopback here (sitecustomize), so no proxy for them. `ok=None`: any exit code."""
     no_proxy = ",".join((deployer.env["NO_PROXY"], DATABRICKS_DOMAIN, *resolved))
     env = {
         **deployer.env,
@@ -64,7 +74,10 @@ def make_smoke(
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         "NO_PROXY": no_proxy,
     }
-    return Deployer(deployer.workdir, env).run("make", "smoke", "STACK=dev", SMOKE_ARGS, ok=ok)
+    args = "SMOKE_ARGS=" + " ".join((*SMOKE_ARGS, *smoke_args))
+    return Deployer(deployer.workdir, env).run(
+        "make", "smoke", "STACK=dev", *make_args, args, ok=ok
+    )
 
 
 def step_lines(result: Result) -> list[str]:
@@ -81,3 +94,21 @@ def failed_step(result: Result) -> str:
     """The one FAIL line."""
     [failed] = [line for line in step_lines(result) if line.startswith("FAIL")]
     return failed
+
+
+def up_with_mlflow(
+    deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
+) -> tuple[dict, Server, LocalNotebookRunner]:
+    """`pulumi up`, then the workspaces' MLflow servers (Databricks', AzureML's) behind the fake
+    Databricks and a notebook runner whose notebooks sign in to the workspace: (the stack
+    outputs, the AzureML workspace's server, the runner)."""
+    deployer.pulumi("up", "--yes", "--skip-preview")
+    raw = outputs(deployer)
+    databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
+    aml_id = raw["amlWorkspaceId"].lower()
+    cloud.serve_mlflow(
+        databricks.uri, lambda linked: azureml.uri if linked.lower() == aml_id else None
+    )
+    runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
+    cloud.databricks.runner = runner
+    return raw, azureml, runner

@@ -19,9 +19,9 @@ import pytest
 
 from tests.e2e import smoke as rig
 from tests.e2e.conftest import Deployer, Result
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.e2e.helpers import init_stack, set_service_principal
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
-from tests.fakecloud.local_mlflow import Server, wait_healthy
+from tests.fakecloud.local_mlflow import Server
 from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
 from tests.fakecloud.serve import FakeCloud
 from tests.fakecloud.unity_catalog import ALL_USERS
@@ -58,28 +58,11 @@ def then(runner: LocalNotebookRunner, after: Callable[[], None]) -> Callable[...
     return run
 
 
-def up_with_mlflow(
-    deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
-) -> tuple[dict, Server, LocalNotebookRunner]:
-    """`pulumi up`, then the workspaces' MLflow servers behind the fake Databricks and its
-    notebook runner: (the stack outputs, the AzureML workspace's server, the runner)."""
-    deployer.pulumi("up", "--yes")
-    raw = outputs(deployer)
-    databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
-    aml_id = raw["amlWorkspaceId"].lower()
-    cloud.serve_mlflow(
-        databricks.uri, lambda linked: azureml.uri if linked.lower() == aml_id else None
-    )
-    runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
-    cloud.databricks.runner = runner
-    return raw, azureml, runner
-
-
 def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_version(
     deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
 ) -> None:
     init_stack(deployer, cloud)  # the README's lines: no trackingMode, no modelRegistry
-    raw, azureml, runner = up_with_mlflow(deployer, cloud, servers)
+    raw, azureml, runner = rig.up_with_mlflow(deployer, cloud, servers)
 
     passed = smoke(deployer, cloud, azureml, ok=True)
 
@@ -116,7 +99,7 @@ def test_dual_tracking_with_the_azureml_registry_passes_smoke_with_the_version_i
     init_stack(deployer, cloud)
     set_service_principal(deployer)  # the cluster signs in to the AzureML registry with it
     deployer.pulumi("config", "set", "databricks-azureml:modelRegistry", "azureml")
-    raw, azureml, runner = up_with_mlflow(deployer, cloud, servers)
+    raw, azureml, runner = rig.up_with_mlflow(deployer, cloud, servers)
 
     passed = smoke(deployer, cloud, azureml, ok=True)
 

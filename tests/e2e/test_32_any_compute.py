@@ -16,16 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e import smoke as rig
 from tests.e2e.conftest import Deployer, Result
-from tests.e2e.helpers import init_stack, outputs, set_service_principal
-from tests.fakecloud.dns import DATABRICKS_DOMAIN
-from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
-from tests.fakecloud.mlflow_routes import ROUTES_ENV
+from tests.e2e.helpers import init_stack, set_service_principal
+from tests.fakecloud.local_mlflow import Server
 from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
-SITE = Path(__file__).resolve().parent / "standin" / "site"  # sitecustomize: DNS and routes
 PUBLISHED = "/Shared/databricks-azureml/dev/outputs.json"
 DEPLOYER = "deployer@contoso.com"  # the fake's admin and every az token's user
 OUTSIDER = "mallory@contoso.com"
@@ -34,45 +32,22 @@ OUTSIDER = "mallory@contoso.com"
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     """(behind the Databricks workspace's MLflow, behind the AzureML workspace's)."""
-    started = [
-        start_server(tmp_path / "dbx-mlflow", serve_artifacts=False),
-        start_server(tmp_path / "aml-mlflow", serve_artifacts=False),
-    ]
-    try:
-        yield started[0], started[1]
-    finally:
-        for server in started:
-            stop(server.process)
-
-
-def deployed(deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]) -> dict:
-    """`pulumi up`, then the workspaces' MLflow and a runner whose notebooks sign in to the
-    workspace (the SDK reads the published file and the scope with the run's token)."""
-    deployer.pulumi("up", "--yes", "--skip-preview")
-    raw = outputs(deployer)
-    databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
-    aml_id = raw["amlWorkspaceId"].lower()
-    cloud.serve_mlflow(
-        databricks.uri, lambda linked: azureml.uri if linked.lower() == aml_id else None
-    )
-    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
-    return raw
+    with rig.mlflow_servers(tmp_path, "dbx-mlflow", "aml-mlflow") as [databricks, azureml]:
+        yield databricks, azureml
 
 
 def smoke(deployer: Deployer, cloud: FakeCloud, compute: str, *extra: str) -> Result:
-    """`make smoke COMPUTE=<compute>` as a user runs it (see test_28_default_smoke.py)."""
+    """`make smoke COMPUTE=<compute>` as a user runs it (tests/e2e/smoke.py)."""
     runner = cloud.databricks.runner
     assert isinstance(runner, LocalNotebookRunner)
-    env = {
-        **deployer.env,
-        "PYTHONPATH": str(SITE),
-        ROUTES_ENV: json.dumps(mlflow_routes(cloud.arm, runner.server_uri, databricks=False)),
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "NO_PROXY": f"{deployer.env['NO_PROXY']},{DATABRICKS_DOMAIN},.core.windows.net",
-    }
-    args = " ".join(("--timeout 600", *extra))
-    result = Deployer(deployer.workdir, env).run(
-        "make", "smoke", "STACK=dev", f"COMPUTE={compute}", f"SMOKE_ARGS={args}", ok=None
+    routes = mlflow_routes(cloud.arm, runner.server_uri, databricks=False)
+    result = rig.make_smoke(
+        deployer,
+        routes,
+        ok=None,
+        resolved=(".core.windows.net",),
+        make_args=(f"COMPUTE={compute}",),
+        smoke_args=extra,
     )
     assert result.code == 0, result.output + "\n".join(runner.logs[-1:])
     assert "smoke passed: 10 passed, 0 failed, 3 skipped (dev)" in result.stdout
@@ -92,7 +67,7 @@ def test_the_default_stack_passes_smoke_on_serverless_and_on_its_cluster(
     deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
 ) -> None:
     init_stack(deployer, cloud)
-    raw = deployed(deployer, cloud, servers)
+    raw, _, _ = rig.up_with_mlflow(deployer, cloud, servers)
     ws = workspace_of(cloud, raw)
     published = json.loads(ws.objects[PUBLISHED]["content"])
     assert published["clusterId"] == raw["clusterId"]
@@ -118,7 +93,7 @@ def test_an_exclusive_stack_reads_the_secret_from_the_scope_and_refuses_an_outsi
     pulumi("config", "set", "databricks-azureml:trackingMode", "exclusive")
     set_service_principal(deployer)
     pulumi("config", "set", "--path", "databricks-azureml:cluster.users[0]", "data-scientists")
-    raw = deployed(deployer, cloud, servers)
+    raw, _, _ = rig.up_with_mlflow(deployer, cloud, servers)
     ws = workspace_of(cloud, raw)
     scope = raw["secretScope"]
     assert ws.scope_acls[scope]["data-scientists"] == "READ"
