@@ -55,7 +55,6 @@ from components.serverless_connectivity import (
     ServerlessConnectivityArgs,
     ncc_name,
     rule_targets,
-    serverless_blocked,
 )
 from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
@@ -70,6 +69,7 @@ from core.config import (
     endpoint_name,
 )
 from core.config.enums import PrivateDnsMode
+from core.serverless import serverless_blocked
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
     MODEL_SCHEMA_OUTPUT,

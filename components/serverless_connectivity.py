@@ -36,10 +36,8 @@ from pulumi import dynamic
 from arm.cloud import CloudConfig, read_cloud_config
 from arm.provider import ArmProvider, cloud_inputs
 from core import naming
+from core.serverless import AML_GROUP, STORAGE_GROUP
 
-# Group ids (private link sub-resources) of the targets.
-AML_GROUP = "amlworkspace"
-STORAGE_GROUP = "blob"
 # api-versions of the targets' private endpoint connections (see the module docstring).
 CONNECTION_API_VERSIONS = {
     "microsoft.storage/storageaccounts": "2023-05-01",
@@ -54,21 +52,6 @@ def ncc_name(prefix: str, stack: str, suffix: str) -> str:
     account holds NCCs of many subscriptions)."""
     head = f"{prefix}-{naming.stack_slug(stack)}"[: NCC_NAME_LENGTH - len(suffix) - 1]
     return f"{head.rstrip('-')}-{suffix}"
-
-
-def serverless_blocked(region: str) -> str:
-    """What a private-link stack without `databricksAccount` says: serverless notebooks cannot
-    track to it, and what an account admin creates instead."""
-    return (
-        "serverless notebooks cannot track to this private stack: serverless compute does not "
-        "run in the stack's VNet and reaches the private AzureML workspace only through a "
-        "network connectivity configuration (NCC). Set databricksAccount.accountId (and run "
-        "`pulumi up` as a Databricks account admin), or have an account admin create, in the "
-        f"account console: an NCC in {region}; its private endpoint rules to the AzureML "
-        f"workspace (group {AML_GROUP}) and to its storage account (group {STORAGE_GROUP}); the "
-        "approval of both private endpoint connections on those resources; and the NCC attached "
-        "to this Databricks workspace (Learn, Configure private connectivity to Azure resources)"
-    )
 
 
 def rule_targets(

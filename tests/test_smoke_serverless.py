@@ -96,3 +96,24 @@ def test_serverless_smoke_passes_without_the_cluster_reading_the_secret_from_the
         "the service principal c from secret scope 'mlflow-smoke-scope'"
         in (cloud.databricks.runner.logs[-1])
     )
+
+
+def test_serverless_smoke_on_a_private_stack_without_an_ncc_fails_at_the_run_naming_the_ncc(
+    cloud, project: Path
+) -> None:
+    outputs = {**deploy(cloud), "privateLink": True}
+    with cloud.arm._lock:  # the private workspace, as privateLink deploys it
+        aml = cloud.arm.resources[outputs["amlWorkspaceId"].lower()]
+        aml["properties"]["publicNetworkAccess"] = "Disabled"
+    publish(cloud, outputs)
+    runner = cloud.databricks.runner
+    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, runner.server_uri, workspace=cloud)
+
+    code, lines = run_smoke(services_for(cloud, outputs, project), "--compute", "serverless")
+
+    assert code != 0
+    assert verdicts(lines)["notebook run"] == "FAIL"
+    [failed] = [line for line in lines if line.startswith("FAIL    notebook run")]
+    assert "Connection refused" in failed  # MLflow's first call to the private workspace
+    assert "serverless notebooks cannot track to this private stack" in failed
+    assert "an NCC in westeurope" in failed

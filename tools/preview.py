@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from pulumi.output import Unknown
 
-from components.serverless_connectivity import serverless_blocked
 from core.placeholders import preview_warning
+from core.serverless import serverless_blocked
 from core.stack_file import SECRET, read_stack_config
 from tools import borrowed
 from tools.exposure import exposures, summary

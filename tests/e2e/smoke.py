@@ -62,8 +62,9 @@ def make_smoke(
     resolved: tuple[str, ...] = (),
     make_args: tuple[str, ...] = (),
     smoke_args: tuple[str, ...] = (),
+    stack: str = "dev",
 ) -> Result:
-    """`make smoke STACK=dev [make_args]` as a user runs it, with these MLflow routes and
+    """`make smoke STACK=<stack> [make_args]` as a user runs it, with these MLflow routes and
     `smoke_args` after the rig's own; the workspace names and the `resolved` domains resolve to
     loopback here (sitecustomize), so no proxy for them. `ok=None`: any exit code."""
     no_proxy = ",".join((deployer.env["NO_PROXY"], DATABRICKS_DOMAIN, *resolved))
@@ -75,9 +76,8 @@ def make_smoke(
         "NO_PROXY": no_proxy,
     }
     args = "SMOKE_ARGS=" + " ".join((*SMOKE_ARGS, *smoke_args))
-    return Deployer(deployer.workdir, env).run(
-        "make", "smoke", "STACK=dev", *make_args, args, ok=ok
-    )
+    make = ("make", "smoke", f"STACK={stack}", *make_args, args)
+    return Deployer(deployer.workdir, env).run(*make, ok=ok)
 
 
 def step_lines(result: Result) -> list[str]:
@@ -104,6 +104,14 @@ def up_with_mlflow(
     outputs, the AzureML workspace's server, the runner)."""
     deployer.pulumi("up", "--yes", "--skip-preview")
     raw = outputs(deployer)
+    return raw, *serve_mlflow(cloud, raw, servers)
+
+
+def serve_mlflow(
+    cloud: FakeCloud, raw: dict, servers: tuple[Server, Server]
+) -> tuple[Server, LocalNotebookRunner]:
+    """The deployed stack's workspaces' MLflow servers behind the fake Databricks, and its
+    notebook runner: (the AzureML workspace's server, the runner)."""
     databricks, azureml = (wait_healthy(server, timeout=300) for server in servers)
     aml_id = raw["amlWorkspaceId"].lower()
     cloud.serve_mlflow(
@@ -111,4 +119,4 @@ def up_with_mlflow(
     )
     runner = LocalNotebookRunner(cloud.arm, azureml.uri, workspace=cloud)
     cloud.databricks.runner = runner
-    return raw, azureml, runner
+    return azureml, runner

@@ -4,16 +4,22 @@ Without `databricksAccount` the preview says serverless notebooks cannot track t
 what an account admin must create. With it, `up` creates the network connectivity configuration
 through the account API, its private endpoint rules to the AzureML workspace and its storage,
 approves the connections they leave on those resources and binds the NCC to the workspace; the
-fake then lets serverless compute reach AzureML. A preview after it plans nothing; `destroy`
+fake then lets serverless compute reach AzureML, and `make smoke COMPUTE=serverless` passes. A preview after it plans nothing; `destroy`
 removes the NCC and its rules.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from tests.e2e import smoke as rig
 from tests.e2e.conftest import Deployer
 from tests.e2e.helpers import init_stack, outputs, set_service_principal
+from tests.fakecloud.local_mlflow import Server
+from tests.fakecloud.notebook_runner import mlflow_routes
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +38,15 @@ def _connections(cloud: FakeCloud) -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """(behind the Databricks workspace's MLflow, behind the AzureML workspace's)."""
+    with rig.mlflow_servers(tmp_path, "dbx-mlflow", "aml-mlflow") as [databricks, azureml]:
+        yield databricks, azureml
+
+
 def test_private_stack_gives_serverless_compute_an_approved_ncc_or_says_it_cannot(
-    deployer: Deployer, cloud: FakeCloud
+    deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
 ) -> None:
     pulumi = deployer.pulumi
     init_stack(deployer, cloud, "private")
@@ -66,6 +79,16 @@ def test_private_stack_gives_serverless_compute_an_approved_ncc_or_says_it_canno
     assert cloud.account.serverless_reaches(
         result["databricksWorkspaceUrl"], result["amlWorkspaceId"]
     )
+    # the notebook on serverless reaches the private AzureML workspace through the NCC
+    azureml, runner = rig.serve_mlflow(cloud, result, servers)
+    routes = mlflow_routes(cloud.arm, azureml.uri, databricks=False)
+    smoke = rig.make_smoke(
+        deployer, routes, ok=None, make_args=("COMPUTE=serverless",), stack="private"
+    )
+    assert smoke.code == 0, smoke.output + "\n".join(runner.logs[-1:])
+    assert "pass    private endpoints" in smoke.stdout
+    assert "(run on serverless)" in smoke.stdout
+    assert ", 0 failed, " in smoke.stdout
 
     pulumi("preview", "--expect-no-changes")
 

@@ -106,6 +106,7 @@ class NotebookJob:
     user: str
     host: str
     token: str = ""  # the run's own token, signing in as `user` (empty: the runner's default)
+    serverless: bool = False  # on serverless compute: outside the stack's VNet
 
 
 @dataclass(frozen=True)
@@ -566,7 +567,10 @@ def _execute(
             {"error": "no runner"},
         )
         return
-    job = NotebookJob(files, posixpath.relpath(notebook, folder) + ".py", env, user, ws.host, token)
+    job = NotebookJob(
+        files, posixpath.relpath(notebook, folder) + ".py", env, user, ws.host, token,
+        serverless=spec is not None,
+    )  # fmt: skip
     try:
         result = runner(job)
     except Exception as crash:  # the runner itself broke: Databricks' internal error

@@ -14,9 +14,9 @@ Between processes the routes travel as JSON in DATABRICKS_AZUREML_FAKE_MLFLOW_RO
 
 For `azureml://` registries the builder keeps what the plugin's registry store adds to MLflow's
 (azureml-mlflow, azureml/mlflow/_store/model_registry/model_registry.py, `create_model_version`):
-a `file://` source is a local MLflow model folder, refused with a run id and without an
-MLmodel, uploaded to the workspace's artifact store (`LocalUpload/<container>/<folder name>`)
-and registered from there. Here that store is the loopback server's artifact root.
+a `file://` source (no run id) is a local MLflow model folder, refused without an MLmodel,
+uploaded to the workspace's artifact store (`LocalUpload/<container>/<folder name>`) and
+registered from there. Here that store is the loopback server's artifact root.
 """
 
 from __future__ import annotations
@@ -54,13 +54,11 @@ def target(routes: Mapping[str, str], store_uri: str) -> str:
 UPLOADS = "/api/2.0/mlflow-artifacts/artifacts/LocalUpload"  # where the plugin's uploads land
 
 
-def upload_local_model(source: str, run_id: str | None, server: str) -> str:
+def upload_local_model(source: str, server: str) -> str:
     """The azureml-mlflow plugin's handling of a `file://` model version source, against the
     loopback `server`: the uploaded folder's URI, or the plugin's ValueError."""
     from mlflow.store.artifact.http_artifact_repo import HttpArtifactRepository
 
-    if run_id is not None:
-        raise ValueError(f'"run_id={run_id}" provided when registering local file.')
     folder = Path(source.removeprefix("file://"))
     if not (folder / "MLmodel").is_file():
         raise ValueError(
@@ -99,8 +97,10 @@ def install(routes: Mapping[str, str]) -> Callable[[], None]:
         def create_model_version(
             self, name: str, source: str, run_id: str | None = None, *args: Any, **kwargs: Any
         ) -> Any:
-            if source.startswith("file://"):
-                source = upload_local_model(source, run_id, self.server)
+            # With a run id, a file:// source is that run's artifact folder on a server that
+            # lets clients write artifacts themselves: AzureML's azureml:// run artifacts here.
+            if source.startswith("file://") and run_id is None:
+                source = upload_local_model(source, self.server)
             return super().create_model_version(name, source, run_id, *args, **kwargs)
 
     def registry(store_uri: str, **_: Any) -> RegistryRestStore:

@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,16 +53,29 @@ class WorkspaceHost(Protocol):
     ca_file: str
 
 
-def mlflow_routes(arm: FakeArm, server_uri: str, *, databricks: bool = True) -> dict[str, str]:
+# Where a route leads that the compute cannot reach: nothing listens on the discard port, so
+# MLflow's first call is refused, as a private workspace's endpoint is from outside its network.
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+def mlflow_routes(
+    arm: FakeArm,
+    server_uri: str,
+    *,
+    databricks: bool = True,
+    reaches: Callable[[str], bool] | None = None,
+) -> dict[str, str]:
     """Each provisioned AzureML workspace's tracking URI (and `databricks` unless the fake
-    Databricks serves it) to `server_uri`."""
+    Databricks serves it) to `server_uri`; to UNREACHABLE where `reaches(workspace id)` says
+    no."""
     with arm._lock:
         workspaces = [r for r in arm.resources.values() if r["type"].lower() == AML_WORKSPACE]
     routes = {"databricks": server_uri} if databricks else {}
     for workspace in workspaces:
         props = workspace.get("properties") or {}
         if props.get("provisioningState") == "Succeeded" and props.get("mlFlowTrackingUri"):
-            routes[props["mlFlowTrackingUri"]] = server_uri
+            reached = reaches is None or reaches(workspace["id"])
+            routes[props["mlFlowTrackingUri"]] = server_uri if reached else UNREACHABLE
     return routes
 
 
@@ -91,7 +106,12 @@ class LocalNotebookRunner:
             env.update(job.env)
             env.update(spark_env())
             env.update(self._workspace_env(job))
-            routes = mlflow_routes(self.arm, self.server_uri, databricks=self.workspace is None)
+            routes = mlflow_routes(
+                self.arm,
+                self.server_uri,
+                databricks=self.workspace is None,
+                reaches=self._reaches(job),
+            )
             env.update(
                 {
                     ROUTES_ENV: json.dumps(routes),
@@ -116,6 +136,14 @@ class LocalNotebookRunner:
             finally:
                 result_file.unlink(missing_ok=True)
         return NotebookResult(result["ok"], result.get("error", ""), result.get("trace", ""))
+
+    def _reaches(self, job: NotebookJob) -> Callable[[str], bool] | None:
+        """Serverless compute runs outside the stack's VNet: it reaches a private AzureML
+        workspace only through the account's NCC (tests/fakecloud/databricks_account.py)."""
+        account = getattr(self.workspace, "account", None)
+        if not job.serverless or account is None:
+            return None
+        return partial(account.serverless_reaches, job.host)
 
     def _workspace_env(self, job: NotebookJob) -> dict[str, str]:
         """What a notebook's context gives MLflow's `databricks` stores on Databricks: the

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import mlflow_setup
+from core.serverless import serverless_blocked
 from mlflow_setup.outputs import outputs_from_cluster_env
 from tools.smoke.base import (
     CONNECT_TIMEOUT,
@@ -131,9 +132,12 @@ class WorkspaceSteps:
         result = state_of(state.result_state) if state else "UNKNOWN"
         if result != "SUCCESS":
             message = self._task_error(run) or (state.state_message if state else "")
-            raise StepError(
-                f"run {self.job_run_id} {result}: {message or 'no message'} ({run.run_page_url})"
-            )
+            why = f"run {self.job_run_id} {result}: {message or 'no message'} ({run.run_page_url})"
+            if self.compute == SERVERLESS and out.private_link:
+                # what make preview warned of, unless databricksAccount gave serverless its NCC
+                blocked = serverless_blocked(out.location or "")
+                why += f"; if the stack has no databricksAccount: {blocked}"
+            raise StepError(why)
         return f"run {self.job_run_id} succeeded: {run.run_page_url}"
 
     def step_cleanup(self: Smoke) -> str:
