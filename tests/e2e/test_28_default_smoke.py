@@ -78,6 +78,9 @@ def test_the_default_stack_passes_smoke_and_a_broken_grant_fails_at_the_model_ve
         passed.stdout
     )
     assert "in databricks-uc" in passed.stdout
+    ws = cloud.databricks.workspaces[raw["databricksWorkspaceUrl"].removeprefix("https://")]
+    [task] = ws.runs[max(ws.runs)]["tasks"]  # COMPUTE=cluster, the default
+    assert task["existing_cluster_id"] == raw["clusterId"]
 
     # USE SCHEMA on the workspace catalog's default schema revoked from every user once the
     # notebook has registered its version: smoke's read-back is Unity Catalog's refusal.
