@@ -8,16 +8,13 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fakecloud import dns
 from tests.fakecloud.adls import FakeAdls
 from tests.fakecloud.arm import SUBSCRIPTION
-from tests.fakecloud.azureml_mlflow import AzureMLFilter
 from tests.fakecloud.databricks import (
     FAILED_TASK_MESSAGE,
     USER,
@@ -26,8 +23,7 @@ from tests.fakecloud.databricks import (
     NotebookJob,
     NotebookResult,
 )
-from tests.fakecloud.local_mlflow import Server, start_server, stop, wait_healthy
-from tests.fakecloud.serve import FakeCloud
+from tests.fakecloud.linked_mlflow import LinkedCloud, linked_cloud
 
 HOST = "adb-1234567890123456.7.azuredatabricks.net"
 NOTEBOOK = b"# Databricks notebook source\nprint('hello')\n"
@@ -374,41 +370,13 @@ AML_ID = f"{GROUP}/providers/Microsoft.MachineLearningServices/workspaces/mlflow
 UC_CATALOG = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
 
 
-@dataclass
-class Loopback:
-    cloud: FakeCloud
-    databricks: Server  # behind the workspaces' MLflow
-    azureml: AzureMLFilter  # the linked AzureML workspace's MLflow
-
-
 @pytest.fixture(scope="module")
-def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loopback]:
-    started = [
-        start_server(tmp_path_factory.mktemp("dbx-mlflow"), serve_artifacts=False),
-        start_server(tmp_path_factory.mktemp("aml-mlflow")),
-    ]
-    try:
-        databricks, azureml = (wait_healthy(server, timeout=300) for server in started)
-        with (
-            FakeCloud() as cloud,
-            AzureMLFilter(azureml.uri, azureml.artifacts) as front,
-            pytest.MonkeyPatch.context() as patch,
-        ):
-            patch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
-            patch.setattr("socket.getaddrinfo", dns.loopback_resolver(cloud.address))
-            cloud.arm.put(GROUP, {"location": "westeurope"})
-            cloud.arm.put(AML_ID, {"location": "westeurope", "properties": {}})
-            cloud.serve_mlflow(
-                databricks.uri,
-                lambda aml_id: front.uri if aml_id.lower() == AML_ID.lower() else None,
-            )
-            yield Loopback(cloud, databricks, front)
-    finally:
-        for server in started:
-            stop(server.process)
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LinkedCloud]:
+    with linked_cloud(tmp_path_factory.mktemp("loopback"), GROUP, AML_ID) as linked:
+        yield linked
 
 
-def workspace(loopback: Loopback, name: str, **properties: Any) -> str:
+def workspace(loopback: LinkedCloud, name: str, **properties: Any) -> str:
     """A Databricks workspace in the fake ARM; its host."""
     managed = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{name}-managed-rg"
     body = databricks_body(**properties)
@@ -467,7 +435,7 @@ def log_model_run(mlflow: Any, experiment: str, tmp_path: Path) -> str:
 
 
 def test_unity_catalog_registers_a_three_level_name_and_serves_it_back_from_storage(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any], tmp_path: Path
 ) -> None:
     import numpy as np
 
@@ -492,7 +460,7 @@ def test_unity_catalog_registers_a_three_level_name_and_serves_it_back_from_stor
 
 
 def test_unity_catalog_refuses_a_two_level_name_and_mlflow_adds_its_legacy_hint(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any], tmp_path: Path
 ) -> None:
     from mlflow.exceptions import MlflowException
 
@@ -507,7 +475,7 @@ def test_unity_catalog_refuses_a_two_level_name_and_mlflow_adds_its_legacy_hint(
 
 
 def test_unity_catalog_refuses_a_catalog_that_does_not_exist(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any]
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any]
 ) -> None:
     from mlflow.exceptions import MlflowException
 
@@ -519,7 +487,7 @@ def test_unity_catalog_refuses_a_catalog_that_does_not_exist(
 
 
 def test_a_governed_schema_without_create_model_is_permission_denied_until_granted(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any], tmp_path: Path
 ) -> None:
     from mlflow.exceptions import MlflowException
 
@@ -542,7 +510,9 @@ def test_a_governed_schema_without_create_model_is_permission_denied_until_grant
     assert (version.name, version.status) == ("ml.models.classifier", "READY")
 
 
-def test_the_workspace_catalog_grants_every_user_what_registering_needs(loopback: Loopback) -> None:
+def test_the_workspace_catalog_grants_every_user_what_registering_needs(
+    loopback: LinkedCloud,
+) -> None:
     host = workspace(loopback, "ws-uc-defaults", defaultCatalog=UC_CATALOG)
     metastore = loopback.cloud.databricks.mlflow.unity_catalog.metastore(host)  # type: ignore[union-attr]
 
@@ -553,7 +523,7 @@ def test_the_workspace_catalog_grants_every_user_what_registering_needs(loopback
 
 
 def test_the_legacy_registry_is_refused_where_the_default_catalog_is_in_unity_catalog(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any], tmp_path: Path
 ) -> None:
     from mlflow.exceptions import MlflowException
 
@@ -576,7 +546,7 @@ def test_the_legacy_registry_is_refused_where_the_default_catalog_is_in_unity_ca
 
 
 def test_a_linked_workspace_tracks_runs_in_azureml_too_and_an_unlinked_one_does_not(
-    loopback: Loopback, mlflow_on: Callable[[str, str], Any], tmp_path: Path
+    loopback: LinkedCloud, mlflow_on: Callable[[str, str], Any], tmp_path: Path
 ) -> None:
     from mlflow import MlflowClient
 
@@ -636,7 +606,9 @@ def test_storage_refuses_writes_with_a_read_only_sas_and_reads_only_flushed_data
     assert (after_flush.status, after_flush.body) == (200, b"abc")
 
 
-def test_the_workspace_mlflow_refuses_a_request_without_a_bearer_token(loopback: Loopback) -> None:
+def test_the_workspace_mlflow_refuses_a_request_without_a_bearer_token(
+    loopback: LinkedCloud,
+) -> None:
     import requests
 
     host = workspace(loopback, "ws-auth", defaultCatalog=UC_CATALOG)

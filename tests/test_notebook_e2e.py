@@ -35,6 +35,7 @@ from packaging.requirements import Requirement
 from mlflow_setup import MlflowUris, TrackingMode, score
 from tests.fakecloud import mlflow_routes
 from tests.fakecloud.azureml_mlflow import AzureMLFilter
+from tests.fakecloud.linked_mlflow import LinkedCloud, linked_cloud
 from tests.fakecloud.local_mlflow import (
     Server,
     ServerError,
@@ -366,48 +367,19 @@ DUAL_AML_URI = f"azureml://westeurope.api.azureml.ms/mlflow/v1.0{DUAL_AML_ID}"
 WORKSPACE_CATALOG = {"initialName": "mlflow_dev_dbw", "initialType": "UnityCatalog"}
 
 
-@dataclass(frozen=True)
-class DualCloud:
-    cloud: Any  # tests.fakecloud.serve.FakeCloud
-    azureml: AzureMLFilter
-
-
 @pytest.fixture(scope="module")
-def dual_cloud(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[DualCloud]:
-    from tests.fakecloud import dns
-    from tests.fakecloud.serve import FakeCloud
-
-    started = [
-        start_server(tmp_path_factory.mktemp("dual-databricks"), serve_artifacts=False),
-        start_server(tmp_path_factory.mktemp("dual-azureml")),
-    ]
-    try:
-        databricks, azureml = (wait_healthy(s, SERVER_START_SECONDS) for s in started)
-        with (
-            FakeCloud() as cloud,
-            AzureMLFilter(azureml.uri, azureml.artifacts) as front,
-            pytest.MonkeyPatch.context() as patch,
-        ):
-            patch.setenv("REQUESTS_CA_BUNDLE", cloud.ca_file)
-            patch.setattr("socket.getaddrinfo", dns.loopback_resolver(cloud.address))
-            cloud.arm.put(DUAL_GROUP, {"location": "westeurope"})
-            cloud.arm.put(DUAL_AML_ID, {"location": "westeurope", "properties": {}})
-            cloud.serve_mlflow(
-                databricks.uri,
-                lambda aml: front.uri if aml.lower() == DUAL_AML_ID.lower() else None,
-            )
-            # the AzureML registry (dual + azureml) reaches the AzureML-shaped server
-            restore = mlflow_routes.install({DUAL_AML_URI: front.uri})
-            try:
-                yield DualCloud(cloud, front)
-            finally:
-                restore()
-    finally:
-        for server in started:
-            stop(server.process)
+def dual_cloud(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[LinkedCloud]:
+    home = tmp_path_factory.mktemp("dual")
+    with linked_cloud(home, DUAL_GROUP, DUAL_AML_ID, timeout=SERVER_START_SECONDS) as linked:
+        # the AzureML registry (dual + azureml) reaches the AzureML-shaped server
+        restore = mlflow_routes.install({DUAL_AML_URI: linked.azureml.uri})
+        try:
+            yield linked
+        finally:
+            restore()
 
 
-def dual_workspace(dual: DualCloud, name: str, *, new_account: bool = True) -> str:
+def dual_workspace(dual: LinkedCloud, name: str, *, new_account: bool = True) -> str:
     """A Databricks workspace linked to the AzureML one, as the default stack deploys it."""
     properties: dict[str, Any] = {
         "managedResourceGroupId": f"{DUAL_GROUP}-{name}-managed",
@@ -469,7 +441,7 @@ def run_dual_notebook(
 
 
 def test_dual_unity_catalog_tracks_in_both_and_registers_the_three_level_name(
-    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+    dual_cloud: LinkedCloud, spark: Any, tmp_path: Path
 ) -> None:
     host = dual_workspace(dual_cloud, "mlflow-dev-dbw")
     outputs = dual_outputs(host, "unity-catalog", "mlflow_dev_dbw.default")
@@ -489,7 +461,7 @@ def test_dual_unity_catalog_tracks_in_both_and_registers_the_three_level_name(
 
 
 def test_dual_azureml_registry_registers_the_files_in_azureml_with_the_databricks_run(
-    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+    dual_cloud: LinkedCloud, spark: Any, tmp_path: Path
 ) -> None:
     host = dual_workspace(dual_cloud, "mlflow-amlreg-dbw")
     outputs = dual_outputs(host, "azureml", None)
@@ -516,7 +488,7 @@ def test_dual_azureml_registry_registers_the_files_in_azureml_with_the_databrick
 
 
 def test_dual_azureml_registry_refuses_a_databricks_run_as_the_source(
-    dual_cloud: DualCloud,
+    dual_cloud: LinkedCloud,
 ) -> None:
     aml_uri = dual_cloud.azureml.uri
     aml = mlflow.MlflowClient(tracking_uri=aml_uri, registry_uri=aml_uri)
@@ -531,7 +503,7 @@ def test_dual_azureml_registry_refuses_a_databricks_run_as_the_source(
 
 
 def test_dual_legacy_registry_on_a_new_account_workspace_fails_with_databricks_message(
-    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+    dual_cloud: LinkedCloud, spark: Any, tmp_path: Path
 ) -> None:
     host = dual_workspace(dual_cloud, "mlflow-legacy-dbw")
 
@@ -543,7 +515,7 @@ def test_dual_legacy_registry_on_a_new_account_workspace_fails_with_databricks_m
 
 
 def test_a_governed_schema_without_create_model_fails_the_notebook_until_granted(
-    dual_cloud: DualCloud, spark: Any, tmp_path: Path
+    dual_cloud: LinkedCloud, spark: Any, tmp_path: Path
 ) -> None:
     host = dual_workspace(dual_cloud, "mlflow-governed-dbw")
     metastore = dual_cloud.cloud.databricks.mlflow.unity_catalog.metastore(host)
