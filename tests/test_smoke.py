@@ -151,13 +151,17 @@ def deploy(cloud: FakeCloud, *, tracking: str = "exclusive") -> dict[str, Any]:
     }
 
 
+def write_project(folder: Path, notebook: str) -> Path:
+    """What smoke uploads: mlflow_setup as it is, `notebook` in the example's place."""
+    shutil.copytree(ROOT / "mlflow_setup", folder / "mlflow_setup", ignore=_pycache)
+    (folder / "notebooks").mkdir()
+    (folder / "notebooks" / "track_with_azureml.py").write_text(notebook)
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """What smoke uploads: mlflow_setup as it is, the small notebook in the example's place."""
-    shutil.copytree(ROOT / "mlflow_setup", tmp_path / "mlflow_setup", ignore=_pycache)
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "track_with_azureml.py").write_text(SMALL_NOTEBOOK)
-    return tmp_path
+    return write_project(tmp_path, SMALL_NOTEBOOK)
 
 
 def _pycache(_folder: str, names: list[str]) -> list[str]:

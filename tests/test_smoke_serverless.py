@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from tests.fakecloud.databricks import USER
 from tests.fakecloud.notebook_runner import LocalNotebookRunner
 from tests.test_smoke import (
-    ROOT,
-    _pycache,
+    SMALL_NOTEBOOK,
     cloud,
     deploy,
     mlflow_state,
@@ -22,35 +20,21 @@ from tests.test_smoke import (
     server,
     services_for,
     verdicts,
+    write_project,
 )
 
 __all__ = ["cloud", "mlflow_state", "server"]  # fixtures, used by name
 
-# The example notebook's MLflow calls, with the helper it uses on any compute.
-NOTEBOOK = """# Databricks notebook source
-import mlflow
-import mlflow_setup
-from sklearn.dummy import DummyClassifier
-
-EXPERIMENT = "track-with-azureml"
-MODEL_NAME = "track-with-azureml-classifier"
-
-outputs = mlflow_setup.configure()
-mlflow.set_experiment(mlflow_setup.experiment_name(outputs, EXPERIMENT, user="x"))
-with mlflow.start_run():
-    mlflow.log_param("epochs", 20)
-    mlflow.log_metric("accuracy", 0.9)
-    model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
-    mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL_NAME)
-"""
+# The small notebook with the helper it uses on any compute.
+NOTEBOOK = SMALL_NOTEBOOK.replace(
+    "outputs = mlflow_setup.load_outputs()\nmlflow_setup.configure_mlflow(outputs)\n",
+    "outputs = mlflow_setup.configure()\n",
+)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "mlflow_setup", tmp_path / "mlflow_setup", ignore=_pycache)
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "track_with_azureml.py").write_text(NOTEBOOK)
-    return tmp_path
+    return write_project(tmp_path, NOTEBOOK)
 
 
 def publish(cloud, outputs: dict) -> str:
