@@ -17,16 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import core.config.schema as schema
-from core.config.readers import _bool, _section
+from core.config.readers import _bool, _section, arm_id
 from core.errors import NAMESPACE, ConfigError
 
 CMK_FIELDS = schema.keys(schema.CustomerManagedKey)
 COMPLIANCE_FIELDS = schema.keys(schema.DatabricksCompliance)
-_VAULT_ID = re.compile(
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/([^/]+)/providers/"
-    r"Microsoft\.KeyVault/vaults/([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])",
-    re.IGNORECASE,
-)
+_VAULT_ID = arm_id("Microsoft.KeyVault/vaults", r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
 # Key Vault object names: 1-127 letters, digits and '-'; a version is 32 hex digits.
 _KEY_NAME = re.compile(r"[a-zA-Z0-9-]{1,127}")
 _KEY_VERSION = re.compile(r"[0-9a-fA-F]{32}")
@@ -130,8 +126,8 @@ def _customer_managed_key(ours: Mapping[str, Any]) -> CustomerManagedKeySpec | N
         )
     return CustomerManagedKeySpec(
         key_vault_id=vault_id,
-        key_vault_resource_group=match.group(1),
-        key_vault_name=match.group(2),
+        key_vault_resource_group=match["group"],
+        key_vault_name=match["name"],
         key_name=names["keyName"],
         key_version=version.lower() if version else None,
         managed_disk_key_name=names.get("managedDiskKeyName"),

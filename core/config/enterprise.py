@@ -12,7 +12,7 @@ from typing import Any
 
 import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
-from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown, _section
+from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown, _section, arm_id
 from core.errors import NAMESPACE, ConfigError, secret_like
 
 STACK_TAG_KEYS = ("environment", "managed-by")
@@ -66,11 +66,7 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
 # days the tier includes; a central SOC workspace (diagnostics.workspaceId) sets its own.
 DIAGNOSTICS_DEFAULTS: dict[str, Any] = schema.defaults(schema.Diagnostics)
 MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS = schema.bounds(schema.Diagnostics, "retentionDays")
-_LOG_ANALYTICS_ID = re.compile(
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/"
-    r"Microsoft\.OperationalInsights/workspaces/[^/]+",
-    re.IGNORECASE,
-)
+_LOG_ANALYTICS_ID = arm_id("Microsoft.OperationalInsights/workspaces")
 ACCESS_FIELDS = schema.keys(schema.Access)
 PRINCIPAL_FIELDS = schema.keys(schema.Principal)
 BUDGET_FIELDS = schema.keys(schema.Budget)

@@ -3,7 +3,6 @@ its conventions want. What the stack borrows is only read, never written or dele
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,7 +11,7 @@ from typing import Any
 import core.config.schema as schema
 from core import naming
 from core.config.enums import PrivateDnsMode
-from core.config.readers import _enum, _object, _reject_unknown
+from core.config.readers import _enum, _object, _reject_unknown, arm_id
 from core.errors import ConfigError
 
 PRIVATE_DNS_FIELDS = schema.keys(schema.PrivateDns)
@@ -24,11 +23,7 @@ NAME_RULES = {
     "storageAccount": "storage_account",
     "keyVault": "key_vault",
 }
-_ZONE_ID = re.compile(
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]+"
-    r"/providers/Microsoft\.Network/privateDnsZones/(?P<zone>[-\w.]+)",
-    re.IGNORECASE,
-)
+_ZONE_ID = arm_id("Microsoft.Network/privateDnsZones")
 
 
 @dataclass(frozen=True)
@@ -69,8 +64,8 @@ def _private_dns(ours: Mapping[str, Any]) -> PrivateDnsSpec:
                 "is not a private DNS zone's ARM id: /subscriptions/<guid>/resourceGroups/"
                 "<group>/providers/Microsoft.Network/privateDnsZones/<zone>",
             )
-        if match["zone"].lower() != zone.lower():
-            raise ConfigError(key, zone_id, f"names zone {match['zone']!r}, not {zone!r}")
+        if match["name"].lower() != zone.lower():
+            raise ConfigError(key, zone_id, f"names zone {match['name']!r}, not {zone!r}")
         ids[zone.lower()] = zone_id
     return PrivateDnsSpec(mode, MappingProxyType(ids))
 

@@ -4,7 +4,6 @@ zone, the borrowed VNet and the egress through the platform's firewall."""
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -13,18 +12,14 @@ from typing import Any
 import core.config.schema as schema
 from core import cidr
 from core.config.enums import Egress
-from core.config.readers import _enum, _object, _reject_unknown
+from core.config.readers import _enum, _object, _reject_unknown, arm_id
 from core.errors import ConfigError
 
 NETWORK_DEFAULTS: dict[str, str] = schema.defaults(schema.Network)
 # The keys that hold CIDRs; the others say where the VNet comes from and how traffic leaves it.
 CIDR_KEYS = ("addressSpace", "hostSubnet", "containerSubnet", "endpointSubnet")
 # An existing VNet's ARM id (Microsoft.Network/virtualNetworks).
-_VNET_ID = re.compile(
-    r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w._()]+)"
-    r"/providers/Microsoft\.Network/virtualNetworks/(?P<name>[-\w.]+)",
-    re.IGNORECASE,
-)
+_VNET_ID = arm_id("Microsoft.Network/virtualNetworks")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,19 @@ E = TypeVar("E", bound=StrEnum)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
+def arm_id(resource_type: str, name: str = r"[-\w.]+") -> re.Pattern[str]:
+    """An ARM resource id of `resource_type` (e.g. `Microsoft.Network/virtualNetworks`), its
+    parts as groups `subscription`, `group` and `name`; compared case-insensitively, as ARM
+    does. Resource group names: letters, digits, '_', '(', ')', '-', '.' (Learn, "Naming rules
+    and restrictions for Azure resources")."""
+    provider = re.escape(resource_type)
+    return re.compile(
+        r"/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w._()]+)"
+        rf"/providers/{provider}/(?P<name>{name})",
+        re.IGNORECASE,
+    )
+
+
 def _reject_unknown(path: str, given: Mapping[str, Any], known: tuple[str, ...]) -> None:
     for key in given:
         if key not in known:
