@@ -45,6 +45,7 @@ from tests.fakecloud.local_mlflow import (
     stop,
     wait_healthy,
 )
+from tests.loopback import serving
 from tests.test_scoring import TOKEN, FakeDeployment, _handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,22 +293,11 @@ def deployment(
 ) -> Iterator[FakeDeployment]:
     """The registered version served on loopback as AzureML's no-code deployment serves it:
     its folder downloaded from the registry and loaded with mlflow.pyfunc."""
-    from http.server import ThreadingHTTPServer
-    from threading import Thread
-
     uri = client.get_model_version_download_uri(MODEL_NAME, "1")
     local = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=tracking_server.uri)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(mlflow.pyfunc.load_model(local)))
-    fake = FakeDeployment(f"http://127.0.0.1:{server.server_address[1]}/score", TOKEN)
-    server.fake = fake  # type: ignore[attr-defined]
-    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
-    thread.start()
-    try:
+    handler = _handler(mlflow.pyfunc.load_model(local))
+    with serving(handler, lambda base: FakeDeployment(f"{base}/score", TOKEN)) as fake:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_endpoint_serving_the_registered_version_scores_like_the_trained_model(
