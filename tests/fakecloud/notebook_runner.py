@@ -55,6 +55,8 @@ class WorkspaceHost(Protocol):
 
 # Where a route leads that the compute cannot reach: nothing listens on the discard port, so
 # MLflow's first call is refused, as a private workspace's endpoint is from outside its network.
+# Serverless compute runs outside the customer's VNet and reaches private resources only through
+# an NCC's private endpoints (Learn, "Serverless compute plane networking").
 UNREACHABLE = "http://127.0.0.1:9"
 
 
