@@ -1,11 +1,12 @@
 """Scenario 32 (private serverless): a private-link stack and serverless compute.
 
 Without `databricksAccount` the preview says serverless notebooks cannot track to the stack and
-what an account admin must create. With it, `up` creates the network connectivity configuration
-through the account API, its private endpoint rules to the AzureML workspace and its storage,
-approves the connections they leave on those resources and binds the NCC to the workspace; the
-fake then lets serverless compute reach AzureML, and `make smoke COMPUTE=serverless` passes. A preview after it plans nothing; `destroy`
-removes the NCC and its rules.
+what an account admin must create, and `make smoke COMPUTE=serverless` fails at the notebook run
+with that message. With it, `up` creates the network connectivity configuration through the
+account API, its private endpoint rules to the AzureML workspace and its storage, approves the
+connections they leave on those resources and binds the NCC to the workspace; the fake then lets
+serverless compute reach AzureML, and the same smoke passes. A preview after it plans nothing;
+`destroy` removes the NCC and its rules.
 """
 
 from __future__ import annotations
@@ -53,9 +54,19 @@ def test_private_stack_gives_serverless_compute_an_approved_ncc_or_says_it_canno
     set_service_principal(deployer)
     pulumi("config", "set", "databricks-azureml:privateLink", "true")
 
-    preview = pulumi("preview")
-    assert BLOCKED in preview.output
-    assert "an NCC in westeurope" in preview.output
+    up = pulumi("up", "--yes")  # its preview phase first
+    assert BLOCKED in up.output
+    assert "an NCC in westeurope" in up.output
+    assert cloud.account.nccs == {}
+    # serverless cannot reach the private AzureML workspace: smoke fails at the run, and says why
+    azureml, runner = rig.serve_mlflow(cloud, outputs(deployer), servers)
+    routes = mlflow_routes(cloud.arm, azureml.uri, databricks=False)
+    serverless = ("COMPUTE=serverless",)
+    blocked = rig.make_smoke(deployer, routes, ok=False, make_args=serverless, stack="private")
+    failed = rig.failed_step(blocked)
+    assert failed.startswith("FAIL    notebook run"), blocked.output
+    assert BLOCKED in failed
+    assert "an NCC in westeurope" in failed
 
     pulumi("config", "set", "--path", "databricks-azureml:databricksAccount.accountId", ACCOUNT_ID)
     up = pulumi("up", "--yes", "--skip-preview")
@@ -79,12 +90,8 @@ def test_private_stack_gives_serverless_compute_an_approved_ncc_or_says_it_canno
     assert cloud.account.serverless_reaches(
         result["databricksWorkspaceUrl"], result["amlWorkspaceId"]
     )
-    # the notebook on serverless reaches the private AzureML workspace through the NCC
-    azureml, runner = rig.serve_mlflow(cloud, result, servers)
-    routes = mlflow_routes(cloud.arm, azureml.uri, databricks=False)
-    smoke = rig.make_smoke(
-        deployer, routes, ok=None, make_args=("COMPUTE=serverless",), stack="private"
-    )
+    # the notebook on serverless now reaches the private AzureML workspace through the NCC
+    smoke = rig.make_smoke(deployer, routes, ok=None, make_args=serverless, stack="private")
     assert smoke.code == 0, smoke.output + "\n".join(runner.logs[-1:])
     assert "pass    private endpoints" in smoke.stdout
     assert "(run on serverless)" in smoke.stdout
