@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from tests import preloaded
 from tests.fakecloud import dns
 from tests.fakecloud.arm import AML_WORKSPACE, FakeArm
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
@@ -44,6 +45,23 @@ REPO = Path(__file__).resolve().parents[2]
 RUN_SECONDS = 600
 ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"  # workspace names resolve there (dns.py)
 JOB_TOKEN = "dapi-job-run-token"  # the token a job's notebook context carries
+# What the notebook and mlflow_setup import: each run is a process forked from an interpreter
+# that imported them once (tests/preloaded.py), not one that spends seconds importing them.
+PRELOAD = (
+    "pandas",
+    "sklearn.datasets",
+    "sklearn.linear_model",
+    "sklearn.metrics",
+    "sklearn.model_selection",
+    "mlflow",
+    "mlflow.models",
+    "mlflow.pyfunc",
+    "mlflow.sklearn",
+    "azureml.mlflow",
+    "pyspark.sql",
+    "databricks.sdk",
+    "azure.identity",
+)
 
 
 class WorkspaceHost(Protocol):
@@ -122,7 +140,9 @@ class LocalNotebookRunner:
                     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
                 }
             )
-            command = [sys.executable, "-m", __name__, str(root / job.notebook), str(result_file)]
+            env.update(preloaded.launcher_env(PRELOAD))
+            command = [str(preloaded.LAUNCHER), "-m", __name__, str(root / job.notebook)]
+            command.append(str(result_file))
             try:
                 done = subprocess.run(
                     command, cwd=root, env=env, capture_output=True, text=True, timeout=RUN_SECONDS
