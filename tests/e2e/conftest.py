@@ -49,7 +49,12 @@ PROJECT_DIRS = (
 COMMAND_TIMEOUT = 600
 # The longest scenarios (README, "Times"), started first: with `--dist load --maxschedchunk 1`
 # (`make e2e`) each goes to its own worker at once and the shorter ones fill in beside them.
-LONGEST_FIRST = ("test_32_any_compute.py", "test_28_default_smoke.py", "test_13_smoke.py")
+LONGEST_FIRST = (
+    "test_28_default_smoke.py",
+    "test_32_private_serverless.py",
+    "test_13_smoke.py",
+    "test_32_any_compute.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
