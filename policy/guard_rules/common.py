@@ -109,6 +109,23 @@ def describe(value: Any) -> str:
     return "not set" if value is MISSING else repr(value)
 
 
+def flag_is(
+    props: Mapping[str, Any],
+    path: tuple[str, ...],
+    wanted: bool,
+    *,
+    why: str = "",
+    if_unset: str = "",
+) -> list[str]:
+    """The boolean at `path` is `wanted` (an unknown one passes: `up` checks it again); else
+    one message: the path, its value (and `if_unset` when not set), what is expected, `why`."""
+    value = lookup(props, *path)
+    if value is UNKNOWN or value is wanted:
+        return []
+    unset = f" ({if_unset})" if value is MISSING and if_unset else ""
+    return [f"{'.'.join(path)} is {describe(value)}{unset}; expected {str(wanted).lower()}{why}"]
+
+
 def known_strings(props: Mapping[str, Any], *keys: str) -> set[str]:
     return {value for key in keys if isinstance(value := lookup(props, key), str)}
 
