@@ -31,7 +31,7 @@ from components.managed_network import (
     with_storage_rules,
     workspace_network,
 )
-from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+from components.private_endpoint import EndpointPlacement, PrivateEndpoint, workspace_endpoint
 from components.purge import (
     AmlWorkspacePurge,
     AmlWorkspacePurgeArgs,
@@ -406,20 +406,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
         ]
 
     def _endpoint(self, group: str, target: pulumi.Input[str]) -> PrivateEndpoint:
-        args = self._args
-        assert args.private_endpoints is not None
-        return PrivateEndpoint(
-            f"{self._name}-{group}",
-            PrivateEndpointArgs(
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                endpoint_name=f"{args.workspace_name}-{group}-pe",
-                target_resource_id=target,
-                group_id=group,
-                placement=args.private_endpoints,
-            ),
-            opts=self._child,
-        )
+        return workspace_endpoint(self._name, group, self._args, target, group, self._child)
 
     def _data_scientist(
         self, workspace: machinelearningservices.Workspace, object_id: str

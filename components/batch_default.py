@@ -14,23 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi import dynamic
 
-from components.endpoint_write import (
-    EndpointWriteArgs,
-    EndpointWriteProvider,
-    endpoint_write_inputs,
-    provider_inputs,
-    rewrite_endpoint,
-    writable_body,
-)
+from components import endpoint_write
+from components.endpoint_write import EndpointWriteArgs, writable_body
 
 BATCH_DEFAULT_TYPE = "pulumi-python:dynamic/serving:BatchEndpointDefault"
 # Batch Endpoints - Get / Create Or Update: the api-version pulumi-azure-native 3.x declares the
 # BatchEndpoint resource with (azure-rest-api-specs machinelearningservices stable/2025-12-01).
 BATCH_ENDPOINT_API_VERSION = "2025-12-01"
-ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/read"
-ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/write"
+BATCH_ENDPOINTS = endpoint_write.Endpoints("batchEndpoints", BATCH_ENDPOINT_API_VERSION)
 
 
 def default_body(endpoint: dict[str, Any], deployment: str | None) -> dict[str, Any]:
@@ -48,23 +40,18 @@ def set_default(arm: Any, path: str, deployment: str | None) -> None:
         current = ((endpoint.get("properties") or {}).get("defaults") or {}).get("deploymentName")
         return default_body(endpoint, current or None), default_body(endpoint, deployment)
 
-    rewrite_endpoint(
-        arm,
-        path,
-        BATCH_ENDPOINT_API_VERSION,
-        (ENDPOINT_READ, ENDPOINT_WRITE),
-        what=f"set the default deployment of {path} to {deployment}",
-        clearing=not deployment,
-        bodies=bodies,
+    what = f"set the default deployment of {path} to {deployment}"
+    endpoint_write.rewrite_endpoint(
+        arm, path, BATCH_ENDPOINTS, what=what, clearing=not deployment, bodies=bodies
     )
 
 
-class BatchEndpointDefaultProvider(EndpointWriteProvider):
+class BatchEndpointDefaultProvider(endpoint_write.EndpointWriteProvider):
     """Sets `defaults.deploymentName` on create and update, clears it on delete (pickled into
     the state with dill; it imports arm.client when it runs)."""
 
-    inputs = provider_inputs("endpoint_revision")
-    collection = "batchEndpoints"
+    inputs = endpoint_write.provider_inputs("endpoint_revision")
+    endpoints = BATCH_ENDPOINTS
     id_suffix = "defaults"
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
@@ -77,15 +64,11 @@ class BatchEndpointDefaultArgs(EndpointWriteArgs):
     endpoint_revision: pulumi.Input[str]  # changes whenever Pulumi rewrites the endpoint
 
 
-class BatchEndpointDefault(dynamic.Resource, module="serving", name="BatchEndpointDefault"):
-    """The batch endpoint's default deployment (see the module docstring)."""
+class BatchEndpointDefault(
+    endpoint_write.EndpointWrite, module="serving", name="BatchEndpointDefault"
+):
+    """The batch endpoint's default deployment (see the module docstring); takes
+    BatchEndpointDefaultArgs."""
 
-    def __init__(
-        self, name: str, args: BatchEndpointDefaultArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(
-            BatchEndpointDefaultProvider(),
-            name,
-            {**endpoint_write_inputs(args), "endpoint_revision": args.endpoint_revision},
-            opts,
-        )
+    writer = BatchEndpointDefaultProvider
+    own = "endpoint_revision"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import databricks
 
-from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+from components.private_endpoint import EndpointPlacement, PrivateEndpoint, workspace_endpoint
 from components.purge import (
     DatabricksWorkspaceForceDelete,
     DatabricksWorkspaceForceDeleteArgs,
@@ -229,18 +229,14 @@ class DatabricksWorkspace(pulumi.ComponentResource):
                     f"{name}: private link {args.private_link} needs an endpoint subnet"
                 )
             after = pulumi.ResourceOptions(depends_on=[previous] if previous else None)
-            previous = PrivateEndpoint(
-                f"{name}-{group.replace('_', '-')}",
-                PrivateEndpointArgs(
-                    resource_group_name=args.resource_group_name,
-                    location=args.location,
-                    endpoint_name=f"{args.workspace_name}-{group.replace('_', '-')}-pe",
-                    target_resource_id=workspace.id,
-                    group_id=group,
-                    placement=args.private_endpoints,
-                    endpoint_options=self.inside_workspace.merge(after),
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
+            previous = workspace_endpoint(
+                name,
+                group.replace("_", "-"),
+                args,
+                workspace.id,
+                group,
+                pulumi.ResourceOptions(parent=self),
+                self.inside_workspace.merge(after),
             )
 
     def _storage_endpoints(
@@ -259,18 +255,8 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             "/providers/Microsoft.Storage/storageAccounts/",
             workspace.parameters.apply(lambda p: p.storage_account_name.value),
         )
+        child = pulumi.ResourceOptions(parent=self)
         return [
-            PrivateEndpoint(
-                f"{name}-storage-{group}",
-                PrivateEndpointArgs(
-                    resource_group_name=args.resource_group_name,
-                    location=args.location,
-                    endpoint_name=f"{args.workspace_name}-storage-{group}-pe",
-                    target_resource_id=account,
-                    group_id=group,
-                    placement=args.private_endpoints,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            workspace_endpoint(name, f"storage-{group}", args, account, group, child)
             for group in STORAGE_FIREWALL_GROUPS
         ]

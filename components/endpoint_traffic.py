@@ -18,24 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi import dynamic
 
-from components.endpoint_write import (
-    EndpointWriteArgs,
-    EndpointWriteProvider,
-    endpoint_write_inputs,
-    provider_inputs,
-    rewrite_endpoint,
-    writable_body,
-)
+from components import endpoint_write
+from components.endpoint_write import EndpointWriteArgs, writable_body
 
 ENDPOINT_TRAFFIC_TYPE = "pulumi-python:dynamic/serving:EndpointTraffic"
 # Online Endpoints - Get / Create Or Update with the api-version the SDK's OnlineEndpoint
 # resource sends (pulumi-azure-native 3.29: machinelearningservices stable/2025-12-01), so the
 # read-modify-write keeps every property that resource writes (tests/test_api_versions.py).
 ONLINE_ENDPOINT_API_VERSION = "2025-12-01"
-ENDPOINT_READ = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read"
-ENDPOINT_WRITE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/write"
+ONLINE_ENDPOINTS = endpoint_write.Endpoints("onlineEndpoints", ONLINE_ENDPOINT_API_VERSION)
 # Settings are top-level ARM fields or `properties` ones.
 _TOP_LEVEL_SETTINGS = ("tags",)
 
@@ -68,18 +60,13 @@ def set_traffic(
         live = traffic_body(endpoint, (endpoint.get("properties") or {}).get("traffic") or {})
         return live, with_settings(traffic_body(endpoint, traffic), settings or {})
 
-    rewrite_endpoint(
-        arm,
-        path,
-        ONLINE_ENDPOINT_API_VERSION,
-        (ENDPOINT_READ, ENDPOINT_WRITE),
-        what=f"set traffic {traffic} on {path}",
-        clearing=not traffic,
-        bodies=bodies,
+    what = f"set traffic {traffic} on {path}"
+    endpoint_write.rewrite_endpoint(
+        arm, path, ONLINE_ENDPOINTS, what=what, clearing=not traffic, bodies=bodies
     )
 
 
-class EndpointTrafficProvider(EndpointWriteProvider):
+class EndpointTrafficProvider(endpoint_write.EndpointWriteProvider):
     """Writes `{deployment_name: 100}` on create and update, `{}` on delete.
 
     Pickled into the state with dill: it holds only an optional client factory (tests inject
@@ -87,8 +74,8 @@ class EndpointTrafficProvider(EndpointWriteProvider):
     to, as the purge resources do (arm/cloud.py).
     """
 
-    inputs = provider_inputs("settings")
-    collection = "onlineEndpoints"
+    inputs = endpoint_write.provider_inputs("settings")
+    endpoints = ONLINE_ENDPOINTS
     id_suffix = "traffic"
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
@@ -107,15 +94,9 @@ class EndpointTrafficArgs(EndpointWriteArgs):
     settings: pulumi.Input[dict[str, Any]]
 
 
-class EndpointTraffic(dynamic.Resource, module="serving", name="EndpointTraffic"):
-    """All of the endpoint's traffic to one deployment (see the module docstring)."""
+class EndpointTraffic(endpoint_write.EndpointWrite, module="serving", name="EndpointTraffic"):
+    """All of the endpoint's traffic to one deployment (see the module docstring); takes
+    EndpointTrafficArgs."""
 
-    def __init__(
-        self, name: str, args: EndpointTrafficArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__(
-            EndpointTrafficProvider(),
-            name,
-            {**endpoint_write_inputs(args), "settings": args.settings},
-            opts,
-        )
+    writer = EndpointTrafficProvider
+    own = "settings"

@@ -1,6 +1,6 @@
 """What the two dynamic resources that rewrite an AzureML endpoint share: the endpoint's ARM
-path, its body as ARM returned it minus what only ARM writes, the read-modify-write, and the
-provider's create, update and delete.
+path and permissions, its body as ARM returned it minus what only ARM writes, the
+read-modify-write, the provider's create, update and delete, and the resource's inputs.
 
 EndpointTraffic (components/endpoint_traffic.py) sets an online endpoint's traffic and
 settings, BatchEndpointDefault (components/batch_default.py) a batch endpoint's default
@@ -23,22 +23,32 @@ from arm.provider import ArmProvider, cloud_inputs
 # Properties ARM reports but does not take back (Batch/Online Endpoints - Get).
 READ_ONLY_PROPERTIES = ("provisioningState", "scoringUri", "swaggerUri")
 IDENTITY = ("subscription_id", "resource_group_name", "workspace_name", "endpoint_name")
+WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """An AzureML workspace's endpoints of one kind: `collection` is onlineEndpoints or
+    batchEndpoints, `api_version` what reads and writes of them send."""
+
+    collection: str
+    api_version: str
+
+    def path(self, subscription_id: str, resource_group: str, workspace: str, name: str) -> str:
+        """An endpoint's ARM path."""
+        return (
+            f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/{WORKSPACES}/{workspace}/{self.collection}/{name}"
+        )
+
+    def permission(self, action: str) -> str:
+        """The Azure RBAC action that reads (`read`) or writes (`write`) these endpoints."""
+        return f"{WORKSPACES}/{self.collection}/{action}"
 
 
 def provider_inputs(own: str) -> tuple[str, ...]:
     """What a provider records: the endpoint, the deployment, its `own` input, the cloud."""
     return (*IDENTITY, "deployment_name", own, "environment", "metadata_host")
-
-
-def endpoint_path(
-    collection: str, subscription_id: str, resource_group: str, workspace: str, name: str
-) -> str:
-    """The endpoint's ARM path; `collection` is onlineEndpoints or batchEndpoints."""
-    return (
-        f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-        f"/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
-        f"/{collection}/{name}"
-    )
 
 
 def writable_body(endpoint: dict[str, Any], *, user_assigned: bool) -> dict[str, Any]:
@@ -63,8 +73,7 @@ def writable_body(endpoint: dict[str, Any], *, user_assigned: bool) -> dict[str,
 def rewrite_endpoint(
     arm: Any,
     path: str,
-    api_version: str,
-    permissions: tuple[str, str],
+    endpoints: Endpoints,
     *,
     what: str,
     clearing: bool,
@@ -74,15 +83,15 @@ def rewrite_endpoint(
     both from what ARM returned). A missing endpoint is an error unless `clearing`."""
     from arm.client import ArmError, get_by_id, put_by_id
 
-    read, write = permissions
-    endpoint = get_by_id(arm, path, api_version, what=what, permission=read)
+    version = endpoints.api_version
+    endpoint = get_by_id(arm, path, version, what=what, permission=endpoints.permission("read"))
     if endpoint is None:
         if not clearing:
             raise ArmError(f"{what}: the endpoint does not exist (404)", status=404)
         return
     live, wanted = bodies(endpoint)
     if wanted != live:
-        put_by_id(arm, path, api_version, wanted, what=what, permission=write)
+        put_by_id(arm, path, version, wanted, what=what, permission=endpoints.permission("write"))
 
 
 class EndpointWriteProvider(ArmProvider):
@@ -90,7 +99,7 @@ class EndpointWriteProvider(ArmProvider):
     `id_suffix`."""
 
     identity = IDENTITY
-    collection = ""  # onlineEndpoints or batchEndpoints
+    endpoints: Endpoints
     id_suffix = ""
 
     def create(self, props: dict[str, Any]) -> dynamic.CreateResult:
@@ -107,7 +116,7 @@ class EndpointWriteProvider(ArmProvider):
         self.write(props, clearing=True)
 
     def path(self, props: dict[str, Any]) -> str:
-        return endpoint_path(self.collection, *(props[key] for key in IDENTITY))
+        return self.endpoints.path(*(props[key] for key in IDENTITY))
 
     def write(self, props: dict[str, Any], *, clearing: bool) -> None:
         raise NotImplementedError
@@ -126,13 +135,23 @@ class EndpointWriteArgs:
     cloud: CloudConfig = field(default_factory=read_cloud_config)
 
 
-def endpoint_write_inputs(args: EndpointWriteArgs) -> dict[str, Any]:
-    """The inputs every endpoint-writing resource records."""
-    return {
-        "subscription_id": args.subscription_id,
-        "resource_group_name": args.resource_group_name,
-        "workspace_name": args.workspace_name,
-        "endpoint_name": args.endpoint_name,
-        "deployment_name": args.deployment_name,
-        **cloud_inputs(args.cloud),
-    }
+class EndpointWrite(dynamic.Resource):
+    """A resource that writes its part of an endpoint through `writer`; its inputs are the
+    endpoint, the deployment, the cloud and the Args' field named `own`."""
+
+    writer: type[EndpointWriteProvider]
+    own: str
+
+    def __init__(
+        self, name: str, args: EndpointWriteArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        inputs = {
+            "subscription_id": args.subscription_id,
+            "resource_group_name": args.resource_group_name,
+            "workspace_name": args.workspace_name,
+            "endpoint_name": args.endpoint_name,
+            "deployment_name": args.deployment_name,
+            **cloud_inputs(args.cloud),
+            self.own: getattr(args, self.own),
+        }
+        super().__init__(self.writer(), name, inputs, opts)

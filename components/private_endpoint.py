@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 from pulumi_azure_native import network
@@ -87,3 +88,46 @@ class PrivateEndpoint(pulumi.ComponentResource):
             )
         self.id = endpoint.id
         self.register_outputs({"id": self.id})
+
+
+class EndpointSite(Protocol):
+    """What a workspace's Args give the private endpoints it places."""
+
+    @property
+    def resource_group_name(self) -> pulumi.Input[str]: ...
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def workspace_name(self) -> str: ...
+
+    @property
+    def private_endpoints(self) -> EndpointPlacement | None: ...
+
+
+def workspace_endpoint(
+    name: str,
+    label: str,
+    site: EndpointSite,
+    target: pulumi.Input[str],
+    group: str,
+    opts: pulumi.ResourceOptions,
+    endpoint_options: pulumi.ResourceOptions | None = None,
+) -> PrivateEndpoint:
+    """A workspace's endpoint `<name>-<label>` to `group` of `target`: named
+    `<workspace>-<label>-pe` in Azure, in the workspace's resource group and endpoint subnet."""
+    assert site.private_endpoints is not None
+    return PrivateEndpoint(
+        f"{name}-{label}",
+        PrivateEndpointArgs(
+            resource_group_name=site.resource_group_name,
+            location=site.location,
+            endpoint_name=f"{site.workspace_name}-{label}-pe",
+            target_resource_id=target,
+            group_id=group,
+            placement=site.private_endpoints,
+            endpoint_options=endpoint_options,
+        ),
+        opts=opts,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,12 +22,21 @@ from components.batch_endpoint import (
 )
 from components.online_endpoint import deployment_name
 from core.config import BatchEndpointSpec, BatchOutputAction
-from tests.conftest import program
 from tests.fakecloud.arm import FakeArm
 from tests.stacks import with_values
-from tests.test_online_endpoint import AML, AZUREML, GROUP, MODEL, SUFFIX, WORKSPACE, writer_props
+from tests.test_online_endpoint import (
+    AML,
+    AZUREML,
+    GROUP,
+    MODEL,
+    SUFFIX,
+    WORKSPACE,
+    assert_writes_after_the_deployment,
+    writer_props,
+)
+from tests.test_online_endpoint import run as run_serving
 from tests.test_teardown_arm import arm_for
-from tools.offline import SUBSCRIPTION_ID, ProgramResult
+from tools.offline import ProgramResult
 
 COMPUTE = "azure-native:machinelearningservices:Compute"
 ENDPOINT = "azure-native:machinelearningservices:BatchEndpoint"
@@ -35,8 +45,7 @@ ROLE = "azure-native:authorization:RoleAssignment"
 STORAGE = "azure-native:storage:StorageAccount"
 
 
-def run(batch: dict[str, Any] | None, base: dict[str, str] = AZUREML) -> ProgramResult:
-    return program(base if batch is None else with_values(base, batchEndpoint=batch))
+run = partial(run_serving, key="batchEndpoint")
 
 
 @dataclass(frozen=True)
@@ -127,12 +136,8 @@ def test_deployment_is_no_code_mlflow_of_the_registered_version_on_the_cluster()
 
 def test_default_deployment_is_set_once_endpoint_and_deployment_exist():
     b = batch(run(MODEL))
-    assert b.default.inputs["deployment_name"] == b.deployment.inputs["deploymentName"]
-    assert b.default.inputs["endpoint_name"] == b.endpoint.inputs["endpointName"]
-    assert b.default.inputs["subscription_id"] == SUBSCRIPTION_ID
-    assert b.endpoint.urn in b.deployment.depends_on
+    assert_writes_after_the_deployment(b.default, b.endpoint, b.deployment)
     assert b.compute.urn in b.deployment.depends_on
-    assert b.deployment.urn in b.default.depends_on
 
 
 def test_cluster_identity_may_read_and_write_the_workspace_storage():

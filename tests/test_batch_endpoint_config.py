@@ -11,7 +11,7 @@ from core.config import (
 )
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS, SERVICE_PRINCIPAL, with_values
 from tests.test_config import rejected
-from tests.test_endpoint_config import AZUREML, MODEL
+from tests.test_endpoint_config import AZUREML, MODEL, SHARED_FIELDS
 
 
 def config_with(batch: object, base: dict[str, str] = AZUREML, stack: str = "dev", **more):
@@ -42,9 +42,7 @@ def test_batch_endpoint_defaults_scale_a_small_general_purpose_cluster():
 def test_every_field_is_read_numbers_given_as_strings_too():
     spec = config_with(
         {
-            "model": "m.v2_x",
-            "version": "7",
-            "instanceType": "Standard_F4s_v2",
+            **SHARED_FIELDS,
             "maxInstances": "5",
             "name": "Batch-1",
             "miniBatchSize": "20",

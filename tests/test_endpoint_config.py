@@ -16,6 +16,8 @@ from tests.test_config import rejected as rejected_config
 # An AzureML registry needs the service principal (a rule of its own).
 AZUREML = with_values({**DEV, **SERVICE_PRINCIPAL}, modelRegistry="azureml")
 MODEL = {"model": "track-with-azureml-classifier", "version": 1}
+# The fields online and batch endpoints share, each set, numbers given as strings.
+SHARED_FIELDS = {"model": "m.v2_x", "version": "7", "instanceType": "Standard_F4s_v2"}
 
 
 def config_with(endpoint: object, base: dict[str, str] = AZUREML, stack: str = "dev"):
@@ -43,9 +45,7 @@ def test_endpoint_defaults():
 def test_every_field_is_read_numbers_given_as_strings_too():
     spec = config_with(
         {
-            "model": "m.v2_x",
-            "version": "7",
-            "instanceType": "Standard_F4s_v2",
+            **SHARED_FIELDS,
             "instanceCount": "3",
             "name": "Scoring-1",
             "authMode": "Key",

@@ -119,6 +119,17 @@ def forget_stores() -> None:
     ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
 
 
+def forget_mlflow_settings(patch: pytest.MonkeyPatch) -> None:
+    """Start the notebook from no MLflow URI or experiment: none in the environment, none set
+    in this process, no cached store."""
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+        patch.delenv(name, raising=False)
+    patch.setattr(tracking_utils, "_tracking_uri", None)
+    patch.setattr(registry_utils, "_registry_uri", None)
+    patch.setattr(fluent, "_active_experiment_id", None)
+    forget_stores()
+
+
 @pytest.fixture(scope="session")
 def notebook(
     tracking_server: Tracking, spark: Any, tmp_path_factory: pytest.TempPathFactory
@@ -128,12 +139,7 @@ def notebook(
     outputs_file.write_text(json.dumps(stack_outputs(tracking_server.uri)), encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STACK_OUTPUTS_FILE", str(outputs_file))
-        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
-            patch.delenv(name, raising=False)
-        patch.setattr(tracking_utils, "_tracking_uri", None)
-        patch.setattr(registry_utils, "_registry_uri", None)
-        patch.setattr(fluent, "_active_experiment_id", None)
-        forget_stores()
+        forget_mlflow_settings(patch)
         namespace: dict[str, Any] = {"__name__": "__main__", "spark": spark}
         exec(compile(NOTEBOOK.read_text(encoding="utf-8"), str(NOTEBOOK), "exec"), namespace)
         # what the filter refused while the notebook ran (AzureML would have refused it too)
@@ -415,12 +421,7 @@ def run_dual_notebook(
         patch.setenv("DATABRICKS_HOST", outputs["databricksWorkspaceUrl"])
         patch.setenv("DATABRICKS_TOKEN", "dapi-job-run-token")  # a job's notebook token
         patch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
-            patch.delenv(name, raising=False)
-        patch.setattr(tracking_utils, "_tracking_uri", None)
-        patch.setattr(registry_utils, "_registry_uri", None)
-        patch.setattr(fluent, "_active_experiment_id", None)
-        forget_stores()
+        forget_mlflow_settings(patch)
         try:
             exec(compile(NOTEBOOK.read_text(encoding="utf-8"), str(NOTEBOOK), "exec"), namespace)
         except Exception as error:  # the notebook's failure is what the test reads

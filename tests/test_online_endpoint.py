@@ -37,8 +37,11 @@ MODEL = {"model": "track-with-azureml-classifier", "version": 1}
 SUFFIX = naming.unique_suffix(SUBSCRIPTION_ID, "mlflow-dev-rg", "dev")
 
 
-def run(endpoint: dict[str, Any] | None, base: dict[str, str] = AZUREML) -> ProgramResult:
-    return program(base if endpoint is None else with_values(base, endpoint=endpoint))
+def run(
+    endpoint: dict[str, Any] | None, base: dict[str, str] = AZUREML, key: str = "endpoint"
+) -> ProgramResult:
+    """The program with config `key` (the online or the batch endpoint) set, or left unset."""
+    return program(base if endpoint is None else with_values(base, **{key: endpoint}))
 
 
 @dataclass(frozen=True)
@@ -99,16 +102,21 @@ def test_deployment_serves_the_registered_model_version_without_script_or_enviro
     assert s.deployment.inputs["tags"] == {"environment": "dev", "managed-by": "pulumi"}
 
 
+def assert_writes_after_the_deployment(writer: Any, endpoint: Any, deployment: Any) -> None:
+    """An endpoint-writing resource names the endpoint and the deployment; endpoint <-
+    deployment <- writer: creates in this order, deletes in reverse."""
+    assert writer.inputs["deployment_name"] == deployment.inputs["deploymentName"]
+    assert writer.inputs["endpoint_name"] == endpoint.inputs["endpointName"]
+    assert writer.inputs["subscription_id"] == SUBSCRIPTION_ID
+    assert endpoint.urn in deployment.depends_on
+    assert deployment.urn in writer.depends_on
+
+
 def test_traffic_goes_all_to_the_deployment_once_it_exists():
     s = serving(run(MODEL))
-    assert s.traffic.inputs["deployment_name"] == s.deployment.inputs["deploymentName"]
-    assert s.traffic.inputs["endpoint_name"] == s.endpoint.inputs["endpointName"]
+    assert_writes_after_the_deployment(s.traffic, s.endpoint, s.deployment)
     assert s.traffic.inputs["workspace_name"] == s.endpoint.inputs["workspaceName"]
     assert s.traffic.inputs["resource_group_name"] == "mlflow-dev-rg"
-    assert s.traffic.inputs["subscription_id"] == SUBSCRIPTION_ID
-    # endpoint <- deployment <- traffic: creates in this order, deletes in reverse
-    assert s.endpoint.urn in s.deployment.depends_on
-    assert s.deployment.urn in s.traffic.depends_on
     assert s.endpoint.urn in s.traffic.depends_on
 
 

@@ -80,18 +80,30 @@ def stack_findings(
 CREDENTIALS = "cluster-credentials-not-readable-by-all-users"
 
 
+def credential_findings(
+    pack: guard_engine.PackProcess,
+    grants: dict[str, Any],
+    cluster: dict[str, Any] = DEPLOYED_CLUSTER,
+    *,
+    name: str = "perms",
+    depends_on: list[str] | None = None,
+) -> list[tuple[str, str | None]]:
+    """What the credentials rule reports over the cluster 'cluster' and the Permissions `name`
+    holding `grants` (declared to depend on the resources named in `depends_on`)."""
+    permissions = (
+        rules.DATABRICKS_PERMISSIONS,
+        name,
+        grants,
+        *([depends_on] if depends_on else []),
+    )
+    return stack_findings(
+        pack, CREDENTIALS, [(rules.DATABRICKS_CLUSTER, "cluster", cluster), permissions]
+    )
+
+
 def test_cluster_secret_attachable_by_all_workspace_users_is_rejected(pack):
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
-            (
-                rules.DATABRICKS_PERMISSIONS,
-                "cluster-users",
-                grant({"groupName": "users"}, "CAN_ATTACH_TO"),
-            ),
-        ],
+    reported = credential_findings(
+        pack, grant({"groupName": "users"}, "CAN_ATTACH_TO"), name="cluster-users"
     )
     assert reported == [
         (
@@ -107,14 +119,7 @@ def test_cluster_secret_attachable_by_all_workspace_users_is_rejected(pack):
 
 @pytest.mark.parametrize("level", ["CAN_RESTART", "CAN_MANAGE"])
 def test_every_level_that_includes_attaching_counts(pack, level):
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
-            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, level)),
-        ],
-    )
+    reported = credential_findings(pack, grant({"groupName": "users"}, level))
     assert [m.split(" on ")[0] for m, _ in reported] == [
         f"Permissions 'perms' give the workspace-wide 'users' group {level}"
     ]
@@ -122,14 +127,7 @@ def test_every_level_that_includes_attaching_counts(pack, level):
 
 def test_any_credential_named_variable_counts_not_only_the_client_secret(pack):
     token_only = {"id": CLUSTER_ID, "sparkEnvVars": {"HF_TOKEN": "{{secrets/s/hf}}"}}
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", token_only),
-            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, "CAN_ATTACH_TO")),
-        ],
-    )
+    reported = credential_findings(pack, grant({"groupName": "users"}, "CAN_ATTACH_TO"), token_only)
     assert "whose sparkEnvVars carry HF_TOKEN:" in reported[0][0]
 
 
@@ -142,65 +140,29 @@ def test_any_credential_named_variable_counts_not_only_the_client_secret(pack):
     ],
 )
 def test_grants_to_named_principals_pass(pack, principal):
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
-            (rules.DATABRICKS_PERMISSIONS, "perms", grant(principal, "CAN_RESTART")),
-        ],
-    )
+    reported = credential_findings(pack, grant(principal, "CAN_RESTART"))
     assert reported == []
 
 
 def test_all_users_may_attach_to_a_cluster_without_credentials(pack):
     no_credentials = changed(DEPLOYED_CLUSTER, "sparkEnvVars.AZURE_CLIENT_SECRET", DELETE)
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", no_credentials),
-            (rules.DATABRICKS_PERMISSIONS, "perms", grant({"groupName": "users"}, "CAN_ATTACH_TO")),
-        ],
+    reported = credential_findings(
+        pack, grant({"groupName": "users"}, "CAN_ATTACH_TO"), no_credentials
     )
     assert reported == []
 
 
 def test_grant_on_another_cluster_is_not_this_clusters(pack):
-    reported = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", DEPLOYED_CLUSTER),
-            (
-                rules.DATABRICKS_PERMISSIONS,
-                "perms",
-                grant({"groupName": "users"}, "CAN_ATTACH_TO", cluster_id="0000-other"),
-            ),
-        ],
-    )
+    other = grant({"groupName": "users"}, "CAN_ATTACH_TO", cluster_id="0000-other")
+    reported = credential_findings(pack, other)
     assert reported == []
 
 
 def test_in_preview_the_grant_is_joined_to_the_cluster_it_depends_on(pack):
     unknown_id = grant({"groupName": "users"}, "CAN_ATTACH_TO", cluster_id=UNKNOWN_STRING_VALUE)
-    depends = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", CLUSTER),
-            (rules.DATABRICKS_PERMISSIONS, "perms", unknown_id, ["cluster"]),
-        ],
-    )
+    depends = credential_findings(pack, unknown_id, CLUSTER, depends_on=["cluster"])
     assert [u for _, u in depends] == [urn(rules.DATABRICKS_PERMISSIONS, "perms")]
-    unrelated = stack_findings(
-        pack,
-        CREDENTIALS,
-        [
-            (rules.DATABRICKS_CLUSTER, "cluster", CLUSTER),
-            (rules.DATABRICKS_PERMISSIONS, "perms", unknown_id),
-        ],
-    )
+    unrelated = credential_findings(pack, unknown_id, CLUSTER)
     assert unrelated == []
 
 

@@ -15,16 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
-)
+from pulumi_policy import proxy
+from pulumi_policy.proxy import UnknownValueError
 
 # Type tokens, as declared by `@pulumi.type_token` in the SDKs
 # (pulumi-azure-native 3.29, pulumi-databricks 1.118).
@@ -39,13 +31,13 @@ AZURE_NATIVE_PREFIX = "azure-native:"
 
 _UNKNOWN_SENTINELS = frozenset(
     {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
+        proxy.UNKNOWN_ARCHIVE_VALUE,
+        proxy.UNKNOWN_ARRAY_VALUE,
+        proxy.UNKNOWN_ASSET_VALUE,
+        proxy.UNKNOWN_BOOLEAN_VALUE,
+        proxy.UNKNOWN_NUMBER_VALUE,
+        proxy.UNKNOWN_OBJECT_VALUE,
+        proxy.UNKNOWN_STRING_VALUE,
     }
 )
 
@@ -115,6 +107,23 @@ def is_set(value: Any) -> bool:
 
 def describe(value: Any) -> str:
     return "not set" if value is MISSING else repr(value)
+
+
+def flag_is(
+    props: Mapping[str, Any],
+    path: tuple[str, ...],
+    wanted: bool,
+    *,
+    why: str = "",
+    if_unset: str = "",
+) -> list[str]:
+    """The boolean at `path` is `wanted` (an unknown one passes: `up` checks it again); else
+    one message: the path, its value (and `if_unset` when not set), what is expected, `why`."""
+    value = lookup(props, *path)
+    if value is UNKNOWN or value is wanted:
+        return []
+    unset = f" ({if_unset})" if value is MISSING and if_unset else ""
+    return [f"{'.'.join(path)} is {describe(value)}{unset}; expected {str(wanted).lower()}{why}"]
 
 
 def known_strings(props: Mapping[str, Any], *keys: str) -> set[str]:

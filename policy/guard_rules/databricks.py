@@ -15,6 +15,7 @@ from .common import (
     StackViolation,
     describe,
     elements,
+    flag_is,
     is_disabled,
     is_set,
     known_strings,
@@ -40,13 +41,12 @@ def databricks_workspace_vnet_injection(props: Mapping[str, Any]) -> list[str]:
 
 def databricks_workspace_no_public_ip(props: Mapping[str, Any]) -> list[str]:
     """Secure cluster connectivity: `parameters.enableNoPublicIp.value` is true."""
-    value = lookup(props, "parameters", "enableNoPublicIp", "value")
-    if value is UNKNOWN or value is True:
-        return []
-    return [
-        f"parameters.enableNoPublicIp.value is {describe(value)}; expected true, so cluster nodes "
-        "get no public IP addresses (secure cluster connectivity)"
-    ]
+    return flag_is(
+        props,
+        ("parameters", "enableNoPublicIp", "value"),
+        True,
+        why=", so cluster nodes get no public IP addresses (secure cluster connectivity)",
+    )
 
 
 def databricks_workspace_premium_sku(props: Mapping[str, Any]) -> list[str]:

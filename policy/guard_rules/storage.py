@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .common import MISSING, UNKNOWN, describe, lookup
+from .common import MISSING, UNKNOWN, describe, flag_is, lookup
 
 ACCEPTED_TLS_VERSIONS = ("TLS1_2", "TLS1_3")
 
@@ -21,22 +21,22 @@ def storage_account_minimum_tls(props: Mapping[str, Any]) -> list[str]:
 
 def storage_account_no_public_blob_access(props: Mapping[str, Any]) -> list[str]:
     """No container of the storage account can be made public."""
-    value = lookup(props, "allowBlobPublicAccess")
-    if value is UNKNOWN or value is False:
-        return []
-    return [
-        f"allowBlobPublicAccess is {describe(value)}; expected false, set explicitly, so no blob "
-        "container can allow anonymous public read access"
-    ]
+    return flag_is(
+        props,
+        ("allowBlobPublicAccess",),
+        False,
+        why=", set explicitly, so no blob container can allow anonymous public read access",
+    )
 
 
 def key_vault_rbac_authorization(props: Mapping[str, Any]) -> list[str]:
     """The key vault authorizes data actions with Azure RBAC, not access policies."""
-    value = lookup(props, "properties", "enableRbacAuthorization")
-    if value is UNKNOWN or value is True:
-        return []
-    default = " (the API then defaults to false: access policies)" if value is MISSING else ""
-    return [f"properties.enableRbacAuthorization is {describe(value)}{default}; expected true"]
+    return flag_is(
+        props,
+        ("properties", "enableRbacAuthorization"),
+        True,
+        if_unset="the API then defaults to false: access policies",
+    )
 
 
 def key_vault_soft_delete(props: Mapping[str, Any]) -> list[str]:

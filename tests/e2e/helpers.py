@@ -68,6 +68,13 @@ def stack_with_principal(
         policy_venv(deployer)
 
 
+def up_with_online_endpoint(deployer: Deployer, cloud: FakeCloud) -> None:
+    """A stack that serves the notebook's model from an online endpoint (with the AzureML
+    registry), deployed."""
+    stack_with_principal(deployer, cloud, registry="azureml", serving=("endpoint",))
+    deployer.pulumi("up", "--yes", "--skip-preview")
+
+
 def policy_venv(deployer: Deployer) -> None:
     """The pack's own virtualenv (README: python -m venv policy/venv), here the project's."""
     (deployer.workdir / "policy" / "venv").symlink_to(deployer.workdir / "venv")

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import applied_steps, init_stack, one_of_type, short, stack_with_principal
+from tests.e2e.helpers import applied_steps, init_stack, one_of_type, short, up_with_online_endpoint
 from tests.fakecloud.arm_workspace_rules import NETWORK_INTENT_PREFIX
 from tests.fakecloud.serve import FakeCloud
 
@@ -60,8 +60,7 @@ def test_traffic_stays_on_the_live_deployment_after_refresh_version_bump_and_a_t
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    stack_with_principal(deployer, cloud, registry="azureml", serving=("endpoint",))
-    pulumi("up", "--yes", "--skip-preview")
+    up_with_online_endpoint(deployer, cloud)
     first = one_of_type(cloud, DEPLOYMENTS)["name"]
 
     # refresh records the live traffic {first: 100} in the endpoint's inputs

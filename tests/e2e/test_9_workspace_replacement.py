@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Deployer
-from tests.e2e.helpers import applied_steps, outputs, short, stack_with_principal
+from tests.e2e.helpers import applied_steps, outputs, short, up_with_online_endpoint
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -41,8 +41,7 @@ def test_prefix_change_replaces_both_workspaces_and_what_lives_in_them(
     deployer: Deployer, cloud: FakeCloud
 ) -> None:
     pulumi = deployer.pulumi
-    stack_with_principal(deployer, cloud, registry="azureml", serving=("endpoint",))
-    pulumi("up", "--yes", "--skip-preview")
+    up_with_online_endpoint(deployer, cloud)
     before = outputs(deployer)
     old_host = before["databricksWorkspaceUrl"].removeprefix("https://")
     assert clusters(cloud) == [(old_host, before["clusterId"])]

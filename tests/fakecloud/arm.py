@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
@@ -127,7 +127,33 @@ class _Operation:
     done: bool = False
 
 
-class FakeArm:
+class ServedFake:
+    """A fake that `start()` serves over HTTPS on loopback (`serve_https`, kept in `_server`):
+    `stop()` ends the server, then `cleanup()`s; a `with` block starts and stops it."""
+
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """What the fake leaves besides its server (its files)."""
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.cleanup()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class FakeArm(ServedFake):
     """The fake. `start()`/`stop()` or a `with` block.
 
     `async_polls`: polls a long-running operation answers InProgress before it ends.
@@ -174,19 +200,9 @@ class FakeArm:
         self.base_url = f"https://127.0.0.1:{self._server.server_address[1]}"
         return self
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def cleanup(self) -> None:
         if self._own_dir is not None:
             self._own_dir.cleanup()
-
-    def __enter__(self) -> FakeArm:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def metadata_host(self) -> str:

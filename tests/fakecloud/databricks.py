@@ -327,13 +327,8 @@ def _cluster_permissions(ws: Workspace, method: str, cluster_id: str, body: Any)
         ws.permissions.setdefault(cluster_id, []).extend(body.get("access_control_list") or [])
     elif method != "GET":
         return error(405, "METHOD_NOT_ALLOWED", method)
-    return Answer(
-        200,
-        {
-            "object_id": f"/clusters/{cluster_id}",
-            "object_type": "cluster",
-            "access_control_list": copy.deepcopy(ws.permissions.get(cluster_id, [])),
-        },
+    return databricks_access.object_permissions(
+        "cluster", cluster_id, ws.permissions.get(cluster_id, [])
     )
 
 

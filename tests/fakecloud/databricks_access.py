@@ -162,12 +162,18 @@ def file_permissions(ws: Workspace, method: str, file_id: str, body: Any) -> Ans
         ws.file_permissions[paths[0]] = copy.deepcopy(acl)
     elif method != "GET":
         return _error(405, "METHOD_NOT_ALLOWED", method)
+    return object_permissions("file", file_id, ws.file_permissions.get(paths[0], []))
+
+
+def object_permissions(kind: str, object_id: str, acl: list[dict[str, Any]]) -> Answer:
+    """What the Permissions API answers for an object (`cluster`, `file`): its path and type,
+    and a copy of its direct grants."""
     return _answer(
         200,
         {
-            "object_id": f"/files/{file_id}",
-            "object_type": "file",
-            "access_control_list": copy.deepcopy(ws.file_permissions.get(paths[0], [])),
+            "object_id": f"/{kind}s/{object_id}",
+            "object_type": kind,
+            "access_control_list": copy.deepcopy(acl),
         },
     )
 

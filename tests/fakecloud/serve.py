@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.fakecloud.adls import BLOB_DOMAIN, DFS_DOMAIN, FakeAdls, is_storage_host
-from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, serve_https
+from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, ServedFake, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
 from tests.fakecloud.databricks_account import ACCOUNT_HOST, FakeDatabricksAccount
 from tests.fakecloud.databricks_mlflow import DatabricksMlflow
@@ -32,7 +32,7 @@ from tests.fakecloud.unity_catalog import UnityCatalog
 DATABRICKS_DOMAIN = ".azuredatabricks.net"
 
 
-class FakeCloud:
+class FakeCloud(ServedFake):
     def __init__(self, *, async_polls: int = 1, retry_after: int = 0) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="fakecloud-")
         self.ca_file = str(Path(self._dir.name) / "fakecloud-ca.pem")
@@ -62,18 +62,8 @@ class FakeCloud:
         self.arm.base_url = self.base_url  # ARM's operation URLs point here
         return self
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def cleanup(self) -> None:
         self._dir.cleanup()
-
-    def __enter__(self) -> FakeCloud:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def serve_mlflow(
         self, tracking: str, azureml: Callable[[str], str | None] = lambda _id: None

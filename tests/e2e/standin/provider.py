@@ -52,6 +52,11 @@ def _ints(value: Any) -> Any:
     return value
 
 
+def olds_and_news(request: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Check or Update request's old and new properties, as plain values."""
+    return to_dict(request.olds), to_dict(request.news)
+
+
 def to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update(_drop_none(value))
@@ -232,9 +237,8 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Check(self, request: Any, context: Any) -> Any:  # noqa: N802
         inputs = self._call(
-            context, self.check, request.type, request.name, to_dict(request.olds),
-            to_dict(request.news),
-        )  # fmt: skip
+            context, self.check, request.type, request.name, *olds_and_news(request)
+        )
         return provider_pb2.CheckResponse(inputs=to_struct(inputs))
 
     def Diff(self, request: Any, context: Any) -> Any:  # noqa: N802
@@ -288,15 +292,14 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Update(self, request: Any, context: Any) -> Any:  # noqa: N802
         if request.preview:
-            olds = to_dict(request.olds)
-            merged = {**olds, **to_dict(request.news)}
+            olds, news = olds_and_news(request)
+            merged = {**olds, **news}
             return provider_pb2.UpdateResponse(
                 properties=to_struct(self.preview_outputs(request.type, merged))
             )
         outputs = self._call(
-            context, self.update, request.type, request.id, to_dict(request.olds),
-            to_dict(request.news),
-        )  # fmt: skip
+            context, self.update, request.type, request.id, *olds_and_news(request)
+        )
         return provider_pb2.UpdateResponse(properties=to_struct(outputs))
 
     def Delete(self, request: Any, context: Any) -> Any:  # noqa: N802
