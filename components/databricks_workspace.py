@@ -92,6 +92,21 @@ def _default_catalog(name: str | None) -> databricks.DefaultCatalogPropertiesArg
     return databricks.DefaultCatalogPropertiesArgs(initial_name=name, initial_type="UnityCatalog")
 
 
+def _custom_parameters(args: DatabricksWorkspaceArgs) -> databricks.WorkspaceCustomParametersArgs:
+    """VNet injection without public IPs, the AzureML link and the DBFS encryption flags."""
+    return databricks.WorkspaceCustomParametersArgs(
+        custom_virtual_network_id=_string(args.vnet_id),
+        custom_public_subnet_name=_string(args.host_subnet_name),
+        custom_private_subnet_name=_string(args.container_subnet_name),
+        enable_no_public_ip=databricks.WorkspaceNoPublicIPBooleanParameterArgs(value=True),
+        aml_workspace_id=(
+            _string(args.aml_workspace_id) if args.aml_workspace_id is not None else None
+        ),
+        prepare_encryption=_flag(args.prepare_encryption),
+        require_infrastructure_encryption=_flag(args.require_infrastructure_encryption),
+    )
+
+
 class DatabricksWorkspace(pulumi.ComponentResource):
     """Exposes the workspace's ARM id, name and URL (with `https://`), and `inside_workspace`:
     the options of every resource that lives inside it (components/workspace_scope.py)."""
@@ -114,18 +129,6 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             "/resourceGroups/",
             args.managed_resource_group_name,
         )
-        parameters = databricks.WorkspaceCustomParametersArgs(
-            custom_virtual_network_id=_string(args.vnet_id),
-            custom_public_subnet_name=_string(args.host_subnet_name),
-            custom_private_subnet_name=_string(args.container_subnet_name),
-            enable_no_public_ip=databricks.WorkspaceNoPublicIPBooleanParameterArgs(value=True),
-            aml_workspace_id=(
-                _string(args.aml_workspace_id) if args.aml_workspace_id is not None else None
-            ),
-            prepare_encryption=_flag(args.prepare_encryption),
-            require_infrastructure_encryption=_flag(args.require_infrastructure_encryption),
-        )
-
         force_delete = self._force_delete(name, args)
 
         # No explicit depends_on: the subnet names are outputs of the Subnet resources, which
@@ -141,7 +144,7 @@ class DatabricksWorkspace(pulumi.ComponentResource):
             # Classic compute in our VNet; required on create by current API versions, immutable.
             compute_mode="Hybrid",
             managed_resource_group_id=managed_resource_group_id,
-            parameters=parameters,
+            parameters=_custom_parameters(args),
             # Without back-end private link clusters reach the control plane through the NSG's
             # AzureDatabricks rule, so Databricks keeps all its rules.
             required_nsg_rules="AllRules"
