@@ -6,6 +6,7 @@ notebook runner (tests/fakecloud/notebook_runner.py, the notebook as a submitted
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import signal
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 SERVER_START_SECONDS = 120
+# MLflow's installed package, found without importing it.
+MLFLOW_PACKAGE = Path(next(iter(importlib.util.find_spec("mlflow").submodule_search_locations)))
 
 
 class ServerError(RuntimeError):
@@ -68,41 +71,67 @@ def free_port() -> int:
 
 
 def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
-    """`mlflow server` on 127.0.0.1 (SQLite backend, artifacts under home), not yet waited for.
+    """MLflow's tracking server on 127.0.0.1 (SQLite backend, artifacts under home), not yet
+    waited for: the uvicorn process `mlflow server` would start, with the settings it would
+    hand it (server_env).
 
     serve_artifacts: the server proxies artifacts (`mlflow-artifacts:/` URIs, reached through
     the tracking URI's host); False: clients write them to a local folder themselves (file://),
     which clients whose tracking URI is not the server's own http URI need.
     """
     port = free_port()
-    artifacts = ["--artifacts-destination", str(home / "artifacts")]
-    if not serve_artifacts:
-        artifacts = [
-            "--default-artifact-root",
-            (home / "artifacts").as_uri(),
-            "--no-serve-artifacts",
-        ]
     command = [
-        sys.executable, "-m", "mlflow", "server",
+        sys.executable, "-m", "uvicorn",
+        "--log-config", str(MLFLOW_PACKAGE / "server" / "uvicorn_log_config.yaml"),
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
-        *artifacts,
         "--workers", "1",
+        "mlflow.server.fastapi_app:app",
     ]  # fmt: skip
     (home / "artifacts").mkdir(parents=True, exist_ok=True)
     with (home / "server.log").open("wb") as log:
         process = subprocess.Popen(
             command,
             cwd=home,
-            # No background job runner (its huey consumers serve GenAI jobs): tracking and
-            # the registry do not need it, and each would be a process more per server.
-            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            env={**os.environ, **server_env(home, serve_artifacts)},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     return Server(process, f"http://127.0.0.1:{port}", home)
+
+
+def server_env(home: Path, serve_artifacts: bool) -> dict[str, str]:
+    """What `mlflow server --backend-store-uri sqlite:///<home>/mlflow.db --workers 1` with
+    `--artifacts-destination <home>/artifacts` (serve_artifacts) or `--default-artifact-root
+    file://<home>/artifacts --no-serve-artifacts` gives the uvicorn process it starts (mlflow
+    3.x: mlflow/cli `server`, mlflow/server/__init__.py `_run_server`). Started directly, the
+    server skips the CLI's own interpreter, which imported all of MLflow's server a second time.
+    """
+    store = f"sqlite:///{home / 'mlflow.db'}"
+    artifacts = home / "artifacts"
+    env = {
+        "MLFLOW_TRACKING_URI": store,
+        "MLFLOW_REGISTRY_URI": store,
+        "_MLFLOW_SERVER_FILE_STORE": store,
+        "_MLFLOW_SERVER_REGISTRY_STORE": store,
+        "_MLFLOW_SGI_NAME": "uvicorn",
+        "MLFLOW_ENABLE_WORKSPACES": "false",
+        "MLFLOW_SERVER_X_FRAME_OPTIONS": "SAMEORIGIN",
+        "MLFLOW_SERVER_SECRETS_CACHE_TTL": "60",
+        "MLFLOW_SERVER_SECRETS_CACHE_MAX_SIZE": "1000",
+        # No background job runner (its huey consumers serve GenAI jobs): tracking and the
+        # registry do not need it, and each would be a process more per server.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    if serve_artifacts:
+        env["_MLFLOW_SERVER_ARTIFACT_ROOT"] = "mlflow-artifacts:/"
+        env["_MLFLOW_SERVER_SERVE_ARTIFACTS"] = "true"
+        env["_MLFLOW_SERVER_ARTIFACT_DESTINATION"] = str(artifacts)
+    else:
+        env["_MLFLOW_SERVER_ARTIFACT_ROOT"] = artifacts.as_uri()
+        env["_MLFLOW_SERVER_ARTIFACT_DESTINATION"] = "./mlartifacts"
+    return env
 
 
 def wait_healthy(server: Server, timeout: float = SERVER_START_SECONDS) -> Server:
@@ -114,12 +143,25 @@ def wait_healthy(server: Server, timeout: float = SERVER_START_SECONDS) -> Serve
         try:
             with urllib.request.urlopen(f"{server.uri}/health", timeout=2) as answer:
                 if answer.status == 200:
-                    return server
+                    return _stores_created(server)
         except OSError:
             pass
         if time.monotonic() > deadline:
             raise ServerError(f"mlflow server not healthy in {timeout:.0f} s:\n{server.log}")
         time.sleep(0.25)
+
+
+def _stores_created(server: Server) -> Server:
+    """The server once its tracking and registry stores exist: the first request to each
+    creates its SQLite tables (as `mlflow server` does before it starts uvicorn), so that no two
+    of a test's first requests race to create them."""
+    for path in (
+        "/api/2.0/mlflow/experiments/search?max_results=1",
+        "/api/2.0/mlflow/registered-models/search?max_results=1",
+    ):
+        with urllib.request.urlopen(f"{server.uri}{path}", timeout=60) as answer:
+            answer.read()
+    return server
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
