@@ -128,3 +128,11 @@ def test_an_exclusive_stack_signs_in_with_its_service_credential_and_refuses_an_
     assert "the stack grants ACCESS on it to data-scientists." in refusal
     assert "Traceback" not in refusal
     assert not [i for i in credentials.issued if i[0] == OUTSIDER]
+
+    # destroy removes the credential, its grants, the connector and its role: nothing blocks
+    # the next `up` (credential names are unique in the metastore)
+    pulumi("destroy", "--yes", "--skip-preview")
+    assert credentials.credentials == {} and credentials.grants == {}
+    with cloud.arm._lock:
+        left = [key for key in cloud.arm.resources if "accessconnectors" in key]
+    assert left == []
