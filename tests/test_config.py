@@ -360,6 +360,22 @@ def test_a_user_name_with_spaces_around_it_is_named_as_such_not_as_a_bad_list():
     )
 
 
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        {"users": ["data-science", "account users"]},
+        {"accessMode": "dedicated", "singleUser": "users"},
+    ],
+)
+def test_a_group_of_every_user_cannot_get_access_on_the_service_credential(cluster):
+    message = rejected(with_values(DEV, trackingMode="exclusive", cluster=cluster))
+    key = "cluster.users" if "users" in cluster else "cluster.singleUser"
+    assert message.startswith(f"databricks-azureml:{key}: ")
+    assert (
+        "is a group of every user of the workspace: it would get ACCESS on the stack's" in message
+    )
+
+
 def test_workspace_wide_users_group_may_attach_when_the_cluster_holds_no_secret():
     config = parse_config(with_values(DEV, cluster={"users": ["users"]}), "dev")
     assert config.cluster.users == ("users",)
