@@ -56,6 +56,7 @@ from components.serverless_connectivity import (
     ncc_name,
     rule_targets,
 )
+from components.service_credential import ServiceCredential, ServiceCredentialArgs
 from components.team_access import TeamAccess, TeamAccessArgs
 from components.tracking_cluster import TrackingCluster, TrackingClusterArgs
 from core import naming
@@ -73,6 +74,7 @@ from core.serverless import serverless_blocked
 from core.tagging import register_stack_tagging, stack_tags
 from mlflow_setup.contract import (
     MODEL_SCHEMA_OUTPUT,
+    SERVICE_CREDENTIAL_OUTPUT,
     TrackingMode,
     TrackingSettings,
     databricks_registry_uri,
@@ -122,7 +124,19 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     # image-build compute: the cluster exists first.
     builder = [batch] if batch is not None and _image_build_compute(config) else []
     serving = _serving(ctx, aml, [*provisioned, *builder]) if config.endpoint is not None else None
-    cluster = _tracking_cluster(ctx, workspace, settings, _serving_outputs(config, serving, batch))
+    credential_names = _service_credential_names(ctx)
+    cluster = _tracking_cluster(
+        ctx,
+        workspace,
+        settings,
+        _serving_outputs(config, serving, batch),
+        credential_names[0] if credential_names else None,
+    )
+    credential = (
+        _service_credential(ctx, workspace, aml, cluster, credential_names)
+        if credential_names
+        else None
+    )
     _enterprise_controls(ctx, aml, workspace, serving)
     if config.protect:
         _locks(ctx, aml, workspace)
@@ -146,6 +160,7 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
         "clusterId": cluster.cluster_id,
         "secretScope": cluster.secret_scope,
         **_serving_outputs(config, serving, batch),
+        SERVICE_CREDENTIAL_OUTPUT: credential.credential_name if credential else None,
     }
     _publish_outputs(ctx, workspace, cluster, outputs)
     return outputs
@@ -439,11 +454,55 @@ def _serverless_connectivity(
     )
 
 
+def _service_credential_names(
+    ctx: _Context,
+) -> tuple[pulumi.Output[str], str] | None:
+    """Without servicePrincipal (exclusive tracking, azureml registry): the service credential's
+    name (known once the suffix is) and its access connector's; None otherwise."""
+    config = ctx.config
+    if not config.service_credential:
+        return None
+    connector = naming.service_credential_names(config.prefix, config.stack, "")[1]
+    name = ctx.suffix.apply(
+        lambda s: naming.service_credential_names(config.prefix, config.stack, s)[0]
+    )
+    return name, connector
+
+
+def _service_credential(
+    ctx: _Context,
+    workspace: DatabricksWorkspace,
+    aml: AzureMLWorkspace,
+    cluster: TrackingCluster,
+    names: tuple[pulumi.Output[str], str],
+) -> ServiceCredential:
+    """The Unity Catalog service credential notebooks sign in to AzureML with, through the
+    cluster's Databricks provider (components/service_credential.py)."""
+    spec = ctx.config.cluster
+    return ServiceCredential(
+        "service-credential",
+        ServiceCredentialArgs(
+            resource_group_name=ctx.group.name,
+            location=ctx.config.location,
+            connector_name=names[1],
+            credential_name=names[0],
+            subscription_id=ctx.client.subscription_id,
+            aml_workspace_id=aml.id,
+            users=[*spec.users, *([spec.single_user] if spec.single_user else [])],
+            inside_workspace=workspace.inside_workspace,
+        ),
+        pulumi.ResourceOptions(
+            providers={"databricks": cluster.get_provider("databricks:index:Cluster")}
+        ),
+    )
+
+
 def _tracking_cluster(
     ctx: _Context,
     workspace: DatabricksWorkspace,
     settings: pulumi.Output[TrackingSettings],
     serving: Mapping[str, pulumi.Input[str] | None],
+    service_credential: pulumi.Output[str] | None = None,
 ) -> TrackingCluster:
     # Reaches the new workspace with the deployer's Azure login: its URL and its ARM id.
     # Replaced with the workspace, so the old cluster is deleted through a provider that still
@@ -471,10 +530,12 @@ def _tracking_cluster(
             single_user=spec.single_user,
             users=spec.users,
             # the serving outputs too, so the notebook helper knows them on this cluster
-            mlflow_env=pulumi.Output.all(settings, pulumi.Output.all(**serving)).apply(
+            mlflow_env=pulumi.Output.all(
+                settings, pulumi.Output.all(**serving), service_credential
+            ).apply(
                 lambda values: {
                     **values[0].cluster_env,
-                    **stack_env(ctx.config.stack, _model_schema(ctx.config)),
+                    **stack_env(ctx.config.stack, _model_schema(ctx.config), values[2]),
                     **serving_env(values[1]),
                 }
             ),

@@ -1,5 +1,6 @@
-"""The Databricks access connector through which the workspace reaches its own storage when
-that storage's firewall is on.
+"""A Databricks access connector: a system-assigned managed identity Databricks acts as. The
+workspace reaches its own storage through one when that storage's firewall is on; the stack's
+Unity Catalog service credential names another (components/service_credential.py).
 
 Learn, "Enable firewall support for your workspace storage account": the workspace storage
 account (DBFS root, in the managed resource group) only accepts the workspace's access

@@ -202,3 +202,15 @@ def fitting_lengths(prefix: str, stack: str) -> tuple[int | None, int | None]:
         if slug[:n] == slug[:n].rstrip("-") and not name_problems(prefix, slug[:n])
     ]
     return (max(prefixes) if prefixes else None, max(stacks) if stacks else None)
+
+
+def service_credential_names(prefix: str, stack: str, suffix: str) -> tuple[str, str]:
+    """The Unity Catalog service credential's name and its access connector's.
+
+    Credential names are unique in the metastore, which every workspace of the account in the
+    region shares (Learn, "Unity Catalog best practices": one metastore per region), so the name
+    carries the stack's unique suffix; Unity Catalog stores names in lowercase. The connector is
+    named within the stack's resource group (1-64 letters, digits, '-', '_').
+    """
+    base = f"{prefix}-{stack_slug(stack)}"
+    return f"{base}-azureml-{suffix}".lower(), f"{base}-azureml-ac"

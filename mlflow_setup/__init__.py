@@ -53,6 +53,7 @@ from mlflow_setup.outputs import (
     pulumi_stack_output,
 )
 from mlflow_setup.scoring import EndpointScoringError, endpoint_scoring_uri, score, scoring_request
+from mlflow_setup.service_credential import ServiceCredentialAccessError
 
 __all__ = [
     "MODEL_SCHEMA_OUTPUT",
@@ -71,6 +72,7 @@ __all__ = [
     "ModelNameError",
     "ModelRegistry",
     "SecretScopeAccessError",
+    "ServiceCredentialAccessError",
     "StackOutputs",
     "StackOutputsError",
     "TrackingMode",

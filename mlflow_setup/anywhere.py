@@ -12,11 +12,15 @@ Where the outputs come from, first match wins:
    login; with several stacks there, `stack=` says which;
 4. outside Databricks: `pulumi stack output --json` (mlflow_setup.outputs.load_outputs).
 
-Exclusive tracking and the AzureML registry need the service principal. The stack's cluster has
-it in its environment; elsewhere it is read from the stack's secret scope with `dbutils.secrets`
-(the notebook's, or databricks-sdk's outside a notebook) into the AZURE_* variables
-azure-identity reads, never from the outputs. Who may read the scope is `cluster.users`: anyone
-else gets a SecretScopeAccessError that names them.
+Exclusive tracking and the AzureML registry need an Azure identity. A stack without a service
+principal publishes `serviceCredential`: the notebook's `dbutils` (pass `dbutils=dbutils`) hands
+out its Unity Catalog service credential, registered with azureml-mlflow for the AzureML URIs
+(mlflow_setup/service_credential.py); who may use it is `cluster.users`, anyone else gets a
+ServiceCredentialAccessError. With a service principal, the stack's cluster has it in its
+environment; elsewhere it is read from the stack's secret scope with `dbutils.secrets` (the
+notebook's, or databricks-sdk's outside a notebook) into the AZURE_* variables azure-identity
+reads, never from the outputs. Who may read the scope is `cluster.users`: anyone else gets a
+SecretScopeAccessError that names them.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from mlflow_setup.outputs import (
     parse_outputs,
     pulumi_stack_output,
 )
+from mlflow_setup.service_credential import sign_in_with_service_credential
 
 # What the stack's cluster carries and azure-identity's EnvironmentCredential reads.
 CREDENTIAL_ENV = {
@@ -124,7 +129,7 @@ def configure(
 
     outputs = find_outputs(stack, env=env, workspace=connect)
     uris = configure_mlflow(outputs)
-    credential = _sign_in(outputs, env, connect)
+    credential = _sign_in(outputs, env, connect, dbutils)
     say(_summary(outputs, uris, credential))
     return outputs
 
@@ -194,16 +199,22 @@ def needs_service_principal(outputs: StackOutputs) -> bool:
 
 
 def _sign_in(
-    outputs: StackOutputs, env: MutableMapping[str, str], workspace: Callable[[], Workspace]
+    outputs: StackOutputs,
+    env: MutableMapping[str, str],
+    workspace: Callable[[], Workspace],
+    dbutils: Any = None,
 ) -> str | None:
-    """The service principal's AZURE_* variables from the secret scope, unless the compute has
-    them already (the stack's cluster); what was done, for the summary."""
+    """The stack's service credential (mlflow_setup/service_credential.py), or the service
+    principal's AZURE_* variables from the secret scope unless the compute has them already
+    (the stack's cluster); what was done, for the summary."""
     if not needs_service_principal(outputs):
         return None
     if env.get("AZURE_CLIENT_SECRET"):
         return "the service principal from the cluster's environment"
     if not env.get(DATABRICKS_RUNTIME_ENV):  # off Databricks: the user's own Azure login
         return "your own Azure login (azure-identity's DefaultAzureCredential)"
+    if outputs.service_credential:
+        return sign_in_with_service_credential(outputs, dbutils)
     scope = outputs.secret_scope
     if not scope:
         raise MlflowSetupError(f"{outputs.source}: no 'secretScope' to read the credential from")

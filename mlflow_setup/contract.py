@@ -20,6 +20,8 @@ DATABRICKS_UC = "databricks-uc"  # MLflow's URI for Databricks Models in Unity C
 STACK_ENV = "DATABRICKS_AZUREML_STACK"
 # Under unity-catalog: `<catalog>.<schema>` where models are registered.
 MODEL_SCHEMA_ENV = "DATABRICKS_AZUREML_MODEL_SCHEMA"
+# Without a service principal: the Unity Catalog service credential notebooks sign in with.
+SERVICE_CREDENTIAL_ENV = "DATABRICKS_AZUREML_SERVICE_CREDENTIAL"
 
 
 class TrackingMode(StrEnum):
@@ -77,12 +79,17 @@ def databricks_registry_uri(registry: ModelRegistry) -> str | None:
     return _DATABRICKS_REGISTRY_URIS.get(registry)
 
 
-def stack_env(stack: str, model_schema: str | None) -> Mapping[str, str]:
-    """What the stack's cluster carries beside MLflow's URIs: the marker naming the stack and,
-    under unity-catalog, the `<catalog>.<schema>` models are registered in."""
+def stack_env(
+    stack: str, model_schema: str | None, service_credential: str | None = None
+) -> Mapping[str, str]:
+    """What the stack's cluster carries beside MLflow's URIs: the marker naming the stack,
+    under unity-catalog the `<catalog>.<schema>` models are registered in, and the service
+    credential's name where notebooks sign in with it."""
     env = {STACK_ENV: stack}
     if model_schema is not None:
         env[MODEL_SCHEMA_ENV] = model_schema
+    if service_credential is not None:
+        env[SERVICE_CREDENTIAL_ENV] = service_credential
     return MappingProxyType(env)
 
 
@@ -133,6 +140,9 @@ OPTIONAL_OUTPUT_NAMES = (
 )
 # Under unity-catalog, `<catalog>.<schema>` where models are registered; null otherwise.
 MODEL_SCHEMA_OUTPUT = "modelSchema"
+# Without a service principal (exclusive tracking, azureml registry): the name of the Unity
+# Catalog service credential notebooks sign in to AzureML with; null otherwise. Not a secret.
+SERVICE_CREDENTIAL_OUTPUT = "serviceCredential"
 
 # Where the stack publishes its outputs in its Databricks workspace, one folder per stack, so
 # the notebook helper finds them on any compute of the workspace (not only the stack's cluster).

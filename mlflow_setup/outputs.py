@@ -32,6 +32,8 @@ from mlflow_setup.contract import (
     DATABRICKS_UC,
     MODEL_SCHEMA_ENV,
     MODEL_SCHEMA_OUTPUT,
+    SERVICE_CREDENTIAL_ENV,
+    SERVICE_CREDENTIAL_OUTPUT,
     SERVING_ENV,
     STACK_ENV,
     ModelRegistry,
@@ -113,6 +115,8 @@ class StackOutputs:
     stack: str | None = None  # the stack's name: its cluster's marker, or where it published
     # who may read the secret scope (`cluster.users`), from the published outputs
     scope_readers: tuple[str, ...] = ()
+    # the Unity Catalog service credential to sign in to AzureML with (no service principal)
+    service_credential: str | None = None
 
 
 # Output name -> StackOutputs field, in the order of the output contract.
@@ -197,6 +201,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
     endpoint = _endpoint_outputs(raw, problems)
     batch = _batch_endpoint_outputs(raw, problems)
     model_schema = _model_schema_output(raw, model_registry, problems)
+    service_credential = _service_credential_output(raw, problems)
 
     if problems or tracking_mode is None or model_registry is None or registry_uri is None:
         raise StackOutputsError(f"{source}: " + "; ".join(problems))
@@ -212,6 +217,7 @@ def parse_outputs(raw: Any, source: str) -> StackOutputs:
         **endpoint,
         **batch,
         model_schema=model_schema,
+        service_credential=service_credential,
     )
 
 
@@ -273,6 +279,20 @@ def _model_schema_output(
             f"{registry.value!r} registers no models in Unity Catalog"
         )
     return None
+
+
+def _service_credential_output(raw: Mapping[str, Any], problems: list[str]) -> str | None:
+    """`serviceCredential`: the credential's name, or absent or null (a service principal)."""
+    value = raw.get(SERVICE_CREDENTIAL_OUTPUT)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(
+            f"stack output '{SERVICE_CREDENTIAL_OUTPUT}' is {value!r}, expected the name of "
+            "the stack's Unity Catalog service credential or null"
+        )
+        return None
+    return value
 
 
 def _is_model_schema(value: Any) -> bool:
@@ -382,6 +402,7 @@ def outputs_from_cluster_env(env: Mapping[str, str]) -> StackOutputs:
         aml_workspace_name=parsed.workspace if parsed else None,
         model_schema=model_schema if registry is ModelRegistry.UNITY_CATALOG else None,
         stack=stack,
+        service_credential=env.get(SERVICE_CREDENTIAL_ENV, "").strip() or None,
         **serving,
     )
 

@@ -17,7 +17,8 @@
 # MAGIC Run it on any compute in the workspace: serverless, a job or personal cluster, or the stack's
 # MAGIC cluster. `mlflow_setup.configure()` finds the outputs the stack published in the workspace
 # MAGIC (on the stack's cluster: its environment) and, for exclusive tracking or the AzureML
-# MAGIC registry, reads the service principal from the stack's secret scope: that needs you in the
+# MAGIC registry, signs in with the stack's Unity Catalog service credential (or, where the stack
+# MAGIC has a service principal, reads it from the stack's secret scope): either needs you in the
 # MAGIC stack's `cluster.users`. Outside Databricks, set `STACK_OUTPUTS_FILE` to a file written by
 # MAGIC `pulumi stack output --json`.
 # MAGIC
@@ -68,7 +69,8 @@ FEATURES = [f"feature_{i}" for i in range(4)]
 
 # COMMAND ----------
 
-outputs = mlflow_setup.configure()  # says which stack, tracking and registry it found
+# says which stack, tracking and registry it found; dbutils hands out the service credential
+outputs = mlflow_setup.configure(dbutils=globals().get("dbutils"))
 uris = mlflow_setup.mlflow_uris(outputs)
 registered_name = mlflow_setup.registered_model_name(outputs, MODEL_NAME)
 print(f"model         {registered_name}")

@@ -136,18 +136,48 @@ def test_private_link_with_dual_tracking_is_rejected():
     assert "dual-tracking isn't supported with a private-link AzureML workspace" in message
 
 
-def test_exclusive_tracking_without_service_principal_is_rejected_with_the_commands_to_run():
-    message = rejected(with_values(DEV, trackingMode="exclusive"))
-    assert message.startswith(
-        "databricks-azureml:servicePrincipal: (not set) is required with trackingMode exclusive"
+def test_exclusive_tracking_without_service_principal_uses_a_service_credential():
+    config = parse_config(with_values(DEV, trackingMode="exclusive"), "dev")
+    assert config.service_principal is None
+    assert config.service_credential is True
+
+
+def test_azureml_registry_without_service_principal_uses_a_service_credential():
+    config = parse_config(with_values(DEV, modelRegistry="azureml"), "dev")
+    assert config.service_credential is True
+
+
+def test_a_service_principal_keeps_the_stored_secret_path():
+    config = parse_config(
+        with_values({**DEV, **SERVICE_PRINCIPAL}, trackingMode="exclusive"), "dev", SECRET_KEYS
     )
-    assert "pulumi config set --path databricks-azureml:servicePrincipal.clientId" in message
-    assert "pulumi config set --secret databricks-azureml:servicePrincipalSecret" in message
+    assert config.service_credential is False
 
 
-def test_azureml_registry_without_service_principal_is_rejected():
-    message = rejected(with_values(DEV, modelRegistry="azureml"))
-    assert "servicePrincipal: (not set) is required with modelRegistry azureml" in message
+def test_dual_tracking_with_a_databricks_registry_needs_no_service_credential():
+    assert parse_config(DEV, "dev").service_credential is False
+
+
+def test_service_credential_on_a_runtime_below_16_2_is_rejected():
+    raw = with_values(DEV, trackingMode="exclusive", cluster={"sparkVersion": "15.4.x-scala2.12"})
+    message = rejected(raw)
+    assert message.startswith("databricks-azureml:cluster.sparkVersion: 15.4.x-scala2.12 cannot")
+    assert "Databricks Runtime 16.2 or above" in message
+    assert "or set servicePrincipal" in message
+
+
+def test_service_credential_on_runtime_16_2_is_accepted():
+    raw = with_values(DEV, modelRegistry="azureml", cluster={"sparkVersion": "16.2.x-scala2.12"})
+    assert parse_config(raw, "dev").cluster.spark_version == "16.2.x-scala2.12"
+
+
+def test_a_service_principal_may_keep_a_runtime_below_16_2():
+    raw = with_values(
+        {**DEV, **SERVICE_PRINCIPAL},
+        trackingMode="exclusive",
+        cluster={"sparkVersion": "15.4.x-scala2.12"},
+    )
+    assert parse_config(raw, "dev", SECRET_KEYS).service_credential is False
 
 
 def test_service_principal_without_its_secret_is_rejected():
@@ -327,6 +357,22 @@ def test_a_user_name_with_spaces_around_it_is_named_as_such_not_as_a_bad_list():
     assert message == (
         "databricks-azureml:cluster.users: ' users' is a user or group name with leading or "
         "trailing spaces"
+    )
+
+
+@pytest.mark.parametrize(
+    "cluster",
+    [
+        {"users": ["data-science", "account users"]},
+        {"accessMode": "dedicated", "singleUser": "users"},
+    ],
+)
+def test_a_group_of_every_user_cannot_get_access_on_the_service_credential(cluster):
+    message = rejected(with_values(DEV, trackingMode="exclusive", cluster=cluster))
+    key = "cluster.users" if "users" in cluster else "cluster.singleUser"
+    assert message.startswith(f"databricks-azureml:{key}: ")
+    assert (
+        "is a group of every user of the workspace: it would get ACCESS on the stack's" in message
     )
 
 

@@ -232,6 +232,20 @@ def test_preview_says_who_can_read_the_service_principal_secret():
     assert preview.secret_readers(program(DEV, deployed=False).resources) is None
 
 
+def test_preview_says_who_can_use_the_service_credential_and_that_no_secret_is_stored():
+    from tests.conftest import program
+    from tests.stacks import DEV, with_values
+
+    raw = with_values(DEV, trackingMode="exclusive", cluster={"users": ["data-scientists"]})
+    resources = program(raw, deployed=False).resources
+    note = preview.credential_users(resources)
+    assert note is not None
+    assert note.startswith("no secret is stored: notebooks sign in to AzureML with the Unity")
+    assert "usable by data-scientists (ACCESS), its owner (the deployer)" in note
+    assert preview.secret_readers(resources) is None
+    assert preview.credential_users(program(DEV, deployed=False).resources) is None
+
+
 def test_preview_warns_when_the_databricks_workspace_is_private_only():
     from tests.conftest import program
     from tests.stacks import DEV, with_values

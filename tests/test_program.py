@@ -135,7 +135,13 @@ def test_every_allowed_combination_wires_link_role_provider_env_and_outputs(
 
     # the outputs notebooks read
     out = result.outputs
-    assert set(out) == {*OUTPUT_NAMES, *OPTIONAL_OUTPUT_NAMES, MODEL_SCHEMA_OUTPUT}
+    assert set(out) == {
+        *OUTPUT_NAMES,
+        *OPTIONAL_OUTPUT_NAMES,
+        MODEL_SCHEMA_OUTPUT,
+        "serviceCredential",
+    }
+    assert out["serviceCredential"] is None  # a service principal, or dual with no identity
     assert out["trackingMode"] == mode
     assert out["modelRegistry"] == registry
     assert out["privateLink"] is private

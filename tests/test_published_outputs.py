@@ -50,7 +50,7 @@ def test_the_file_holds_every_stack_output_and_who_may_read_the_scope(exclusive)
         "amlWorkspaceName", "amlWorkspaceId", "mlflowTrackingUri", "mlflowRegistryUri",
         "databricksWorkspaceUrl", "databricksWorkspaceId", "clusterId", "secretScope",
         "modelSchema", "endpointName", "endpointScoringUri", "batchEndpointName",
-        "batchEndpointUri", "secretScopeReaders",
+        "batchEndpointUri", "serviceCredential", "secretScopeReaders",
     }  # fmt: skip
     assert {k: v for k, v in published.items() if k != "secretScopeReaders"} == exclusive.outputs
     assert published["secretScopeReaders"] == ["data-scientists", "alice@contoso.com"]
@@ -105,3 +105,11 @@ def test_a_dedicated_clusters_single_user_may_read_the_scope():
     )
     [acl] = run.of_type(SECRET_ACL)
     assert (acl.inputs["principal"], acl.inputs["permission"]) == ("bob@contoso.com", "READ")
+
+
+def test_without_a_service_principal_the_file_names_the_service_credential_and_no_ids_are_stored():
+    run = program(with_values(DEV, trackingMode="exclusive", cluster={"users": USERS}))
+    published = content(run)
+    assert published["serviceCredential"].startswith("mlflow-dev-azureml-")
+    assert published["serviceCredential"] == run.outputs["serviceCredential"]
+    assert run.of_type("databricks:index/secret:Secret") == []

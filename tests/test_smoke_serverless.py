@@ -12,6 +12,7 @@ import pytest
 from tests.fakecloud.databricks import USER
 from tests.fakecloud.notebook_runner import LocalNotebookRunner
 from tests.test_smoke import (
+    GROUP_ID,
     SMALL_NOTEBOOK,
     cloud,
     deploy,
@@ -101,3 +102,88 @@ def test_serverless_smoke_on_a_private_stack_without_an_ncc_fails_at_the_run_nam
     assert "Connection refused" in failed  # MLflow's first call to the private workspace
     assert "serverless notebooks cannot track to this private stack" in failed
     assert "an NCC in westeurope" in failed
+
+
+# --- no stored secret: the stack's Unity Catalog service credential ---------------------------
+
+CREDENTIAL = "mlflow-smoke-azureml-a1b2c3"
+CONNECTOR = GROUP_ID + "/providers/Microsoft.Databricks/accessConnectors/mlflow-smoke-azureml-ac"
+DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+NOTEBOOK_WITH_DBUTILS = NOTEBOOK.replace(
+    "mlflow_setup.configure()", 'mlflow_setup.configure(dbutils=globals().get("dbutils"))'
+)
+
+
+def service_credential(cloud, outputs: dict, *, role: bool = True) -> str:
+    """What `pulumi up` declares without servicePrincipal (components/service_credential.py):
+    the connector, its role on the AzureML workspace, the credential and the published outputs
+    naming it; returns the workspace host."""
+    connector = cloud.arm.put(
+        CONNECTOR, {"location": "westeurope", "identity": {"type": "SystemAssigned"}}
+    )
+    if role:
+        cloud.arm.put(
+            outputs["amlWorkspaceId"] + "/providers/Microsoft.Authorization/roleAssignments/"
+            "00000000-0000-0000-0000-00000000000a",
+            {"properties": {
+                "roleDefinitionId": f"/subscriptions/s/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{DATA_SCIENTIST}",
+                "principalId": connector["identity"]["principalId"],
+                "principalType": "ServicePrincipal",
+            }},
+        )  # fmt: skip
+    host = outputs["databricksWorkspaceUrl"].removeprefix("https://")
+    answer = cloud.databricks.handle(
+        "POST", host, "/api/2.1/unity-catalog/credentials", {},
+        {"name": CREDENTIAL, "purpose": "SERVICE",
+         "azure_managed_identity": {"access_connector_id": CONNECTOR}},
+        "token",
+    )  # fmt: skip
+    assert answer.status == 200, answer.body
+    content = json.dumps({**outputs, "serviceCredential": CREDENTIAL, "secretScopeReaders": []})
+
+    def call(path: str, body: dict) -> None:
+        assert cloud.databricks.handle("POST", host, path, {}, body, "token").status == 200
+
+    call("/api/2.0/workspace/mkdirs", {"path": "/Shared/databricks-azureml/dev"})
+    call("/api/2.0/workspace/import", {"path": "/Shared/databricks-azureml/dev/outputs.json",
+         "format": "AUTO", "content": base64.b64encode(content.encode()).decode()})  # fmt: skip
+    return host
+
+
+def serverless_runner(cloud) -> None:
+    runner = cloud.databricks.runner
+    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, runner.server_uri, workspace=cloud)
+
+
+def test_serverless_smoke_signs_in_with_the_service_credential_and_reads_no_secret(
+    cloud, tmp_path: Path
+) -> None:
+    outputs = deploy(cloud)
+    host = service_credential(cloud, outputs)
+    serverless_runner(cloud)
+    project = write_project(tmp_path, NOTEBOOK_WITH_DBUTILS)
+
+    code, lines = run_smoke(services_for(cloud, outputs, project), "--compute", "serverless")
+
+    assert code == 0, "\n".join(lines + cloud.databricks.runner.logs[-1:])
+    assert verdicts(lines)["notebook run"] == verdicts(lines)["model version"] == "pass"
+    assert cloud.databricks.service_credentials.issued == [(USER, CREDENTIAL)]
+    assert cloud.databricks.workspaces[host].secret_reads == []
+    assert f"signed in as  the service credential {CREDENTIAL}" in cloud.databricks.runner.logs[-1]
+
+
+def test_serverless_smoke_fails_when_the_credentials_identity_has_no_role_on_azureml(
+    cloud, tmp_path: Path
+) -> None:
+    outputs = deploy(cloud)
+    service_credential(cloud, outputs, role=False)
+    serverless_runner(cloud)
+    project = write_project(tmp_path, NOTEBOOK_WITH_DBUTILS)
+
+    code, lines = run_smoke(services_for(cloud, outputs, project), "--compute", "serverless")
+
+    assert code != 0
+    [failed] = [line for line in lines if line.startswith("FAIL    notebook run")]
+    assert "AuthorizationFailed: The client '" in failed
+    assert "does not have authorization to perform action" in failed

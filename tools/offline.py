@@ -432,6 +432,9 @@ _ARM_OUTPUTS: dict[str, ArmOutputs] = {
     "azure-native:machinelearningservices:Compute": lambda rid, inputs, _state: {
         "identity": _identity(rid, inputs)
     },
+    "azure-native:databricks:AccessConnector": lambda rid, inputs, _state: {
+        "identity": _identity(rid, inputs)
+    },
     "azure-native:machinelearningservices:OnlineDeployment": lambda _rid, inputs, _state: {
         "properties": _properties(inputs, provisioningState="Succeeded")
     },

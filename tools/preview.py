@@ -215,8 +215,27 @@ def secret_readers(resources: list[DeclaredResource]) -> str | None:
     return text
 
 
+def credential_users(resources: list[DeclaredResource]) -> str | None:
+    """Who can sign in to AzureML with the stack's service credential (no stored secret)."""
+    credential = next(
+        (r for r in resources if r.type == "databricks:index/credential:Credential"), None
+    )
+    if credential is None:
+        return None
+    who = [
+        f"{grant['principal']} (ACCESS)"
+        for r in resources
+        if r.type == "databricks:index/grants:Grants"
+        for grant in r.inputs.get("grants", [])
+    ]
+    return (
+        "no secret is stored: notebooks sign in to AzureML with the Unity Catalog service "
+        "credential, usable by " + ", ".join([*who, "its owner (the deployer)", "metastore admins"])
+    )
+
+
 def notes(resources: list[DeclaredResource]) -> list[str]:
-    found = [text for text in [secret_readers(resources)] if text]
+    found = [text for text in [secret_readers(resources), credential_users(resources)] if text]
     for workspace in (r for r in resources if r.type == DATABRICKS_WORKSPACE):
         if workspace.inputs.get("publicNetworkAccess") == "Disabled":
             found.append(

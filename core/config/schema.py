@@ -383,7 +383,10 @@ class StackSchema(Section):
     network: Network = Field(Network(), description=Network.__doc__)
     cluster: Cluster = Field(Cluster(), description=Cluster.__doc__)
     service_principal: ServicePrincipal | None = Field(
-        None, description=ServicePrincipal.__doc__ + " Required with exclusive or azureml."
+        None,
+        description=ServicePrincipal.__doc__ + " Optional: with exclusive tracking or the "
+        "azureml registry and no servicePrincipal, notebooks sign in with the stack's Unity "
+        "Catalog service credential (an access connector's managed identity, no stored secret).",
     )
     service_principal_secret: str | None = Field(
         None,

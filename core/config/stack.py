@@ -78,6 +78,8 @@ from core.config.tracking import (
     _secret,
     _service_principal,
     _unity_catalog,
+    check_service_credential,
+    needs_azureml_identity,
 )
 from core.errors import NAMESPACE, ConfigError, hidden_keys
 
@@ -128,6 +130,14 @@ class StackConfig:
     # serverless compute's NCC (core/config/serverless.py)
     databricks_account: DatabricksAccountSpec | None = None
 
+    @property
+    def service_credential(self) -> bool:
+        """AzureML is reached through a Unity Catalog service credential: the mode needs an
+        Azure identity and no servicePrincipal is set (core/config/tracking.py)."""
+        return self.service_principal is None and needs_azureml_identity(
+            self.tracking_mode, self.model_registry
+        )
+
 
 def parse_config(
     raw: Mapping[str, Any], stack: str, secret_keys: Set[str] = frozenset()
@@ -166,7 +176,8 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     cluster = _checked_cluster(ours, model_registry, compliance)
     service_principal = _service_principal(ours)
     secret = _secret(ours, secret_keys)
-    _check_credentials(tracking_mode, model_registry, service_principal, secret)
+    _check_credentials(service_principal, secret)
+    check_service_credential(cluster, tracking_mode, model_registry, service_principal)
     if service_principal is not None:
         _check_no_everyone_group(cluster)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import core.config.schema as schema
 from core import naming
-from core.config.cluster import ClusterSpec
+from core.config.cluster import ClusterSpec, everyone_group
 from core.config.enums import AccessMode, ModelRegistry, TrackingMode
 from core.config.readers import _GUID, _object, _reject_unknown
 from core.config.schema import DEFAULT_SPARK_VERSION
@@ -97,12 +97,8 @@ def _secret(ours: Mapping[str, Any], secret_keys: Set[str]) -> str | None:
     return value
 
 
-def _check_credentials(
-    mode: TrackingMode,
-    registry: ModelRegistry,
-    principal: ServicePrincipal | None,
-    secret: str | None,
-) -> None:
+def _check_credentials(principal: ServicePrincipal | None, secret: str | None) -> None:
+    """The service principal and its secret come together, or not at all."""
     how = (
         f"pulumi config set --path {NAMESPACE}:servicePrincipal.clientId <appId>; "
         f"pulumi config set --path {NAMESPACE}:servicePrincipal.objectId <objectId>; "
@@ -119,17 +115,59 @@ def _check_credentials(
             f"is required with servicePrincipal: pulumi config set --secret "
             f"{NAMESPACE}:servicePrincipalSecret <client-secret>",
         )
-    reason = None
-    if mode is TrackingMode.EXCLUSIVE:
-        reason = f"trackingMode {mode.value}"
-    elif registry is ModelRegistry.AZUREML:
-        reason = f"modelRegistry {registry.value}"
-    if reason and principal is None:
-        raise ConfigError(
-            "servicePrincipal",
-            None,
-            f"is required with {reason}: the cluster could not authenticate to AzureML; {how}",
-        )
+
+
+def needs_azureml_identity(mode: TrackingMode, registry: ModelRegistry) -> bool:
+    """Exclusive tracking and the AzureML registry reach AzureML as an Azure identity."""
+    return mode is TrackingMode.EXCLUSIVE or registry is ModelRegistry.AZUREML
+
+
+# Learn, "Use Unity Catalog service credentials to connect to external cloud services",
+# Requirements: compute on Databricks Runtime 16.2 or above (15.4 LTS only in Public Preview:
+# the strict reading, GA only), Unity Catalog, not SQL warehouses.
+SERVICE_CREDENTIAL_MIN_RUNTIME = (16, 2)
+
+
+def check_service_credential(
+    cluster: ClusterSpec,
+    mode: TrackingMode,
+    registry: ModelRegistry,
+    principal: ServicePrincipal | None,
+) -> None:
+    """Without servicePrincipal the notebooks sign in with a Unity Catalog service credential:
+    refuse a cluster runtime that cannot hand it out."""
+    if principal is not None or not needs_azureml_identity(mode, registry):
+        return
+    _check_no_everyone_access(cluster)
+    match = _RUNTIME.match(cluster.spark_version)
+    version = (int(match["major"]), int(match["minor"])) if match else None
+    if version is None or version >= SERVICE_CREDENTIAL_MIN_RUNTIME:
+        return
+    raise ConfigError(
+        "cluster.sparkVersion",
+        cluster.spark_version,
+        "cannot use the stack's Unity Catalog service credential (exclusive tracking or "
+        "modelRegistry azureml without servicePrincipal): it needs Databricks Runtime 16.2 or "
+        f"above; set a current runtime such as {DEFAULT_SPARK_VERSION}, or set servicePrincipal "
+        "and servicePrincipalSecret",
+    )
+
+
+def _check_no_everyone_access(cluster: ClusterSpec) -> None:
+    """cluster.users (and singleUser) get ACCESS on the service credential: whoever has it
+    reaches AzureML as its identity, so never a group that holds every user."""
+    named = [("cluster.users", name) for name in cluster.users]
+    if cluster.single_user is not None:
+        named.append(("cluster.singleUser", cluster.single_user))
+    for key, name in named:
+        if everyone_group(name):
+            raise ConfigError(
+                key,
+                name,
+                "is a group of every user of the workspace: it would get ACCESS on the stack's "
+                "service credential, which signs in to AzureML as its identity; name the groups "
+                "or users who need it",
+            )
 
 
 # --- Unity Catalog models -------------------------------------------------------------------

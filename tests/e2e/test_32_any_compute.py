@@ -3,10 +3,12 @@
 `pulumi up` publishes the stack's outputs as a workspace file; `make smoke COMPUTE=serverless`
 runs the notebook on the fake's "serverless" (no cluster, none of its environment:
 tests/fakecloud/serverless.py), where `mlflow_setup.configure()` finds the published outputs
-and, for exclusive tracking, reads the service principal from the stack's secret scope;
+and, for exclusive tracking without a service principal (the default), signs in with the
+stack's Unity Catalog service credential, no secret stored;
 `COMPUTE=cluster` runs it on the stack's cluster as before (proven on the same stacks by
 test_28_default_smoke.py, default, and test_13_smoke.py, exclusive: one notebook run each here). A user outside `cluster.users` who
-runs the same notebook on serverless is refused the scope with a message naming who may read it.
+runs the same notebook on serverless is refused the credential with a message naming who may
+use it. The service principal's path is test_13_smoke.py's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 from tests.e2e import smoke as rig
 from tests.e2e.conftest import Deployer, Result
-from tests.e2e.helpers import init_stack, set_service_principal
+from tests.e2e.helpers import init_stack
 from tests.fakecloud.local_mlflow import Server
 from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
 from tests.fakecloud.serve import FakeCloud
@@ -83,21 +85,28 @@ def test_the_default_stack_passes_smoke_on_serverless(
     )
 
 
-def test_an_exclusive_stack_reads_the_secret_from_the_scope_and_refuses_an_outsider(
+def test_an_exclusive_stack_signs_in_with_its_service_credential_and_refuses_an_outsider(
     deployer: Deployer, cloud: FakeCloud, servers: tuple[Server, Server]
 ) -> None:
     pulumi = deployer.pulumi
     init_stack(deployer, cloud)
-    pulumi("config", "set", "databricks-azureml:trackingMode", "exclusive")
-    set_service_principal(deployer)
+    pulumi("config", "set", "databricks-azureml:trackingMode", "exclusive")  # no servicePrincipal
     pulumi("config", "set", "--path", "databricks-azureml:cluster.users[0]", "data-scientists")
     raw, _, _ = rig.up_with_mlflow(deployer, cloud, servers)
     ws = workspace_of(cloud, raw)
-    scope = raw["secretScope"]
-    assert ws.scope_acls[scope]["data-scientists"] == "READ"
+    name = raw["serviceCredential"]
+    credentials = cloud.databricks.service_credentials
+    assert credentials.credentials[name]["purpose"] == "SERVICE"
+    assert credentials.grants[name] == {"data-scientists": {"ACCESS"}}
+    assert ws.secrets == {}  # no secret stored
+    published = json.loads(ws.objects[PUBLISHED]["content"])
+    assert published["serviceCredential"] == name
 
     smoke(deployer, cloud, "serverless", "--keep")
-    assert (DEPLOYER, scope, "azure-client-secret") in ws.secret_reads
+    assert credentials.issued and set(credentials.issued) == {(DEPLOYER, name)}
+    assert f"signed in as  the service credential {name}" in "\n".join(
+        cloud.databricks.runner.logs  # type: ignore[union-attr]
+    )
 
     # The kept notebook, run on serverless by a user outside cluster.users.
     [notebook] = [p for p, o in ws.objects.items() if o["object_type"] == "NOTEBOOK"]
@@ -111,8 +120,19 @@ def test_an_exclusive_stack_reads_the_secret_from_the_scope_and_refuses_an_outsi
     run = ws.runs[submitted.body["run_id"]]
     assert run["state"]["result_state"] == "FAILED"
     refusal = ws.outputs[run["tasks"][0]["run_id"]]["error"]
-    assert refusal.startswith("mlflow_setup.anywhere.SecretScopeAccessError: cannot read ")
-    assert f"from secret scope '{scope}' (" in refusal
-    assert OUTSIDER in refusal and "who may read the scope: data-scientists." in refusal
+    assert refusal.startswith(
+        "mlflow_setup.service_credential.ServiceCredentialAccessError: cannot use the service "
+        f"credential '{name}' ("
+    ), refusal
+    assert f"User does not have ACCESS on Credential '{name}'." in refusal, refusal
+    assert "the stack grants ACCESS on it to data-scientists." in refusal
     assert "Traceback" not in refusal
-    assert not [r for r in ws.secret_reads if r[0] == OUTSIDER]
+    assert not [i for i in credentials.issued if i[0] == OUTSIDER]
+
+    # destroy removes the credential, its grants, the connector and its role: nothing blocks
+    # the next `up` (credential names are unique in the metastore)
+    pulumi("destroy", "--yes", "--skip-preview")
+    assert credentials.credentials == {} and credentials.grants == {}
+    with cloud.arm._lock:
+        left = [key for key in cloud.arm.resources if "accessconnectors" in key]
+    assert left == []

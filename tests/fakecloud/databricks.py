@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tests.fakecloud import databricks_access, databricks_jobs, serverless
+from tests.fakecloud.databricks_credentials import ServiceCredentials
 
 if TYPE_CHECKING:
     from tests.fakecloud.databricks_mlflow import DatabricksMlflow
@@ -135,6 +136,8 @@ class FakeDatabricks:
         self.threads: list[threading.Thread] = []
         self.users: dict[str, str] = {}  # token -> user name, for users other than USER
         self.groups: dict[str, set[str]] = {}  # group -> members, every workspace's
+        # the metastore's service credentials (tests/fakecloud/databricks_credentials.py)
+        self.service_credentials = ServiceCredentials(lambda _connector: None)
 
     def handle(
         self, method: str, host: str, path: str, query: dict[str, str], body: Any, token: str
@@ -174,6 +177,11 @@ class FakeDatabricks:
             match = re.fullmatch(r"/api/2\.0/permissions/files/([^/]+)", path)
             if match:
                 return databricks_access.file_permissions(ws, method, match.group(1), body)
+            credentials = self.service_credentials.handle(
+                ws, method, path, {**query, **(body or {})}
+            )
+            if credentials is not None:
+                return credentials
             return error(501, "NOT_IMPLEMENTED", f"the fake does not serve {method} {path}")
 
     def snapshot(self) -> dict[str, Any]:

@@ -10,7 +10,10 @@ once, naming it, as a workspace that does not exist does on Azure (404), instead
 for the network.
 
 Between processes the routes travel as JSON in DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES
-(`install_from_env()`).
+(`install_from_env()`). A request to an AzureML URI for which a credential was registered with
+the plugin (a Unity Catalog service credential: mlflow_setup/service_credential.py) carries that
+credential's token, as the plugin's store sends it, and is refused unless its identity holds a
+role on the workspace (tests/fakecloud/azureml_auth.py).
 
 For `azureml://` registries the builder keeps what the plugin's registry store adds to MLflow's
 (azureml-mlflow, azureml/mlflow/_store/model_registry/model_registry.py, `create_model_version`):
@@ -37,13 +40,19 @@ def scheme_of(uri: str) -> str:
     return uri.split(":", 1)[0].lower()
 
 
+def _same_store(uri: str) -> str:
+    """An AzureML URI in the form the plugin registers credentials under for MLflow 2 and 3
+    (`get_mlflow_tracking_uri_v2` turns `/mlflow/v1.0` into `/mlflow/v2.0`): one store."""
+    return uri.rstrip("/").lower().replace("/mlflow/v2.0/", "/mlflow/v1.0/")
+
+
 def target(routes: Mapping[str, str], store_uri: str) -> str:
     """The loopback server for `store_uri`, or an MlflowException naming it."""
     from mlflow.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 
-    wanted = store_uri.rstrip("/").lower()
+    wanted = _same_store(store_uri)
     for uri, server in routes.items():
-        if uri.rstrip("/").lower() == wanted:
+        if _same_store(uri) == wanted:
             return server
     raise MlflowException(
         f"{store_uri}: no such MLflow store in the fake cloud (it has {sorted(routes)})",
@@ -71,19 +80,55 @@ def upload_local_model(source: str, server: str) -> str:
     return uploaded
 
 
-def install(routes: Mapping[str, str]) -> Callable[[], None]:
+def signed_token(store_uri: str) -> str | None:
+    """The token azureml-mlflow would sign a request to `store_uri` with, when a credential was
+    registered for it (azureml/mlflow/_store/azureml_reststore.py `get_host_creds`: the service
+    context's `auth.get_token(<cloud's default scope>)`); None without one."""
+    if scheme_of(store_uri) != "azureml":
+        return None
+    from azureml.mlflow._internal.service_context_loader import _AzureMLServiceContextLoader
+
+    if not _AzureMLServiceContextLoader.has_service_context(store_uri):
+        return None
+    context = _AzureMLServiceContextLoader.get_service_context(store_uri)
+    return str(context.auth.get_token(context.cloud._get_default_scope()).token)
+
+
+def authorize(holders: Mapping[str, list[str]], store_uri: str) -> str | None:
+    """The request's token, refused as AzureML refuses an identity without a role on the
+    workspace (tests/fakecloud/azureml_auth.py)."""
+    from mlflow.exceptions import PERMISSION_DENIED, MlflowException
+
+    from tests.fakecloud.azureml_auth import refusal
+
+    token = signed_token(store_uri)
+    if token is None:
+        return None
+    allowed = next((p for u, p in holders.items() if _same_store(u) == _same_store(store_uri)), [])
+    workspace = "/subscriptions/" + store_uri.split("/subscriptions/", 1)[-1].split("?")[0]
+    refused = refusal(token, workspace, allowed)
+    if refused is not None:
+        raise MlflowException(refused, error_code=PERMISSION_DENIED)
+    return token
+
+
+def install(
+    routes: Mapping[str, str], holders: Mapping[str, list[str]] | None = None
+) -> Callable[[], None]:
     """Register tracking and registry store builders for every scheme in `routes`; returns
-    what puts the previous builders back."""
+    what puts the previous builders back. `holders`: each AzureML tracking URI's principals
+    with a role there, checked for requests signed with a registered credential."""
     from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
     from mlflow.store.tracking.rest_store import RestStore
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
     from mlflow.utils.rest_utils import MlflowHostCreds
 
-    routes = dict(routes)
+    routes, roles = dict(routes), dict(holders or {})
 
     def creds(store_uri: str) -> MlflowHostCreds:
-        return MlflowHostCreds(target(routes, store_uri))
+        server = target(routes, store_uri)
+        return MlflowHostCreds(server, token=authorize(roles, store_uri))
 
     def tracking(store_uri: str, **_: Any) -> RestStore:
         target(routes, store_uri)  # fail now, not at the first call
@@ -131,8 +176,10 @@ def install(routes: Mapping[str, str]) -> Callable[[], None]:
 
 def install_from_env(environ: Mapping[str, str] = os.environ) -> bool:
     """`install` the routes in DATABRICKS_AZUREML_FAKE_MLFLOW_ROUTES; False when unset."""
+    from tests.fakecloud.azureml_auth import ROLES_ENV
+
     text = environ.get(ROUTES_ENV)
     if not text:
         return False
-    install(json.loads(text))
+    install(json.loads(text), json.loads(environ.get(ROLES_ENV) or "{}"))
     return True

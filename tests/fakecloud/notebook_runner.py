@@ -16,8 +16,12 @@ What a Databricks cluster gives a notebook, the runner gives it locally:
   stores reach the job's workspace host with a job token, as a notebook's context signs them
   in on Databricks; without it `databricks` leads to the loopback server too.
 
+- `dbutils`: service credentials, secrets and a no-op `library.restartPython()`
+  (tests/fakecloud/notebook_dbutils.py); with each AzureML workspace's role holders from the fake
+  ARM, so its MLflow refuses a token whose identity has no role there (azureml_auth.py).
+
 The notebook's `# MAGIC` lines are comments to Python (%pip: the venv already has the pins), and
-`dbutils` and `display` are absent, which the notebook allows for. A raised exception fails the
+`display` is absent, which the notebook allows for. A raised exception fails the
 run with its last line as the error, as Databricks reports a notebook's exception.
 """
 
@@ -37,9 +41,11 @@ from typing import Any, Protocol
 from tests import preloaded
 from tests.fakecloud import dns
 from tests.fakecloud.arm import AML_WORKSPACE, FakeArm
+from tests.fakecloud.azureml_auth import ROLES_ENV, role_holders
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
 from tests.fakecloud.local_mlflow import spark_env, spark_session
 from tests.fakecloud.mlflow_routes import ROUTES_ENV, install_from_env
+from tests.fakecloud.notebook_dbutils import FakeDbutils
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_SECONDS = 600
@@ -132,9 +138,12 @@ class LocalNotebookRunner:
                 databricks=self.workspace is None,
                 reaches=self._reaches(job),
             )
+            with self.arm._lock:
+                holders = role_holders(self.arm.resources)
             env.update(
                 {
                     ROUTES_ENV: json.dumps(routes),
+                    ROLES_ENV: json.dumps(holders),
                     "PYTHONPATH": str(REPO),
                     "SPARK_USER": job.user,
                     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
@@ -200,7 +209,12 @@ def main(argv: list[str]) -> int:
         dns.install(os.environ[ADDRESS_ENV])
     install_from_env()
     spark = LazySpark()
-    namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(notebook), "spark": spark}
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__file__": str(notebook),
+        "spark": spark,
+        "dbutils": FakeDbutils(),
+    }
     result: dict[str, Any] = {"ok": True}
     try:
         exec(compile(notebook.read_text(encoding="utf-8"), str(notebook), "exec"), namespace)

@@ -25,11 +25,13 @@ from tests.fakecloud.adls import BLOB_DOMAIN, DFS_DOMAIN, FakeAdls, is_storage_h
 from tests.fakecloud.arm import DATABRICKS_WORKSPACE, FakeArm, Reply, ServedFake, serve_https
 from tests.fakecloud.databricks import Answer, FakeDatabricks
 from tests.fakecloud.databricks_account import ACCOUNT_HOST, FakeDatabricksAccount
+from tests.fakecloud.databricks_credentials import ServiceCredentials
 from tests.fakecloud.databricks_mlflow import DatabricksMlflow
 from tests.fakecloud.databricks_storage_firewall import storage_unreachable
 from tests.fakecloud.unity_catalog import UnityCatalog
 
 DATABRICKS_DOMAIN = ".azuredatabricks.net"
+ACCESS_CONNECTOR = "microsoft.databricks/accessconnectors"
 
 
 class FakeCloud(ServedFake):
@@ -41,6 +43,7 @@ class FakeCloud(ServedFake):
         )
         self.databricks = FakeDatabricks(self._workspace_exists)
         self.databricks.compute_blocked = partial(storage_unreachable, self.arm)
+        self.databricks.service_credentials = ServiceCredentials(self.connector_principal)
         self.account = FakeDatabricksAccount(self.arm)  # the account API (NCCs)
         self.adls = FakeAdls()  # the storage Unity Catalog hands out credentials for
         self._server: ThreadingHTTPServer | None = None
@@ -88,6 +91,15 @@ class FakeCloud(ServedFake):
                 ):
                     return copy.deepcopy(props)
         return None
+
+    def connector_principal(self, connector_id: str) -> str | None:
+        """The principal id of an access connector's system-assigned identity, as ARM holds it
+        (None: no such connector)."""
+        with self.arm._lock:
+            found = self.arm.resources.get(connector_id.lower())
+            if found is None or found["type"].lower() != ACCESS_CONNECTOR:
+                return None
+            return (found.get("identity") or {}).get("principalId")
 
     def _workspace_exists(self, host: str) -> bool:
         with self.arm._lock:

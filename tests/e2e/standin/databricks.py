@@ -5,7 +5,8 @@ and cluster and workspace file permissions through the
 Databricks REST API (2.0 and 2.1), as the real provider calls it. The provider's `host` is the
 workspace URL that ARM returned; it authenticates as the real provider does with
 `azure_workspace_resource_id`: an Azure CLI token for the AzureDatabricks application and the
-workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id. With the account console as
+workspace's ARM id in X-Databricks-Azure-Workspace-Resource-Id. Unity Catalog service
+credentials and their grants: databricks_uc.py. With the account console as
 `host` and an `accountId`, the account's NCC objects (databricks_account.py).
 
 DATABRICKS_AZUREML_FAKECLOUD_ADDRESS (host:port) plays DNS: every workspace name resolves to
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from tests.e2e.standin import databricks_account as account
+from tests.e2e.standin import databricks_uc as uc
 from tests.e2e.standin.provider import HttpAnswer, ProviderError, StandInProvider, https, serve
 
 ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"
@@ -118,6 +120,8 @@ class Databricks(StandInProvider):
     def replace_keys(self, type_: str) -> tuple[str, ...]:
         if type_ in account.TYPES:
             return account.REPLACE_KEYS[type_]
+        if type_ in uc.TYPES:
+            return uc.REPLACE_KEYS[type_]
         return {
             SCOPE: ("name", "backendType"),
             SECRET: ("scope", "key"),
@@ -134,6 +138,8 @@ class Databricks(StandInProvider):
     def create(self, type_: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if type_ in account.TYPES:
             return account.create(self, type_, inputs)
+        if type_ in uc.TYPES:
+            return uc.create(self, type_, inputs)
         if type_ == SCOPE:
             name = inputs["name"]
             backend = inputs.get("backendType", "DATABRICKS")
@@ -238,6 +244,8 @@ class Databricks(StandInProvider):
     def read(self, type_: str, id_: str, state: dict[str, Any]) -> dict[str, Any] | None:
         if type_ in account.TYPES:
             return account.read(self, type_, id_, state)
+        if type_ in uc.TYPES:
+            return uc.read(self, type_, id_, state)
         if type_ == CLUSTER:
             answer = self.api("GET", f"/api/2.1/clusters/get?cluster_id={quote(id_)}")
             return None if answer.status >= 400 else state
@@ -259,6 +267,8 @@ class Databricks(StandInProvider):
     ) -> dict[str, Any]:
         if type_ in account.TYPES:
             return account.update(self, type_, news)
+        if type_ in uc.TYPES:
+            return uc.update(self, type_, id_, news)
         if type_ == CLUSTER:
             self.call("POST", "/api/2.1/clusters/edit", {"cluster_id": id_, **cluster_spec(news)})
             added = [
@@ -280,7 +290,11 @@ class Databricks(StandInProvider):
     def delete(self, type_: str, id_: str, state: dict[str, Any]) -> None:
         if type_ in account.TYPES:
             return account.delete(self, type_, id_)
-        if type_ == CLUSTER:
+        if type_ in uc.TYPES:
+            answer = uc.delete(self, type_, id_)
+            if answer is None:
+                return
+        elif type_ == CLUSTER:
             answer = self.api("POST", "/api/2.1/clusters/permanent-delete", {"cluster_id": id_})
         elif type_ == SCOPE:
             answer = self.api("POST", "/api/2.0/secrets/scopes/delete", {"scope": id_})
