@@ -10,7 +10,6 @@ its firewall (Microsoft's secure-workspace pattern, see `_storage`).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,7 @@ from components.purge import (
     purged_key_vault_options,
     purged_workspace_options,
 )
+from components.roles import assign_role
 from components.workspace_scope import inside
 
 # The stack's config sets it (diagnostics.retentionDays); 90 days unless told.
@@ -57,11 +57,6 @@ DEPENDENCY_GROUPS = ("blob", "file", "vault")
 def private_link_groups(container_registry: bool) -> tuple[str, ...]:
     """Every group id the workspace and its dependencies get private endpoints for."""
     return ("amlworkspace", *DEPENDENCY_GROUPS, *(("registry",) if container_registry else ()))
-
-
-def role_assignment_name(scope: str, principal_id: str, role_definition: str) -> str:
-    """The same scope, principal and role always give the same assignment name (a UUID)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope.lower()}|{principal_id}|{role_definition}"))
 
 
 @dataclass(frozen=True)
@@ -412,20 +407,12 @@ class AzureMLWorkspace(pulumi.ComponentResource):
         self, workspace: machinelearningservices.Workspace, object_id: str
     ) -> authorization.RoleAssignment:
         """Lets a service principal log runs and models to the workspace."""
-        args = self._args
-        role_definition_id = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id,
-            "/providers/Microsoft.Authorization/roleDefinitions/", AZUREML_DATA_SCIENTIST,
-        )  # fmt: skip
-        return authorization.RoleAssignment(
+        return assign_role(
             f"{self._name}-data-scientist",
+            subscription_id=self._args.subscription_id,
+            role=AZUREML_DATA_SCIENTIST,
             scope=workspace.id,
-            role_definition_id=role_definition_id,
             principal_id=object_id,
-            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_assignment_name=workspace.id.apply(
-                lambda scope: role_assignment_name(scope, object_id, AZUREML_DATA_SCIENTIST)
-            ),
             description="Lets the Databricks tracking cluster log runs and models to AzureML",
             opts=pulumi.ResourceOptions(
                 parent=self,

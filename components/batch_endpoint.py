@@ -41,11 +41,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import authorization
 from pulumi_azure_native import machinelearningservices as ml
 
-from components.azureml_workspace import role_assignment_name
 from components.batch_default import BatchEndpointDefault, BatchEndpointDefaultArgs
+from components.roles import assign_role
 from components.serving import (
     ServingArgs,
     child_options,
@@ -202,19 +201,12 @@ def _compute_reads_storage(
     child: pulumi.ResourceOptions,
 ) -> None:
     """ "Storage Blob Data Contributor" on the workspace's storage for the cluster's identity."""
-    role_definition_id = pulumi.Output.concat(
-        "/subscriptions/", args.subscription_id,
-        "/providers/Microsoft.Authorization/roleDefinitions/", STORAGE_BLOB_DATA_CONTRIBUTOR,
-    )  # fmt: skip
-    authorization.RoleAssignment(
+    assign_role(
         f"{name}-compute-storage",
+        subscription_id=args.subscription_id,
+        role=STORAGE_BLOB_DATA_CONTRIBUTOR,
         scope=args.storage_account_id,
-        role_definition_id=role_definition_id,
         principal_id=principal_id,
-        principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-        role_assignment_name=pulumi.Output.all(args.storage_account_id, principal_id).apply(
-            lambda ids: role_assignment_name(ids[0], ids[1], STORAGE_BLOB_DATA_CONTRIBUTOR)
-        ),
         description="Lets batch scoring jobs read inputs and write predictions",
         opts=child,
     )

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_databricks as databricks
-from pulumi_azure_native import authorization
 
 from components.access_connector import AccessConnector, AccessConnectorArgs
-from components.azureml_workspace import AZUREML_DATA_SCIENTIST, role_assignment_name
+from components.azureml_workspace import AZUREML_DATA_SCIENTIST
+from components.roles import assign_role
 
 PURPOSE = "SERVICE"  # Unity Catalog credentials API: SERVICE or STORAGE
 PRIVILEGE = "ACCESS"  # what a user needs to use a service credential
@@ -59,19 +59,12 @@ class ServiceCredential(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self),
         )
         principal_id = connector.system_assigned_mi_principal_id
-        role_definition_id = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id,
-            "/providers/Microsoft.Authorization/roleDefinitions/", AZUREML_DATA_SCIENTIST,
-        )  # fmt: skip
-        authorization.RoleAssignment(
+        assign_role(
             f"{name}-data-scientist",
+            subscription_id=args.subscription_id,
+            role=AZUREML_DATA_SCIENTIST,
             scope=args.aml_workspace_id,
-            role_definition_id=role_definition_id,
             principal_id=principal_id,
-            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_assignment_name=pulumi.Output.all(args.aml_workspace_id, principal_id).apply(
-                lambda v: role_assignment_name(v[0], v[1], AZUREML_DATA_SCIENTIST)
-            ),
             description="Lets notebooks track to AzureML through the stack's service credential",
             opts=pulumi.ResourceOptions(parent=self),
         )

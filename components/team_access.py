@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization
 
-from components.azureml_workspace import role_assignment_name
+from components.roles import assign_role
 from core.config import Principal
 
 # Built-in role definition ids (Learn, "Azure built-in roles", the General, Storage and AI +
@@ -64,18 +64,12 @@ class TeamAccess(pulumi.ComponentResource):
     def _assign(
         self, label: str, principal: Principal, role: str, scope: pulumi.Input[str]
     ) -> authorization.RoleAssignment:
-        definition = pulumi.Output.concat(
-            "/subscriptions/", self._args.subscription_id,
-            "/providers/Microsoft.Authorization/roleDefinitions/", role,
-        )  # fmt: skip
-        return authorization.RoleAssignment(
+        return assign_role(
             f"{self._name}-{label}-{principal.object_id}",
+            subscription_id=self._args.subscription_id,
+            role=role,
             scope=scope,
-            role_definition_id=definition,
             principal_id=principal.object_id,
             principal_type=principal.type.value,
-            role_assignment_name=pulumi.Output.from_input(scope).apply(
-                lambda s: role_assignment_name(s, principal.object_id, role)
-            ),
             opts=pulumi.ResourceOptions(parent=self),
         )

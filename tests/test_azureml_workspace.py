@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.azureml_workspace import role_assignment_name
 from components.private_dns import PrivateDnsZones, PrivateDnsZonesArgs, dns_zone_names, zones_for
 from components.private_endpoint import EndpointPlacement, PrivateEndpoint, PrivateEndpointArgs
+from components.roles import role_assignment_name
 from core import naming
 from core.config import StackConfig, parse_config
 from tests.conftest import program
