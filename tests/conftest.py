@@ -21,10 +21,15 @@ settings.register_profile(
     suppress_health_check=list(HealthCheck),
 )
 
-# The files whose tests take longest (`make test`'s --durations), collected first: with
+# The files whose tests take longest (`--durations`), collected first: with `make test`'s
 # `--dist loadfile` each starts on a worker at once and the many short files fill in beside
-# them, instead of one long file starting last and running alone at the end.
+# them, instead of one long file starting last and running alone at the end; with `make e2e`'s
+# `--dist load --maxschedchunk 1` the longest scenarios start first, side by side.
 LONGEST_FIRST = (
+    "test_28_default_smoke.py",
+    "test_32_private_serverless.py",
+    "test_13_smoke.py",
+    "test_32_any_compute.py",
     "test_notebook_e2e.py",
     "test_smoke_serverless.py",
     "test_preview.py",

@@ -47,21 +47,6 @@ PROJECT_DIRS = (
     "tools",
 )
 COMMAND_TIMEOUT = 600
-# The longest scenarios (README, "Times"), started first: with `--dist load --maxschedchunk 1`
-# (`make e2e`) each goes to its own worker at once and the shorter ones fill in beside them.
-LONGEST_FIRST = (
-    "test_28_default_smoke.py",
-    "test_32_private_serverless.py",
-    "test_13_smoke.py",
-    "test_32_any_compute.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 def engine_bin() -> Path:
     """The engine's bin folder: DATABRICKS_AZUREML_ENGINE_BIN, or build.sh's (cached) build."""
     if os.environ.get(ENGINE_BIN_ENV):
