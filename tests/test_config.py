@@ -160,10 +160,12 @@ def test_dual_tracking_with_a_databricks_registry_needs_no_service_credential():
 
 def test_service_credential_on_a_runtime_below_16_2_is_rejected():
     raw = with_values(DEV, trackingMode="exclusive", cluster={"sparkVersion": "15.4.x-scala2.12"})
-    message = rejected(raw)
-    assert message.startswith("databricks-azureml:cluster.sparkVersion: 15.4.x-scala2.12 cannot")
-    assert "Databricks Runtime 16.2 or above" in message
-    assert "or set servicePrincipal" in message
+    assert rejected(raw) == (
+        "databricks-azureml:cluster.sparkVersion: 15.4.x-scala2.12 cannot use the stack's Unity "
+        "Catalog service credential (exclusive tracking or modelRegistry azureml without "
+        "servicePrincipal): it needs Databricks Runtime 16.2 or above; set a current runtime "
+        "such as 17.3.x-scala2.13, or set servicePrincipal and servicePrincipalSecret"
+    )
 
 
 def test_service_credential_on_runtime_16_2_is_accepted():

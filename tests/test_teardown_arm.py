@@ -203,11 +203,19 @@ def test_workspace_purge_polls_the_async_operation_until_it_succeeds(fake):
     assert fake.get(WORKSPACE_ID) is None
 
 
-def test_workspace_that_is_not_there_counts_as_done(fake):
+@pytest.mark.parametrize(
+    ("delete", "workspace"),
+    [
+        (arm.purge_aml_workspace, WORKSPACE),
+        (arm.force_delete_databricks_workspace, DATABRICKS),
+    ],
+    ids=["azureml purge", "databricks force delete"],
+)
+def test_a_delete_of_a_workspace_that_is_not_there_counts_as_done(fake, delete, workspace):
     seed_group(fake)
 
     with arm_for(fake) as client:
-        assert arm.purge_aml_workspace(client, GROUP, WORKSPACE) is False
+        assert delete(client, GROUP, workspace) is False
 
 
 def test_soft_deleted_workspace_answers_404_and_keeps_its_name(fake):
@@ -355,13 +363,6 @@ def test_databricks_force_delete_removes_the_managed_resource_group_too(fake):
     assert delete.query == {"api-version": "2024-05-01", "forceDeletion": "true"}
     assert fake.get(DATABRICKS_ID) is None
     assert fake.get(group_id(MANAGED_GROUP)) is None
-
-
-def test_databricks_force_delete_of_a_workspace_already_gone_is_done(fake):
-    seed_group(fake)
-
-    with arm_for(fake) as client:
-        assert arm.force_delete_databricks_workspace(client, GROUP, DATABRICKS) is False
 
 
 # --- lookups for the leftover check ---------------------------------------------------------
