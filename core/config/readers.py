@@ -118,3 +118,12 @@ def _positive(key: str, value: Any, high: int) -> int:
     if value > high:
         raise ConfigError(key, value, f"is above {high}; allowed: 1..{high}")
     return value
+
+
+def _required_match(key: str, value: Any, pattern: re.Pattern[str], noun: str, what: str) -> str:
+    """`value` if it is a string `pattern` matches whole; else "is required" (None) or "is not
+    <noun>", followed by what the key holds."""
+    if isinstance(value, str) and pattern.fullmatch(value):
+        return value
+    refusal = "is required" if value is None else f"is not {noun}"
+    raise ConfigError(key, value, f"{refusal}: {what}")

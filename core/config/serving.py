@@ -13,7 +13,7 @@ from typing import Any
 import core.config.schema as schema
 from core import azure_names, naming
 from core.config.enums import BatchOutputAction, EndpointAuthMode, ManagedNetworkMode, ModelRegistry
-from core.config.readers import _enum, _object, _positive, _reject_unknown
+from core.config.readers import _enum, _object, _positive, _reject_unknown, _required_match
 from core.errors import NAMESPACE, ConfigError
 
 ENDPOINT_FIELDS = schema.keys(schema.Endpoint)
@@ -106,15 +106,14 @@ def _deployment(
             f"again, then set {key}",
         )
     values = {**defaults, **given}
-    model = values.get("model")
-    if not isinstance(model, str) or not _MODEL_NAME.fullmatch(model):
-        what = "is required" if model is None else "is not a model name"
-        raise ConfigError(
-            f"{key}.model",
-            model,
-            f"{what}: the name the model is registered under in AzureML (registered_model_name; "
-            "letters, digits, '-', '_' and '.')",
-        )
+    model = _required_match(
+        f"{key}.model",
+        values.get("model"),
+        _MODEL_NAME,
+        "a model name",
+        "the name the model is registered under in AzureML (registered_model_name; letters, "
+        "digits, '-', '_' and '.')",
+    )
     version = _positive(f"{key}.version", values.get("version"), _MAX_MODEL_VERSION)
     instance_type = values["instanceType"]
     if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):

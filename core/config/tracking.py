@@ -13,7 +13,7 @@ import core.config.schema as schema
 from core import naming
 from core.config.cluster import ClusterSpec, everyone_group
 from core.config.enums import AccessMode, ModelRegistry, TrackingMode
-from core.config.readers import _GUID, _object, _reject_unknown
+from core.config.readers import _GUID, _object, _reject_unknown, _required_match
 from core.config.schema import DEFAULT_SPARK_VERSION
 from core.errors import NAMESPACE, ConfigError, secret_like
 
@@ -66,15 +66,13 @@ def _service_principal(ours: Mapping[str, Any]) -> ServicePrincipal | None:
         if value is None and key == "tenantId":
             ids[key] = None
             continue
-        if not isinstance(value, str) or not _GUID.fullmatch(value):
-            what = "is required" if value is None else "is not a GUID"
-            raise ConfigError(
-                f"servicePrincipal.{key}",
-                value,
-                f"{what}: the service principal's {key} as a GUID "
-                "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-            )
-        ids[key] = value.lower()
+        ids[key] = _required_match(
+            f"servicePrincipal.{key}",
+            value,
+            _GUID,
+            "a GUID",
+            f"the service principal's {key} as a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+        ).lower()
     return ServicePrincipal(
         client_id=ids["clientId"] or "", object_id=ids["objectId"] or "", tenant_id=ids["tenantId"]
     )
