@@ -47,6 +47,8 @@ PROJECT_DIRS = (
     "tools",
 )
 COMMAND_TIMEOUT = 600
+
+
 def engine_bin() -> Path:
     """The engine's bin folder: DATABRICKS_AZUREML_ENGINE_BIN, or build.sh's (cached) build."""
     if os.environ.get(ENGINE_BIN_ENV):
