@@ -2,7 +2,8 @@
 
 The fake Databricks runs the submitted example notebook for real (local Spark, the loopback
 MLflow server behind the AzureML workspace's tracking URI: tests/fakecloud/notebook_runner.py);
-smoke reads back what it made. Then two broken deployments fail at their step: a cluster whose
+smoke reads back what it made, on the stack's cluster and on serverless (the service principal
+read from the secret scope). Then two broken deployments fail at their step: a cluster whose
 environment tracks to another workspace, and a notebook that raises.
 """
 
@@ -21,6 +22,7 @@ from tests.fakecloud.notebook_runner import LocalNotebookRunner, mlflow_routes
 from tests.fakecloud.serve import FakeCloud
 
 pytestmark = pytest.mark.e2e
+DEPLOYER = "deployer@contoso.com"  # the fake's admin and every az token's user
 
 
 @pytest.fixture
@@ -61,6 +63,18 @@ def test_smoke_passes_after_up_and_fails_at_the_broken_step(
     [run] = cloud.databricks.snapshot()[host]["runs"].values()
     assert run["state"]["result_state"] == "SUCCESS"
     assert run["run_page_url"] in passed.stdout
+
+    # On serverless there is no cluster environment: the notebook finds the published outputs
+    # and reads the service principal from the stack's secret scope.
+    cloud.databricks.runner = LocalNotebookRunner(cloud.arm, server.uri, workspace=cloud)
+    serverless = rig.make_smoke(
+        deployer, mlflow_routes(cloud.arm, server.uri), ok=True, make_args=("COMPUTE=serverless",)
+    )
+    assert "(run on serverless)" in serverless.stdout
+    assert ", 0 failed, " in serverless.stdout
+    reads = cloud.databricks.workspaces[host].secret_reads
+    assert (DEPLOYER, raw["secretScope"], "azure-client-secret") in reads
+    cloud.databricks.runner = runner
 
     # The cluster's environment points at another workspace: the cluster step says so.
     wrong = raw["mlflowTrackingUri"].replace(raw["amlWorkspaceName"], "another-aml")
