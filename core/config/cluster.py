@@ -40,6 +40,12 @@ class ClusterSpec:
     def single_node(self) -> bool:
         return self.max_workers == 0
 
+    @property
+    def principals(self) -> tuple[str, ...]:
+        """Who may use the cluster: `users` and the dedicated `single_user`, each once."""
+        named = (*self.users, *((self.single_user,) if self.single_user else ()))
+        return tuple(dict.fromkeys(named))
+
 
 def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
     given = _object(ours, "cluster") or {}
@@ -123,13 +129,17 @@ def everyone_group(name: str) -> bool:
     return " ".join(name.split()).casefold() in EVERYONE_GROUPS
 
 
-def _check_no_everyone_group(cluster: ClusterSpec) -> None:
-    """The cluster holds the service principal's secret: whoever can attach to it can read its
-    environment, so it is never granted to a group that holds every user."""
-    why = (
-        "anyone who can attach to the cluster can read its environment, the service principal's "
-        "secret included; name the groups or users who need the cluster"
-    )
+# Why a group of every user may not hold the service principal's secret (the cluster's
+# environment) or ACCESS on the service credential.
+SECRET_ON_CLUSTER = (
+    "anyone who can attach to the cluster can read its environment, the service principal's "
+    "secret included; name the groups or users who need the cluster"
+)
+
+
+def check_no_everyone_group(cluster: ClusterSpec, why: str = SECRET_ON_CLUSTER) -> None:
+    """`cluster.users` and `cluster.singleUser` get what signs in to AzureML (the cluster's
+    secret or the service credential's ACCESS): never a group that holds every user."""
     for name in cluster.users:
         if everyone_group(name):
             raise ConfigError(

@@ -14,7 +14,7 @@ from typing import Any
 
 import core.config.schema as schema
 from core import azure_names, config_keys, naming
-from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _check_no_everyone_group, _cluster
+from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _cluster, check_no_everyone_group
 from core.config.controls import check_image_build, check_protect_managed_network
 from core.config.encryption import (
     CMK_FIELDS,
@@ -179,7 +179,7 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     _check_credentials(service_principal, secret)
     check_service_credential(cluster, tracking_mode, model_registry, service_principal)
     if service_principal is not None:
-        _check_no_everyone_group(cluster)
+        check_no_everyone_group(cluster)
 
     check_no_secret_tags(secret_keys)
     endpoint = _endpoint(ours, prefix, stack, model_registry)

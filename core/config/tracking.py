@@ -11,7 +11,7 @@ from typing import Any
 
 import core.config.schema as schema
 from core import naming
-from core.config.cluster import ClusterSpec, everyone_group
+from core.config.cluster import ClusterSpec, check_no_everyone_group
 from core.config.enums import AccessMode, ModelRegistry, TrackingMode
 from core.config.readers import _GUID, _object, _reject_unknown, _required_match
 from core.config.schema import DEFAULT_SPARK_VERSION
@@ -126,6 +126,13 @@ def needs_azureml_identity(mode: TrackingMode, registry: ModelRegistry) -> bool:
 SERVICE_CREDENTIAL_MIN_RUNTIME = (16, 2)
 
 
+# Why a group of every user may not get ACCESS on the service credential.
+SERVICE_CREDENTIAL_ACCESS = (
+    "it would get ACCESS on the stack's service credential, which signs in to AzureML as its "
+    "identity; name the groups or users who need it"
+)
+
+
 def check_service_credential(
     cluster: ClusterSpec,
     mode: TrackingMode,
@@ -136,7 +143,7 @@ def check_service_credential(
     refuse a cluster runtime that cannot hand it out."""
     if principal is not None or not needs_azureml_identity(mode, registry):
         return
-    _check_no_everyone_access(cluster)
+    check_no_everyone_group(cluster, SERVICE_CREDENTIAL_ACCESS)
     match = _RUNTIME.match(cluster.spark_version)
     version = (int(match["major"]), int(match["minor"])) if match else None
     if version is None or version >= SERVICE_CREDENTIAL_MIN_RUNTIME:
@@ -149,23 +156,6 @@ def check_service_credential(
         f"above; set a current runtime such as {DEFAULT_SPARK_VERSION}, or set servicePrincipal "
         "and servicePrincipalSecret",
     )
-
-
-def _check_no_everyone_access(cluster: ClusterSpec) -> None:
-    """cluster.users (and singleUser) get ACCESS on the service credential: whoever has it
-    reaches AzureML as its identity, so never a group that holds every user."""
-    named = [("cluster.users", name) for name in cluster.users]
-    if cluster.single_user is not None:
-        named.append(("cluster.singleUser", cluster.single_user))
-    for key, name in named:
-        if everyone_group(name):
-            raise ConfigError(
-                key,
-                name,
-                "is a group of every user of the workspace: it would get ACCESS on the stack's "
-                "service credential, which signs in to AzureML as its identity; name the groups "
-                "or users who need it",
-            )
 
 
 # --- Unity Catalog models -------------------------------------------------------------------
