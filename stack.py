@@ -124,17 +124,17 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
     # image-build compute: the cluster exists first.
     builder = [batch] if batch is not None and _image_build_compute(config) else []
     serving = _serving(ctx, aml, [*provisioned, *builder]) if config.endpoint is not None else None
-    credential_names = _service_credential_names(ctx)
+    credential_name = (
+        ctx.unique.apply(lambda names: names.service_credential)
+        if config.service_credential
+        else None
+    )
     cluster = _tracking_cluster(
-        ctx,
-        workspace,
-        settings,
-        _serving_outputs(config, serving, batch),
-        credential_names[0] if credential_names else None,
+        ctx, workspace, settings, _serving_outputs(config, serving, batch), credential_name
     )
     credential = (
-        _service_credential(ctx, workspace, aml, cluster, credential_names)
-        if credential_names
+        _service_credential(ctx, workspace, aml, cluster, credential_name)
+        if credential_name is not None
         else None
     )
     _enterprise_controls(ctx, aml, workspace, serving)
@@ -174,14 +174,13 @@ def _publish_outputs(
 ) -> PublishedOutputs:
     """The outputs as a workspace file, through the cluster's Databricks provider, so the
     notebook helper finds them on any compute of the workspace (components/published_outputs.py)."""
-    spec, principal = ctx.config.cluster, ctx.config.service_principal
-    readers = [*spec.users, *([spec.single_user] if spec.single_user else [])]
+    principal = ctx.config.service_principal
     return PublishedOutputs(
         "published-outputs",
         PublishedOutputsArgs(
             stack=ctx.config.stack,
             outputs=outputs,
-            readers=list(dict.fromkeys(readers)),
+            readers=ctx.config.cluster.principals,
             secret_scope=cluster.secret_scope,
             tenant_id=(principal.tenant_id or ctx.client.tenant_id) if principal else None,
             client_id=principal.client_id
@@ -454,41 +453,25 @@ def _serverless_connectivity(
     )
 
 
-def _service_credential_names(
-    ctx: _Context,
-) -> tuple[pulumi.Output[str], str] | None:
-    """Without servicePrincipal (exclusive tracking, azureml registry): the service credential's
-    name (known once the suffix is) and its access connector's; None otherwise."""
-    config = ctx.config
-    if not config.service_credential:
-        return None
-    connector = naming.service_credential_names(config.prefix, config.stack, "")[1]
-    name = ctx.suffix.apply(
-        lambda s: naming.service_credential_names(config.prefix, config.stack, s)[0]
-    )
-    return name, connector
-
-
 def _service_credential(
     ctx: _Context,
     workspace: DatabricksWorkspace,
     aml: AzureMLWorkspace,
     cluster: TrackingCluster,
-    names: tuple[pulumi.Output[str], str],
+    name: pulumi.Output[str],
 ) -> ServiceCredential:
     """The Unity Catalog service credential notebooks sign in to AzureML with, through the
     cluster's Databricks provider (components/service_credential.py)."""
-    spec = ctx.config.cluster
     return ServiceCredential(
         "service-credential",
         ServiceCredentialArgs(
             resource_group_name=ctx.group.name,
             location=ctx.config.location,
-            connector_name=names[1],
-            credential_name=names[0],
+            connector_name=ctx.names.service_credential_connector,
+            credential_name=name,
             subscription_id=ctx.client.subscription_id,
             aml_workspace_id=aml.id,
-            users=[*spec.users, *([spec.single_user] if spec.single_user else [])],
+            users=ctx.config.cluster.principals,
             inside_workspace=workspace.inside_workspace,
         ),
         pulumi.ResourceOptions(

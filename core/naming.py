@@ -115,6 +115,7 @@ class ResourceNames:
     secret_scope: str
     endpoint_network_security_group: str
     route_table: str  # egress through a firewall
+    service_credential_connector: str  # the access connector behind the service credential
 
     def problems(self) -> list[str]:
         """Every name that breaks Azure's rules, as messages."""
@@ -123,11 +124,15 @@ class ResourceNames:
 
 @dataclass(frozen=True)
 class GlobalNames:
-    """The names Azure wants unique worldwide: they carry the stack's unique suffix."""
+    """The names Azure wants unique worldwide, and the service credential's, unique in the
+    region's Unity Catalog metastore: they carry the stack's unique suffix."""
 
     storage_account: str
     key_vault: str
     container_registry: str
+    # Every workspace of the account in the region shares the metastore (Learn, "Unity Catalog
+    # best practices": one metastore per region); Unity Catalog stores names in lowercase.
+    service_credential: str
 
     def problems(self) -> list[str]:
         return _problems(self)
@@ -166,6 +171,7 @@ def resource_names(prefix: str, stack: str) -> ResourceNames:
         secret_scope=f"{base}-azureml",
         endpoint_network_security_group=f"{base}-endpoints-nsg",
         route_table=f"{base}-firewall-rt",
+        service_credential_connector=f"{base}-azureml-ac",
     )
 
 
@@ -177,6 +183,7 @@ def global_names(prefix: str, stack: str, suffix: str) -> GlobalNames:
         storage_account=f"{compact}{suffix}",
         key_vault=f"{base}-{suffix}",
         container_registry=f"{compact}{suffix}",
+        service_credential=f"{base}-azureml-{suffix}".lower(),
     )
 
 
@@ -202,15 +209,3 @@ def fitting_lengths(prefix: str, stack: str) -> tuple[int | None, int | None]:
         if slug[:n] == slug[:n].rstrip("-") and not name_problems(prefix, slug[:n])
     ]
     return (max(prefixes) if prefixes else None, max(stacks) if stacks else None)
-
-
-def service_credential_names(prefix: str, stack: str, suffix: str) -> tuple[str, str]:
-    """The Unity Catalog service credential's name and its access connector's.
-
-    Credential names are unique in the metastore, which every workspace of the account in the
-    region shares (Learn, "Unity Catalog best practices": one metastore per region), so the name
-    carries the stack's unique suffix; Unity Catalog stores names in lowercase. The connector is
-    named within the stack's resource group (1-64 letters, digits, '-', '_').
-    """
-    base = f"{prefix}-{stack_slug(stack)}"
-    return f"{base}-azureml-{suffix}".lower(), f"{base}-azureml-ac"
