@@ -44,11 +44,13 @@ from mlflow_setup.contract import (
     published_path,
 )
 from mlflow_setup.outputs import (
+    ASK_TO_BE_ADDED,
     DATABRICKS_RUNTIME_ENV,
     OUTPUTS_FILE_ENV,
     MlflowSetupError,
     StackOutputs,
     StackOutputsError,
+    first_line,
     load_outputs,
     outputs_from_cluster_env,
     parse_outputs,
@@ -155,7 +157,7 @@ def published_outputs(workspace: Workspace, stack: str | None) -> StackOutputs:
         stacks = workspace.stacks()
     except Exception as error:  # the SDK's sign-in or HTTP errors: one clear message
         raise StackOutputsError(
-            f"cannot list {PUBLISHED_FOLDER} in this workspace ({_first_line(error)}): "
+            f"cannot list {PUBLISHED_FOLDER} in this workspace ({first_line(error)}): "
             f"set {OUTPUTS_FILE_ENV} to a file written by `pulumi stack output --json`"
         ) from None
     if stack is None:
@@ -234,18 +236,12 @@ def read_credential(workspace: Workspace, scope: str, readers: Iterable[str]) ->
     return values
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-
-
 def _refusal(scope: str, key: str, error: Exception, readers: list[str]) -> str:
-    reason = _first_line(error)
     who = ", ".join(readers) if readers else "nobody but the workspace admins and the deployer"
     return (
-        f"cannot read {key!r} from secret scope {scope!r} ({reason}): the stack's service "
-        f"principal is for the users in its cluster.users config, who may read the scope: "
-        f"{who}. Ask the stack's owner to add you (pulumi config set --path "
-        "'databricks-azureml:cluster.users[0]' <you or your group>), then `pulumi up`"
+        f"cannot read {key!r} from secret scope {scope!r} ({first_line(error)}): the stack's "
+        f"service principal is for the users in its cluster.users config, who may read the "
+        f"scope: {who}. {ASK_TO_BE_ADDED}"
     )
 
 

@@ -56,6 +56,19 @@ class MlflowSetupError(Exception):
     """Base of every error this package raises."""
 
 
+# What a user outside cluster.users is told to do, whichever grant they lack.
+ASK_TO_BE_ADDED = (
+    "Ask the stack's owner to add you (pulumi config set --path "
+    "'databricks-azureml:cluster.users[0]' <you or your group>), then `pulumi up`"
+)
+
+
+def first_line(error: Exception) -> str:
+    """An error's first line, or its type's name when it has no text: one-line messages."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class StackOutputsError(MlflowSetupError, ValueError):
     """Stack outputs missing or malformed; the message names each output and its source."""
 

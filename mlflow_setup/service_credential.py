@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from mlflow_setup.outputs import MlflowSetupError, StackOutputs, parse_azureml_uri
+from mlflow_setup.outputs import (
+    ASK_TO_BE_ADDED,
+    MlflowSetupError,
+    StackOutputs,
+    first_line,
+    parse_azureml_uri,
+)
 
 ARM_SCOPE = "https://management.azure.com/.default"  # the scope azureml-mlflow asks for
 
@@ -80,11 +86,8 @@ def sign_in_with_service_credential(outputs: StackOutputs, dbutils: Any) -> str:
 
 
 def _refusal(name: str, error: Exception, users: list[str]) -> str:
-    text = str(error).strip()
-    reason = text.splitlines()[0] if text else type(error).__name__
     who = ", ".join(users) if users else "the users in the stack's cluster.users config"
     return (
-        f"cannot use the service credential {name!r} ({reason}): the stack grants ACCESS on it "
-        f"to {who}. Ask the stack's owner to add you (pulumi config set --path "
-        "'databricks-azureml:cluster.users[0]' <you or your group>), then `pulumi up`"
+        f"cannot use the service credential {name!r} ({first_line(error)}): the stack grants "
+        f"ACCESS on it to {who}. {ASK_TO_BE_ADDED}"
     )
