@@ -9,7 +9,8 @@ It reuses smoke's steps and submission code: the stack outputs and the sign-in t
 on serverless compute (the default: a job needs no cluster kept for it) or on the stack's
 cluster. The job is created, or its settings reset when a job of the same name exists, and runs
 as you: for exclusive tracking or the AzureML registry you need to be one of `cluster.users`
-(the notebook reads the service principal from the stack's secret scope). Its cron is Quartz
+(the notebook uses the stack's service credential, or reads the service principal from its
+secret scope). Its cron is Quartz
 syntax (Jobs API, `schedule.quartz_cron_expression`).
 """
 
@@ -61,11 +62,11 @@ def deploy_job(smoke: Smoke, cron: str, timezone: str) -> str:
 
     existing = [j for j in smoke.client.jobs.list(name=settings["name"]) if j.job_id]
     if existing:
-        job_id = existing[0].job_id
+        job_id, done = existing[0].job_id, "updated"
         smoke.client.jobs.reset(job_id, jobs.JobSettings(**settings))
-        return f"job {job_id} updated: {settings['name']}, {cron} ({timezone}), {smoke.compute}"
-    job_id = smoke.client.jobs.create(**settings).job_id
-    return f"job {job_id} created: {settings['name']}, {cron} ({timezone}), {smoke.compute}"
+    else:
+        job_id, done = smoke.client.jobs.create(**settings).job_id, "created"
+    return f"job {job_id} {done}: {settings['name']}, {cron} ({timezone}), {smoke.compute}"
 
 
 def main(
