@@ -78,7 +78,7 @@ def test_no_batch_endpoint_declares_nothing_and_null_outputs():
 def test_cluster_scales_to_zero_with_a_system_identity_and_no_remote_login():
     b = batch(run(MODEL))
     assert b.compute.inputs["computeName"] == compute_name(
-        BatchEndpointSpec("m", 1, "Standard_DS3_v2", 2, None, None, BatchOutputAction.APPEND_ROW)
+        BatchEndpointSpec(model="m", version=1, max_instances=2)
     )
     assert b.compute.inputs["identity"] == {"type": "SystemAssigned"}
     properties = b.compute.inputs["properties"]
@@ -174,8 +174,14 @@ def test_new_vm_size_is_a_new_cluster_and_a_new_deployment():
 
 
 def test_names_follow_version_and_vm_size_only():
-    spec = BatchEndpointSpec("m", 3, "Standard_DS3_v2", 4, None, 9, BatchOutputAction.SUMMARY_ONLY)
-    same = BatchEndpointSpec("m", 3, "Standard_DS3_v2", 1, "x", None, BatchOutputAction.APPEND_ROW)
+    spec = BatchEndpointSpec(
+        model="m",
+        version=3,
+        max_instances=4,
+        mini_batch_size=9,
+        output_action=BatchOutputAction.SUMMARY_ONLY,
+    )
+    same = BatchEndpointSpec(model="m", version=3, max_instances=1, name="x")
     assert deployment_name(spec) == deployment_name(same)
     assert len(compute_name(spec)) <= 16  # AmlCompute names: 2-16 characters
 

@@ -427,7 +427,9 @@ def test_component_exposes_name_id_scoring_uri_and_identity():
         f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg/providers"
         "/Microsoft.MachineLearningServices/workspaces/mlw"
     )
-    spec = EndpointSpec("m", 3, "Standard_DS3_v2", 1, EndpointAuthMode.AAD_TOKEN, None)
+    spec = EndpointSpec(
+        model="m", version=3, instance_count=1, auth_mode=EndpointAuthMode.AAD_TOKEN
+    )
     component = OnlineEndpoint(
         "serving",
         OnlineEndpointArgs(

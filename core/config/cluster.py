@@ -5,36 +5,30 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
 
 import core.config.schema as schema
 from core import azure_names
 from core.config.enums import AccessMode
-from core.config.readers import _bool, _enum, _int, _object, _reject_unknown
+from core.config.readers import _object, read_fields
 from core.config.schema import DEFAULT_NODE_TYPE, DEFAULT_SPARK_VERSION
 from core.errors import NAMESPACE, ConfigError
 
 __all__ = ["DEFAULT_NODE_TYPE", "DEFAULT_SPARK_VERSION"]
 
-CLUSTER_DEFAULTS: dict[str, Any] = schema.defaults(schema.Cluster)
 WORKSPACE_USERS_GROUP = "users"  # every user of the Databricks workspace
 # Names Databricks resolves to everyone in the workspace: the workspace's `users` group and the
 # account-level `account users` group. Databricks compares group names case-insensitively.
 EVERYONE_GROUPS = frozenset({WORKSPACE_USERS_GROUP, "account users"})
 
 
-@dataclass(frozen=True)
-class ClusterSpec:
-    spark_version: str
-    node_type: str
-    min_workers: int
-    max_workers: int
-    autotermination_minutes: int
-    wait_for_running: bool = False  # `pulumi up` waits for RUNNING and the library installed
-    access_mode: AccessMode = AccessMode.STANDARD
-    single_user: str | None = None  # with AccessMode.DEDICATED
-    users: tuple[str, ...] = ()  # Databricks users or groups granted CAN_RESTART (and attach)
+class ClusterSpec(schema.Cluster):
+    """The tracking cluster: the schema's `cluster` fields, read and checked."""
+
+    model_config = ConfigDict(use_enum_values=False)
 
     @property
     def single_node(self) -> bool:
@@ -48,26 +42,21 @@ class ClusterSpec:
 
 
 def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
-    given = _object(ours, "cluster") or {}
-    _reject_unknown("cluster.", given, tuple(CLUSTER_DEFAULTS))
-    values = {**CLUSTER_DEFAULTS, **given}
-    for key in ("sparkVersion", "nodeType"):
-        if not isinstance(values[key], str) or not values[key].strip():
-            raise ConfigError(f"cluster.{key}", values[key], "is not a non-empty string")
-    azure_names.check_spark_version("cluster.sparkVersion", values["sparkVersion"])
-    azure_names.check_vm_size("cluster.nodeType", values["nodeType"])
-    min_workers = _int(
-        "cluster.minWorkers", values["minWorkers"], *schema.bounds(schema.Cluster, "minWorkers")
-    )
-    max_workers = _int(
-        "cluster.maxWorkers", values["maxWorkers"], *schema.bounds(schema.Cluster, "maxWorkers")
-    )
-    if min_workers > max_workers:
+    values = read_fields(schema.Cluster, _object(ours, "cluster") or {}, "cluster.")
+    for name in ("spark_version", "node_type"):
+        if not isinstance(values[name], str) or not values[name].strip():
+            raise ConfigError(
+                f"cluster.{to_camel(name)}", values[name], "is not a non-empty string"
+            )
+    azure_names.check_spark_version("cluster.sparkVersion", values["spark_version"])
+    azure_names.check_vm_size("cluster.nodeType", values["node_type"])
+    if values["min_workers"] > values["max_workers"]:
         raise ConfigError(
-            "cluster.minWorkers", min_workers, f"is greater than cluster.maxWorkers {max_workers}"
+            "cluster.minWorkers",
+            values["min_workers"],
+            f"is greater than cluster.maxWorkers {values['max_workers']}",
         )
-    access_mode = _enum(values, "accessMode", AccessMode, AccessMode.STANDARD, "cluster.")
-    single_user = values["singleUser"]
+    access_mode, single_user = values["access_mode"], values["single_user"]
     if access_mode is AccessMode.DEDICATED and single_user is None:
         raise ConfigError(
             "cluster.singleUser",
@@ -86,20 +75,8 @@ def _cluster(ours: Mapping[str, Any]) -> ClusterSpec:
             f"set `pulumi config set --path {NAMESPACE}:cluster.accessMode dedicated`, or remove "
             f"it: `pulumi config rm --path {NAMESPACE}:cluster.singleUser`",
         )
-    return ClusterSpec(
-        spark_version=values["sparkVersion"],
-        node_type=values["nodeType"],
-        min_workers=min_workers,
-        max_workers=max_workers,
-        autotermination_minutes=_int(
-            "cluster.autoterminationMinutes",
-            values["autoterminationMinutes"],
-            *schema.bounds(schema.Cluster, "autoterminationMinutes"),
-        ),
-        wait_for_running=_bool(values, "waitForRunning", False, "cluster."),
-        access_mode=access_mode,
-        single_user=single_user if access_mode is AccessMode.DEDICATED else None,
-        users=_principal_names("cluster.users", values["users"]),
+    return ClusterSpec.model_construct(
+        **{**values, "users": _principal_names("cluster.users", values["users"])}
     )
 
 
@@ -112,7 +89,7 @@ def _principal_names(key: str, given: Any) -> tuple[str, ...]:
     if isinstance(given, str):
         with contextlib.suppress(json.JSONDecodeError):
             value = json.loads(given)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
         raise ConfigError(
             key, given, "is not a list of Databricks user or group names (set with --path)"
         )

@@ -12,7 +12,15 @@ from typing import Any
 
 import core.config.schema as schema
 from core.config.enums import BudgetThresholdType, PrincipalType
-from core.config.readers import _GUID, _bool, _int, _object, _reject_unknown, _section, arm_id
+from core.config.readers import (
+    _GUID,
+    _bool,
+    _object,
+    _reject_unknown,
+    _section,
+    arm_id,
+    read_fields,
+)
 from core.errors import NAMESPACE, ConfigError, secret_like
 
 STACK_TAG_KEYS = ("environment", "managed-by")
@@ -60,12 +68,6 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
 
 # --- enterprise controls: diagnostics, team access, budget, workspace storage firewall -------
 
-# Log Analytics interactive retention: 30..730 days on the PerGB2018 tier (Learn, "Manage data
-# retention in a Log Analytics workspace"). 90 days by default: a quarter of audit trail to
-# investigate from, the usual minimum of security baselines, at a modest cost beyond the 31
-# days the tier includes; a central SOC workspace (diagnostics.workspaceId) sets its own.
-DIAGNOSTICS_DEFAULTS: dict[str, Any] = schema.defaults(schema.Diagnostics)
-MIN_LOG_RETENTION_DAYS, MAX_LOG_RETENTION_DAYS = schema.bounds(schema.Diagnostics, "retentionDays")
 _LOG_ANALYTICS_ID = arm_id("Microsoft.OperationalInsights/workspaces")
 ACCESS_FIELDS = schema.keys(schema.Access)
 PRINCIPAL_FIELDS = schema.keys(schema.Principal)
@@ -85,11 +87,8 @@ class Principal:
     type: PrincipalType
 
 
-@dataclass(frozen=True)
-class DiagnosticsSpec:
-    enabled: bool = True
-    workspace_id: str | None = None  # None: the stack's own Log Analytics workspace
-    retention_days: int = DIAGNOSTICS_DEFAULTS["retentionDays"]  # the stack's workspace
+class DiagnosticsSpec(schema.Diagnostics):
+    """Diagnostic settings: the schema's `diagnostics` fields, read and checked."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +131,8 @@ def check_no_secret_tags(secret_keys: Set[str]) -> None:
 
 
 def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
-    given = _section(ours, "diagnostics", tuple(DIAGNOSTICS_DEFAULTS)) or {}
-    values = {**DIAGNOSTICS_DEFAULTS, **given}
-    workspace_id = values["workspaceId"]
+    values = read_fields(schema.Diagnostics, _object(ours, "diagnostics") or {}, "diagnostics.")
+    workspace_id = values["workspace_id"]
     if workspace_id is not None and (
         not isinstance(workspace_id, str) or not _LOG_ANALYTICS_ID.fullmatch(workspace_id)
     ):
@@ -144,16 +142,7 @@ def _diagnostics(ours: Mapping[str, Any]) -> DiagnosticsSpec:
             "is not a Log Analytics workspace id (/subscriptions/<id>/resourceGroups/<group>/"
             "providers/Microsoft.OperationalInsights/workspaces/<name>)",
         )
-    return DiagnosticsSpec(
-        enabled=_bool(values, "enabled", True, "diagnostics."),
-        workspace_id=workspace_id,
-        retention_days=_int(
-            "diagnostics.retentionDays",
-            values["retentionDays"],
-            MIN_LOG_RETENTION_DAYS,
-            MAX_LOG_RETENTION_DAYS,
-        ),
-    )
+    return DiagnosticsSpec.model_construct(**values)
 
 
 def _access(ours: Mapping[str, Any]) -> AccessSpec:

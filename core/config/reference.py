@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 import textwrap
-import types
 import typing
 from enum import Enum
 from pathlib import Path
@@ -44,22 +43,14 @@ def _fields(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
     return [(info.alias or name, info) for name, info in model.model_fields.items()]
 
 
-def _inner(annotation: Any) -> Any:
-    """The annotation without `| None`."""
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else annotation
-    return annotation
-
-
 def _section(info: FieldInfo) -> type[BaseModel] | None:
-    kind = _inner(info.annotation)
+    kind = schema.without_none(info.annotation)
     return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
 
 
 def type_name(info: FieldInfo) -> str:
     """A key's type as the reference writes it."""
-    kind = _inner(info.annotation)
+    kind = schema.without_none(info.annotation)
     if isinstance(kind, type) and issubclass(kind, Enum):
         return " \\| ".join(f"`{member.value}`" for member in kind)
     if isinstance(kind, type) and issubclass(kind, BaseModel):
@@ -67,7 +58,7 @@ def type_name(info: FieldInfo) -> str:
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is typing.Literal:
         return " \\| ".join(f"`{value}`" for value in args)
-    if origin is list:
+    if origin in (list, tuple):
         item = args[0]
         if isinstance(item, type) and issubclass(item, BaseModel):
             return "list of {" + ", ".join(key for key, _ in _fields(item)) + "}"
@@ -147,7 +138,7 @@ def markdown(model: type[schema.StackSchema] = schema.StackSchema) -> str:
             *_rows(section, key + "."),
         ]
         for field, inner in _fields(section):
-            item = typing.get_args(_inner(inner.annotation))
+            item = typing.get_args(schema.without_none(inner.annotation))
             if item and isinstance(item[0], type) and issubclass(item[0], BaseModel):
                 lines += ["", f"Each entry of `{key}.{field}`:", "", *head]
                 lines += _rows(item[0], f"{key}.{field}[].")

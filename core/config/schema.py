@@ -1,8 +1,11 @@
 """Every config key of the stack, declared once: name, type, default, allowed values, meaning.
 
-The readers beside this module take their defaults, bounds and field names from these models;
-`core.config.reference` generates the configuration reference, `Pulumi.yaml`'s `config:` block
-and the stack files' JSON Schema from them. Adding a key is one field here, its reader, and tests.
+`core.config.readers.read_fields` reads a section by its model: defaults, unknown keys, and every
+boolean, enum and bounded whole number (`ge`/`le`) are checked from the declaration, and the
+cluster, diagnostics and endpoint specs are these models. The concern modules add what a type
+cannot say (ARM ids, names, rules between keys). `core.config.reference` generates the
+configuration reference, `Pulumi.yaml`'s `config:` block and the stack files' JSON Schema from
+them. Adding such a key to a section is one field here and its tests.
 
 `x-default` says a default that depends on other keys (the models hold None for it); `x-secret`
 marks a key whose value must be stored `secure:`.
@@ -10,6 +13,8 @@ marks a key whose value must be stored `secure:`.
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -159,8 +164,8 @@ class Cluster(Section):
         description="The user or group a dedicated cluster belongs to; required with dedicated, "
         "refused with standard.",
     )
-    users: list[str] = Field(
-        [],
+    users: tuple[str, ...] = Field(
+        (),
         description="Databricks users (e-mail), groups or service principals (application id) "
         "granted CAN_RESTART (attach and restart).",
     )
@@ -246,7 +251,9 @@ class Diagnostics(Section):
         description="A central Log Analytics workspace's resource id.",
         json_schema_extra=_default("the stack's own workspace"),
     )
-    # Log Analytics interactive retention on PerGB2018 (Learn, "Manage data retention").
+    # Log Analytics interactive retention: 30..730 days on the PerGB2018 tier (Learn, "Manage
+    # data retention in a Log Analytics workspace"). 90 by default: a quarter of audit trail,
+    # the usual minimum of security baselines, at a modest cost beyond the 31 days included.
     retention_days: int = Field(90, ge=30, le=730, description="The stack's log retention.")
 
 
@@ -504,6 +511,26 @@ def secret(info: Any) -> bool:
     """Whether a field's value must be stored `secure:`."""
     extra = info.json_schema_extra
     return isinstance(extra, dict) and bool(extra.get("x-secret"))
+
+
+def sections(model: type[BaseModel] = StackSchema) -> dict[str, tuple[str, ...] | None]:
+    """The object keys and their fields (None: any field name, as `tags`)."""
+    found: dict[str, tuple[str, ...] | None] = {}
+    for key, info in ((i.alias or n, i) for n, i in model.model_fields.items()):
+        kind = without_none(info.annotation)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found[key] = keys(kind)
+        elif typing.get_origin(kind) is dict:
+            found[key] = None
+    return found
+
+
+def without_none(annotation: Any) -> Any:
+    """A field's type without `| None`."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
 
 
 def given_defaults(model: type[BaseModel]) -> dict[str, Any]:

@@ -6,34 +6,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from pydantic import ConfigDict
+
 import core.config.schema as schema
 from core import azure_names, naming
-from core.config.enums import BatchOutputAction, EndpointAuthMode, ManagedNetworkMode, ModelRegistry
-from core.config.readers import _enum, _object, _positive, _reject_unknown, _required_match
+from core.config.enums import ManagedNetworkMode, ModelRegistry
+from core.config.readers import _enum, _object, _reject_unknown, _required_match, read_fields
 from core.errors import NAMESPACE, ConfigError
 
-ENDPOINT_FIELDS = schema.keys(schema.Endpoint)
 
+class EndpointSpec(schema.Endpoint):
+    """A managed online endpoint serving one version of a model registered in AzureML; name
+    None: endpoint_name() builds it from prefix, stack and a unique suffix."""
 
-@dataclass(frozen=True)
-class EndpointSpec:
-    """A managed online endpoint serving one version of a model registered in AzureML."""
-
-    model: str
-    version: int
-    instance_type: str
-    instance_count: int
-    auth_mode: EndpointAuthMode
-    name: str | None  # None: endpoint_name() builds it from prefix, stack and a unique suffix
+    model_config = ConfigDict(use_enum_values=False)
 
 
 # --- online endpoint ----------------------------------------------------------------------
 
-ENDPOINT_DEFAULTS: dict[str, Any] = schema.given_defaults(schema.Endpoint)
 # Endpoint names are unique per Azure region (the scoring URI is
 # https://<name>.<region>.inference.ml.azure.com/score), so the default name carries the stack's
 # subscription-derived suffix, like the storage account's.
@@ -52,7 +45,6 @@ ENDPOINT_NAME_RULE = naming.NameRule(
 # AzureML asset names: letters, digits, '-', '_' and '.', starting with a letter or digit.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 _VM_SIZE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_MAX_MODEL_VERSION = schema.limit(schema.Endpoint, "version", "le")
 
 
 def endpoint_name(spec: EndpointSpec, prefix: str, stack: str, suffix: str) -> str:
@@ -66,36 +58,21 @@ def _endpoint(
     given = _object(ours, "endpoint")
     if given is None:
         return None
-    values, model, version, instance_type, name = _deployment(
-        "endpoint", given, ENDPOINT_FIELDS, ENDPOINT_DEFAULTS, registry, ENDPOINT_NAME_RULE
-    )
-    count = _positive(
-        "endpoint.instanceCount",
-        values["instanceCount"],
-        schema.limit(schema.Endpoint, "instanceCount", "le"),
-    )
-    try:
-        auth_mode = EndpointAuthMode(values["authMode"])
-    except ValueError:
-        allowed = ", ".join(m.value for m in EndpointAuthMode)
-        raise ConfigError(
-            "endpoint.authMode", values["authMode"], f"is not allowed; allowed: {allowed}"
-        ) from None
-    return EndpointSpec(model, version, instance_type, count, auth_mode, name)
+    values = _deployment("endpoint", given, schema.Endpoint, registry, ENDPOINT_NAME_RULE)
+    return EndpointSpec.model_construct(**values)
 
 
 def _deployment(
     key: str,
     given: Mapping[str, Any],
-    fields: tuple[str, ...],
-    defaults: Mapping[str, Any],
+    model: type[schema.Section],
     registry: ModelRegistry,
     name_rule: naming.NameRule,
-) -> tuple[dict[str, Any], str, int, str, str | None]:
-    """What an online and a batch endpoint share: a model registered in AzureML, its version,
-    the VM size and an optional name; returns the values with defaults, then those four."""
-    _reject_unknown(f"{key}.", given, fields)
+) -> dict[str, Any]:
+    """An online or a batch endpoint's fields, read and checked: a model registered in AzureML,
+    its version, the VM size and an optional name, as both kinds have."""
     if registry is not ModelRegistry.AZUREML:
+        _reject_unknown(f"{key}.", given, schema.keys(model))
         raise ConfigError(
             key,
             json.dumps(given),
@@ -105,58 +82,47 @@ def _deployment(
             f"set `pulumi config set {NAMESPACE}:modelRegistry azureml`, register the model "
             f"again, then set {key}",
         )
-    values = {**defaults, **given}
-    model = _required_match(
+    values = read_fields(model, given, f"{key}.")
+    _required_match(
         f"{key}.model",
-        values.get("model"),
+        values["model"],
         _MODEL_NAME,
         "a model name",
         "the name the model is registered under in AzureML (registered_model_name; letters, "
         "digits, '-', '_' and '.')",
     )
-    version = _positive(f"{key}.version", values.get("version"), _MAX_MODEL_VERSION)
-    instance_type = values["instanceType"]
+    instance_type = values["instance_type"]
     if not isinstance(instance_type, str) or not _VM_SIZE.fullmatch(instance_type):
         raise ConfigError(
             f"{key}.instanceType", instance_type, "is not a VM size such as Standard_DS3_v2"
         )
     azure_names.check_vm_size(f"{key}.instanceType", instance_type)
-    name = values.get("name")
+    name = values["name"]
     if name is not None:  # the default always fits: the key vault's rule is stricter
         if not isinstance(name, str):
             raise ConfigError(f"{key}.name", name, "is not a string")
         problem = name_rule.problem(name)
         if problem:
             raise ConfigError(f"{key}.name", name, f"is not allowed: {problem}")
-    return values, model, version, instance_type, name
+    return values
 
 
 # --- batch endpoint -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BatchEndpointSpec:
-    """A batch endpoint scoring files with one version of a model registered in AzureML."""
+class BatchEndpointSpec(schema.BatchEndpoint):
+    """A batch endpoint scoring files with one version of a model registered in AzureML; name
+    None: batch_endpoint_name() builds it; mini_batch_size None: AzureML's default (10)."""
 
-    model: str
-    version: int
-    instance_type: str  # the compute cluster's VM size
-    max_instances: int  # the cluster's maximum node count (it scales to zero when idle)
-    name: str | None  # None: batch_endpoint_name() builds it from prefix, stack and suffix
-    mini_batch_size: int | None  # files per scoring call; None: AzureML's default (10)
-    output_action: BatchOutputAction
+    model_config = ConfigDict(use_enum_values=False)
 
 
-BATCH_ENDPOINT_FIELDS = schema.keys(schema.BatchEndpoint)
-BATCH_ENDPOINT_DEFAULTS: dict[str, Any] = schema.given_defaults(schema.BatchEndpoint)
 # Learn, "Deploy models for scoring in batch endpoints": endpoint names are unique within the
 # Azure region (the invocation URI is https://<name>.<region>.inference.ml.azure.com/jobs);
 # the characters as for online endpoints.
 BATCH_ENDPOINT_NAME_RULE = naming.NameRule(
     "batch endpoint", 3, 32, _ENDPOINT_NAME, _ENDPOINT_NAME_ALLOWED
 )
-_MAX_BATCH_INSTANCES = schema.limit(schema.BatchEndpoint, "maxInstances", "le")
-_MAX_MINI_BATCH_SIZE = schema.limit(schema.BatchEndpoint, "miniBatchSize", "le")
 
 
 def batch_endpoint_name(spec: BatchEndpointSpec, prefix: str, stack: str, suffix: str) -> str:
@@ -168,32 +134,10 @@ def _batch_endpoint(ours: Mapping[str, Any], registry: ModelRegistry) -> BatchEn
     given = _object(ours, "batchEndpoint")
     if given is None:
         return None
-    values, model, version, instance_type, name = _deployment(
-        "batchEndpoint",
-        given,
-        BATCH_ENDPOINT_FIELDS,
-        BATCH_ENDPOINT_DEFAULTS,
-        registry,
-        BATCH_ENDPOINT_NAME_RULE,
+    values = _deployment(
+        "batchEndpoint", given, schema.BatchEndpoint, registry, BATCH_ENDPOINT_NAME_RULE
     )
-    max_instances = _positive(
-        "batchEndpoint.maxInstances", values["maxInstances"], _MAX_BATCH_INSTANCES
-    )
-    mini_batch = values.get("miniBatchSize")
-    if mini_batch is not None:
-        mini_batch = _positive("batchEndpoint.miniBatchSize", mini_batch, _MAX_MINI_BATCH_SIZE)
-    try:
-        output_action = BatchOutputAction(values["outputAction"])
-    except ValueError:
-        allowed = ", ".join(m.value for m in BatchOutputAction)
-        raise ConfigError(
-            "batchEndpoint.outputAction",
-            values["outputAction"],
-            f"is not allowed; allowed: {allowed}",
-        ) from None
-    return BatchEndpointSpec(
-        model, version, instance_type, max_instances, name, mini_batch, output_action
-    )
+    return BatchEndpointSpec.model_construct(**values)
 
 
 def check_endpoint_names(

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import core.config.schema as schema
 from core import azure_names, config_keys, naming
-from core.config.cluster import CLUSTER_DEFAULTS, ClusterSpec, _cluster, check_no_everyone_group
+from core.config.cluster import ClusterSpec, _cluster, check_no_everyone_group
 from core.config.controls import check_image_build, check_protect_managed_network
 from core.config.encryption import (
-    CMK_FIELDS,
-    COMPLIANCE_FIELDS,
     ComplianceSpec,
     CustomerManagedKeySpec,
     _check_cluster_node,
@@ -26,9 +24,6 @@ from core.config.encryption import (
     _customer_managed_key,
 )
 from core.config.enterprise import (
-    ACCESS_FIELDS,
-    BUDGET_FIELDS,
-    DIAGNOSTICS_DEFAULTS,
     AccessSpec,
     BudgetSpec,
     DiagnosticsSpec,
@@ -41,8 +36,6 @@ from core.config.enterprise import (
 )
 from core.config.enums import DatabricksPrivateLink, ManagedNetworkMode, ModelRegistry, TrackingMode
 from core.config.landing_zone import (
-    NAMES_FIELDS,
-    PRIVATE_DNS_FIELDS,
     NameOverrides,
     PrivateDnsSpec,
     _names,
@@ -50,17 +43,14 @@ from core.config.landing_zone import (
     _resource_group_name,
 )
 from core.config.network import (
-    NETWORK_DEFAULTS,
     NetworkPlan,
     _network,
     check_vnet_subscription,
 )
 from core.config.readers import _bool, _enum, _object, _reject_unknown, _string
 from core.config.schema import LOCATION_KEY
-from core.config.serverless import ACCOUNT_FIELDS, DatabricksAccountSpec, _databricks_account
+from core.config.serverless import DatabricksAccountSpec, _databricks_account
 from core.config.serving import (
-    BATCH_ENDPOINT_FIELDS,
-    ENDPOINT_FIELDS,
     BatchEndpointSpec,
     EndpointSpec,
     _batch_endpoint,
@@ -69,8 +59,6 @@ from core.config.serving import (
     check_endpoint_names,
 )
 from core.config.tracking import (
-    SERVICE_PRINCIPAL_FIELDS,
-    UNITY_CATALOG_FIELDS,
     ServicePrincipal,
     UnityCatalogSpec,
     _check_cluster_runtime,
@@ -152,7 +140,7 @@ def parse_config(
 
 
 def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> StackConfig:
-    config_keys.check_keys(raw, KNOWN_KEYS, _sections())
+    config_keys.check_keys(raw, KNOWN_KEYS, schema.sections())
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
     _reject_unknown("", ours, KNOWN_KEYS)
 
@@ -235,8 +223,8 @@ def _checked_cluster(
     adapted to it) and its runtime against the registry."""
     cluster = _cluster(ours)
     given_node = "nodeType" in (_object(ours, "cluster") or {})
-    cluster = replace(
-        cluster, node_type=_check_cluster_node(cluster.node_type, given_node, compliance)
+    cluster = cluster.model_copy(
+        update={"node_type": _check_cluster_node(cluster.node_type, given_node, compliance)}
     )
     _check_cluster_runtime(cluster, model_registry)
     return cluster
@@ -324,24 +312,3 @@ def _fits(prefix: str, stack: str) -> str:
         )
     # prefix and stack slug share 16 characters: the key vault's <prefix>-<stack>-<suffix>
     return "; fits: " + ", or ".join(ways) if ways else ""
-
-
-def _sections() -> dict[str, tuple[str, ...] | None]:
-    """Object keys and their fields (None: any field name), for flat keys set without --path."""
-    return {
-        "network": tuple(NETWORK_DEFAULTS),
-        "cluster": tuple(CLUSTER_DEFAULTS),
-        "servicePrincipal": SERVICE_PRINCIPAL_FIELDS,
-        "endpoint": ENDPOINT_FIELDS,
-        "batchEndpoint": BATCH_ENDPOINT_FIELDS,
-        "unityCatalog": UNITY_CATALOG_FIELDS,
-        "diagnostics": tuple(DIAGNOSTICS_DEFAULTS),
-        "access": ACCESS_FIELDS,
-        "budget": BUDGET_FIELDS,
-        "customerManagedKey": CMK_FIELDS,
-        "databricksCompliance": COMPLIANCE_FIELDS,
-        "tags": None,
-        "privateDns": PRIVATE_DNS_FIELDS,
-        "names": NAMES_FIELDS,
-        "databricksAccount": ACCOUNT_FIELDS,
-    }
