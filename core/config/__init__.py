@@ -45,7 +45,6 @@ from core.config.load import (
     load_config,
 )
 from core.config.network import (
-    NETWORK_DEFAULTS,
     NetworkPlan,
 )
 from core.config.schema import (
@@ -100,7 +99,6 @@ __all__ = [
     "MAX_TAGS",
     "MAX_TAG_NAME",
     "MAX_TAG_VALUE",
-    "NETWORK_DEFAULTS",
     "ONE_WAY_NOTE",
     "PRINCIPAL_FIELDS",
     "SERVICE_PRINCIPAL_FIELDS",

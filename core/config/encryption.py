@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_snake
+
 import core.config.schema as schema
-from core.config.readers import _bool, _section, arm_id
+from core.config.readers import _object, arm_id, read_fields
 from core.errors import NAMESPACE, ConfigError
 
-CMK_FIELDS = schema.keys(schema.CustomerManagedKey)
-COMPLIANCE_FIELDS = schema.keys(schema.DatabricksCompliance)
 _VAULT_ID = arm_id("Microsoft.KeyVault/vaults", r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
 # Key Vault object names: 1-127 letters, digits and '-'; a version is 32 hex digits.
 _KEY_NAME = re.compile(r"[a-zA-Z0-9-]{1,127}")
@@ -91,9 +91,10 @@ class ComplianceSpec:
 
 
 def _customer_managed_key(ours: Mapping[str, Any]) -> CustomerManagedKeySpec | None:
-    given = _section(ours, "customerManagedKey", CMK_FIELDS)
+    given = _object(ours, "customerManagedKey")
     if given is None:
         return None
+    values = read_fields(schema.CustomerManagedKey, given, "customerManagedKey.")
     vault_id = given.get("keyVaultId")
     match = _VAULT_ID.fullmatch(vault_id) if isinstance(vault_id, str) else None
     if match is None:
@@ -131,15 +132,16 @@ def _customer_managed_key(ours: Mapping[str, Any]) -> CustomerManagedKeySpec | N
         key_name=names["keyName"],
         key_version=version.lower() if version else None,
         managed_disk_key_name=names.get("managedDiskKeyName"),
-        azureml=_bool(given, "azureml", True, "customerManagedKey."),
+        azureml=values["azureml"],
     )
 
 
 def _compliance(ours: Mapping[str, Any]) -> ComplianceSpec | None:
-    given = _section(ours, "databricksCompliance", COMPLIANCE_FIELDS)
+    given = _object(ours, "databricksCompliance")
     if given is None:
         return None
-    standards = given.get("standards", [])
+    values = read_fields(schema.DatabricksCompliance, given, "databricksCompliance.")
+    standards = values["standards"]
     if not isinstance(standards, list) or not all(s in COMPLIANCE_STANDARDS for s in standards):
         raise ConfigError(
             "databricksCompliance.standards",
@@ -149,7 +151,7 @@ def _compliance(ours: Mapping[str, Any]) -> ComplianceSpec | None:
     profile = bool(standards)
     switches = {}
     for key in ("enhancedSecurityMonitoring", "automaticClusterUpdate"):
-        on = _bool(given, key, profile, "databricksCompliance.")
+        on = profile if (given_on := values[to_snake(key)]) is None else given_on
         if profile and not on:
             raise ConfigError(
                 f"databricksCompliance.{key}",

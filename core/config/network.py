@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
+from pydantic.alias_generators import to_snake
+
 import core.config.schema as schema
 from core import cidr
 from core.config.enums import Egress
-from core.config.readers import _enum, _object, _reject_unknown, arm_id
+from core.config.readers import _object, arm_id, read_fields
 from core.errors import ConfigError
 
-NETWORK_DEFAULTS: dict[str, str] = schema.defaults(schema.Network)
 # The keys that hold CIDRs; the others say where the VNet comes from and how traffic leaves it.
 CIDR_KEYS = ("addressSpace", "hostSubnet", "containerSubnet", "endpointSubnet")
 # An existing VNet's ARM id (Microsoft.Network/virtualNetworks).
@@ -44,10 +45,8 @@ class ExistingVnet:
 
 
 def _network(ours: Mapping[str, Any], endpoints: bool) -> NetworkPlan:
-    given = _object(ours, "network") or {}
-    _reject_unknown("network.", given, tuple(NETWORK_DEFAULTS))
-    values = {**NETWORK_DEFAULTS, **given}
-    nets = {f"network.{k}": cidr.parse_cidr(f"network.{k}", values[k]) for k in CIDR_KEYS}
+    values = read_fields(schema.Network, _object(ours, "network") or {}, "network.")
+    nets = {f"network.{k}": cidr.parse_cidr(f"network.{k}", values[to_snake(k)]) for k in CIDR_KEYS}
     space = nets.pop("network.addressSpace")
     cidr.check_address_space("network.addressSpace", space)
     if not endpoints:
@@ -63,9 +62,9 @@ def _network(ours: Mapping[str, Any], endpoints: bool) -> NetworkPlan:
         host_subnet=nets["network.hostSubnet"],
         container_subnet=nets["network.containerSubnet"],
         endpoint_subnet=nets.get("network.endpointSubnet"),
-        existing_vnet=_existing_vnet(values.get("virtualNetworkId")),
-        egress=(egress := _enum(values, "egress", Egress, Egress.NAT_GATEWAY, "network.")),
-        firewall_private_ip=_firewall_ip(egress, values.get("firewallPrivateIp"), space),
+        existing_vnet=_existing_vnet(values["virtual_network_id"]),
+        egress=values["egress"],
+        firewall_private_ip=_firewall_ip(values["egress"], values["firewall_private_ip"], space),
     )
 
 
