@@ -42,7 +42,9 @@ import sys
 from functools import partial
 
 import mlflow
+import numpy as np
 import pandas as pd
+import scipy
 from mlflow.models import infer_signature
 from sklearn.datasets import make_classification
 from sklearn.linear_model import SGDClassifier
@@ -100,6 +102,11 @@ print(f"experiment {experiment.name} ({experiment.experiment_id})")
 # MAGIC logged-models API that `mlflow.sklearn.log_model` calls first in MLflow 3. With dual
 # MAGIC tracking and the AzureML registry the saved files are registered instead (AzureML cannot
 # MAGIC read a Databricks run), the run id kept in the version's `source_run_id` tag.
+# MAGIC
+# MAGIC The model is saved in the skops format with its environment pinned to what trained it
+# MAGIC (MLflow's scikit-learn requirements, numpy, pandas and scipy). Given requirements, MLflow
+# MAGIC skips inferring them, which loads the model again in a second Python (seconds per save)
+# MAGIC and pins whatever that Python imported besides.
 
 # COMMAND ----------
 
@@ -119,6 +126,13 @@ with mlflow.start_run() as run:
         partial(
             mlflow.sklearn.save_model,
             model,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            pip_requirements=[
+                *mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+                f"numpy=={np.__version__}",
+                f"pandas=={pd.__version__}",
+                f"scipy=={scipy.__version__}",
+            ],
             signature=infer_signature(X_train, model.predict(X_train)),
             input_example=X_train.head(3),
         ),

@@ -322,6 +322,8 @@ def test_sklearn_log_model_alone_fails_only_where_logged_models_are_missing(
 ) -> None:
     """The filter is strict: the MLflow 3 call the notebook avoids fails on it, as on AzureML."""
     name = "log-model-probe"
+    # Requirements given, as the notebook gives them: MLflow infers none (a second Python).
+    logged = {"registered_model_name": name, "pip_requirements": ["scikit-learn"]}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tracking_utils, "_tracking_uri", None)
         patch.setattr(registry_utils, "_registry_uri", None)
@@ -332,13 +334,9 @@ def test_sklearn_log_model_alone_fails_only_where_logged_models_are_missing(
         with mlflow.start_run() as run:
             if tracking_server.kind == AZUREML:
                 with pytest.raises(mlflow.MlflowException) as failure:
-                    mlflow.sklearn.log_model(
-                        notebook["model"], name="model", registered_model_name=name
-                    )
+                    mlflow.sklearn.log_model(notebook["model"], name="model", **logged)
             else:
-                mlflow.sklearn.log_model(
-                    notebook["model"], name="model", registered_model_name=name
-                )
+                mlflow.sklearn.log_model(notebook["model"], name="model", **logged)
         forget_stores()
 
     versions = client.search_model_versions(f"name = '{name}'")

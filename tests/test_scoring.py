@@ -73,7 +73,12 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, pd.DataFrame
     model = SGDClassifier(loss="log_loss", max_iter=20, tol=None, random_state=7)
     model.fit(data, y)
     path = tmp_path_factory.mktemp("model") / "model"
-    mlflow.sklearn.save_model(model, path, signature=infer_signature(data, model.predict(data)))
+    mlflow.sklearn.save_model(
+        model,
+        path,
+        signature=infer_signature(data, model.predict(data)),
+        pip_requirements=["scikit-learn"],  # given: no inference in a second Python
+    )
     frame = data.tail(12).copy()
     frame.index = range(100, 112)  # an index that is not 0..n: it travels in the request
     return model, frame, path

@@ -61,7 +61,9 @@ with mlflow.start_run():
     mlflow.log_param("epochs", 20)
     mlflow.log_metric("accuracy", 0.9)
     model = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
-    mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL_NAME)
+    mlflow.sklearn.log_model(
+        model, name="model", registered_model_name=MODEL_NAME, pip_requirements=["scikit-learn"]
+    )
 """
 
 

@@ -142,6 +142,8 @@ def _child(conn: socket.socket, request: dict[str, Any], fds: list[int], base: l
     os.environ.clear()
     os.environ.update(request["env"])
     module, script, args = request.get("module"), request.get("script"), request["args"]
+    with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
+        comm.write((module or os.path.basename(script).removesuffix(".py"))[-15:])  # for `ps`
     first = os.getcwd() if module else os.path.dirname(os.path.abspath(script))
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:] = [first, *extra, *base]
