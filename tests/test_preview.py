@@ -186,8 +186,10 @@ def test_make_preview_json_prints_only_json_on_stdout(args, tmp_path):
     shell_env = {
         k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
     }
+    # The recipe's Python forked from one that imported the SDKs (what it prints is the same).
+    shell_env.update(preloaded.launcher_env())
     done = subprocess.run(
-        ["make", *args, "preview-json"],
+        ["make", *args, f"PY={preloaded.LAUNCHER}", "preview-json"],
         cwd=ROOT if not args else tmp_path,
         capture_output=True,
         text=True,
