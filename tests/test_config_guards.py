@@ -196,6 +196,21 @@ def test_a_tag_named_like_a_secret_is_refused_without_its_value():
     assert "hunter2" not in message
 
 
+@pytest.mark.parametrize("name", ["servicePrincipalSecrte", "servicePrincipalSecet"])
+def test_a_tag_named_like_a_misspelled_secret_key_is_refused_without_its_value(name):
+    message = rejected(with_values(DEV, tags={name: "S3CR3T-hunter2"}))
+    assert message.startswith(
+        f"databricks-azureml:tags.{name}: (a string, not shown) has a name close to "
+        "servicePrincipalSecret, the key of a secret"
+    )
+    assert "hunter2" not in message
+
+
+def test_a_tag_named_after_the_service_principal_itself_passes():
+    config = parse_config(with_values(DEV, tags={"servicePrincipal": "ml-deployer"}), "dev")
+    assert dict(config.tags) == {"servicePrincipal": "ml-deployer"}
+
+
 # --- edges the mutation run found untested -------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 import core.config.schema as schema
 from core import azure_names, naming
 from core.config.enums import ManagedNetworkMode, ModelRegistry
-from core.config.readers import _enum, _object, _reject_unknown, _required_match, read_fields
+from core.config.readers import _object, _reject_unknown, _required_match, read_fields
 from core.errors import NAMESPACE, ConfigError
 
 
@@ -186,14 +186,9 @@ ONE_WAY_NOTE = (
 
 
 def _managed_network(
-    ours: Mapping[str, Any], private_link: bool, *, serving: bool
+    mode: ManagedNetworkMode, private_link: bool, *, serving: bool
 ) -> ManagedNetworkMode:
-    mode = _enum(
-        ours,
-        "amlManagedNetwork",
-        ManagedNetworkMode,
-        ManagedNetworkMode(schema.defaults(schema.StackSchema)["amlManagedNetwork"]),
-    )
+    """amlManagedNetwork as read, checked against privateLink and serving."""
     if private_link and serving and mode is ManagedNetworkMode.OFF:
         raise ConfigError(
             "amlManagedNetwork",

@@ -47,7 +47,7 @@ from core.config.network import (
     _network,
     check_vnet_subscription,
 )
-from core.config.readers import _bool, _enum, _object, _reject_unknown, _string
+from core.config.readers import _object, _reject_unknown, _string, read_fields
 from core.config.schema import LOCATION_KEY
 from core.config.serverless import DatabricksAccountSpec, _databricks_account
 from core.config.serving import (
@@ -147,15 +147,10 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
     location = _location(raw)
     azure_names.check_region(LOCATION_KEY, location, ours.get("unlistedRegion"))
     prefix = _prefix(ours, stack)
-    private_link = _bool(ours, "privateLink", DEFAULTS["privateLink"])
-    tracking_mode, model_registry = _modes(ours, private_link)
-
-    databricks_private_link = _enum(
-        ours,
-        "databricksPrivateLink",
-        DatabricksPrivateLink,
-        DatabricksPrivateLink(DEFAULTS["databricksPrivateLink"]),
-    )
+    top = read_fields(schema.StackSchema, ours, "")
+    private_link = top["private_link"]
+    tracking_mode, model_registry = _modes(top, private_link)
+    databricks_private_link = top["databricks_private_link"]
     network = _network(
         ours, private_link or databricks_private_link is not DatabricksPrivateLink.NONE
     )
@@ -187,29 +182,29 @@ def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> 
             cluster=cluster,
             service_principal=service_principal,
             service_principal_secret=secret,
-            container_registry=_bool(ours, "containerRegistry", DEFAULTS["containerRegistry"]),
-            protect=_bool(ours, "protect", DEFAULTS["protect"]),
-            purge_on_destroy=_bool(ours, "purgeOnDestroy", DEFAULTS["purgeOnDestroy"]),
+            container_registry=top["container_registry"],
+            protect=top["protect"],
+            purge_on_destroy=top["purge_on_destroy"],
             tags=_tags(ours),
             endpoint=endpoint,
             batch_endpoint=batch_endpoint,
             aml_managed_network=_managed_network(
-                ours, private_link, serving=bool({"endpoint", "batchEndpoint"} & ours.keys())
+                top["aml_managed_network"],
+                private_link,
+                serving=bool({"endpoint", "batchEndpoint"} & ours.keys()),
             ),
             unity_catalog=_unity_catalog(ours, prefix, stack, model_registry),
             diagnostics=_diagnostics(ours),
             access=_access(ours),
             budget=_budget(ours),
             databricks_storage_firewall=_storage_firewall(
-                ours, network.endpoint_subnet is not None
+                top["databricks_storage_firewall"], network.endpoint_subnet is not None
             ),
             private_dns=_private_dns(ours),
             resource_group_name=_resource_group_name(ours),
             names=_names(ours),
             customer_managed_key=_customer_managed_key(ours),
-            require_infrastructure_encryption=_bool(
-                ours, "requireInfrastructureEncryption", DEFAULTS["requireInfrastructureEncryption"]
-            ),
+            require_infrastructure_encryption=top["require_infrastructure_encryption"],
             databricks_compliance=compliance,
             databricks_account=_databricks_account(ours),
         )
@@ -243,16 +238,17 @@ def _checked(config: StackConfig) -> StackConfig:
     return config
 
 
-def _modes(ours: Mapping[str, Any], private_link: bool) -> tuple[TrackingMode, ModelRegistry]:
-    """trackingMode and modelRegistry, each defaulting by the other and by privateLink."""
+def _modes(top: Mapping[str, Any], private_link: bool) -> tuple[TrackingMode, ModelRegistry]:
+    """trackingMode and modelRegistry (as read, None when unset), each defaulting by the other
+    and by privateLink."""
     default_mode = TrackingMode.EXCLUSIVE if private_link else TrackingMode.DUAL
-    tracking_mode = _enum(ours, "trackingMode", TrackingMode, default_mode)
+    tracking_mode = top["tracking_mode"] or default_mode
     default_registry = (
         ModelRegistry.AZUREML
         if tracking_mode is TrackingMode.EXCLUSIVE
         else ModelRegistry.UNITY_CATALOG
     )
-    model_registry = _enum(ours, "modelRegistry", ModelRegistry, default_registry)
+    model_registry = top["model_registry"] or default_registry
     if private_link and tracking_mode is TrackingMode.DUAL:
         raise ConfigError(
             "trackingMode",
