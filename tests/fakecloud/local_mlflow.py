@@ -19,7 +19,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests import preloaded
+
 SERVER_START_SECONDS = 120
+# What a server imports that reads no setting on import, preloaded once per test process: each
+# server forks from that interpreter (tests/preloaded.py). mlflow.server is imported by each
+# server itself, as it builds its app from the settings in its own environment.
+SERVER_PRELOAD = (
+    "uvicorn",
+    "fastapi",
+    "flask",
+    "sqlalchemy",
+    "alembic.runtime.migration",
+    "pandas",
+    "mlflow",
+    "mlflow.tracking",
+    "mlflow.artifacts",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+)
 # MLflow's installed package, found without importing it.
 MLFLOW_PACKAGE = Path(next(iter(importlib.util.find_spec("mlflow").submodule_search_locations)))
 
@@ -81,7 +99,7 @@ def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
     """
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn",
+        str(preloaded.LAUNCHER), "-m", "uvicorn",
         "--log-config", str(MLFLOW_PACKAGE / "server" / "uvicorn_log_config.yaml"),
         "--host", "127.0.0.1",
         "--port", str(port),
@@ -93,7 +111,11 @@ def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
         process = subprocess.Popen(
             command,
             cwd=home,
-            env={**os.environ, **server_env(home, serve_artifacts)},
+            env={
+                **os.environ,
+                **server_env(home, serve_artifacts),
+                **preloaded.launcher_env(SERVER_PRELOAD),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
