@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import re
 import sys
@@ -113,11 +114,17 @@ def all_stacks(root: Path = ROOT) -> list[str]:
     return sorted(found)
 
 
+@functools.cache
+def _program_files(root: Path) -> frozenset[str]:
+    """`imported_files(root)`, parsed once per process (a run asks once; the tests ask often)."""
+    return frozenset(imported_files(root))
+
+
 def touched_stacks(changed: Iterable[str], stacks: Iterable[str], root: Path = ROOT) -> list[str]:
     """The stacks among `stacks` that a change to the `changed` paths touches, sorted."""
     existing = set(stacks)
     touched: set[str] = set()
-    imported = imported_files(root)
+    imported = _program_files(root)
     for path in changed:
         match = STACK_FILE.fullmatch(path)
         if match:
