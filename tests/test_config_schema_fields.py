@@ -70,14 +70,20 @@ _SECTION_BASE: dict[str, dict[str, Any]] = {
 }
 
 
+def _section_models() -> list[tuple[str, Any, Any]]:
+    """(key, field info, model) of every object key of the stack's schema."""
+    return [
+        (key, info, model)
+        for key, info in ((i.alias or n, i) for n, i in schema.StackSchema.model_fields.items())
+        for model in [schema.without_none(info.annotation)]
+        if isinstance(model, type) and issubclass(model, schema.Section)
+    ]
+
+
 def _scalar_keys() -> list[tuple[str, str, Any]]:
     """(section or "", key, a wrong value) for every boolean, enum and bounded whole number."""
     found = []
-    sections = {"": schema.StackSchema} | {
-        key: schema.without_none(info.annotation)
-        for key, info in ((i.alias or n, i) for n, i in schema.StackSchema.model_fields.items())
-        if key in schema.sections() and schema.sections()[key] is not None
-    }
+    sections = {"": schema.StackSchema} | {key: model for key, _, model in _section_models()}
     for section, model in sections.items():
         for name, info in model.model_fields.items():
             kind = schema.without_none(info.annotation)
@@ -111,3 +117,20 @@ def test_the_scalar_keys_probed_include_every_kind():
     assert {("endpoint", "instanceCount"), ("network", "egress"), ("diagnostics", "enabled")} <= (
         probed
     )
+
+
+def test_every_whole_number_key_declares_its_bounds():
+    """read_fields checks a whole number against its `ge` and `le`: a key without them would
+    pass any number, so the schema may not declare one."""
+    models = [schema.StackSchema, *(m for _, _, m in _section_models())]
+    unbounded = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, info in model.model_fields.items()
+        if schema.without_none(info.annotation) is int
+        and not all(
+            any(getattr(m, bound, None) is not None for m in info.metadata)
+            for bound in ("ge", "le")
+        )
+    ]
+    assert unbounded == []

@@ -11,9 +11,8 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
-from core.config.schema import without_none
+import core.config.schema as schema
 from core.errors import NAMESPACE, ConfigError
 
 E = TypeVar("E", bound=StrEnum)
@@ -138,9 +137,9 @@ def read_fields(model: type[BaseModel], given: Mapping[str, Any], path: str) -> 
     defaults; a key not in the section is refused. Booleans, enums and bounded whole numbers
     are read and checked here from the field's declared type and `ge`/`le`, so such a key needs
     no reader of its own; other values come as given, for the concern's checks."""
-    _reject_unknown(path, given, tuple(info.alias or name for name, info in _items(model)))
+    _reject_unknown(path, given, schema.keys(model))
     values: dict[str, Any] = {}
-    for name, info in _items(model):
+    for name, info in model.model_fields.items():
         key = info.alias or name
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         value = given.get(key, default)
@@ -151,27 +150,16 @@ def read_fields(model: type[BaseModel], given: Mapping[str, Any], path: str) -> 
             values[name] = _bool({key: value}, key, default, path)
         elif issubclass(kind, StrEnum):
             values[name] = _enum({key: value}, key, kind, default, path)
-        else:  # int
-            low, high = (_constraint(info, "ge"), _constraint(info, "le"))
-            values[name] = (
-                _positive(f"{path}{key}", value, high)
-                if low == 1
-                else _int(f"{path}{key}", value, low, high)
-            )
+        elif (low := schema.limit(model, key, "ge")) == 1:
+            values[name] = _positive(f"{path}{key}", value, schema.limit(model, key, "le"))
+        else:
+            values[name] = _int(f"{path}{key}", value, low, schema.limit(model, key, "le"))
     return values
-
-
-def _items(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
-    return list(model.model_fields.items())
 
 
 def _declared(annotation: Any) -> type | None:
     """bool, int or a StrEnum, also as `X | None`; None for any other type."""
-    kind = without_none(annotation)
+    kind = schema.without_none(annotation)
     if kind is bool or kind is int or (isinstance(kind, type) and issubclass(kind, StrEnum)):
         return kind
     return None
-
-
-def _constraint(info: FieldInfo, name: str) -> int:
-    return next(getattr(m, name) for m in info.metadata if getattr(m, name, None) is not None)
