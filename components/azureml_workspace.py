@@ -40,7 +40,7 @@ from components.purge import (
     purged_workspace_options,
 )
 from components.roles import assign_role
-from components.workspace_scope import inside
+from components.workspace_scope import child_inside, inside
 
 # The stack's config sets it (diagnostics.retentionDays); 90 days unless told.
 LOG_RETENTION_DAYS = 90
@@ -393,7 +393,7 @@ class AzureMLWorkspace(pulumi.ComponentResource):
                 workspace_name=workspace.name,
                 rule_name=rule_name,
                 properties=rule,
-                opts=pulumi.ResourceOptions.merge(self._child, self.inside_workspace).merge(
+                opts=child_inside(self, self.inside_workspace).merge(
                     pulumi.ResourceOptions(ignore_changes=RULE_IGNORED)
                 ),
             )

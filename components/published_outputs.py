@@ -29,6 +29,7 @@ import pulumi
 import pulumi_databricks as databricks
 
 from components.tracking_cluster import access_control
+from components.workspace_scope import child_inside
 from mlflow_setup.contract import (
     CLIENT_ID_KEY,
     PUBLISHED_FOLDER,
@@ -66,9 +67,7 @@ class PublishedOutputs(pulumi.ComponentResource):
         self, name: str, args: PublishedOutputsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("databricks-azureml:databricks:PublishedOutputs", name, None, opts)
-        child = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=self), args.inside_workspace
-        )
+        child = child_inside(self, args.inside_workspace)
         readers = list(args.readers)
         folder = databricks.Directory(
             f"{name}-folder",

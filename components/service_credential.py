@@ -24,6 +24,7 @@ import pulumi_databricks as databricks
 from components.access_connector import AccessConnector, AccessConnectorArgs
 from components.azureml_workspace import AZUREML_DATA_SCIENTIST
 from components.roles import assign_role
+from components.workspace_scope import child_inside
 
 PURPOSE = "SERVICE"  # Unity Catalog credentials API: SERVICE or STORAGE
 PRIVILEGE = "ACCESS"  # what a user needs to use a service credential
@@ -68,9 +69,7 @@ class ServiceCredential(pulumi.ComponentResource):
             description="Lets notebooks track to AzureML through the stack's service credential",
             opts=pulumi.ResourceOptions(parent=self),
         )
-        child = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=self), args.inside_workspace
-        )
+        child = child_inside(self, args.inside_workspace)
         credential = databricks.Credential(
             f"{name}-credential",
             name=args.credential_name,

@@ -16,6 +16,8 @@ from typing import Protocol
 
 import pulumi
 
+from components.workspace_scope import child_inside
+
 
 class ModelVersion(Protocol):
     """What names a deployment: an online or a batch endpoint's spec."""
@@ -54,9 +56,7 @@ class ServingArgs:
 
 def child_options(parent: pulumi.Resource, args: ServingArgs) -> pulumi.ResourceOptions:
     """Options for an endpoint's children: under the component, replaced with the workspace."""
-    return pulumi.ResourceOptions.merge(
-        pulumi.ResourceOptions(parent=parent), args.inside_workspace
-    )
+    return child_inside(parent, args.inside_workspace)
 
 
 def deployment_options(child: pulumi.ResourceOptions, args: ServingArgs) -> pulumi.ResourceOptions:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_databricks as databricks
 
+from components.workspace_scope import child_inside
 from mlflow_setup.contract import CLIENT_SECRET_KEY
 
 # The plugin that lets MLflow talk to AzureML (Microsoft's article, "Install libraries"): the
@@ -118,9 +119,7 @@ class TrackingCluster(pulumi.ComponentResource):
         self, name: str, args: TrackingClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("databricks-azureml:databricks:TrackingCluster", name, None, opts)
-        child = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(parent=self), args.inside_workspace
-        )
+        child = child_inside(self, args.inside_workspace)
 
         scope = databricks.SecretScope(
             f"{name}-scope", name=args.secret_scope_name, backend_type="DATABRICKS", opts=child

@@ -30,3 +30,11 @@ import pulumi
 def inside(workspace: pulumi.CustomResource) -> pulumi.ResourceOptions:
     """Options for a resource that lives inside `workspace`: replaced whenever it is."""
     return pulumi.ResourceOptions(replace_with=[workspace])
+
+
+def child_inside(
+    parent: pulumi.Resource, inside_workspace: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions:
+    """Options for a component's child that lives inside a workspace: under `parent`, replaced
+    with the workspace (`inside_workspace`, the workspace component's `inside(...)`)."""
+    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), inside_workspace)
