@@ -10,6 +10,7 @@ Messages land in CI logs, so this holds for every ConfigError, not for a few cal
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +25,10 @@ SECRET_WORDS = frozenset(
     {"key", "keys", "pwd", "pat", "sas", "pem", "pfx", "cert", "creds", "signature", "sig"}
 )
 SECRET_FRAGMENTS = ("secret", "passw", "passphrase", "token", "credential", "apikey", "private")
+# A key word this close to one of these (difflib's ratio) is a misspelling of it
+# (`servicePrincipalSecrte`): secret-like too.
+MISSPELT = ("secret", "password", "passphrase", "token", "credential", "apikey")
+MISSPELLING_RATIO = 0.8
 # Keys whose names contain a fragment above but hold no secret.
 NOT_SECRET = frozenset({"privateLink", "databricksPrivateLink", "keySize"})  # keySize: an RSA size
 
@@ -85,6 +90,8 @@ def secret_like(key: str) -> bool:
             return True
         words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", part).lower())
         if SECRET_WORDS.intersection(words):
+            return True
+        if any(difflib.get_close_matches(w, MISSPELT, 1, MISSPELLING_RATIO) for w in words):
             return True
     return False
 

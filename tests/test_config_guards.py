@@ -200,8 +200,8 @@ def test_a_tag_named_like_a_secret_is_refused_without_its_value():
 def test_a_tag_named_like_a_misspelled_secret_key_is_refused_without_its_value(name):
     message = rejected(with_values(DEV, tags={name: "S3CR3T-hunter2"}))
     assert message.startswith(
-        f"databricks-azureml:tags.{name}: (a string, not shown) has a name close to "
-        "servicePrincipalSecret, the key of a secret"
+        f"databricks-azureml:tags.{name}: (a string, value hidden) has a name that says it "
+        "holds a secret"
     )
     assert "hunter2" not in message
 

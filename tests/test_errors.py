@@ -35,6 +35,11 @@ def test_an_unknown_keys_value_is_shown_only_as_its_kind(value, kind):
         "sas",
         "tags.api_key",
         "privateKeyPem",
+        # misspelt: a typo does not make the value any less secret
+        "tags.servicePrincipalSecrte",
+        "clientSecet",
+        "apiTokn",
+        "dbPasword",
     ],
 )
 def test_keys_named_like_a_secret_hide_their_value(key):
@@ -43,7 +48,19 @@ def test_keys_named_like_a_secret_hide_their_value(key):
 
 
 @pytest.mark.parametrize(
-    "key", ["privateLink", "databricksPrivateLink", "cluster.users", "prefix", "keyvaultName"]
+    "key",
+    [
+        "privateLink",
+        "databricksPrivateLink",
+        "cluster.users",
+        "prefix",
+        "keyvaultName",
+        # close in letters to a secret word, not a misspelling of one
+        "tags.sector",
+        "tags.content",
+        "tags.created-by",
+        "databricksCompliance.enhancedSecurityMonitoring",
+    ],
 )
 def test_ordinary_keys_show_their_value(key):
     assert not secret_like(key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping, Set
@@ -30,12 +29,6 @@ _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 MAX_TAGS = 15
 MAX_TAG_NAME = 128
 MAX_TAG_VALUE = 256
-# The stack's keys stored `secure:` (servicePrincipalSecret): a tag named like one is a mistake.
-_SECRET_KEYS = tuple(
-    info.alias or name
-    for name, info in schema.StackSchema.model_fields.items()
-    if schema.secret(info)
-)
 
 
 def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
@@ -56,15 +49,6 @@ def _tags(ours: Mapping[str, Any]) -> Mapping[str, str]:
                 value,
                 "has a name that says it holds a secret: tags are readable by anyone who can read "
                 "the resource, and are shown by the preview; keep secrets in the key vault",
-            )
-        if close := difflib.get_close_matches(name, _SECRET_KEYS, n=1, cutoff=0.9):
-            raise ConfigError(
-                key,
-                value,
-                f"has a name close to {close[0]}, the key of a secret: tags are readable by "
-                "anyone who can read the resource; set the secret with `pulumi config set "
-                f"--secret {NAMESPACE}:{close[0]}`",
-                known=False,
             )
         if name.lower() in STACK_TAG_KEYS:
             raise ConfigError(
