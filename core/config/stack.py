@@ -47,7 +47,7 @@ from core.config.network import (
     _network,
     check_vnet_subscription,
 )
-from core.config.readers import _object, _reject_unknown, _string, read_fields
+from core.config.readers import _object, _string, read_fields
 from core.config.schema import LOCATION_KEY
 from core.config.serverless import DatabricksAccountSpec, _databricks_account
 from core.config.serving import (
@@ -142,12 +142,11 @@ def parse_config(
 def _parse_config(raw: Mapping[str, Any], stack: str, secret_keys: Set[str]) -> StackConfig:
     config_keys.check_keys(raw, KNOWN_KEYS, schema.sections())
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    _reject_unknown("", ours, KNOWN_KEYS)
+    top = read_fields(schema.StackSchema, ours, "")  # unknown keys first, then each value
 
     location = _location(raw)
     azure_names.check_region(LOCATION_KEY, location, ours.get("unlistedRegion"))
     prefix = _prefix(ours, stack)
-    top = read_fields(schema.StackSchema, ours, "")
     private_link = top["private_link"]
     tracking_mode, model_registry = _modes(top, private_link)
     databricks_private_link = top["databricks_private_link"]
