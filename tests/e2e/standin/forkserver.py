@@ -20,6 +20,7 @@ the child and exits with its code; if the launcher dies, the child kills itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -100,6 +101,9 @@ def serve(path: str, modules: list[str]) -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     _preload(modules)
+    # What was preloaded lives as long as each child: out of the collector's reach, a child's
+    # full collections do not walk it (half a program run's CPU) nor copy its pages.
+    gc.freeze()
     base_path = list(sys.path)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
