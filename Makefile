@@ -10,9 +10,13 @@ INSTALLER ?= uv
 UV_VERSION := 0.13.9
 COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	--custom-compile-command "make lock"
-# $(call install,<requirements file>) with whichever installer $(VENV)/.installer names.
+# $(call install,<requirements file>) with whichever installer $(VENV)/.installer names. uv
+# tries its cache alone first (the pins are hashed, so what it finds there is what they name): a
+# registry that answers every revalidation as modified would have it download and rebuild
+# pyspark's sdist on each install (17 s); on a cold cache that attempt fails and the online one runs.
+UV_INSTALL = $(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1)
 install = if [ "$$(cat $(VENV)/.installer)" = uv ]; then \
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r $(1); \
+	$(UV_INSTALL) --offline 2>/dev/null || $(UV_INSTALL); \
 	else $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1); fi
 
 .PHONY: help preview preview-json test e2e lint lock teardown-check smoke clean
