@@ -25,10 +25,15 @@ _servers: dict[tuple[str, ...], str] = {}
 
 
 def python(
-    *args: str, cwd: Path, timeout: float, env: Mapping[str, str] | None = None
+    *args: str,
+    cwd: Path,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    modules: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """`python <args>` run to its end with stdout and stderr captured as text."""
-    environment = {**(os.environ if env is None else env), **launcher_env()}
+    """`python <args>` run to its end with stdout and stderr captured as text, forked from an
+    interpreter that imported `modules` (the Pulumi SDKs when none are given)."""
+    environment = {**(os.environ if env is None else env), **launcher_env(modules)}
     return subprocess.run(
         [str(LAUNCHER), *args],
         cwd=cwd,

@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -221,6 +222,18 @@ def verdicts(lines: list[str]) -> dict[str, str]:
 
 
 # --- the whole run, on the loopback cloud -----------------------------------------------------
+
+
+def test_a_server_started_on_the_shared_empty_database_puts_default_artifacts_in_its_home(
+    server: Server,
+) -> None:
+    # Each server starts on a copy of one database with MLflow's tables and no rows.
+    with urllib.request.urlopen(
+        f"{server.uri}/api/2.0/mlflow/experiments/get?experiment_id=0"
+    ) as got:
+        default = json.load(got)["experiment"]
+    assert default["name"] == "Default"
+    assert default["artifact_location"] == f"{(server.home / 'artifacts').as_uri()}/0"
 
 
 def test_smoke_passes_on_a_healthy_exclusive_stack_and_reads_back_what_the_notebook_made(
