@@ -36,15 +36,8 @@ from mlflow_setup import MlflowUris, TrackingMode, score
 from tests.fakecloud import mlflow_routes
 from tests.fakecloud.azureml_mlflow import AzureMLFilter
 from tests.fakecloud.linked_mlflow import LinkedCloud, linked_cloud
-from tests.fakecloud.local_mlflow import (
-    Server,
-    ServerError,
-    spark_env,
-    spark_session,
-    start_server,
-    stop,
-    wait_healthy,
-)
+from tests.fakecloud.local_mlflow import Server, ServerError, start_server, stop, wait_healthy
+from tests.fakecloud.local_spark import spark_env, spark_session
 from tests.loopback import serving
 from tests.test_scoring import TOKEN, FakeDeployment, _handler
 

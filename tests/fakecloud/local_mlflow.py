@@ -1,4 +1,4 @@
-"""A loopback `mlflow server` and a local SparkSession: what the example notebook runs on here.
+"""A loopback `mlflow server`: what the example notebook tracks to here.
 
 Shared by tests/test_notebook_e2e.py (the notebook in-process) and the fake Databricks'
 notebook runner (tests/fakecloud/notebook_runner.py, the notebook as a submitted job).
@@ -14,12 +14,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tests import preloaded
 
@@ -222,30 +220,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
-
-
-def spark_env() -> dict[str, str]:
-    """What a local Spark needs in the environment: this interpreter for the UDF workers,
-    loopback only."""
-    return {"PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
-
-
-def spark_session(app_name: str) -> Any:
-    """A small local[2] SparkSession on loopback, no UI (set spark_env() first)."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName(app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "1g")
-        # A short-lived driver: the client compiler alone and a serial collector spend half
-        # the JVM's CPU time of the default tiered compilation and parallel collector.
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session

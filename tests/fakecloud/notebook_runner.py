@@ -43,7 +43,7 @@ from tests.fakecloud import dns
 from tests.fakecloud.arm import AML_WORKSPACE, FakeArm
 from tests.fakecloud.azureml_auth import ROLES_ENV, role_holders
 from tests.fakecloud.databricks import NotebookJob, NotebookResult
-from tests.fakecloud.local_mlflow import spark_env, spark_session
+from tests.fakecloud.local_spark import spark_env, spark_session
 from tests.fakecloud.mlflow_routes import ROUTES_ENV, install_from_env
 from tests.fakecloud.notebook_dbutils import FakeDbutils
 
