@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -81,3 +82,25 @@ def test_another_java_or_a_changed_jar_needs_an_archive_of_its_own(
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk21"))
     local_spark.archive_option(install)
     assert len(set(made)) == 3
+
+
+def test_making_an_archive_keeps_only_the_three_last_made(
+    install: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local_spark.ARCHIVES.mkdir()
+    for age, name in enumerate(("oldest", "older", "old")):
+        path = local_spark.ARCHIVES / f"{name}.jsa"
+        path.write_text("classes")
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    made: list[Path] = []
+
+    def run(command: list[str], **_: object) -> SimpleNamespace:
+        made.append(Path(command[-1]))
+        Path(command[-1]).write_text("classes")
+        return SimpleNamespace(returncode=0, stderr="")
+
+    monkeypatch.setattr(local_spark.subprocess, "run", run)
+    option = local_spark.archive_option(install)
+    left = sorted(path.name for path in local_spark.ARCHIVES.glob("*.jsa"))
+    assert option.startswith("-XX:SharedArchiveFile=") and len(made) == 1
+    assert left == sorted(["old.jsa", "older.jsa", Path(option.split("=", 1)[1]).name])

@@ -174,9 +174,7 @@ def deployer(
     for name in PROJECT_FILES:
         shutil.copy2(REPO / name, project / name)
     for name in PROJECT_DIRS:
-        shutil.copytree(
-            REPO / name, project / name, ignore=shutil.ignore_patterns("venv", "__pycache__")
-        )
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("venv"))
     venv = Path(sys.prefix)
     (project / "venv").symlink_to(venv)  # Pulumi.yaml: virtualenv venv
     backend, home = tmp_path / "state", tmp_path / "pulumi-home"

@@ -23,6 +23,7 @@ from typing import Any
 
 ARCHIVES = Path.home() / ".cache" / "databricks-azureml" / "spark-classes"
 MAKE_SECONDS = 300
+KEEP = 3  # archives
 
 
 def spark_env() -> dict[str, str]:
@@ -102,6 +103,11 @@ def _make(archive: Path, failed: Path) -> None:
     )
     if done.returncode == 0 and partial.exists():
         os.replace(partial, archive)
+        # An archive is some 140 MB: keep this one and the two last made before it (other
+        # clones, Javas, pyspark versions); one still mapped stays readable until it is closed.
+        made = sorted(ARCHIVES.glob("*.jsa"), key=lambda path: path.stat().st_mtime)
+        for old in made[:-KEEP]:
+            old.unlink(missing_ok=True)
     else:
         partial.unlink(missing_ok=True)
         failed.write_text(f"exit {done.returncode}\n{done.stderr[-4000:]}")

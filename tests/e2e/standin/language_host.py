@@ -29,6 +29,8 @@ from pulumi.automation._server import LanguageServer
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
 ANALYZER = "analyzer"
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python.sh")
+SOCKET_ENV = "DATABRICKS_AZUREML_FORKSERVER"  # forkserver.py's; this script imports none of it
 
 
 def _program(root: str) -> None:
@@ -47,6 +49,19 @@ def _pack_python(pack: str, info: Any) -> str:
     python = os.path.join(pack, str(virtualenv), "bin", "python")
     if not os.path.exists(python):
         raise FileNotFoundError(f"the policy pack's virtualenv has no Python: {python}")
+    return python
+
+
+def _forked_if_ours(python: str) -> str:
+    """`python`, or, when it is this host's own environment and a fork server runs, the
+    launcher that forks the pack from that preloaded interpreter (forkserver.py) instead of
+    starting it cold."""
+    ours = os.path.realpath(sys.prefix)
+    if (
+        os.environ.get(SOCKET_ENV)
+        and os.path.realpath(os.path.dirname(os.path.dirname(python))) == ours
+    ):
+        return LAUNCHER
     return python
 
 
@@ -114,7 +129,7 @@ class LanguageHost(LanguageServer):
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "only policy packs run here")
         pack = request.info.program_directory
         command = [
-            _pack_python(pack, request.info),
+            _forked_if_ours(_pack_python(pack, request.info)),
             "-u",
             "-m",
             "pulumi.policy",
