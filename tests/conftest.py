@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests import preloaded
 from tests.stacks import DEV, PRIVATE, SECRET_KEYS
 from tools.offline import ProgramResult, run_program
 
@@ -40,6 +41,12 @@ LONGEST_FIRST = (
     "test_smoke_job.py",
     "test_secret_leaks.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's controller: one notebook and one MLflow-server interpreter for all workers.
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        preloaded.share([preloaded.NOTEBOOK, preloaded.MLFLOW_SERVER])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

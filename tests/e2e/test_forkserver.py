@@ -132,3 +132,30 @@ def test_the_child_dies_with_its_launcher(server: str, tmp_path: Path) -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
+
+
+def test_a_process_started_after_share_forks_from_the_shared_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests import preloaded
+
+    monkeypatch.setattr(preloaded, "_servers", {})
+    monkeypatch.delenv(preloaded.SHARED_ENV, raising=False)
+    preloaded.share([(PRELOADED,)])
+    try:
+        ours = preloaded.launcher_env((PRELOADED,))[SOCKET_ENV]
+        asked = (
+            "from tests import preloaded; "
+            f"print(preloaded.launcher_env(({PRELOADED!r},))[{SOCKET_ENV!r}], "
+            "preloaded.launcher_env(('json',))[" + repr(SOCKET_ENV) + "])"
+        )
+        child = subprocess.run(
+            [sys.executable, "-c", asked], cwd=STANDIN.parents[2], env=dict(os.environ),
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        shared, own = child.stdout.split()
+        assert shared == ours  # the set shared: the child starts no server of its own for it
+        assert own != ours  # another set: its own server, ended with it
+    finally:
+        for path in preloaded._servers.values():
+            subprocess.run(["pkill", "-f", f"serve {path}"], check=False)

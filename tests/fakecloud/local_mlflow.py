@@ -22,22 +22,6 @@ from pathlib import Path
 from tests import preloaded
 
 SERVER_START_SECONDS = 120
-# What a server imports that reads no setting on import, preloaded once per test process: each
-# server forks from that interpreter (tests/preloaded.py). mlflow.server is imported by each
-# server itself, as it builds its app from the settings in its own environment.
-SERVER_PRELOAD = (
-    "uvicorn",
-    "fastapi",
-    "flask",
-    "sqlalchemy",
-    "alembic.runtime.migration",
-    "pandas",
-    "mlflow",
-    "mlflow.tracking",
-    "mlflow.artifacts",
-    "mlflow.store.tracking.sqlalchemy_store",
-    "mlflow.store.model_registry.sqlalchemy_store",
-)
 REPO = Path(__file__).resolve().parents[2]
 EMPTY_DATABASES = Path.home() / ".cache" / "databricks-azureml" / "mlflow"
 # MLflow's installed package, found without importing it.
@@ -120,7 +104,7 @@ def start_server(home: Path, *, serve_artifacts: bool = True) -> Server:
             env={
                 **os.environ,
                 **server_env(home, serve_artifacts),
-                **preloaded.launcher_env(SERVER_PRELOAD),
+                **preloaded.launcher_env(preloaded.MLFLOW_SERVER),
             },
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -139,7 +123,7 @@ def _empty_database() -> Path:
         partial = path.with_name(f"{path.name}.{os.getpid()}")
         done = preloaded.python(
             "-m", "tests.fakecloud.mlflow_tables", str(partial),
-            cwd=REPO, timeout=SERVER_START_SECONDS, modules=SERVER_PRELOAD,
+            cwd=REPO, timeout=SERVER_START_SECONDS, modules=preloaded.MLFLOW_SERVER,
         )  # fmt: skip
         if done.returncode != 0:
             raise ServerError(f"MLflow's tables were not created:\n{done.stderr}")

@@ -51,23 +51,6 @@ REPO = Path(__file__).resolve().parents[2]
 RUN_SECONDS = 600
 ADDRESS_ENV = "DATABRICKS_AZUREML_FAKECLOUD_ADDRESS"  # workspace names resolve there (dns.py)
 JOB_TOKEN = "dapi-job-run-token"  # the token a job's notebook context carries
-# What the notebook and mlflow_setup import: each run is a process forked from an interpreter
-# that imported them once (tests/preloaded.py), not one that spends seconds importing them.
-PRELOAD = (
-    "pandas",
-    "sklearn.datasets",
-    "sklearn.linear_model",
-    "sklearn.metrics",
-    "sklearn.model_selection",
-    "mlflow",
-    "mlflow.models",
-    "mlflow.pyfunc",
-    "mlflow.sklearn",
-    "azureml.mlflow",
-    "pyspark.sql",
-    "databricks.sdk",
-    "azure.identity",
-)
 
 
 class WorkspaceHost(Protocol):
@@ -149,7 +132,7 @@ class LocalNotebookRunner:
                     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
                 }
             )
-            env.update(preloaded.launcher_env(PRELOAD))
+            env.update(preloaded.launcher_env(preloaded.NOTEBOOK))
             command = [str(preloaded.LAUNCHER), "-m", __name__, str(root / job.notebook)]
             command.append(str(result_file))
             try:
