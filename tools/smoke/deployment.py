@@ -4,7 +4,6 @@ Databricks link to AzureML, the private endpoints' approval)."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import mlflow_setup
 from mlflow_setup import TrackingMode
@@ -18,13 +17,11 @@ from tools.smoke.base import (
     connection_states,
     provisioned,
 )
-
-if TYPE_CHECKING:
-    from tools.smoke.run import Smoke
+from tools.smoke.state import SmokeState
 
 
-class DeploymentSteps:
-    def step_outputs(self: Smoke) -> str:
+class DeploymentSteps(SmokeState):
+    def step_outputs(self) -> str:
         text = self.services.stack_output(self.stack)
         if text is None:
             raise StepError("the Pulumi CLI is not on PATH: install it and sign in to the backend")
@@ -44,7 +41,7 @@ class DeploymentSteps:
             f"databricksPrivateLink {self._databricks_private_link()}"
         )
 
-    def step_aml_workspace(self: Smoke) -> str:
+    def step_aml_workspace(self) -> str:
         out = self._out()
         workspace = self._arm().get(str(out.aml_workspace_id), AML_API_VERSION)
         state = provisioned(workspace, f"AzureML workspace {out.aml_workspace_name}")
@@ -56,7 +53,7 @@ class DeploymentSteps:
             )
         return f"{out.aml_workspace_name} {state}"
 
-    def step_databricks_link(self: Smoke) -> str:
+    def step_databricks_link(self) -> str:
         out = self._out()
         workspace = self._arm().get(str(out.databricks_workspace_id), DATABRICKS_API_VERSION)
         name = str(out.databricks_workspace_id).rsplit("/", 1)[-1]
@@ -76,7 +73,7 @@ class DeploymentSteps:
             )
         return f"{name} {state}, not linked (exclusive tracking)"
 
-    def step_private_endpoints(self: Smoke) -> str:
+    def step_private_endpoints(self) -> str:
         out = self._out()
         dbx = self._databricks_private_link()
         if not out.private_link and dbx == "none":

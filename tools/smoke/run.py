@@ -5,61 +5,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TextIO
+from typing import TextIO
 
-import mlflow_setup
-from core.errors import NAMESPACE
-from mlflow_setup import MlflowUris, StackOutputs
 from tools.smoke.base import (
     DEFAULT_TIMEOUT,
     FAIL,
     PASS,
     SKIP,
-    ArmReader,
     StepResult,
     run_step,
 )
 from tools.smoke.deployment import DeploymentSteps
 from tools.smoke.services import Services
 from tools.smoke.serving import ServingSteps
+from tools.smoke.state import POLL_SECONDS
 from tools.smoke.steps import PREREQUISITES, STEPS
 from tools.smoke.submit import CLUSTER, COMPUTES
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
-POLL_SECONDS = 10.0  # between reads of a starting cluster or a running job
 
-
-@dataclass
 class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
-    """One smoke run: the state the steps share."""
-
-    stack: str
-    services: Services
-    out: TextIO
-    keep: bool = False
-    timeout: float = DEFAULT_TIMEOUT
-    batch_input: str | None = None
-    compute: str = CLUSTER  # where the notebook runs: the stack's cluster or serverless
-    poll_seconds: float = POLL_SECONDS
-    raw: dict[str, Any] = field(default_factory=dict)
-    outputs: StackOutputs | None = None
-    config: Mapping[str, str] = field(default_factory=dict)
-    client: Any = None  # databricks-sdk WorkspaceClient
-    user: str | None = None
-    folder: str | None = None  # the uploaded folder in the workspace
-    notebook_path: str | None = None
-    submitted_ms: int = 0
-    job_run_id: int | None = None
-    mlflow_run: Any = None
-    model_name: str | None = None
-    model_version: Any = None
-    results: list[StepResult] = field(default_factory=list)
-    _arm_reader: ArmReader | None = None
-    _mlflow_client: Any = None
+    """One smoke run: its steps, run in order, over the state they share."""
 
     # --- running ---------------------------------------------------------------------------
 
@@ -113,32 +82,6 @@ class Smoke(DeploymentSteps, WorkspaceSteps, TrackingSteps, ServingSteps):
         if self.folder and self.keep:
             left.append(f"workspace folder {self.folder}")
         return left
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _print(self, line: str) -> None:
-        print(line, file=self.out, flush=True)
-
-    def _out(self) -> StackOutputs:
-        assert self.outputs is not None  # the first step set it, or no other step runs
-        return self.outputs
-
-    def _databricks_private_link(self) -> str:
-        return str(self.config.get(f"{NAMESPACE}:databricksPrivateLink") or "none")
-
-    def _arm(self) -> ArmReader:
-        if self._arm_reader is None:
-            subscription = str(self._out().aml_workspace_id).split("/")[2]
-            self._arm_reader = self.services.arm(subscription, self.config)
-        return self._arm_reader
-
-    def _uris(self) -> MlflowUris:
-        return mlflow_setup.mlflow_uris(self._out())
-
-    def _mlflow(self) -> Any:
-        if self._mlflow_client is None:
-            self._mlflow_client = self.services.mlflow_client(self._out(), self._uris())
-        return self._mlflow_client
 
 
 def main(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tools.smoke.base import NotApplicableError, StepError
-
-if TYPE_CHECKING:
-    from tools.smoke.run import Smoke
+from tools.smoke.state import SmokeState
 
 
-class ServingSteps:
-    def step_online_endpoint(self: Smoke) -> str:
+class ServingSteps(SmokeState):
+    def step_online_endpoint(self) -> str:
         out = self._out()
         if not out.endpoint_scoring_uri:
             raise NotApplicableError("the stack has no online endpoint (config `endpoint`)")
@@ -19,7 +17,7 @@ class ServingSteps:
         predictions = self.services.score(rows, out.endpoint_scoring_uri)
         return f"{out.endpoint_name} scored {len(rows)} rows: {predictions}"
 
-    def step_batch_endpoint(self: Smoke) -> str:
+    def step_batch_endpoint(self) -> str:
         name = self.raw.get("batchEndpointName")
         if not name:
             raise NotApplicableError("the stack has no batch endpoint (config `batchEndpoint`)")
@@ -35,7 +33,7 @@ class ServingSteps:
         result = job.wait()
         return f"{name} scored {self.batch_input}: {result}"
 
-    def _test_rows(self: Smoke) -> Any:
+    def _test_rows(self) -> Any:
         """A few rows with the registered model's input columns."""
         import numpy as np
         import pandas as pd

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tools.smoke.deployment import DeploymentSteps
 from tools.smoke.serving import ServingSteps
 from tools.smoke.tracking import TrackingSteps
 from tools.smoke.workspace import WorkspaceSteps
 
-if TYPE_CHECKING:
-    from tools.smoke.run import Smoke
-
 
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[Smoke], str]
+    run: Callable[[Any], str]  # a step method, called with the run
     needs: tuple[str, ...] = ()
 
 

@@ -4,19 +4,17 @@ trackers), and the model version it registered, by the name the notebook registe
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mlflow_setup
 from mlflow_setup import MlflowUris, TrackingMode
 from mlflow_setup.models import SOURCE_RUN_TAG
 from tools.smoke.base import CLOCK_SKEW_MS, NOTEBOOK, StepError
-
-if TYPE_CHECKING:
-    from tools.smoke.run import Smoke
+from tools.smoke.state import SmokeState
 
 
-class TrackingSteps:
-    def step_mlflow_run(self: Smoke) -> str:
+class TrackingSteps(SmokeState):
+    def step_mlflow_run(self) -> str:
         out = self._out()
         client = self._mlflow()
         experiment_name = self._notebook_constant("EXPERIMENT")
@@ -49,7 +47,7 @@ class TrackingSteps:
             where = f"{where} and in AzureML ({self._read_back_from_azureml(run, name)})"
         return f"run {run.info.run_id} in {name}: {params}; {metrics}; found in {where}"
 
-    def _read_back_from_azureml(self: Smoke, run: Any, experiment: str) -> str:
+    def _read_back_from_azureml(self, run: Any, experiment: str) -> str:
         """Dual tracking: the linked AzureML workspace holds the run too (seed, "Track in both
         Azure Databricks workspace and Azure Machine Learning workspace"). Read by its id,
         else by its experiment name and its parameters and metrics."""
@@ -80,7 +78,7 @@ class TrackingSteps:
             f"workspace ({aml_uri}): dual tracking did not reach AzureML"
         )
 
-    def step_model_version(self: Smoke) -> str:
+    def step_model_version(self) -> str:
         client = self._mlflow()
         run_id = self.mlflow_run.info.run_id
         # The name the notebook registered under (three-level under Unity Catalog).
@@ -106,7 +104,7 @@ class TrackingSteps:
             f"in {self._uris().registry_uri}"
         )
 
-    def _notebook_constant(self: Smoke, name: str) -> str:
+    def _notebook_constant(self, name: str) -> str:
         """A module-level string constant of the notebook (EXPERIMENT, MODEL_NAME)."""
         text = (self.services.project_dir / NOTEBOOK).read_text(encoding="utf-8")
         match = re.search(rf'^{name}\s*=\s*"([^"]+)"', text, re.MULTILINE)

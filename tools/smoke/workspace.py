@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import mlflow_setup
@@ -20,14 +20,12 @@ from tools.smoke.base import (
     b64,
     state_of,
 )
+from tools.smoke.state import SmokeState
 from tools.smoke.submit import SERVERLESS, environments, task_fields
 
-if TYPE_CHECKING:
-    from tools.smoke.run import Smoke
 
-
-class WorkspaceSteps:
-    def step_databricks_api(self: Smoke) -> str:
+class WorkspaceSteps(SmokeState):
+    def step_databricks_api(self) -> str:
         out = self._out()
         host = urlsplit(str(out.databricks_workspace_url)).hostname or ""
         try:
@@ -46,7 +44,7 @@ class WorkspaceSteps:
         self.user = me.user_name
         return f"{out.databricks_workspace_url} answers; signed in as {self.user}"
 
-    def step_cluster(self: Smoke) -> str:
+    def step_cluster(self) -> str:
         out = self._out()
         cluster_id = str(out.cluster_id)
         cluster = self.client.clusters.get(cluster_id)
@@ -82,7 +80,7 @@ class WorkspaceSteps:
         state = self._wait_cluster(cluster_id)
         return f"{cluster_id} {state.lower()}, MLflow settings match the stack"
 
-    def step_upload(self: Smoke) -> str:
+    def step_upload(self) -> str:
         stamp = datetime.fromtimestamp(self.services.wall_clock(), UTC).strftime("%Y%m%d-%H%M%S")
         # a folder of its own per run, unless one is set (tools/smoke/job.py: the job's)
         self.folder = (
@@ -112,7 +110,7 @@ class WorkspaceSteps:
         )
         return f"{self.notebook_path} (with {PACKAGE}/ beside it)"
 
-    def step_run(self: Smoke) -> str:
+    def step_run(self) -> str:
         from databricks.sdk.service import jobs
 
         out = self._out()
@@ -140,13 +138,13 @@ class WorkspaceSteps:
             raise StepError(why)
         return f"run {self.job_run_id} succeeded: {run.run_page_url}"
 
-    def step_cleanup(self: Smoke) -> str:
+    def step_cleanup(self) -> str:
         if self.keep:
             return f"kept {self.folder} (--keep)"
         self.client.workspace.delete(self.folder, recursive=True)
         return f"deleted {self.folder}"
 
-    def _task_error(self: Smoke, run: Any) -> str:
+    def _task_error(self, run: Any) -> str:
         """The notebook's error: a failed run says only "Workload failed, see run output for
         details"; the task run's output (Jobs runs/get-output) carries the exception."""
         for task in run.tasks or []:
@@ -158,7 +156,7 @@ class WorkspaceSteps:
                 return str(output.error)
         return ""
 
-    def _waiting(self: Smoke, what: str) -> Iterator[tuple[float, bool]]:
+    def _waiting(self, what: str) -> Iterator[tuple[float, bool]]:
         """(elapsed seconds, whether a progress line is due), once per poll, until the
         timeout."""
         started = last = self.services.clock()
@@ -172,7 +170,7 @@ class WorkspaceSteps:
             yield now - started, due
             self.services.sleep(self.poll_seconds)
 
-    def _wait_cluster(self: Smoke, cluster_id: str) -> str:
+    def _wait_cluster(self, cluster_id: str) -> str:
         shown = None
         for elapsed, due in self._waiting(f"cluster {cluster_id}"):
             cluster = self.client.clusters.get(cluster_id)
@@ -187,7 +185,7 @@ class WorkspaceSteps:
                 shown = state
         raise AssertionError("unreachable")
 
-    def _wait_run(self: Smoke, run_id: int) -> Any:
+    def _wait_run(self, run_id: int) -> Any:
         shown = None
         for elapsed, due in self._waiting(f"run {run_id}"):
             run = self.client.jobs.get_run(run_id)
