@@ -47,11 +47,11 @@ from components.batch_default import BatchEndpointDefault, BatchEndpointDefaultA
 from components.roles import assign_role
 from components.serving import (
     ServingArgs,
-    child_options,
     deployment_name,
     deployment_options,
     model_reference,
 )
+from components.workspace_scope import child_inside
 from core.config import BatchEndpointSpec
 
 # Pulumi owns everything on the endpoint except its default, which BatchEndpointDefault writes.
@@ -95,7 +95,7 @@ class BatchEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__("databricks-azureml:serving:BatchEndpoint", name, None, opts)
         spec = args.spec
-        child = child_options(self, args)
+        child = child_inside(self, args.inside_workspace)
         compute = _compute(name, args, child)
         principal_id = compute.identity.apply(lambda identity: identity.principal_id)
         _compute_reads_storage(name, args, principal_id, child)

@@ -49,11 +49,11 @@ from pulumi_azure_native import machinelearningservices as ml
 from components.endpoint_traffic import EndpointTraffic, EndpointTrafficArgs
 from components.serving import (
     ServingArgs,
-    child_options,
     deployment_name,
     deployment_options,
     model_reference,
 )
+from components.workspace_scope import child_inside
 from core.config import EndpointSpec
 
 # azure-native writes the endpoint only to create it; EndpointTraffic writes these afterwards.
@@ -79,7 +79,7 @@ class OnlineEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__("databricks-azureml:serving:OnlineEndpoint", name, None, opts)
         spec = args.spec
-        child = child_options(self, args)
+        child = child_inside(self, args.inside_workspace)
         settings = endpoint_settings(spec, args.private_link, args.tags)
         endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint",

@@ -16,8 +16,6 @@ from typing import Protocol
 
 import pulumi
 
-from components.workspace_scope import child_inside
-
 
 class ModelVersion(Protocol):
     """What names a deployment: an online or a batch endpoint's spec."""
@@ -52,11 +50,6 @@ class ServingArgs:
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     # The AzureML workspace's `inside_workspace` options: every child is replaced with it.
     inside_workspace: pulumi.ResourceOptions | None = None
-
-
-def child_options(parent: pulumi.Resource, args: ServingArgs) -> pulumi.ResourceOptions:
-    """Options for an endpoint's children: under the component, replaced with the workspace."""
-    return child_inside(parent, args.inside_workspace)
 
 
 def deployment_options(child: pulumi.ResourceOptions, args: ServingArgs) -> pulumi.ResourceOptions:
